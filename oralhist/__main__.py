@@ -1,0 +1,3 @@
+from oralhist.cli import main
+
+main()

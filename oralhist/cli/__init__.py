@@ -1,0 +1,22 @@
+"""The `oralhist` command: a thin Typer layer over the library.
+
+Each command group lives in its own small module and registers itself on ``app``. Heavy
+libraries are imported inside the commands so that ``oralhist --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from oralhist.cli.app import app  # noqa: F401
+
+# Command modules register their commands on import (order = order in --help).
+from oralhist.cli import archive  # noqa: E402,F401  init, ingest, list, show, normalise, verify
+from oralhist.cli import transcribe  # noqa: E402,F401  models, transcribe, export, eval
+from oralhist.cli import speakers  # noqa: E402,F401  diarize, speakers, index
+from oralhist.cli import vocab  # noqa: E402,F401  vocab, link, search, clip
+from oralhist.cli import edit  # noqa: E402,F401  edit, import-corrections
+from oralhist.cli import publish  # noqa: E402,F401  consent, publish, run
+from oralhist.cli import export  # noqa: E402,F401  export ID --format ...
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,64 @@
+"""Helpers shared by the command modules: finding the workspace, printing, exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+
+from oralhist.errors import OralhistError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def workspace(ctx: typer.Context):
+    """The archive this command works on (``--workspace`` or found upwards)."""
+    from oralhist.workspace import find_workspace, open_workspace
+
+    root = (ctx.find_root().obj or {}).get("workspace")
+    return open_workspace(root) if root else find_workspace()
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn library exceptions into one line on stderr and the contract's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OralhistError as exc:
+            fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("interrupted: the archive is as it was before the unfinished step; run the command again to finish")
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def report(rep, as_json: bool) -> None:
+    """Print a StageReport (human or JSON) and exit with its code."""
+    if as_json:
+        print_json(rep.to_dict())
+    else:
+        for i in rep.done:
+            console.print(f"{rep.stage}: {i} done", highlight=False)
+        for i in rep.skipped:
+            console.print(f"{rep.stage}: {i} already done (--force to redo)", highlight=False)
+        for i, m in rep.failed:
+            err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+    if rep.exit_code:
+        raise typer.Exit(rep.exit_code)

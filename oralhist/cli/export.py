@@ -1,0 +1,38 @@
+"""export ID --format ..."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from oralhist.cli.app import app
+from oralhist.cli.common import console, handle_errors, workspace
+
+
+@app.command()
+@handle_errors
+def export(
+    ctx: typer.Context,
+    interview_id: str = typer.Argument(..., metavar="ID"),
+    fmt: str = typer.Option("vtt", "--format", "-f", help="vtt, srt, txt, json, chapters, ohms, docx, iiif or dc."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default transcripts/<id>/<id>.<ext>)."),
+    version: Optional[int] = typer.Option(None, help="Transcript version (default: the newest)."),
+) -> None:
+    """Write one interview's transcript or index in a format other tools read.
+
+    These are archive exports for staff: they are not consent-filtered (`publish` is).
+
+    Example: oralhist export 1998-marcel-dupont --format srt
+    """
+    from oralhist import db
+    from oralhist.exports import default_path, exporter
+    from oralhist.view import load_interview
+
+    ws = workspace(ctx)
+    write = exporter(fmt)
+    with db.session(ws) as s:
+        view = load_interview(s, interview_id, version=version)
+    path = write(view, out or default_path(ws, interview_id, fmt))
+    console.print(f"wrote {path}", highlight=False)

@@ -1,0 +1,3 @@
+"""Commands of the publish area (registered on the shared app)."""
+
+from oralhist.cli.app import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""Commands of the speakers area (registered on the shared app)."""
+
+from oralhist.cli.app import app  # noqa: F401

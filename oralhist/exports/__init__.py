@@ -1,0 +1,77 @@
+"""Export formats. One module per format, each with ``write(view, out: Path) -> Path``.
+
+``view`` is an ``oralhist.view.InterviewView`` (already consent-filtered when the export is
+meant for the public). Exporters write to a temporary file and rename it into place, so a
+killed export never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from oralhist.errors import BadInput
+
+# format -> (module, file suffix written under transcripts/<id>/)
+FORMATS: dict[str, tuple[str, str]] = {
+    "vtt": ("oralhist.exports.vtt", ".vtt"),
+    "srt": ("oralhist.exports.srt", ".srt"),
+    "txt": ("oralhist.exports.text", ".txt"),
+    "json": ("oralhist.exports.jsonfmt", ".json"),
+    "chapters": ("oralhist.exports.chapters", ".chapters.vtt"),
+    "ohms": ("oralhist.exports.ohms", ".ohms.xml"),
+    "docx": ("oralhist.exports.docx", ".docx"),
+    "iiif": ("oralhist.exports.iiif", ".iiif.json"),
+    "dc": ("oralhist.exports.dublincore", ".dc.xml"),
+}
+
+
+def exporter(fmt: str):
+    if fmt not in FORMATS:
+        raise BadInput(fmt, f"unknown export format; choose one of {', '.join(FORMATS)}")
+    module, _ = FORMATS[fmt]
+    try:
+        return importlib.import_module(module).write
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            raise BadInput(fmt, "this export format is not available in this version") from None
+        raise
+
+
+def default_path(ws, interview_id: str, fmt: str) -> Path:
+    return ws.transcript_dir(interview_id) / f"{interview_id}{FORMATS[fmt][1]}"
+
+
+def export(view, fmt: str, out: Path) -> Path:
+    return exporter(fmt)(view, Path(out))
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator:
+    """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def ms_to_timestamp(ms: int, sep: str = ".") -> str:
+    """12345 -> '00:00:12.345' (VTT) or, with sep=',', '00:00:12,345' (SRT)."""
+    ms = max(0, int(ms))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, msec = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{msec:03d}"

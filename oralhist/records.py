@@ -1,0 +1,288 @@
+"""Every table of the archive, in one place (SQLModel).
+
+Times are integer milliseconds on the interview's timeline (an interview made of several
+recordings is one timeline: each Recording has an ``offset_ms``). Strings such as
+``HH:MM:SS.mmm`` are only made when writing VTT/SRT/XML.
+
+Schema changes go through Alembic migrations in ``oralhist/migrations/versions``; a test
+fails when this module and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class ConsentScope(str, Enum):
+    public = "public"  # public web site
+    on_site = "on-site"  # museum kiosk / reading room only
+    research = "research-only"  # researchers on request
+    none = "none"  # nothing may be shown
+
+
+class TranscriptStatus(str, Enum):
+    machine = "machine"
+    corrected = "corrected"
+    approved = "approved"
+
+
+class LinkStatus(str, Enum):
+    suggested = "suggested"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class TermKind(str, Enum):
+    trade = "trade"
+    object = "object"
+    place = "place"
+    subject = "subject"
+
+
+class SpeakerRole(str, Enum):
+    interviewer = "interviewer"
+    narrator = "narrator"
+    other = "other"
+
+
+class Museum(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    place: Optional[str] = None
+    url: Optional[str] = None
+
+
+class Person(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    # Used instead of the name wherever consent asks for anonymisation.
+    pseudonym: Optional[str] = None
+    birth_year: Optional[int] = None
+    notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Interview(SQLModel, table=True):
+    # Readable slug: "<year>-<narrator>" (+ "-2", "-3" when taken), safe as a folder name.
+    id: str = Field(primary_key=True)
+    title: str = ""
+    narrator_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    interviewer_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    museum_id: Optional[int] = Field(default=None, foreign_key="museum.id")
+    # ISO date, possibly partial: "1998", "1998-06" or "1998-06-14".
+    date: Optional[str] = None
+    place: Optional[str] = None
+    language: str = "fr"
+    summary: Optional[str] = Field(default=None, sa_column=Column(Text))
+    # Last stage completed: ingested, normalised, transcribed, diarized, indexed, linked, published.
+    status: str = "ingested"
+    duration_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Recording(SQLModel, table=True):
+    """One original file (a tape side, a recorder file). Several make one interview, in order."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    part: int = 1
+    original_name: str  # the volunteer's file name, as given
+    path: str  # relative to the workspace: interviews/<id>/original/<file>
+    sha256: str = Field(index=True, unique=True)
+    size: int
+    duration_ms: int
+    sample_rate: int
+    channels: int
+    codec: str
+    container: str = ""
+    offset_ms: int = 0  # where this part starts on the interview's timeline
+    # Normalisation results (audio.py)
+    loudness_lufs: Optional[float] = None  # integrated loudness of the original (mono mix)
+    channel_lufs: Optional[list] = Field(default=None, sa_column=Column(JSON))  # per channel
+    ingested_at: datetime = Field(default_factory=utcnow)
+
+
+class Derivative(SQLModel, table=True):
+    """A derived file of an interview: asr.wav, the access copy. Rebuilt by `normalise`."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    kind: str  # "asr" | "access"
+    path: str
+    sha256: str
+    duration_ms: int
+    loudness_lufs: Optional[float] = None  # measured on the file as written
+    details: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    __table_args__ = (UniqueConstraint("interview_id", "kind"),)
+
+
+class Consent(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", unique=True)
+    scope: ConsentScope = ConsentScope.none
+    embargo_until: Optional[date] = None
+    anonymise: bool = False
+    form_path: Optional[str] = None  # consent_forms/<id>.<ext>
+    form_name: Optional[str] = None
+    form_sha256: Optional[str] = None
+    form_size: Optional[int] = None
+    signed_on: Optional[date] = None
+    notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Redaction(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    start_ms: int
+    end_ms: int
+    reason: str = ""
+    created_by: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Transcript(SQLModel, table=True):
+    """One version of an interview's transcript. Machine output is kept; edits add versions."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    version: int = 1
+    status: TranscriptStatus = TranscriptStatus.machine
+    source: str = "machine"  # machine | editor | import:<file>
+    parent_id: Optional[int] = Field(default=None, foreign_key="transcript.id")
+    model: Optional[str] = None
+    language: Optional[str] = None
+    options: Optional[dict] = Field(default=None, sa_column=Column(JSON))  # options actually used
+    timing: Optional[dict] = Field(default=None, sa_column=Column(JSON))  # elapsed, rtf, ...
+    duration_ms: int = 0
+    created_by: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    __table_args__ = (UniqueConstraint("interview_id", "version"),)
+
+
+class Speaker(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    label: str  # SPEAKER_1, SPEAKER_2, ...
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    name: Optional[str] = None  # display name when no Person is attached
+    role: Optional[SpeakerRole] = None
+    channel: Optional[int] = None  # for two-microphone recordings split by channel
+    __table_args__ = (UniqueConstraint("interview_id", "label"),)
+
+
+class Segment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="transcript.id", index=True)
+    idx: int
+    start_ms: int
+    end_ms: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    speaker_id: Optional[int] = Field(default=None, foreign_key="speaker.id")
+    avg_logprob: Optional[float] = None
+    no_speech_prob: Optional[float] = None
+    compression_ratio: Optional[float] = None
+    # Set when the hallucination guard kept a doubtful segment (reason), None otherwise.
+    flag: Optional[str] = None
+
+
+class Word(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="transcript.id", index=True)
+    segment_id: int = Field(foreign_key="segment.id", index=True)
+    idx: int  # position in the transcript
+    start_ms: int
+    end_ms: int
+    text: str
+    probability: Optional[float] = None
+
+
+class DroppedSegment(SQLModel, table=True):
+    """What the hallucination guard removed, and why (kept for review)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="transcript.id", index=True)
+    start_ms: int
+    end_ms: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str
+
+
+class TopicSegment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    version: int = 1  # each re-index or edit makes a new version; the newest is current
+    source: str = "machine"  # machine | editor
+    start_ms: int
+    end_ms: int
+    title: str = ""
+    synopsis: str = Field(default="", sa_column=Column(Text, nullable=False))
+    keywords: list = Field(default_factory=list, sa_column=Column(JSON))
+    partial_transcript: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Term(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: TermKind = Field(index=True)
+    label: str = Field(index=True)
+    alt_labels: list = Field(default_factory=list, sa_column=Column(JSON))
+    uri: Optional[str] = None
+    broader: Optional[str] = None
+    inventory_number: Optional[str] = None  # objects
+    designation: Optional[str] = None  # objects
+    museum_id: Optional[int] = Field(default=None, foreign_key="museum.id")
+    source: Optional[str] = None  # file or scheme it came from
+    __table_args__ = (UniqueConstraint("kind", "label", "museum_id"),)
+
+
+class Link(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    term_id: int = Field(foreign_key="term.id", index=True)
+    start_ms: int
+    end_ms: int
+    quote: str = Field(default="", sa_column=Column(Text, nullable=False))
+    confidence: float = 1.0
+    status: LinkStatus = LinkStatus.suggested
+    source: str = "auto"  # auto | manual
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Revision(SQLModel, table=True):
+    """Who changed what and when (transcripts, speakers, topics, links, consent)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    transcript_id: Optional[int] = Field(default=None, foreign_key="transcript.id")
+    kind: str  # transcript | speaker | topic | link | consent
+    who: str = "unknown"
+    at: datetime = Field(default_factory=utcnow)
+    before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    note: Optional[str] = None
+
+
+class StageRun(SQLModel, table=True):
+    """The last successful run of a stage on an interview (what `run` skips, with options used)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    stage: str
+    finished_at: datetime = Field(default_factory=utcnow)
+    options: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    __table_args__ = (UniqueConstraint("interview_id", "stage"),)
+
+
+Index("ix_word_transcript_idx", Word.transcript_id, Word.idx)
+Index("ix_segment_transcript_idx", Segment.transcript_id, Segment.idx)

@@ -1,0 +1,188 @@
+"""The archive workspace: one folder, its settings file and its paths.
+
+``oralhist init DIR`` makes one; every command finds it from the current folder upwards
+(or ``--workspace DIR``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oralhist.errors import BadInput, WorkspaceError
+
+SETTINGS_FILE = "oralhist.toml"
+DB_FILE = "oralhist.db"
+FOLDERS = ("interviews", "transcripts", "consent_forms", "site")
+
+DEFAULT_SETTINGS = """\
+# oralhist archive settings. Edit freely; every key is optional.
+
+[archive]
+# Name shown on the public site and in exports.
+title = "{title}"
+# Default language of interviews (ISO 639-1); "auto" lets the recogniser detect it.
+language = "fr"
+# Museums of the network (names used by --museum and in the site's filters).
+museums = []
+
+[transcribe]
+# "base" is Whisper base (multilingual) installed from PyPI; a CTranslate2 folder also works.
+model = "base"
+device = "cpu"
+compute_type = "int8"
+beam_size = 5
+
+[site]
+# Language of the public pages: "fr" or "en".
+language = "fr"
+# Public address of the published site, used in sitemaps, IIIF and OAI-PMH (optional).
+base_url = ""
+
+[database]
+# Leave empty for SQLite in this folder; DATABASE_URL in the environment wins.
+url = ""
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str = "Archive orale"
+    language: str = "fr"
+    museums: tuple[str, ...] = ()
+    model: str = "base"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 5
+    site_language: str = "fr"
+    base_url: str = ""
+    database_url: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> "Settings":
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(path, f"settings file is not valid TOML ({exc})") from None
+        archive = data.get("archive", {})
+        tr = data.get("transcribe", {})
+        site = data.get("site", {})
+        db = data.get("database", {})
+        return cls(
+            title=str(archive.get("title", cls.title)),
+            language=str(archive.get("language", cls.language)),
+            museums=tuple(archive.get("museums", ())),
+            model=str(tr.get("model", cls.model)),
+            device=str(tr.get("device", cls.device)),
+            compute_type=str(tr.get("compute_type", cls.compute_type)),
+            beam_size=int(tr.get("beam_size", cls.beam_size)),
+            site_language=str(site.get("language", cls.site_language)),
+            base_url=str(site.get("base_url", cls.base_url)),
+            database_url=str(db.get("url", "")),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    settings: Settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get("DATABASE_URL") or self.settings.database_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def interviews(self) -> Path:
+        return self.root / "interviews"
+
+    @property
+    def transcripts(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def consent_forms(self) -> Path:
+        return self.root / "consent_forms"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space inside the workspace (same filesystem, so renames are atomic)."""
+        p = self.root / ".oralhist-tmp"
+        p.mkdir(exist_ok=True)
+        return p
+
+    def interview_dir(self, interview_id: str) -> Path:
+        return self.inside(self.interviews / interview_id)
+
+    def original_dir(self, interview_id: str) -> Path:
+        return self.interview_dir(interview_id) / "original"
+
+    def derived_dir(self, interview_id: str) -> Path:
+        return self.interview_dir(interview_id) / "derived"
+
+    def transcript_dir(self, interview_id: str) -> Path:
+        return self.inside(self.transcripts / interview_id)
+
+    def inside(self, path: Path) -> Path:
+        """Resolve ``path`` and refuse anything that escapes the workspace."""
+        resolved = path.resolve()
+        root = self.root.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise BadInput(path, "path escapes the archive folder")
+        return resolved
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the workspace root, as stored in the database (POSIX form)."""
+        return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+
+    def abs(self, rel: str) -> Path:
+        return self.inside(self.root / rel)
+
+
+def init(directory: Path, title: str | None = None) -> Workspace:
+    """Make a workspace in ``directory`` (created if needed) and its database. Idempotent."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise WorkspaceError(directory, "exists and is not a folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    settings_path = directory / SETTINGS_FILE
+    if not settings_path.exists():
+        name = (title or "Archive orale").replace("\\", "\\\\").replace('"', '\\"')
+        tmp = settings_path.with_suffix(".toml.tmp")
+        tmp.write_text(DEFAULT_SETTINGS.format(title=name), encoding="utf-8")
+        os.replace(tmp, settings_path)
+    for name in FOLDERS:
+        (directory / name).mkdir(exist_ok=True)
+    ws = open_workspace(directory)
+    from oralhist import db
+
+    db.migrate(ws)
+    return ws
+
+
+def open_workspace(directory: Path) -> Workspace:
+    directory = Path(directory).resolve()
+    settings_path = directory / SETTINGS_FILE
+    if not settings_path.is_file():
+        raise WorkspaceError(directory, f"not an oralhist archive (no {SETTINGS_FILE}); run `oralhist init` first")
+    return Workspace(root=directory, settings=Settings.from_toml(settings_path))
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """The workspace containing ``start`` (default: the current folder), searching upwards."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return open_workspace(folder)
+    raise WorkspaceError(here, f"no {SETTINGS_FILE} here or in any parent folder; run `oralhist init DIR` or pass --workspace")

@@ -1,0 +1,50 @@
+"""Shared fixtures. Tests use real audio (the shared corpus and clips made with the bundled
+ffmpeg), the real default model, real SQLite files in temporary folders, and Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus of real recordings (../shared/corpus)."""
+    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
+    return CORPUS
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    """A fresh, empty archive workspace in a temporary folder."""
+    from oralhist.workspace import init
+
+    return init(tmp_path / "archive", title="Archive de test")
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """The ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg is assumed)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture()
+def cli(ws):
+    """Run `oralhist` in-process against the test workspace: cli("list", "--json")."""
+    from typer.testing import CliRunner
+
+    from oralhist.cli import app
+
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(app, ["--workspace", str(ws.root), *map(str, args)], input=input, catch_exceptions=False)
+
+    return run

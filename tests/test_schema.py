@@ -1,0 +1,52 @@
+"""The migrations build exactly the schema of records.py, and the workspace basics work."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from oralhist import db
+from oralhist.workspace import find_workspace
+
+
+def test_migrations_match_records(ws):
+    engine = db.engine_for(ws)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == [], f"records.py and the migrations disagree; add a migration: {diff}"
+
+
+def test_sqlite_is_in_wal_mode(ws):
+    with db.engine_for(ws).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_workspace_is_found_from_a_subfolder(ws, monkeypatch):
+    sub = ws.root / "interviews"
+    monkeypatch.chdir(sub)
+    assert find_workspace().root == ws.root
+
+
+def test_init_twice_keeps_settings(ws):
+    from oralhist.workspace import init
+
+    (ws.root / "oralhist.toml").write_text((ws.root / "oralhist.toml").read_text().replace("Archive de test", "Mine"))
+    again = init(ws.root)
+    assert again.settings.title == "Mine"
+
+
+def test_every_command_has_help_with_an_example():
+    """Docs are tested: each command documents itself with an Example line."""
+    import typer.main
+
+    from oralhist.cli import app
+
+    group = typer.main.get_command(app)
+    missing = []
+    for name, cmd in group.commands.items():
+        sub = getattr(cmd, "commands", None)
+        for c in (sub.values() if sub else [cmd]):
+            if not c.help or "Example" not in c.help:
+                missing.append(f"{name} {c.name if sub else ''}".strip())
+    assert not missing, f"commands without help or example: {missing}"
