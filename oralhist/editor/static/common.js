@@ -1,0 +1,44 @@
+/* Shared helpers of the oralhist editor. Data from the server is only ever put in the page
+   with textContent / value (never innerHTML), so a transcript cannot inject markup. */
+"use strict";
+var OH = (function () {
+  var statusEl = document.getElementById("status");
+  function say(msg, isError) {
+    if (!statusEl) return;
+    statusEl.textContent = msg;
+    statusEl.className = "status" + (isError ? " error" : "");
+    statusEl.setAttribute("role", isError ? "alert" : "status");
+  }
+  async function api(method, url, data) {
+    var opts = { method: method, headers: { "X-Oralhist": "1" }, credentials: "same-origin" };
+    if (data !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(data);
+    }
+    var r = await fetch(url, opts);
+    var body = null;
+    try { body = await r.json(); } catch (e) { body = { error: "réponse illisible (" + r.status + ")" }; }
+    return { ok: r.ok, status: r.status, body: body };
+  }
+  function hms(ms) {
+    var s = Math.max(0, Math.floor((ms || 0) / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
+    return String(h).padStart(2, "0") + ":" + String(m).padStart(2, "0") + ":" + String(x).padStart(2, "0");
+  }
+  function parseHms(t) {
+    var parts = String(t).trim().replace(",", ".").split(":");
+    if (!parts.length || parts.some(function (p) { return p === "" || isNaN(Number(p)); })) return null;
+    var sec = 0;
+    for (var i = 0; i < parts.length; i++) sec = sec * 60 + Number(parts[i]);
+    return Math.round(sec * 1000);
+  }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) { if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]); }
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  var iid = document.body.getAttribute("data-interview");
+  return { say: say, api: api, hms: hms, parseHms: parseHms, el: el, iid: iid,
+           base: iid ? "/api/i/" + encodeURIComponent(iid) : null };
+})();

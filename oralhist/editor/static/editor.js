@@ -1,0 +1,300 @@
+/* The transcript editor: audio player synced with the words, edit in place, split/merge,
+   speakers, shortcuts (like oTranscribe), autosave as new versions, conflict detection.
+   Words and all other data go into the page with textContent only. */
+"use strict";
+(function () {
+  var audio = document.getElementById("audio");
+  var box = document.getElementById("segments");
+  var STATUS_FR = { machine: "à relire", corrected: "corrigée", approved: "approuvée" };
+  var ROLE_FR = { narrator: "narrateur", interviewer: "enquêteur", other: "autre" };
+  var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
+                conflict: false, timer: null, pendingSeek: null };
+  var starts = [], spans = [], cur = -1, lastRange = null, reindexTimer = null;
+
+  // ------------------------------------------------------------------ loading and rendering
+  async function load() {
+    var r = await OH.api("GET", OH.base + "/transcript");
+    if (!r.ok) { box.textContent = "Erreur : " + (r.body && r.body.error); return; }
+    render(r.body);
+    var m = /#t=(\d+)/.exec(location.hash);
+    if (m) seek(parseInt(m[1], 10), false);
+  }
+
+  function render(d) {
+    state.version = d.version;
+    state.speakers = d.speakers;
+    state.low = d.low;
+    showVersion(d.version, d.status);
+    box.textContent = "";
+    var frag = document.createDocumentFragment();
+    d.segments.forEach(function (sg) { frag.appendChild(segmentEl(sg)); });
+    box.appendChild(frag);
+    box.setAttribute("data-version", d.version);
+    state.dirty = false;
+    reindex();
+  }
+
+  function showVersion(v, status) {
+    document.getElementById("version").textContent = "v" + v;
+    if (status) document.getElementById("vstatus").textContent = STATUS_FR[status] || status;
+  }
+
+  function speakerSelect(selected) {
+    var label = OH.el("label", { class: "spk" });
+    label.appendChild(document.createTextNode("Locuteur "));
+    var sel = OH.el("select", { class: "speaker" });
+    sel.appendChild(OH.el("option", { value: "" }, "—"));
+    state.speakers.forEach(function (sp) {
+      var name = sp[2] || sp[1];
+      var o = OH.el("option", { value: sp[0] }, name + (sp[3] ? " (" + (ROLE_FR[sp[3]] || sp[3]) + ")" : ""));
+      if (sp[0] === selected) o.selected = true;
+      sel.appendChild(o);
+    });
+    label.appendChild(sel);
+    return label;
+  }
+
+  function segmentEl(sg) {
+    var wrap = OH.el("div", { class: "seg" });
+    wrap.dataset.start = sg[0];
+    var head = OH.el("div", { class: "seg-head" });
+    head.appendChild(OH.el("button", { type: "button", class: "time", title: "Lire à partir de " + OH.hms(sg[0]) }, OH.hms(sg[0])));
+    head.appendChild(speakerSelect(sg[2]));
+    head.appendChild(OH.el("button", { type: "button", class: "split", "aria-keyshortcuts": "Control+Enter" }, "Couper au curseur"));
+    head.appendChild(OH.el("button", { type: "button", class: "merge" }, "Fusionner avec le suivant"));
+    var text = OH.el("div", { class: "text", contenteditable: "true", role: "textbox", "aria-multiline": "true",
+                              spellcheck: "true", lang: "fr", "aria-label": "Texte du segment à " + OH.hms(sg[0]) });
+    if (sg[4] && sg[4].length) {
+      sg[4].forEach(function (w, k) {
+        if (k) text.appendChild(document.createTextNode(" "));
+        var low = w[3] < state.low;
+        var s = OH.el("span", { class: low ? "w low" : "w" }, w[2]);
+        s.dataset.s = w[0];
+        s.dataset.e = w[1];
+        if (low) s.title = "Reconnaissance peu sûre (" + w[3] + " %)";
+        text.appendChild(s);
+      });
+    } else {
+      text.textContent = sg[3];
+    }
+    wrap.appendChild(head);
+    wrap.appendChild(text);
+    return wrap;
+  }
+
+  function reindex() {
+    spans = Array.prototype.slice.call(box.querySelectorAll("span.w"));
+    starts = spans.map(function (s) { return parseInt(s.dataset.s, 10); });
+    cur = -1;
+    highlight();
+  }
+
+  // ------------------------------------------------------------------ player
+  function seek(ms, play) {
+    if (audio.readyState < 1) {
+      state.pendingSeek = ms;
+      if (play) audio.play().catch(function () {});
+      return;
+    }
+    audio.currentTime = ms / 1000;
+    if (play) audio.play().catch(function () {});
+    highlight();
+  }
+  audio.addEventListener("loadedmetadata", function () {
+    if (state.pendingSeek !== null) { audio.currentTime = state.pendingSeek / 1000; state.pendingSeek = null; }
+  });
+  function toggle() { if (audio.paused) audio.play().catch(function () {}); else audio.pause(); }
+  function setRate(r) {
+    audio.playbackRate = Math.min(2.5, Math.max(0.5, Math.round(r * 10) / 10));
+    document.getElementById("rate").textContent = audio.playbackRate.toFixed(1);
+  }
+  function jump(sec) { audio.currentTime = Math.max(0, audio.currentTime + sec); highlight(); }
+
+  function highlight() {
+    var t = audio.currentTime * 1000, lo = 0, hi = starts.length - 1, k = -1;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (starts[mid] <= t) { k = mid; lo = mid + 1; } else hi = mid - 1; }
+    if (k === cur) return;
+    if (cur >= 0 && spans[cur]) spans[cur].classList.remove("cur");
+    cur = k;
+    if (k >= 0 && spans[k] && spans[k].isConnected) {
+      spans[k].classList.add("cur");
+      if (!audio.paused && !box.contains(document.activeElement)) spans[k].scrollIntoView({ block: "nearest" });
+    }
+  }
+  function loop() { highlight(); if (!audio.paused) requestAnimationFrame(loop); }
+  audio.addEventListener("play", function () { requestAnimationFrame(loop); });
+  audio.addEventListener("seeked", highlight);
+  audio.addEventListener("timeupdate", highlight);
+
+  // ------------------------------------------------------------------ editing
+  function markDirty() {
+    state.dirty = true;
+    clearTimeout(state.timer);
+    if (document.getElementById("autosave").checked && !state.conflict) state.timer = setTimeout(function () { save(false); }, 3000);
+    clearTimeout(reindexTimer);
+    reindexTimer = setTimeout(reindex, 400);
+  }
+
+  document.addEventListener("selectionchange", function () {
+    var s = window.getSelection();
+    if (s.rangeCount && box.contains(s.anchorNode)) lastRange = s.getRangeAt(0).cloneRange();
+  });
+
+  function split(seg) {
+    var text = seg.querySelector(".text");
+    var r = lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
+    if (!r) { OH.say("Placez d’abord le curseur dans le texte du segment à couper.", true); return; }
+    var tail = document.createRange();
+    tail.setStart(r.startContainer, r.startOffset);
+    tail.setEnd(text, text.childNodes.length);
+    var frag = tail.extractContents();
+    var first = frag.querySelector ? frag.querySelector("span.w") : null;
+    var startMs = first ? parseInt(first.dataset.s, 10) : parseInt(seg.dataset.start, 10);
+    var sel = seg.querySelector("select.speaker");
+    var spk = sel.value ? parseInt(sel.value, 10) : null;
+    var ns = segmentEl([startMs, startMs, spk, "", []]);
+    ns.querySelector(".text").appendChild(frag);
+    seg.after(ns);
+    ns.querySelector(".text").focus();
+    OH.say("Segment coupé.");
+    markDirty();
+  }
+
+  function merge(seg) {
+    var next = seg.nextElementSibling;
+    if (!next) { OH.say("Pas de segment suivant.", true); return; }
+    var a = seg.querySelector(".text"), b = next.querySelector(".text");
+    a.appendChild(document.createTextNode(" "));
+    while (b.firstChild) a.appendChild(b.firstChild);
+    next.remove();
+    OH.say("Segments fusionnés.");
+    markDirty();
+  }
+
+  box.addEventListener("click", function (ev) {
+    var t = ev.target;
+    if (t.classList.contains("w")) { seek(parseInt(t.dataset.s, 10), true); return; }
+    var seg = t.closest(".seg");
+    if (!seg) return;
+    if (t.classList.contains("time")) seek(parseInt(seg.dataset.start, 10), true);
+    else if (t.classList.contains("split")) split(seg);
+    else if (t.classList.contains("merge")) merge(seg);
+  });
+  box.addEventListener("input", markDirty);
+  box.addEventListener("change", function (ev) { if (ev.target.matches("select.speaker")) markDirty(); });
+  box.addEventListener("keydown", function (ev) {
+    if (!ev.target.classList.contains("text") || ev.key !== "Enter") return;
+    ev.preventDefault();  // one paragraph per segment: Enter never adds a line
+    if (ev.ctrlKey || ev.metaKey) split(ev.target.closest(".seg"));
+  });
+  box.addEventListener("paste", function (ev) {  // plain text only
+    if (!ev.target.closest(".text")) return;
+    ev.preventDefault();
+    var text = (ev.clipboardData || window.clipboardData).getData("text/plain").replace(/\s+/g, " ");
+    document.execCommand("insertText", false, text);
+  });
+
+  // ------------------------------------------------------------------ saving
+  function collect() {
+    return Array.prototype.map.call(box.querySelectorAll(".seg"), function (seg) {
+      var sel = seg.querySelector("select.speaker");
+      return { text: seg.querySelector(".text").textContent.replace(/\s+/g, " ").trim(),
+               speaker_id: sel.value ? parseInt(sel.value, 10) : null };
+    });
+  }
+
+  async function save(manual) {
+    if (state.conflict) { OH.say("Conflit non résolu : rechargez la page avant d’enregistrer.", true); return; }
+    if (state.saving) { state.again = true; return; }
+    if (!state.dirty && !manual) return;
+    clearTimeout(state.timer);
+    state.saving = true;
+    state.dirty = false;
+    OH.say("Enregistrement…");
+    var r = await OH.api("POST", OH.base + "/transcript", { base_version: state.version, segments: collect() });
+    state.saving = false;
+    if (r.ok) {
+      var b = r.body;
+      state.version = b.version;
+      box.setAttribute("data-version", b.version);
+      if (b.unchanged) { OH.say("Aucun changement à enregistrer (version " + b.version + ")."); showVersion(b.version); }
+      else {
+        showVersion(b.version, "corrected");
+        var msg = "Enregistré : version " + b.version + " — " + b.kept + " mots gardés avec leur temps, " +
+          b.changed + " modifiés, " + b.inserted + " ajoutés, " + b.deleted + " supprimés.";
+        if (b.unplaced.length) msg += " Sans place dans le temps : " + b.unplaced.join(" ");
+        OH.say(msg);
+        if (!state.dirty && !box.contains(document.activeElement)) refresh();
+      }
+    } else if (r.status === 409) {
+      state.conflict = true;
+      state.dirty = true;
+      OH.say("Conflit : " + r.body.error, true);
+      var btn = OH.el("button", { type: "button", id: "reload" }, "Recharger la dernière version");
+      btn.addEventListener("click", function () { location.reload(); });
+      document.getElementById("status").appendChild(document.createTextNode(" "));
+      document.getElementById("status").appendChild(btn);
+    } else {
+      state.dirty = true;
+      OH.say("Erreur : " + (r.body && r.body.error), true);
+    }
+    if (state.again) { state.again = false; if (state.dirty) save(false); }
+  }
+
+  async function refresh() {  // new word times after a save, when nobody is typing
+    var y = window.scrollY;
+    var r = await OH.api("GET", OH.base + "/transcript");
+    if (r.ok && !state.dirty && r.body.version === state.version) { render(r.body); window.scrollTo(0, y); }
+  }
+
+  async function approve() {
+    if (state.dirty) await save(true);
+    if (state.conflict) return;
+    var r = await OH.api("POST", OH.base + "/approve", { version: state.version });
+    if (r.ok) { showVersion(r.body.version, "approved"); OH.say("Version " + r.body.version + " approuvée : elle sera publiée."); }
+    else OH.say("Erreur : " + r.body.error, true);
+  }
+
+  function linkSelection() {
+    var s = window.getSelection();
+    if (!s.rangeCount || s.isCollapsed || !box.contains(s.anchorNode)) {
+      OH.say("Sélectionnez d’abord un passage du texte.", true); return;
+    }
+    var range = s.getRangeAt(0);
+    var hit = spans.filter(function (sp) { return sp.isConnected && range.intersectsNode(sp); });
+    if (!hit.length) { OH.say("La sélection ne contient aucun mot minuté.", true); return; }
+    var q = new URLSearchParams({ start: OH.hms(parseInt(hit[0].dataset.s, 10)),
+                                  end: OH.hms(parseInt(hit[hit.length - 1].dataset.e, 10) + 999),
+                                  quote: s.toString().replace(/\s+/g, " ").trim() });
+    location.href = "/i/" + encodeURIComponent(OH.iid) + "/links?" + q.toString() + "#add";
+  }
+
+  // ------------------------------------------------------------------ toolbar and shortcuts
+  document.getElementById("play").addEventListener("click", toggle);
+  document.getElementById("back").addEventListener("click", function () { jump(-5); });
+  document.getElementById("fwd").addEventListener("click", function () { jump(5); });
+  document.getElementById("faster").addEventListener("click", function () { setRate(audio.playbackRate + 0.1); });
+  document.getElementById("slower").addEventListener("click", function () { setRate(audio.playbackRate - 0.1); });
+  document.getElementById("save").addEventListener("click", function () { save(true); });
+  document.getElementById("approve").addEventListener("click", approve);
+  document.getElementById("linksel").addEventListener("click", linkSelection);
+
+  document.addEventListener("keydown", function (ev) {
+    var ctrl = ev.ctrlKey || ev.metaKey;
+    var handled = true;
+    if (ev.key === "Escape" || (ctrl && (ev.key === " " || ev.code === "Space"))) toggle();
+    else if (ctrl && ev.key === "ArrowLeft") jump(-5);
+    else if (ctrl && ev.key === "ArrowRight") jump(5);
+    else if (ctrl && ev.key === "ArrowUp") setRate(audio.playbackRate + 0.1);
+    else if (ctrl && ev.key === "ArrowDown") setRate(audio.playbackRate - 0.1);
+    else if (ctrl && (ev.key === "s" || ev.key === "S")) save(true);
+    else handled = false;
+    if (handled) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+
+  window.addEventListener("beforeunload", function (ev) {
+    if (state.dirty && !state.conflict) { ev.preventDefault(); ev.returnValue = ""; }
+  });
+
+  load();
+})();

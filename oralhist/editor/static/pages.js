@@ -1,0 +1,99 @@
+/* Index, links, speakers and history pages. */
+"use strict";
+(function () {
+  var page = document.body.getAttribute("data-page");
+
+  if (page === "topics") {
+    var form = document.getElementById("topics");
+    var tpl = document.getElementById("topic-template");
+    form.addEventListener("click", function (ev) {
+      if (ev.target.classList.contains("remove")) ev.target.closest("fieldset").remove();
+    });
+    // Moving a boundary: the start of a theme is the end of the previous one.
+    form.addEventListener("change", function (ev) {
+      if (!ev.target.classList.contains("start")) return;
+      var fs = ev.target.closest("fieldset");
+      var prev = fs.previousElementSibling;
+      while (prev && !prev.matches("fieldset.topic")) prev = prev.previousElementSibling;
+      if (prev) prev.querySelector(".end").value = ev.target.value;
+    });
+    document.getElementById("add-topic").addEventListener("click", function () {
+      var node = tpl.content.firstElementChild.cloneNode(true);
+      var all = form.querySelectorAll("fieldset.topic");
+      if (all.length) {
+        var last = all[all.length - 1];
+        node.querySelector(".start").value = last.querySelector(".end").value;
+        node.querySelector(".end").value = last.querySelector(".end").value;
+        last.after(node);
+      } else {
+        tpl.before(node);
+      }
+      node.querySelector(".title").focus();
+    });
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var topics = [];
+      var bad = null;
+      form.querySelectorAll("fieldset.topic").forEach(function (fs, i) {
+        var s = OH.parseHms(fs.querySelector(".start").value), e = OH.parseHms(fs.querySelector(".end").value);
+        if (s === null || e === null) bad = "Thème " + (i + 1) + " : temps illisible (hh:mm:ss)";
+        topics.push({ start_ms: s, end_ms: e, title: fs.querySelector(".title").value,
+                      synopsis: fs.querySelector(".synopsis").value, keywords: fs.querySelector(".keywords").value });
+      });
+      if (bad) return OH.say(bad, true);
+      var base = parseInt(document.body.getAttribute("data-topic-version"), 10) || 0;
+      var r = await OH.api("POST", OH.base + "/topics", { base_version: base, topics: topics });
+      if (r.ok) {
+        document.body.setAttribute("data-topic-version", r.body.version);
+        OH.say("Index enregistré (version " + r.body.version + ").");
+      } else {
+        OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error, true);
+      }
+    });
+  }
+
+  if (page === "links") {
+    document.querySelectorAll("tr[data-link]").forEach(function (tr) {
+      async function set(status, label) {
+        var r = await OH.api("POST", "/api/links/" + tr.getAttribute("data-link"), { status: status });
+        if (r.ok) { tr.querySelector(".lstatus").textContent = label; OH.say("Lien " + label + "."); }
+        else OH.say("Erreur : " + r.body.error, true);
+      }
+      tr.querySelector(".accept").addEventListener("click", function () { set("accepted", "accepté"); });
+      tr.querySelector(".reject").addEventListener("click", function () { set("rejected", "rejeté"); });
+    });
+    var add = document.getElementById("add-link");
+    if (add) add.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var s = OH.parseHms(add.start.value), e = OH.parseHms(add.end.value);
+      if (s === null || e === null) return OH.say("Temps illisible (hh:mm:ss).", true);
+      var r = await OH.api("POST", OH.base + "/links",
+        { term_id: parseInt(add.term.value, 10), start_ms: s, end_ms: e, quote: add.quote.value });
+      if (r.ok) { OH.say("Lien ajouté."); setTimeout(function () { location.reload(); }, 300); }
+      else OH.say("Erreur : " + r.body.error, true);
+    });
+  }
+
+  if (page === "speakers") {
+    document.querySelectorAll("tr[data-speaker]").forEach(function (tr) {
+      tr.querySelector(".save-speaker").addEventListener("click", async function () {
+        var r = await OH.api("POST", OH.base + "/speakers/" + tr.getAttribute("data-speaker"),
+          { name: tr.querySelector(".name").value, role: tr.querySelector(".role").value || null });
+        if (r.ok) OH.say("Locuteur enregistré.");
+        else OH.say("Erreur : " + r.body.error, true);
+      });
+    });
+  }
+
+  if (page === "history") {
+    var latest = parseInt(document.body.getAttribute("data-latest"), 10);
+    document.querySelectorAll("tr[data-version] .restore").forEach(function (btn) {
+      btn.addEventListener("click", async function () {
+        var v = parseInt(btn.closest("tr").getAttribute("data-version"), 10);
+        var r = await OH.api("POST", OH.base + "/restore", { version: v, base_version: latest });
+        if (r.ok) { OH.say("Version " + v + " restaurée comme version " + r.body.version + "."); setTimeout(function () { location.reload(); }, 400); }
+        else OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error, true);
+      });
+    });
+  }
+})();

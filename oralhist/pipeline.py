@@ -1,0 +1,132 @@
+"""``oralhist run``: every stage, in order, for new recordings, then the public site.
+
+ingest -> normalise -> transcribe -> diarize -> index -> (starter vocabulary) -> link ->
+exports (transcripts/<id>/) -> publish. Each stage runs over all the interviews before the
+next one starts (one model loaded once per stage); each stage skips what it has already
+done, so running the same command again after a failure or an interruption finishes the
+work. An interview that fails a stage is not passed to the later stages; the others go on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from oralhist.errors import StageError
+from oralhist.progress import NULL
+from oralhist.stage import StageReport
+
+# (stage name, module, entry function) in pipeline order.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("normalise", "oralhist.audio", "normalise_interviews"),
+    ("transcribe", "oralhist.transcribe", "transcribe_interviews"),
+    ("diarize", "oralhist.diarize", "diarize_interviews"),
+    ("index", "oralhist.topics", "index_interviews"),
+    ("link", "oralhist.link", "link_interviews"),
+)
+STAFF_EXPORTS = ("vtt", "srt", "txt", "json", "chapters", "ohms", "iiif", "dc")
+
+
+@dataclass
+class PipelineReport:
+    reports: list[StageReport] = field(default_factory=list)
+    interviews: list[str] = field(default_factory=list)
+    site: Optional[Path] = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.failed for r in self.reports) else 0
+
+    def to_dict(self) -> dict:
+        return {
+            "interviews": self.interviews,
+            "stages": [r.to_dict() for r in self.reports],
+            "site": str(self.site) if self.site else None,
+            "open": str(self.site / "index.html") if self.site else None,
+            "exit_code": self.exit_code,
+        }
+
+
+def stage_function(module: str, name: str) -> Callable:
+    """The entry function of a stage; a clear error while its module is not in this version."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            raise StageError(module, f"this stage is not available in this version (no module {module})") from None
+        raise
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise StageError(module, f"this stage is not available in this version (no {name})")
+    return fn
+
+
+def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_EXPORTS) -> StageReport:
+    """transcripts/<id>/<id>.<ext> for every format available (archive copies, not consent-filtered)."""
+    from oralhist import db
+    from oralhist.errors import BadInput, OralhistError
+    from oralhist.exports import default_path, exporter
+    from oralhist.view import load_interview
+
+    rep = StageReport(stage="exports")
+    writers = {}
+    for fmt in formats:
+        try:
+            writers[fmt] = exporter(fmt)
+        except BadInput:
+            continue  # format not in this version
+    rep.details["formats"] = sorted(writers)
+    for iid in ids:
+        try:
+            with db.session(ws) as s:
+                view = load_interview(s, iid)
+            if view.transcript_version is None:
+                rep.skipped.append(iid)
+                continue
+            for fmt, write in writers.items():
+                write(view, default_path(ws, iid, fmt))
+            rep.done.append(iid)
+        except (OralhistError, OSError, ValueError) as exc:
+            rep.failed.append((iid, str(exc)))
+    return rep
+
+
+def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
+            model: Optional[str] = None, language: Optional[str] = None, speakers: Optional[int] = None,
+            publish: bool = True) -> PipelineReport:
+    """Ingest ``paths`` (or ``manifest``) and run every later stage on those interviews."""
+    out = PipelineReport()
+    ingest = stage_function("oralhist.ingest", "ingest_paths")
+    rep = ingest(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    out.reports.append(rep)
+    ids = list(dict.fromkeys([*rep.done, *(i for i in rep.skipped if isinstance(i, str))]))
+    out.interviews = ids
+    failed: set[str] = set()
+    for stage, module, name in STAGES:
+        todo = [i for i in ids if i not in failed]
+        if stage == "link":
+            vocab = stage_function("oralhist.vocab", "ensure_starter")
+            imports = vocab(ws, manifest=Path(manifest) if manifest else None)
+            out.reports.append(StageReport(stage="vocab", details={"imported": [getattr(r, "file", str(r)) for r in imports]}))
+        if not todo:
+            out.reports.append(StageReport(stage=stage))
+            continue
+        fn = stage_function(module, name)
+        kw = {"progress": progress}
+        if stage == "transcribe":
+            kw.update(model=model, language=language)
+        if stage == "diarize" and speakers:
+            kw["speakers"] = speakers
+        r = fn(ws, todo, **kw)
+        out.reports.append(r)
+        failed.update(i for i, _ in r.failed)
+    out.reports.append(write_staff_exports(ws, [i for i in ids if i not in failed]))
+    if publish:
+        from oralhist.publish import publish_site
+
+        r = publish_site(ws, progress=progress)
+        out.reports.append(r)
+        out.site = Path(r.details["site"])
+    return out

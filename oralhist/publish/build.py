@@ -1,0 +1,685 @@
+"""Build the public site: a typed model of every file first, validated, then written.
+
+Only ``consent.public_view`` output reaches this module's pages, media and data files.
+Writing is incremental (a content hash per output file in ``site/.oralhist-build.json``;
+unchanged files are not rewritten, files no longer in the model are removed) and atomic per
+file (temporary file + rename; the manifest is written last), so a killed publish leaves
+every file either as it was or as it should be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Optional, Sequence
+
+from oralhist.errors import BadInput, StageError
+from oralhist.progress import NULL
+from oralhist.stage import StageReport
+
+MANIFEST = ".oralhist-build.json"
+BUILD_VERSION = 1
+# Suggested (machine) links are published when at least this confident; accepted links always;
+# rejected never. ``[site] link_threshold`` overrides it.
+DEFAULT_LINK_THRESHOLD = 0.8
+AUDIO_EXTS = (".mp3", ".m4a", ".ogg", ".opus", ".webm")
+MIME = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
+KIND_ORDER = ("trade", "object", "place", "subject")
+LOCAL_BASE = "http://localhost:8000"
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """One file of the site. ``content`` for generated text; ``source`` for audio (re-encoded
+    with ``silence`` ranges, or copied). ``key`` decides whether it must be rewritten."""
+
+    path: str
+    key: str
+    content: Optional[bytes] = None
+    source: Optional[Path] = None
+    silence: tuple[tuple[int, int], ...] = ()
+    searchable: bool = False
+    # "copy" / "silence" (from ``source``) or "access" (area 1's write_access_copy from the
+    # originals, sample-exact silences) — for audio only.
+    recipe: str = ""
+    archive_id: str = ""
+
+
+@dataclass
+class Clip:
+    interview_id: str
+    interview_title: str
+    narrator: Optional[str]
+    start_ms: int
+    end_ms: int
+    quote: str
+    audio: Optional[str]
+    status: str
+
+
+@dataclass
+class TermPage:
+    term_id: int
+    label: str
+    kind: str
+    uri: Optional[str]
+    inventory_number: Optional[str]
+    slug: str
+    clips: list[Clip] = field(default_factory=list)
+
+
+@dataclass
+class InterviewEntry:
+    view: object  # public InterviewView
+    audio_path: Optional[str]  # relative to the site root
+    audio_source: Optional[Path]
+    audio_key: Optional[str]
+    audio_recipe: str = "copy"
+    links: tuple = ()
+    decade: Optional[str] = None
+
+
+@dataclass
+class SiteModel:
+    title: str
+    language: str
+    base_url: str
+    interviews: list[InterviewEntry]
+    terms: dict[int, TermPage]
+    files: dict[str, OutFile] = field(default_factory=dict)
+    search_records: list[dict] = field(default_factory=list)
+    language_index: str = "fr"  # language of the interviews (the search index's stemming)
+
+    def add(self, f: OutFile) -> None:
+        if f.path in self.files:
+            raise StageError(f.path, "two outputs of the site have the same path")
+        self.files[f.path] = f
+
+    def add_text(self, path: str, text: str, searchable: bool = False) -> None:
+        data = text.encode("utf-8")
+        self.add(OutFile(path=path, key=hashlib.sha256(data).hexdigest(), content=data, searchable=searchable))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def slugify(text: str, fallback: str = "x") -> str:
+    t = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    t = re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()
+    return t[:60] or fallback
+
+
+def clock(ms: int) -> str:
+    s = max(0, int(ms)) // 1000
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def iso_duration(ms: int) -> str:
+    s = max(0, int(ms)) // 1000
+    return f"PT{s // 3600}H{s // 60 % 60}M{s % 60}S"
+
+
+def seconds(ms: int) -> str:
+    v = f"{max(0, int(ms)) / 1000:.3f}".rstrip("0").rstrip(".")
+    return v or "0"
+
+
+def vtt_escape(text: str) -> str:
+    t = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"\s*\n\s*", " ", t).replace("-->", "--&gt;").strip()
+
+
+def _ts(ms: int) -> str:
+    from oralhist.exports import ms_to_timestamp
+
+    return ms_to_timestamp(ms)
+
+
+def captions_vtt(view) -> str:
+    """WebVTT captions: one cue per segment, speaker as a voice span."""
+    out = ["WEBVTT", ""]
+    n = 0
+    for sg in view.segments:
+        if sg.end_ms <= sg.start_ms or not sg.text.strip():
+            continue
+        n += 1
+        who = sg.speaker_name or ""
+        text = vtt_escape(sg.text)
+        if who:
+            text = f"<v {vtt_escape(who)}>{text}"
+        out += [str(n), f"{_ts(sg.start_ms)} --> {_ts(sg.end_ms)}", text, ""]
+    return "\n".join(out) + "\n"
+
+
+def chapters_vtt(view) -> str:
+    out = ["WEBVTT", ""]
+    for n, t in enumerate(view.topics, 1):
+        if t.end_ms <= t.start_ms:
+            continue
+        out += [f"ch{n}", f"{_ts(t.start_ms)} --> {_ts(t.end_ms)}", vtt_escape(t.title or clock(t.start_ms)), ""]
+    return "\n".join(out) + "\n"
+
+
+def json_for_script(data) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' that could close the element."""
+    return (json.dumps(data, ensure_ascii=False, indent=1)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _join_word_texts(words) -> tuple[str, str]:
+    """Displayed text of a segment's words: a space before a word that starts with one, a
+    zero-width space where the recogniser glued two words (``l'`` + ``avant``), so the page's
+    script can split the text back into exactly one span per word."""
+    spaced = any(w.text[:1].isspace() for w in words)
+    out = []
+    for i, w in enumerate(words):
+        t = re.sub(r"\s+", "\u00a0", w.text.strip()) or "\u00a0"
+        if i:
+            out.append(" " if (not spaced or w.text[:1].isspace()) else "\u200b")
+        out.append(t)
+    return "".join(out), ""
+
+
+def _decade(d: Optional[str]) -> Optional[str]:
+    m = re.match(r"(\d{4})", d or "")
+    return f"{m.group(1)[:3]}0" if m else None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _audio_source(ws, s, archive_id: str):
+    """(file, sha256) of the best listening source: access copy, else asr.wav, else a lone original."""
+    from sqlmodel import select
+
+    from oralhist.records import Derivative, Recording
+
+    rows = {d.kind: d for d in s.exec(select(Derivative).where(Derivative.interview_id == archive_id)).all()}
+    for kind in ("access", "asr"):
+        d = rows.get(kind)
+        if d is not None:
+            p = ws.root / d.path
+            if p.is_file():
+                return p, d.sha256
+    recs = s.exec(select(Recording).where(Recording.interview_id == archive_id)).all()
+    if len(recs) == 1 and (ws.root / recs[0].path).is_file():
+        return ws.root / recs[0].path, recs[0].sha256
+    return None, None
+
+
+def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
+               scopes: Sequence[str] = ("public",), progress=NULL) -> SiteModel:
+    """Read every interview through ``public_view`` and gather the site's content."""
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.consent import load_for_public, public_view
+    from oralhist.records import Interview
+
+    raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
+    threshold = float(raw.get("link_threshold", DEFAULT_LINK_THRESHOLD))
+    lang = language or ws.settings.site_language or "fr"
+    if lang not in ("fr", "en"):
+        raise BadInput(lang, "site language must be fr or en")
+    model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
+                      interviews=[], terms={})
+    with db.session(ws) as s:
+        ids = s.exec(select(Interview.id).order_by(Interview.id)).all()
+        task = progress.add("publish: reading", total=len(ids))
+        for iid in ids:
+            progress.advance(task)
+            full = load_for_public(s, iid)
+            view = public_view(full, today=today, scopes=scopes)
+            if view is None:
+                continue
+            src, sha = _audio_source(ws, s, iid)
+            audio_path = audio_key = None
+            recipe = "copy"
+            silence = tuple((a, b) for a, b, _ in view.consent.redactions)
+            if silence and _originals_present(ws, full):
+                recipe, ext = "access", ".mp3"
+                sha = ",".join(r.sha256 for r in full.recordings)
+            elif src is not None:
+                ext = src.suffix.lower() if src.suffix.lower() in AUDIO_EXTS else ".mp3"
+                if silence and ext not in (".mp3", ".m4a"):
+                    ext = ".mp3"
+                recipe = "silence" if silence or src.suffix.lower() != ext else "copy"
+            if recipe == "access" or src is not None:
+                audio_path = f"media/{view.id}/audio{ext}"
+                audio_key = hashlib.sha256(f"{sha}|{silence}|{ext}|{recipe}|v1".encode()).hexdigest()
+            links = tuple(
+                ln for ln in view.links
+                if ln.status == "accepted" or (ln.status == "suggested" and ln.confidence >= threshold)
+            )
+            view = replace(view, links=links)  # every public output uses the same links
+            model.interviews.append(InterviewEntry(view=view, audio_path=audio_path, audio_source=src,
+                                                   audio_key=audio_key, audio_recipe=recipe, links=links,
+                                                   decade=_decade(view.date)))
+            for ln in links:
+                tp = model.terms.get(ln.term_id)
+                if tp is None:
+                    tp = model.terms[ln.term_id] = TermPage(
+                        term_id=ln.term_id, label=ln.term_label, kind=ln.kind, uri=ln.uri,
+                        inventory_number=ln.inventory_number, slug=f"{ln.term_id}-{slugify(ln.term_label)}")
+                tp.clips.append(Clip(view.id, view.title, view.narrator, ln.start_ms, ln.end_ms, ln.quote,
+                                     audio_path, ln.status))
+    for tp in model.terms.values():
+        tp.clips.sort(key=lambda c: (c.interview_title, c.start_ms))
+    return model
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("oralhist.publish", "templates"),
+                      autoescape=select_autoescape(["html", "xml"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["clock"] = clock
+    env.filters["seconds"] = seconds
+    env.filters["iso_duration"] = iso_duration
+    return env
+
+
+def _page_segments(view):
+    out = []
+    for n, sg in enumerate(view.segments):
+        text, offsets = sg.text, ""
+        if sg.words:
+            joined, _ = _join_word_texts(sg.words)
+            # Read-along only when the words say what the segment says (an edit may have
+            # changed the text without new word timings).
+            if re.sub(r"[\s\u200b]+", "", joined) == re.sub(r"\s+", "", sg.text):
+                text = joined
+                offsets = " ".join(str(max(0, w.start_ms - sg.start_ms)) for w in sg.words)
+        else:
+            text, offsets = sg.text, ""
+        out.append({"n": n, "start": sg.start_ms, "end": sg.end_ms, "speaker": sg.speaker_name or sg.speaker or "",
+                    "text": text, "w": offsets})
+    return out
+
+
+def _jsonld(entry: InterviewEntry, model: SiteModel, page_url: str) -> dict:
+    v = entry.view
+    base = model.base_url
+    absu = (lambda p: f"{base}/{p}") if base else (lambda p: p)
+    d = {
+        "@context": "https://schema.org",
+        "@type": "AudioObject",
+        "@id": absu(page_url),
+        "name": v.title or v.id,
+        "inLanguage": v.language,
+        "duration": iso_duration(v.duration_ms),
+        "genre": "oral history",
+    }
+    if v.summary:
+        d["description"] = v.summary
+    if v.date:
+        d["dateCreated"] = v.date
+    if v.narrator:
+        d["creator"] = {"@type": "Person", "name": v.narrator}
+    if v.interviewer:
+        d["contributor"] = {"@type": "Person", "name": v.interviewer}
+    if v.museum:
+        d["publisher"] = {"@type": "Museum", "name": v.museum}
+    if v.place:
+        d["contentLocation"] = {"@type": "Place", "name": v.place}
+    if entry.audio_path:
+        d["contentUrl"] = absu(entry.audio_path)
+        d["encodingFormat"] = MIME.get(Path(entry.audio_path).suffix, "audio/mpeg")
+    about, seen = [], set()
+    for ln in entry.links:
+        if ln.term_id in seen:
+            continue
+        seen.add(ln.term_id)
+        a = {"@type": "DefinedTerm", "name": ln.term_label}
+        if ln.uri:
+            a["sameAs"] = ln.uri
+        about.append(a)
+    if about:
+        d["about"] = about
+    if v.topics:
+        d["hasPart"] = [{"@type": "Clip", "name": t.title or clock(t.start_ms), "startOffset": t.start_ms / 1000,
+                         "endOffset": t.end_ms / 1000, "url": absu(f"{page_url}#t={seconds(t.start_ms)}")}
+                        for t in v.topics]
+    return d
+
+
+def render_model(model: SiteModel) -> SiteModel:
+    """Render every page, media and data file into ``model.files``."""
+    from oralhist.exports import dublincore, iiif
+    from oralhist.publish.i18n import messages
+
+    env = _env()
+    m = messages(model.language)
+    common = {"site_title": model.title, "lang": model.language, "m": m}
+    static_dir = Path(__file__).parent / "static"
+    for f in sorted(static_dir.iterdir()):
+        if f.is_file():
+            data = f.read_bytes()
+            model.add(OutFile(path=f"static/{f.name}", key=hashlib.sha256(data).hexdigest(), content=data))
+
+    terms_by_kind: dict[str, list[TermPage]] = {}
+    for tp in sorted(model.terms.values(), key=lambda t: (t.kind, t.label.casefold())):
+        terms_by_kind.setdefault(tp.kind, []).append(tp)
+
+    interview_tpl = env.get_template("interview.html")
+    ohms = None
+    try:
+        from oralhist.exports import ohms  # area 3 writes it
+    except ImportError:
+        ohms = None
+
+    for e in model.interviews:
+        v = e.view
+        page = f"i/{v.id}.html"
+        media = f"media/{v.id}"
+        model.add_text(f"{media}/captions.vtt", captions_vtt(v))
+        if v.topics:
+            model.add_text(f"{media}/chapters.vtt", chapters_vtt(v))
+        if e.audio_path:
+            model.add(OutFile(path=e.audio_path, key=e.audio_key, source=e.audio_source,
+                              silence=tuple((a, b) for a, b, _ in v.consent.redactions),
+                              recipe=e.audio_recipe, archive_id=v.extra.get("archive_id", v.id)))
+        # IIIF needs absolute URLs: [site] base_url, else the local server that `run` suggests.
+        iiif_base = model.base_url or LOCAL_BASE
+        absu = (lambda p: f"{model.base_url}/{p}") if model.base_url else (lambda p: p)
+        model.add_text(f"{media}/manifest.json", iiif.manifest_json(
+            v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
+            audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
+            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}"))
+        model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page),
+                                                            audio_url=absu(e.audio_path) if e.audio_path else None))
+        if ohms is not None:
+            model.add_text(f"{media}/ohms.xml", _ohms_text(ohms, v))
+        terms = []
+        for ln in e.links:
+            tp = model.terms[ln.term_id]
+            terms.append({"label": ln.term_label, "kind": ln.kind, "slug": tp.slug, "start": ln.start_ms,
+                          "end": ln.end_ms, "quote": ln.quote})
+        html = interview_tpl.render(
+            **common, root="../", v=v, page=page, media=f"../{media}",
+            audio=f"../{e.audio_path}" if e.audio_path else None,
+            audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
+            segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
+            jsonld=json_for_script(_jsonld(e, model, page)),
+            redactions=[(a, b) for a, b, _ in v.consent.redactions],
+        )
+        model.add_text(page, html, searchable=True)
+        for sg in v.segments:
+            if sg.text.strip():
+                model.search_records.append({
+                    "url": f"{page}#t={seconds(sg.start_ms)}",
+                    "content": sg.text,
+                    "meta": {"title": f"{v.title or v.id} — {clock(sg.start_ms)}"
+                             + (f" — {sg.speaker_name}" if sg.speaker_name else "")},
+                    "filters": {"type": ["transcript"]},
+                })
+
+    term_tpl = env.get_template("term.html")
+    for tp in model.terms.values():
+        model.add_text(f"t/{tp.slug}.html", term_tpl.render(**common, root="../", t=tp), searchable=True)
+
+    museums = sorted({e.view.museum for e in model.interviews if e.view.museum})
+    places = sorted({e.view.place for e in model.interviews if e.view.place}
+                    | {ln.term_label for e in model.interviews for ln in e.links if ln.kind == "place"})
+    trades = sorted({ln.term_label for e in model.interviews for ln in e.links if ln.kind == "trade"})
+    decades = sorted({e.decade for e in model.interviews if e.decade})
+    cards = []
+    for e in model.interviews:
+        v = e.view
+        tr = sorted({ln.term_label for ln in e.links if ln.kind == "trade"})
+        pl = sorted({ln.term_label for ln in e.links if ln.kind == "place"} | ({v.place} if v.place else set()))
+        cards.append({"v": v, "trades": tr, "places": pl, "decade": e.decade or ""})
+    cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
+    model.add_text("index.html", env.get_template("home.html").render(
+        **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
+        terms_by_kind=terms_by_kind), searchable=False)
+    model.add_text("search.html", env.get_template("search.html").render(**common, root=""))
+    model.add_text("sitemap.xml", _sitemap(model))
+    model.add_text("oai-pmh.xml", _oai_static(model))
+    model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
+    return model
+
+
+def _ohms_text(ohms, view) -> str:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = ohms.write(view, Path(d) / "ohms.xml")
+        return Path(p).read_text(encoding="utf-8")
+
+
+def _sitemap(model: SiteModel) -> str:
+    from xml.sax.saxutils import escape
+
+    base = model.base_url
+    urls = ["index.html"] + [f"i/{e.view.id}.html" for e in model.interviews] + [f"t/{t.slug}.html" for t in model.terms.values()]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for u in urls:
+        lines.append(f"  <url><loc>{escape(f'{base}/{u}' if base else u)}</loc></url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def _oai_static(model: SiteModel) -> str:
+    """OAI-PMH Static Repository file (Identify, ListMetadataFormats, ListRecords in oai_dc)."""
+    from xml.etree import ElementTree as ET
+
+    from oralhist.exports import dublincore
+
+    SR = "http://www.openarchives.org/OAI/2.0/static-repository"
+    OAI = "http://www.openarchives.org/OAI/2.0/"
+    ET.register_namespace("", SR)
+    ET.register_namespace("oai", OAI)
+    base = model.base_url or "file:"
+    root = ET.Element(f"{{{SR}}}Repository", {
+        "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation":
+            f"{SR} http://www.openarchives.org/OAI/2.0/static-repository.xsd"})
+    ident = ET.SubElement(root, f"{{{SR}}}Identify")
+    host = re.sub(r"^[a-z]+://", "", base).split("/")[0] or "localhost"
+    dates = sorted(e.view.date for e in model.interviews if e.view.date and re.match(r"\d{4}-\d{2}-\d{2}$", e.view.date))
+    for tag, val in (("repositoryName", model.title), ("baseURL", f"{base}/oai-pmh.xml"),
+                     ("protocolVersion", "2.0"), ("adminEmail", "archive@example.invalid"),
+                     ("earliestDatestamp", "2000-01-01"), ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
+        ET.SubElement(ident, f"{{{OAI}}}{tag}").text = val
+    del dates
+    fmts = ET.SubElement(root, f"{{{SR}}}ListMetadataFormats")
+    fmt = ET.SubElement(fmts, f"{{{OAI}}}metadataFormat")
+    ET.SubElement(fmt, f"{{{OAI}}}metadataPrefix").text = "oai_dc"
+    ET.SubElement(fmt, f"{{{OAI}}}schema").text = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+    ET.SubElement(fmt, f"{{{OAI}}}metadataNamespace").text = dublincore.OAI_DC
+    recs = ET.SubElement(root, f"{{{SR}}}ListRecords", {"metadataPrefix": "oai_dc"})
+    stamp = date.today().isoformat()
+    for e in model.interviews:
+        v = e.view
+        rec = ET.SubElement(recs, f"{{{OAI}}}record")
+        header = ET.SubElement(rec, f"{{{OAI}}}header")
+        ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{host}:{v.id}"
+        ET.SubElement(header, f"{{{OAI}}}datestamp").text = stamp
+        md = ET.SubElement(rec, f"{{{OAI}}}metadata")
+        page = f"i/{v.id}.html"
+        md.append(dublincore.element(v, identifier=f"{model.base_url}/{page}" if model.base_url else page))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+_REF = re.compile(r'(?:href|src)="([^"#?:]+)(?:[#?][^"]*)?"')
+
+
+def validate(model: SiteModel) -> list[str]:
+    """Problems that would make a broken site: paths escaping the site, dangling relative links."""
+    problems = []
+    paths = set(model.files)
+    for p, f in model.files.items():
+        if p.startswith("/") or ".." in Path(p).parts or "\\" in p:
+            problems.append(f"{p}: path escapes the site folder")
+        if not p.endswith(".html") or f.content is None:
+            continue
+        here = Path(p).parent
+        for ref in _REF.findall(f.content.decode("utf-8")):
+            if ref.startswith("pagefind/") or "/pagefind/" in ref or not ref:
+                continue
+            target = os.path.normpath((here / ref).as_posix()).replace("\\", "/")
+            if target not in paths:
+                problems.append(f"{p}: link to missing {ref}")
+    return problems
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _originals_present(ws, full_view) -> bool:
+    try:
+        from oralhist.audio import write_access_copy  # noqa: F401  (area 1)
+    except ImportError:
+        return False
+    return bool(full_view.recordings) and all((ws.root / r.path).is_file() for r in full_view.recordings)
+
+
+def _write_audio(ws, f: OutFile, dest: Path) -> None:
+    from oralhist.consent import silence_ranges
+
+    if f.recipe == "access":
+        from oralhist.audio import write_access_copy
+
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_access_copy(ws, f.archive_id, dest, silences=f.silence)
+    elif f.recipe == "copy":
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        shutil.copyfile(f.source, tmp)
+        os.replace(tmp, dest)
+    else:
+        silence_ranges(f.source, dest, f.silence)
+
+
+def read_manifest(out: Path) -> dict:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        if data.get("version") == BUILD_VERSION:
+            return data
+    except (OSError, ValueError):
+        pass
+    return {"version": BUILD_VERSION, "files": {}, "search": None}
+
+
+def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
+    """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    old = read_manifest(out)
+    old_files: dict = old.get("files", {})
+    written, kept = [], 0
+    task = progress.add("publish: writing", total=len(model.files))
+    for p, f in sorted(model.files.items()):
+        progress.advance(task)
+        dest = out / p
+        if old_files.get(p) == f.key and dest.is_file():
+            kept += 1
+            continue
+        if f.content is not None:
+            _atomic_bytes(dest, f.content)
+        else:
+            _write_audio(ws, f, dest)
+        written.append(p)
+    removed = []
+    for p in sorted(set(old_files) - set(model.files)):
+        dest = out / p
+        if dest.is_file():
+            dest.unlink()
+        removed.append(p)
+        d = dest.parent
+        while d != out and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            d = d.parent
+    # Files in site/ that no build of ours wrote (e.g. an old site, or a file from a previous
+    # build whose manifest was lost) are removed too: site/ is fully generated.
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and rel != MANIFEST and not rel.startswith("pagefind/") and rel not in model.files:
+            path.unlink()
+            removed.append(rel)
+    search_key = hashlib.sha256(
+        json.dumps([model.files[p].key for p in sorted(model.files) if model.files[p].searchable]
+                   + [model.search_records, model.language], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    indexed = False
+    if old.get("search") != search_key or not (out / "pagefind" / "pagefind.js").is_file():
+        from oralhist.publish.search import build_index
+
+        build_index(model, out, language=model.language_index)
+        indexed = True
+    manifest = {"version": BUILD_VERSION, "files": {p: f.key for p, f in sorted(model.files.items())},
+                "search": search_key}
+    data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    mpath = out / MANIFEST
+    if not mpath.is_file() or mpath.read_bytes() != data:
+        _atomic_bytes(mpath, data)
+    return {"written": written, "kept": kept, "removed": removed, "indexed": indexed}
+
+
+def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
+                 today: Optional[date] = None, on_site: bool = False, strict: bool = True) -> StageReport:
+    """Build the static site into ``out`` (default ``site/`` of the archive)."""
+    from oralhist import db
+    from oralhist.stage import mark_done
+
+    t0 = time.perf_counter()
+    out = Path(out) if out is not None else ws.site
+    if out.exists() and not out.is_dir():
+        raise BadInput(out, "exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
+    scopes = ("public", "on-site") if on_site else ("public",)
+    model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress)
+    model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
+    render_model(model)
+    problems = validate(model)
+    if problems and strict:
+        raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
+    figures = write_site(ws, model, out, progress=progress)
+    rep = StageReport(stage="publish")
+    rep.done = [e.view.extra.get("archive_id", e.view.id) for e in model.interviews]
+    rep.details = {
+        "site": str(out),
+        "interviews": len(model.interviews),
+        "terms": len(model.terms),
+        "files": len(model.files),
+        "written": len(figures["written"]),
+        "kept": figures["kept"],
+        "removed": len(figures["removed"]),
+        "search_reindexed": figures["indexed"],
+        "seconds": round(time.perf_counter() - t0, 3),
+        "warnings": problems,
+    }
+    if out.resolve() == ws.site.resolve() and not on_site:
+        with db.session(ws) as s:
+            for iid in rep.done:
+                mark_done(s, iid, "publish", {"site": str(out)})
+            s.commit()
+    return rep

@@ -1,0 +1,22 @@
+/* Home page: filter the pre-rendered list by museum, trade, place and decade. */
+(function () {
+  "use strict";
+  var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
+  var cards = Array.prototype.slice.call(document.querySelectorAll("#cards .card"));
+  var count = document.getElementById("shown-count");
+  function apply() {
+    var n = 0;
+    cards.forEach(function (card) {
+      var ok = selects.every(function (sel) {
+        var want = sel.value;
+        if (!want) return true;
+        var vals = (card.getAttribute("data-" + sel.getAttribute("data-filter")) || "").split("|");
+        return vals.indexOf(want) >= 0;
+      });
+      card.hidden = !ok;
+      if (ok) n++;
+    });
+    if (count) count.textContent = String(n);
+  }
+  selects.forEach(function (sel) { sel.addEventListener("change", apply); });
+})();

@@ -1,0 +1,127 @@
+/* Interview page: read-along, click a word or a time to listen from there, #t= deep links.
+   Vanilla JS, no build step. Works without it too: the transcript and links are plain HTML. */
+(function () {
+  "use strict";
+  var audio = document.getElementById("player");
+  var segEls = Array.prototype.slice.call(document.querySelectorAll(".seg"));
+  var words = [], wordEls = [];
+  segEls.forEach(function (seg) {
+    var p = seg.querySelector(".txt[data-w]");
+    if (!p) return;
+    var base = parseInt(seg.getAttribute("data-s"), 10);
+    var offs = p.getAttribute("data-w").split(" ").map(Number);
+    // Words are separated by a space, or a zero-width space where they were glued (l'|avant).
+    var parts = p.textContent.split(/( |\u200b)/);
+    if ((parts.length + 1) / 2 !== offs.length) return;
+    var frag = document.createDocumentFragment();
+    parts.forEach(function (tok, j) {
+      if (j % 2 === 1) { if (tok === " ") frag.appendChild(document.createTextNode(" ")); return; }
+      var i = j / 2;
+      var span = document.createElement("span");
+      span.className = "w";
+      span.textContent = tok;
+      span.setAttribute("data-t", String(base + offs[i]));
+      words.push(base + offs[i]);
+      wordEls.push(span);
+      frag.appendChild(span);
+    });
+    p.textContent = "";
+    p.appendChild(frag);
+  });
+  var segStarts = segEls.map(function (s) { return parseInt(s.getAttribute("data-s"), 10); });
+  var tocEls = Array.prototype.slice.call(document.querySelectorAll(".toc li[data-s]"));
+  var follow = document.getElementById("follow");
+  var nowTopic = document.getElementById("now-topic");
+
+  function lastAtOrBefore(arr, t) {
+    var lo = 0, hi = arr.length - 1, ans = -1;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (arr[mid] <= t) { ans = mid; lo = mid + 1; } else { hi = mid - 1; } }
+    return ans;
+  }
+  var curWord = -1, curSeg = -1, curToc = -1;
+  function highlight(ms, scroll) {
+    var w = lastAtOrBefore(words, ms);
+    if (w !== curWord) {
+      if (curWord >= 0) wordEls[curWord].classList.remove("cur");
+      if (w >= 0) wordEls[w].classList.add("cur");
+      curWord = w;
+    }
+    var s = lastAtOrBefore(segStarts, ms);
+    if (s !== curSeg) {
+      if (curSeg >= 0) segEls[curSeg].classList.remove("cur");
+      if (s >= 0) {
+        segEls[s].classList.add("cur");
+        if (scroll && (!follow || follow.checked)) segEls[s].scrollIntoView({ block: "nearest" });
+      }
+      curSeg = s;
+    }
+    var tIdx = -1;
+    tocEls.forEach(function (li, i) { if (parseInt(li.getAttribute("data-s"), 10) <= ms) tIdx = i; });
+    if (tIdx !== curToc) {
+      tocEls.forEach(function (li, i) { li.classList.toggle("cur", i === tIdx); });
+      if (nowTopic) nowTopic.textContent = tIdx >= 0 ? tocEls[tIdx].querySelector("a").textContent : "";
+      curToc = tIdx;
+    }
+  }
+  function parseT(hash) {
+    var m = /(?:^#|&)t=([0-9:.]+)/.exec(hash || "");
+    if (!m) return null;
+    var parts = m[1].split(":").map(Number), sec = 0;
+    parts.forEach(function (n) { sec = sec * 60 + n; });
+    return isNaN(sec) ? null : sec;
+  }
+  // A server without HTTP range requests (e.g. `python -m http.server`) makes the audio
+  // unseekable; then the file is fetched once and played from memory, where seeking works.
+  var ready = !audio ? Promise.resolve() : new Promise(function (resolve) {
+    function check() {
+      var seekable = audio.seekable.length > 0 && audio.seekable.end(0) > 0;
+      if (seekable || !/^https?:/.test(location.protocol) || !window.fetch) { resolve(); return; }
+      fetch(audio.currentSrc).then(function (r) { return r.blob(); }).then(function (blob) {
+        audio.addEventListener("loadedmetadata", function () { resolve(); }, { once: true });
+        audio.src = URL.createObjectURL(blob);
+        audio.load();
+      }).catch(function () { resolve(); });
+    }
+    if (audio.readyState >= 1) check(); else audio.addEventListener("loadedmetadata", check, { once: true });
+  });
+  function seek(sec, play) {
+    if (!audio) return;
+    var go = function () {
+      audio.currentTime = sec;
+      highlight(sec * 1000, true);
+      if (play) { var pr = audio.play(); if (pr && pr.catch) pr.catch(function () {}); }
+    };
+    ready.then(go);
+    var s = lastAtOrBefore(segStarts, sec * 1000);
+    if (s >= 0) segEls[s].scrollIntoView({ block: "center" });
+  }
+  document.addEventListener("click", function (ev) {
+    var el = ev.target;
+    if (el.classList && el.classList.contains("w")) {
+      seek(parseInt(el.getAttribute("data-t"), 10) / 1000, true);
+      return;
+    }
+    var a = el.closest ? el.closest("a.seek") : null;
+    if (a && audio) {
+      ev.preventDefault();
+      var t = parseT(a.getAttribute("href"));
+      if (t !== null) {
+        history.replaceState(null, "", a.getAttribute("href"));
+        seek(t, true);
+      }
+    }
+  });
+  if (audio) {
+    audio.addEventListener("timeupdate", function () { highlight(audio.currentTime * 1000, true); });
+    var raf = function () { highlight(audio.currentTime * 1000, true); if (!audio.paused) requestAnimationFrame(raf); };
+    audio.addEventListener("play", function () { requestAnimationFrame(raf); });
+    // Captions shown by default (some browsers ignore the `default` attribute without controls focus).
+    for (var i = 0; i < audio.textTracks.length; i++) {
+      var tt = audio.textTracks[i];
+      tt.mode = tt.kind === "captions" ? "showing" : "hidden";
+    }
+    var t0 = parseT(location.hash);
+    if (t0 !== null) seek(t0, false);
+    window.addEventListener("hashchange", function () { var t = parseT(location.hash); if (t !== null) seek(t, true); });
+  }
+})();

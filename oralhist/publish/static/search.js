@@ -1,0 +1,57 @@
+/* Search page: Pagefind's JS API over the static index; results link to the moment (#t=). */
+(function () {
+  "use strict";
+  var here = document.currentScript.src;
+  var root = new URL("../", here).href;
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("q");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("results");
+  var pagefind = null;
+
+  function safeExcerpt(html) {
+    // Keep only text and <mark>: parse in an inert document, rebuild with text nodes.
+    var frag = document.createDocumentFragment();
+    var doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+    Array.prototype.forEach.call(doc.body.firstChild.childNodes, function (n) {
+      if (n.nodeType === 1 && n.tagName === "MARK") {
+        var m = document.createElement("mark"); m.textContent = n.textContent; frag.appendChild(m);
+      } else {
+        frag.appendChild(document.createTextNode(n.textContent));
+      }
+    });
+    return frag;
+  }
+  async function run(q) {
+    list.textContent = "";
+    if (!q) { status.textContent = ""; return; }
+    try {
+      if (!pagefind) pagefind = await import(root + "pagefind/pagefind.js");
+    } catch (e) {
+      status.textContent = status.getAttribute("data-needs");
+      return;
+    }
+    var search = await pagefind.search(q);
+    var results = await Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }));
+    status.textContent = results.length ? search.results.length + " " + status.getAttribute("data-results")
+                                        : status.getAttribute("data-no-results");
+    results.forEach(function (d) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      var raw = (d.raw_url || d.url || "").replace(/^\//, "");
+      a.href = new URL(raw, root).href;
+      a.textContent = (d.meta && d.meta.title) || raw;
+      var h = document.createElement("h2"); h.appendChild(a); li.appendChild(h);
+      var p = document.createElement("p"); p.appendChild(safeExcerpt(d.excerpt || "")); li.appendChild(p);
+      list.appendChild(li);
+    });
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var q = input.value.trim();
+    history.replaceState(null, "", "?q=" + encodeURIComponent(q));
+    run(q);
+  });
+  var q0 = new URLSearchParams(location.search).get("q");
+  if (q0) { input.value = q0; run(q0); }
+})();

@@ -1,0 +1,174 @@
+"""Full-text search over the current version of every transcript.
+
+On SQLite: the FTS5 table ``fts_segments`` (migration 0401) indexes ``segment.text`` with the
+unicode61 tokenizer folding case and accents ("metier" finds "Métier"); triggers on the
+``segment`` table keep it up to date whatever writes segments (transcription, editor, import).
+Results are ranked by BM25 and come with interview, time and a snippet. On other engines
+(PostgreSQL) a portable ILIKE search is used instead (same results, simpler ranking).
+
+Filters: ``trade``/``object`` keep interviews with a (not rejected) link to that term,
+``speaker`` keeps segments spoken by that speaker (label or name), ``museum`` interviews of
+that museum.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+from sqlalchemy import text as sql
+from sqlmodel import Session
+
+from oralhist.errors import BadInput
+
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_segments USING fts5(text, content='segment', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS fts_segments_ai AFTER INSERT ON segment BEGIN "
+    "INSERT INTO fts_segments(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS fts_segments_ad AFTER DELETE ON segment BEGIN "
+    "INSERT INTO fts_segments(fts_segments, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS fts_segments_au AFTER UPDATE OF text ON segment BEGIN "
+    "INSERT INTO fts_segments(fts_segments, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO fts_segments(rowid, text) VALUES (new.id, new.text); END",
+)
+TRIGGERS = ("fts_segments_ai", "fts_segments_ad", "fts_segments_au")
+
+
+@dataclass(frozen=True)
+class Hit:
+    interview_id: str
+    title: str
+    start_ms: int
+    end_ms: int
+    snippet: str
+    score: float
+    speaker: Optional[str] = None
+    version: Optional[int] = None
+    museum: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def ensure_index(s: Session) -> bool:
+    """Make sure the FTS table and its triggers exist (a later table rebuild by a migration drops
+    triggers); rebuild the index when they had to be re-created. Returns True if repaired."""
+    if s.get_bind().dialect.name != "sqlite":
+        return False
+    have = {r[0] for r in s.execute(sql("SELECT name FROM sqlite_master WHERE name LIKE 'fts_segments%'")).all()}
+    if "fts_segments" in have and all(t in have for t in TRIGGERS):
+        return False
+    for stmt in FTS_DDL:
+        s.execute(sql(stmt))
+    reindex(s)
+    s.commit()
+    return True
+
+
+def reindex(s: Session) -> None:
+    """Rebuild the whole index from the segment table (after a restore, say)."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(sql("INSERT INTO fts_segments(fts_segments) VALUES('rebuild')"))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def fts_query(query: str) -> str:
+    """User text -> FTS5 query: every word must appear ("quoted phrases" kept together);
+    a word also finds its plural in -s (and the singular of a plural)."""
+    parts = []
+    for phrase, bare in re.findall(r'"([^"]*)"|(\S+)', query.replace("’", "'")):
+        if phrase:
+            words = _WORD.findall(phrase)
+            if words:
+                parts.append('"' + " ".join(words) + '"')
+            continue
+        for w in _WORD.findall(bare):
+            if w.upper() in ("AND", "OR", "NOT", "NEAR"):
+                w = w.lower()
+            alts = {w}
+            lw = w.lower()
+            if len(lw) > 3 and lw.endswith(("s", "x")):
+                alts.add(w[:-1])
+            elif len(lw) > 2:
+                alts.add(w + "s")
+            parts.append("(" + " OR ".join(f'"{a}"' for a in sorted(alts)) + ")" if len(alts) > 1 else f'"{w}"')
+    return " AND ".join(parts)
+
+
+def _term_ids(s: Session, label: str, kind: str) -> list[int]:
+    from sqlmodel import select
+
+    from oralhist.records import Term, TermKind
+    from oralhist.vocab import fold
+
+    key = fold(label)
+    rows = s.exec(select(Term).where(Term.kind == TermKind(kind))).all()
+    ids = [t.id for t in rows if fold(t.label) == key or t.inventory_number == label or t.uri == label
+           or any(fold(a) == key for a in (t.alt_labels or []))]
+    if not ids:
+        raise BadInput(label, f"no {kind} with this label in the vocabulary (see `oralhist vocab list --kind {kind}`)")
+    return ids
+
+
+def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optional[str] = None,
+           speaker: Optional[str] = None, museum: Optional[str] = None, limit: int = 20) -> list[Hit]:
+    """Segments of the current transcripts matching ``query``, best first."""
+    if not _WORD.search(query or ""):
+        raise BadInput(query, "the search has no words")
+    dialect = s.get_bind().dialect.name
+    where = ["t.version = (SELECT MAX(t2.version) FROM transcript t2 WHERE t2.interview_id = t.interview_id)"]
+    params: dict = {"limit": int(limit)}
+    for kind, label in (("trade", trade), ("object", object)):
+        if label:
+            ids = _term_ids(s, label, kind)
+            names = ", ".join(f":{kind}{i}" for i in range(len(ids)))
+            where.append(f"t.interview_id IN (SELECT l.interview_id FROM link l WHERE l.status != 'rejected' "
+                         f"AND l.term_id IN ({names}))")
+            params.update({f"{kind}{i}": v for i, v in enumerate(ids)})
+    if speaker:
+        where.append("(LOWER(sp.label) = LOWER(:speaker) OR LOWER(sp.name) LIKE LOWER(:speaker_like) "
+                     "OR LOWER(p.name) LIKE LOWER(:speaker_like))")
+        params.update(speaker=speaker, speaker_like=f"%{speaker}%")
+    if museum:
+        where.append("LOWER(m.name) LIKE LOWER(:museum)")
+        params["museum"] = f"%{museum}%"
+    joins = ("JOIN transcript t ON t.id = seg.transcript_id JOIN interview i ON i.id = t.interview_id "
+             "LEFT JOIN museum m ON m.id = i.museum_id LEFT JOIN speaker sp ON sp.id = seg.speaker_id "
+             "LEFT JOIN person p ON p.id = sp.person_id")
+    cols = ("i.id, i.title, seg.start_ms, seg.end_ms, COALESCE(p.name, sp.name, sp.label), t.version, m.name")
+    if dialect == "sqlite":
+        ensure_index(s)
+        q = fts_query(query)
+        params["q"] = q
+        stmt = (f"SELECT {cols}, snippet(fts_segments, 0, '[', ']', '…', 24), bm25(fts_segments) AS r "
+                f"FROM fts_segments JOIN segment seg ON seg.id = fts_segments.rowid {joins} "
+                f"WHERE fts_segments MATCH :q AND {' AND '.join(where)} ORDER BY r LIMIT :limit")
+        try:
+            rows = s.execute(sql(stmt), params).all()
+        except Exception as exc:  # FTS syntax the user typed
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                raise BadInput(query, f"cannot search for this ({getattr(exc, 'orig', exc)})") from None
+            raise
+        return [Hit(r[0], r[1], r[2], r[3], r[7], round(-r[8], 4), r[4], r[5], r[6]) for r in rows]
+    # Portable fallback (PostgreSQL and others): every word, case-insensitive substring.
+    words = _WORD.findall(query)
+    for n, w in enumerate(words):
+        where.append(f"LOWER(seg.text) LIKE LOWER(:w{n})")
+        params[f"w{n}"] = f"%{w}%"
+    stmt = f"SELECT {cols}, seg.text FROM segment seg {joins} WHERE {' AND '.join(where)} ORDER BY i.id, seg.start_ms LIMIT :limit"
+    rows = s.execute(sql(stmt), params).all()
+    return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), 1.0, r[4], r[5], r[6]) for r in rows]
+
+
+def _snip(text: str, words: list[str], width: int = 80) -> str:
+    low = text.lower()
+    pos = min((low.find(w.lower()) for w in words if w.lower() in low), default=0)
+    a = max(0, pos - width // 2)
+    out = text[a:a + width]
+    for w in words:
+        out = re.sub(re.escape(w), lambda m: f"[{m.group(0)}]", out, flags=re.I)
+    return ("…" if a else "") + out + ("…" if a + width < len(text) else "")

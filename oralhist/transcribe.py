@@ -1,0 +1,549 @@
+"""Transcription stage: asr.wav -> Transcript, Segments, Words (faster-whisper).
+
+One model is loaded for the whole batch; each interview is recognised, passed through the
+hallucination guard, and stored in ONE transaction (Transcript + Segments + Words +
+DroppedSegments + the stage mark). A kill at any moment leaves the archive as it was before
+that interview; the next run redoes it and writes exactly one version.
+
+The voice detector (Silero, shipped with faster-whisper) runs here rather than inside
+``WhisperModel.transcribe``: we cut the audio to the detected speech exactly as
+faster-whisper's ``vad_filter=True`` does and restore the timestamps with its own function,
+so the result is the same as the raw library's while the speech regions stay available to
+the hallucination guard at no extra cost.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import wave
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from oralhist import stage
+from oralhist.errors import BadInput, OralhistError
+from oralhist.hallucination import GuardOptions, GuardResult, Seg, W, guard
+from oralhist.progress import NULL, Progress
+
+SAMPLE_RATE = 16000
+STAGE = "transcribe"
+EXPORT_FORMATS = ("vtt", "srt", "txt", "json")
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+HINT_KINDS = ("trade", "object", "place")
+MAX_HINT_CHARS = 600
+BLOCK_S = 300.0  # seconds of speech per model call (memory bound for long interviews)  # faster-whisper keeps at most 223 hotword tokens; stay well under
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """What is passed to faster-whisper (and recorded with each transcript)."""
+
+    beam_size: int = 5
+    vad: bool = True
+    vad_parameters: dict = field(default_factory=dict)  # VadOptions fields; {} = faster-whisper's defaults
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = True
+    temperature: tuple[float, ...] = TEMPERATURES
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    hint_mode: str = "hotwords"  # hotwords | prompt | none
+
+    def whisper_kwargs(self, language: Optional[str], hints: str = "") -> dict:
+        kw = dict(
+            language=language,
+            beam_size=self.beam_size,
+            word_timestamps=self.word_timestamps,
+            condition_on_previous_text=self.condition_on_previous_text,
+            temperature=list(self.temperature),
+            compression_ratio_threshold=self.compression_ratio_threshold,
+            log_prob_threshold=self.log_prob_threshold,
+            no_speech_threshold=self.no_speech_threshold,
+        )
+        if hints and self.hint_mode == "hotwords":
+            kw["hotwords"] = hints
+        elif hints and self.hint_mode == "prompt":
+            kw["initial_prompt"] = hints
+        return kw
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One recording recognised: guarded segments, what was dropped, and figures."""
+
+    language: Optional[str]
+    language_probability: Optional[float]
+    duration_ms: int
+    speech: tuple[tuple[int, int], ...]  # voice regions (ms); () when the detector was off
+    raw: tuple[Seg, ...]
+    result: GuardResult
+    kwargs: dict
+    timing: dict
+
+
+# --- audio ------------------------------------------------------------------------------
+
+
+def asr_path(ws, interview_id: str) -> Path:
+    return ws.derived_dir(interview_id) / "asr.wav"
+
+
+def load_asr(ws, interview_id: str) -> np.ndarray:
+    """The interview's 16 kHz mono samples as float32 in [-1, 1]."""
+    try:  # area 1's reader when present (same file, same format)
+        from oralhist.audio import load_asr as area_load  # type: ignore
+    except ImportError:
+        area_load = None
+    if area_load is not None:
+        return np.asarray(area_load(ws, interview_id), dtype=np.float32)
+    return read_wav(asr_path(ws, interview_id))
+
+
+def read_wav(path: Path) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(path, "missing: run `oralhist normalise` first")
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
+                raise BadInput(path, "not 16 kHz mono 16-bit PCM: run `oralhist normalise --force`")
+            data = w.readframes(w.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise BadInput(path, f"unreadable WAV ({exc}): run `oralhist normalise --force`") from None
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def wav_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / float(w.getframerate())
+    except (OSError, wave.Error, EOFError):
+        return 0.0
+
+
+# --- recognition ------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+def _to_seg(s) -> Seg:
+    words = tuple(W(_ms(w.start), _ms(w.end), w.word, float(w.probability)) for w in (s.words or ()))
+    return Seg(
+        start_ms=_ms(s.start),
+        end_ms=_ms(s.end),
+        text=s.text.strip(),
+        words=words,
+        avg_logprob=float(s.avg_logprob),
+        no_speech_prob=float(s.no_speech_prob),
+        compression_ratio=float(s.compression_ratio),
+        temperature=float(s.temperature) if s.temperature is not None else None,
+    )
+
+
+def _monotonic(segs: Sequence[Seg]) -> tuple[Seg, ...]:
+    """Times never go backwards; words lie inside their segment; start <= end everywhere."""
+    out: list[Seg] = []
+    last = 0
+    for sg in segs:
+        start = max(sg.start_ms, last)
+        words = []
+        t = start
+        for w in sg.words:
+            ws_ = max(w.start_ms, t)
+            we = max(w.end_ms, ws_)
+            words.append(replace(w, start_ms=ws_, end_ms=we))
+            t = ws_
+        end = max(sg.end_ms, start, words[-1].end_ms if words else start)
+        out.append(replace(sg, start_ms=start, end_ms=end, words=tuple(words)))
+        last = start
+    return tuple(out)
+
+
+def _blocks(chunks: list[dict], max_samples: int) -> list[list[dict]]:
+    """Group voice chunks into blocks of at most ``max_samples`` (cutting any longer chunk)."""
+    pieces: list[dict] = []
+    for c in chunks:
+        a = c["start"]
+        while c["end"] - a > max_samples:
+            pieces.append({"start": a, "end": a + max_samples})
+            a += max_samples
+        pieces.append({"start": a, "end": c["end"]})
+    groups: list[list[dict]] = []
+    cur: list[dict] = []
+    size = 0
+    for c in pieces:
+        n = c["end"] - c["start"]
+        if cur and size + n > max_samples:
+            groups.append(cur)
+            cur, size = [], 0
+        cur.append(c)
+        size += n
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _progress(segments, on_progress, duration_s):
+    for x in segments:
+        on_progress(min(x.end, duration_s))
+        yield x
+
+
+def recognise(
+    model,
+    audio: np.ndarray,
+    *,
+    language: Optional[str],
+    options: DecodeOptions = DecodeOptions(),
+    hints: str = "",
+    guard_options: Optional[GuardOptions] = GuardOptions(),
+    on_progress: Callable[[float], None] = lambda s: None,
+    block_s: float = None,
+) -> Recognition:
+    """Recognise one recording with a loaded ``WhisperModel`` (language None = detect).
+
+    Long recordings are heard in blocks of at most ``block_s`` seconds of speech (cut at
+    the voice detector's pauses) so memory stays flat whatever the length: faster-whisper
+    computes the spectrogram of everything it is given at once. A recording shorter than a
+    block is decoded exactly as ``WhisperModel.transcribe(..., vad_filter=True)`` would.
+    """
+    block_s = block_s or BLOCK_S
+    from faster_whisper.transcribe import restore_speech_timestamps
+    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+    t0 = time.perf_counter()
+    duration_s = audio.shape[0] / SAMPLE_RATE
+    kwargs = options.whisper_kwargs(language, hints)
+    speech: tuple[tuple[int, int], ...] = ()
+    found: list[dict] = []
+    if options.vad or guard_options is not None:  # the guard needs the voice regions either way
+        found = get_speech_timestamps(audio, VadOptions(**options.vad_parameters)) if audio.shape[0] else []
+        speech = tuple((c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE) for c in found)
+    # What the model hears: the detected speech (as faster-whisper's vad_filter), or everything.
+    to_hear = found if options.vad else ([{"start": 0, "end": int(audio.shape[0])}] if audio.shape[0] else [])
+    t_vad = time.perf_counter()
+
+    raw: list[Seg] = []
+    detected, probability = language, 1.0 if language else None
+    kw = dict(kwargs)
+    for n, block in enumerate(_blocks(to_hear, int(block_s * SAMPLE_RATE))):
+        pieces, _ = collect_chunks(audio, block)
+        heard = np.concatenate(pieces, axis=0)
+        segments, info = model.transcribe(heard, vad_filter=False, **kw)
+        if n == 0:
+            detected, probability = info.language, float(info.language_probability)
+            kw["language"] = detected  # later blocks: same language
+            kw.pop("initial_prompt", None)
+        block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
+        raw.extend(block_segs)
+        del heard, pieces
+        if options.condition_on_previous_text and block_segs:  # carry the context across blocks
+            kw["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
+    t_dec = time.perf_counter()
+    raw_t = _monotonic(raw)
+    if guard_options is None:
+        result = GuardResult(kept=raw_t, dropped=(), stats={"guard": "off"})
+    else:
+        result = guard(raw_t, speech, guard_options)
+    t_end = time.perf_counter()
+    on_progress(duration_s)
+    return Recognition(
+        language=detected,
+        language_probability=probability,
+        duration_ms=_ms(duration_s),
+        speech=speech,
+        raw=raw_t,
+        result=result,
+        kwargs=kwargs,
+        timing={
+            "audio_s": round(duration_s, 3),
+            "speech_s": round(sum(b - a for a, b in speech) / 1000, 3),
+            "vad_s": round(t_vad - t0, 3),
+            "decode_s": round(t_dec - t_vad, 3),
+            "guard_s": round(t_end - t_dec, 3),
+            "elapsed_s": round(t_end - t0, 3),
+            "rtf": round((t_end - t0) / duration_s, 4) if duration_s else None,
+        },
+    )
+
+
+# --- vocabulary hints -------------------------------------------------------------------
+
+
+def vocabulary_hints(s, interview_id: str, limit_chars: int = MAX_HINT_CHARS) -> str:
+    """Names of the interview (narrator, interviewer, place, museum) then vocabulary terms.
+
+    Terms of the interview's museum come before the network's shared ones; the list is cut
+    at ``limit_chars`` (the recogniser only reads about 220 tokens of hints).
+    """
+    from sqlmodel import or_, select
+
+    from oralhist.records import Interview, Museum, Person, Term
+
+    iv = s.get(Interview, interview_id)
+    if iv is None:
+        return ""
+    names: list[str] = []
+    for pid in (iv.narrator_id, iv.interviewer_id):
+        p = s.get(Person, pid) if pid else None
+        if p and p.name:
+            names.append(p.name)
+    if iv.place:
+        names.append(iv.place)
+    museum = s.get(Museum, iv.museum_id) if iv.museum_id else None
+    if museum:
+        names.append(museum.name)
+    q = select(Term).where(Term.kind.in_(HINT_KINDS))
+    if iv.museum_id:
+        q = q.where(or_(Term.museum_id == iv.museum_id, Term.museum_id.is_(None)))
+    else:
+        q = q.where(Term.museum_id.is_(None))
+    terms = sorted(s.exec(q).all(), key=lambda t: (t.museum_id is None, HINT_KINDS.index(_kind(t)), t.label))
+    seen: set[str] = set()
+    out: list[str] = []
+    size = 0
+    for label in [*names, *(t.label for t in terms)]:
+        label = " ".join(str(label).split())
+        if not label or label.lower() in seen:
+            continue
+        if size + len(label) + 2 > limit_chars:
+            break
+        seen.add(label.lower())
+        out.append(label)
+        size += len(label) + 2
+    return ", ".join(out)
+
+
+def _kind(t) -> str:
+    return t.kind.value if hasattr(t.kind, "value") else str(t.kind)
+
+
+# --- the stage --------------------------------------------------------------------------
+
+
+def _settings_default(ws, name: str, value):
+    return value if value is not None else getattr(ws.settings, name)
+
+
+def transcribe_interviews(
+    ws,
+    ids: Sequence[str],
+    *,
+    force: bool = False,
+    progress: Progress = NULL,
+    model: Optional[str] = None,
+    language: Optional[str] = None,
+    device: Optional[str] = None,
+    compute_type: Optional[str] = None,
+    beam_size: Optional[int] = None,
+    options: Optional[DecodeOptions] = None,
+    guard_options: Optional[GuardOptions] = GuardOptions(),
+    hints: bool = True,
+    exports: bool = True,
+) -> stage.StageReport:
+    """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
+
+    ``language`` overrides each interview's language ("auto" detects). ``model``,
+    ``device``, ``compute_type`` and ``beam_size`` default to the archive's settings.
+    """
+    from oralhist import db, models
+    from oralhist.records import Interview
+
+    report = stage.StageReport(stage=STAGE)
+    model_name = _settings_default(ws, "model", model)
+    device = _settings_default(ws, "device", device)
+    compute_type = _settings_default(ws, "compute_type", compute_type)
+    opts = options or DecodeOptions(beam_size=_settings_default(ws, "beam_size", beam_size))
+    if beam_size is not None:
+        opts = replace(opts, beam_size=beam_size)
+
+    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
+    with db.session(ws) as s:
+        for iid in ids:
+            iv = s.get(Interview, iid)
+            if iv is None:
+                report.failed.append((iid, "no such interview"))
+                continue
+            if not force and stage.is_done(s, iid, STAGE):
+                report.skipped.append(iid)
+                continue
+            path = asr_path(ws, iid)
+            if not path.is_file():
+                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
+                continue
+            lang = (language or iv.language or ws.settings.language or "fr").strip().lower()
+            todo.append((iid, lang, wav_seconds(path)))
+    if exports:  # a kill between the commit and the files leaves exports missing: redo them
+        for iid in report.skipped:
+            if any(not _export_path(ws, iid, f).is_file() for f in EXPORT_FORMATS):
+                try:
+                    write_exports(ws, iid)
+                except OralhistError as exc:
+                    report.failed.append((iid, f"exports failed: {exc.message}"))
+    if not todo:
+        return report
+
+    t0 = time.perf_counter()
+    spec = models.resolve(model_name, log=progress.log)
+    threads = os.cpu_count() or 1
+    whisper = models.load(spec, device=device, compute_type=compute_type, cpu_threads=threads)
+    load_s = round(time.perf_counter() - t0, 3)
+    report.details.update(model=spec.label, load_s=load_s, interviews={})
+
+    total = sum(sec for _, _, sec in todo)
+    task = progress.add("transcribe", total=round(total, 1))
+    done_before = 0.0
+    for iid, lang, seconds in todo:
+        progress.update(task, description=f"transcribe {iid}")
+        base = done_before
+        try:
+            audio = load_asr(ws, iid)
+            with db.session(ws) as s:
+                hint_text = vocabulary_hints(s, iid) if hints and opts.hint_mode != "none" else ""
+            rec = recognise(
+                whisper,
+                audio,
+                language=None if lang == "auto" else lang,
+                options=opts,
+                hints=hint_text,
+                guard_options=guard_options,
+                on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
+            )
+            del audio
+            version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
+        except OralhistError as exc:  # unreadable audio and the like: the others go on
+            report.failed.append((iid, exc.message))
+            continue
+        except (RuntimeError, ValueError, OSError) as exc:
+            report.failed.append((iid, f"recognition failed: {type(exc).__name__}: {exc}"))
+            continue
+        done_before += seconds
+        progress.update(task, completed=done_before)
+        if exports:
+            try:
+                write_exports(ws, iid)
+            except OralhistError as exc:  # the transcript is stored; `oralhist export` can retry
+                report.failed.append((iid, f"transcribed, but exports failed: {exc.message}"))
+        report.done.append(iid)
+        report.details["interviews"][iid] = {
+            "version": version,
+            "language": rec.language,
+            "segments": len(rec.result.kept),
+            "words": sum(len(sg.words) for sg in rec.result.kept),
+            "dropped": len(rec.result.dropped),
+            "flagged": rec.result.stats.get("flagged", 0),
+            **rec.timing,
+        }
+    return report
+
+
+def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, compute_type, threads, load_s, guard_options) -> int:
+    """Write one transcript and everything under it in ONE transaction; return its version."""
+    import ctranslate2
+    import faster_whisper
+    from sqlalchemy import func, insert
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import DroppedSegment, Segment, Transcript, TranscriptStatus, Word
+
+    used = {
+        **{k: v for k, v in rec.kwargs.items() if k != "language"},
+        "vad_filter": opts.vad,
+        "vad_parameters": opts.vad_parameters,
+        "hint_mode": opts.hint_mode,
+        "device": device,
+        "compute_type": compute_type,
+        "cpu_threads": threads,
+        "guard": asdict(guard_options) if guard_options is not None else None,
+        "language_requested": rec.kwargs.get("language") or "auto",
+        "language_probability": rec.language_probability,
+        "faster_whisper": faster_whisper.__version__,
+        "ctranslate2": ctranslate2.__version__,
+        "model_path": str(spec.path),
+        "model_sha256": spec.sha256,
+    }
+    timing = {**rec.timing, "model_load_s": load_s, "segments_dropped": len(rec.result.dropped)}
+    with db.session(ws) as s:
+        newest = s.exec(select(func.max(Transcript.version)).where(Transcript.interview_id == iid)).one()
+        version = (newest or 0) + 1
+        tr = Transcript(
+            interview_id=iid,
+            version=version,
+            status=TranscriptStatus.machine,
+            source="machine",
+            model=spec.label,
+            language=rec.language,
+            options=used,
+            timing=timing,
+            duration_ms=rec.duration_ms,
+            created_by="oralhist transcribe",
+        )
+        s.add(tr)
+        s.flush()
+        seg_rows = [
+            Segment(
+                transcript_id=tr.id,
+                idx=i,
+                start_ms=sg.start_ms,
+                end_ms=sg.end_ms,
+                text=sg.text,
+                avg_logprob=sg.avg_logprob,
+                no_speech_prob=sg.no_speech_prob,
+                compression_ratio=sg.compression_ratio,
+                flag=sg.flag,
+            )
+            for i, sg in enumerate(rec.result.kept)
+        ]
+        s.add_all(seg_rows)
+        s.flush()
+        word_rows = []
+        n = 0
+        for row, sg in zip(seg_rows, rec.result.kept):
+            for w in sg.words:
+                text = w.text.strip()
+                if not text:
+                    continue
+                word_rows.append(
+                    dict(transcript_id=tr.id, segment_id=row.id, idx=n, start_ms=w.start_ms, end_ms=w.end_ms,
+                         text=text, probability=w.probability)
+                )
+                n += 1
+        if word_rows:
+            s.execute(insert(Word), word_rows)
+        if rec.result.dropped:
+            s.execute(
+                insert(DroppedSegment),
+                [dict(transcript_id=tr.id, start_ms=d.seg.start_ms, end_ms=d.seg.end_ms, text=d.seg.text, reason=d.reason)
+                 for d in rec.result.dropped],
+            )
+        stage.mark_done(s, iid, STAGE, {"version": version, "model": spec.label, "language": rec.language})
+        s.commit()
+    return version
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+def _export_path(ws, iid: str, fmt: str) -> Path:
+    from oralhist.exports import default_path
+
+    return default_path(ws, iid, fmt)
+
+
+def write_exports(ws, iid: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[Path]:
+    """Write the newest transcript as VTT, SRT, text and JSON into transcripts/<id>/."""
+    from oralhist import db
+    from oralhist.exports import export
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        view = load_interview(s, iid)
+    if view.transcript_version is None:
+        return []
+    return [export(view, fmt, _export_path(ws, iid, fmt)) for fmt in formats]

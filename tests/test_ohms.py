@@ -1,0 +1,76 @@
+"""OHMS XML and chapters WebVTT from the topic index."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from speakersdata import ingest_clip, transcript_from_texts
+from test_topics import SUBJECTS, _pieces
+
+NS = {"o": "https://www.weareavp.com/nunncenter/ohms"}
+
+
+def _indexed(ws, cli, corpus):
+    iid = ingest_clip(ws, corpus / "fr" / "fleurs_fr_002.ogg", narrator="Jeanne Martin", interviewer="Paul Leroy",
+                      title="Souvenirs d'une fileuse", date="1998-06-14", museum="Musée de la laine")
+    pieces, gold, total = _pieces(SUBJECTS * 3, seconds_per_sentence=50)
+    transcript_from_texts(ws, iid, pieces)
+    assert cli("speakers", iid, "rename", "SPEAKER_1", "Jeanne Martin").exit_code == 0
+    assert cli("speakers", iid, "role", "SPEAKER_2", "interviewer").exit_code == 0
+    assert cli("index", iid).exit_code == 0
+    return iid, total
+
+
+def test_ohms_xml_parses_with_index_points(ws, cli, corpus, tmp_path):
+    iid, total = _indexed(ws, cli, corpus)
+    out = tmp_path / "x.ohms.xml"
+    res = cli("export", iid, "--format", "ohms", "--out", out)
+    assert res.exit_code == 0, res.output
+    root = ET.parse(out).getroot()
+    assert root.tag == "{https://www.weareavp.com/nunncenter/ohms}ROOT"
+    rec = root.find("o:record", NS)
+    assert rec.get("id") == iid
+    assert rec.findtext("o:title", namespaces=NS) == "Souvenirs d'une fileuse"
+    assert rec.findtext("o:interviewee", namespaces=NS) == "Jeanne Martin"
+    assert rec.findtext("o:interviewer", namespaces=NS) == "Paul Leroy"
+    assert rec.find("o:date", NS).get("value") == "1998-06-14"
+    points = rec.findall("o:index/o:point", NS)
+    assert len(points) >= 8
+    times = [int(p.findtext("o:time", namespaces=NS)) for p in points]
+    assert times[0] == 0 and times == sorted(times) and times[-1] < total / 1000
+    for p in points:
+        for field in ("title", "partial_transcript", "synopsis", "keywords"):
+            assert (p.findtext(f"o:{field}", namespaces=NS) or "").strip(), field
+        assert ";" in p.findtext("o:keywords", namespaces=NS)
+    transcript = rec.findtext("o:transcript", namespaces=NS)
+    assert "JEANNE MARTIN:" in transcript
+    sync = rec.findtext("o:sync", namespaces=NS)
+    assert sync.startswith("1:|")
+    lines = transcript.split("\n")
+    marks = sync[3:].split("|")
+    assert len(marks) == total // 60_000
+    for m in marks:  # every mark names an existing line and word
+        line, word = int(m.split("(")[0]), int(m.split("(")[1].rstrip(")"))
+        assert 1 <= line <= len(lines) and 1 <= word <= len(lines[line - 1].split())
+
+
+def test_chapters_vtt(ws, cli, corpus, tmp_path):
+    import webvtt
+
+    iid, total = _indexed(ws, cli, corpus)
+    out = tmp_path / "c.vtt"
+    res = cli("export", iid, "--format", "chapters", "--out", out)
+    assert res.exit_code == 0, res.output
+    caps = webvtt.read(str(out)).captions
+    assert len(caps) >= 8 and caps[0].start == "00:00:00.000"
+    assert all(c.text.strip() for c in caps)
+    assert all(a.end <= b.start for a, b in zip(caps, caps[1:]))
+    assert out.read_text().startswith("WEBVTT\nKind: chapters")
+
+
+def test_ohms_without_index_is_still_valid(ws, cli, corpus, tmp_path):
+    iid = ingest_clip(ws, corpus / "fr" / "fleurs_fr_003.ogg")
+    out = tmp_path / "e.xml"
+    assert cli("export", iid, "--format", "ohms", "--out", out).exit_code == 0
+    rec = ET.parse(out).getroot().find("o:record", NS)
+    assert rec.findall("o:index/o:point", NS) == []

@@ -1,0 +1,266 @@
+"""The transcription stage on real clips with the real default model.
+
+Invariants in the manner of faster-whisper's own tests (times never go backwards, words
+inside their segment, silence gives no segment), storage in one transaction, versions, and a
+kill -9 in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import select
+
+from _asr_helpers import SR, add_clip, add_interview, decode
+from oralhist import db
+from oralhist.records import DroppedSegment, Segment, StageRun, Transcript, TranscriptStatus, Word
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory, corpus):
+    """One archive with a French and an English clip, transcribed once for the module."""
+    from oralhist.transcribe import transcribe_interviews
+    from oralhist.workspace import init
+
+    ws = init(tmp_path_factory.mktemp("tr") / "archive")
+    add_clip(ws, "fr-pico", corpus / "fr" / "picovoice_test_fr.wav", narrator="Jean Dupont", place="Roubaix")
+    add_clip(ws, "en-jfk", corpus / "en" / "fasterwhisper_jfk.flac", language="en")
+    add_interview(ws, "silence", np.zeros(5 * SR, dtype=np.float32))
+    rep = transcribe_interviews(ws, ["fr-pico", "en-jfk", "silence"])
+    return ws, rep
+
+
+def _rows(ws, iid):
+    with db.session(ws) as s:
+        trs = s.exec(select(Transcript).where(Transcript.interview_id == iid).order_by(Transcript.version)).all()
+        out = []
+        for tr in trs:
+            segs = s.exec(select(Segment).where(Segment.transcript_id == tr.id).order_by(Segment.idx)).all()
+            words = s.exec(select(Word).where(Word.transcript_id == tr.id).order_by(Word.idx)).all()
+            out.append((tr, segs, words))
+        return out
+
+
+def test_report_and_provenance(done):
+    ws, rep = done
+    assert rep.done == ["fr-pico", "en-jfk", "silence"] and not rep.failed
+    (tr, segs, words), = _rows(ws, "fr-pico")
+    assert tr.version == 1 and tr.status == TranscriptStatus.machine
+    assert "whisper-base" in tr.model and tr.language == "fr"
+    o = tr.options
+    assert o["beam_size"] == 5 and o["word_timestamps"] is True and o["vad_filter"] is True
+    assert o["compute_type"] == "int8" and o["device"] == "cpu" and o["cpu_threads"] == os.cpu_count()
+    assert "Jean Dupont" in o["hotwords"] and "Roubaix" in o["hotwords"]
+    assert o["model_sha256"] == "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+    for k in ("elapsed_s", "rtf", "audio_s", "decode_s", "vad_s", "model_load_s"):
+        assert k in tr.timing
+    assert tr.duration_ms == pytest.approx(6672, abs=20)
+    with db.session(ws) as s:
+        run = s.exec(select(StageRun).where(StageRun.interview_id == "fr-pico", StageRun.stage == "transcribe")).one()
+        assert run.options["version"] == 1
+
+
+def test_text_is_recognised(done):
+    from oralhist.evaluate import normalise
+
+    ws, _ = done
+    (_tr, segs, _w), = _rows(ws, "en-jfk")
+    text = normalise(" ".join(s.text for s in segs), "en")
+    assert "ask not what your country can do for you" in text
+    (_tr, segs, _w), = _rows(ws, "fr-pico")
+    text = normalise(" ".join(s.text for s in segs), "fr")
+    assert "consulat" in text and "conservateur des eaux et forêts" in text
+
+
+def test_timing_invariants(done):
+    ws, _ = done
+    for iid, dur in (("fr-pico", 6672), ("en-jfk", 11000)):
+        (_tr, segs, words), = _rows(ws, iid)
+        assert segs and words
+        last = 0
+        for sg in segs:
+            assert isinstance(sg.start_ms, int) and isinstance(sg.end_ms, int)
+            assert last <= sg.start_ms <= sg.end_ms <= dur + 50
+            last = sg.start_ms
+        by_seg = {sg.id: sg for sg in segs}
+        prev = 0
+        for i, w in enumerate(words):
+            sg = by_seg[w.segment_id]
+            assert w.idx == i
+            assert sg.start_ms <= w.start_ms <= w.end_ms <= sg.end_ms
+            assert w.start_ms >= prev
+            prev = w.start_ms
+            assert 0.0 <= w.probability <= 1.0
+            assert w.text == w.text.strip() and w.text
+
+
+def test_silence_gives_no_segment(done):
+    ws, _ = done
+    (tr, segs, words), = _rows(ws, "silence")
+    assert segs == [] and words == []
+    assert tr.timing["speech_s"] == 0
+
+
+def test_exports_written_and_valid(done):
+    import webvtt
+
+    ws, _ = done
+    folder = ws.transcripts / "en-jfk"
+    assert sorted(p.name for p in folder.iterdir()) == ["en-jfk.json", "en-jfk.srt", "en-jfk.txt", "en-jfk.vtt"]
+    vtt = webvtt.read(str(folder / "en-jfk.vtt"))
+    assert len(vtt.captions) >= 1 and "country" in " ".join(c.text for c in vtt.captions)
+    data = json.loads((folder / "en-jfk.json").read_text())
+    (_tr, _segs, words), = _rows(ws, "en-jfk")
+    assert sum(len(s["words"]) for s in data["segments"]) == len(words)
+    assert (folder / "en-jfk.txt").read_text().count("[00:00:0") >= 1
+
+
+def test_rerun_skips_and_adds_nothing(done):
+    from oralhist.transcribe import transcribe_interviews
+
+    ws, _ = done
+    before = [len(x[2]) for x in _rows(ws, "en-jfk")]
+    (ws.transcripts / "en-jfk" / "en-jfk.srt").unlink()  # as if killed after the commit
+    rep = transcribe_interviews(ws, ["en-jfk", "fr-pico"])
+    assert rep.skipped == ["en-jfk", "fr-pico"] and not rep.done
+    assert [len(x[2]) for x in _rows(ws, "en-jfk")] == before
+    assert (ws.transcripts / "en-jfk" / "en-jfk.srt").is_file()
+
+
+def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
+    from oralhist.transcribe import transcribe_interviews
+
+    ws, _ = done
+    with db.session(ws) as s:
+        ed = Transcript(interview_id="fr-pico", version=2, status=TranscriptStatus.corrected, source="editor")
+        s.add(ed)
+        s.flush()
+        s.add(Segment(transcript_id=ed.id, idx=0, start_ms=700, end_ms=5800, text="Texte corrigé par l'éditrice."))
+        s.commit()
+    rep = transcribe_interviews(ws, ["fr-pico"], force=True, language="auto")
+    assert rep.done == ["fr-pico"]
+    rows = _rows(ws, "fr-pico")
+    assert [(t.version, t.status) for t, _, _ in rows] == [
+        (1, TranscriptStatus.machine), (2, TranscriptStatus.corrected), (3, TranscriptStatus.machine)]
+    assert rows[1][1][0].text == "Texte corrigé par l'éditrice."
+    assert rows[2][0].language == "fr" and rows[2][0].options["language_requested"] == "auto"
+    assert len(rows[2][2]) == len(rows[0][2])  # same audio, same model: same words
+
+
+def test_missing_audio_fails_cleanly(ws):
+    from oralhist.transcribe import transcribe_interviews
+
+    add_interview(ws, "no-audio", np.zeros(SR, dtype=np.float32))
+    (ws.derived_dir("no-audio") / "asr.wav").unlink()
+    rep = transcribe_interviews(ws, ["no-audio"])
+    assert rep.failed and "normalise" in rep.failed[0][1]
+    with db.session(ws) as s:
+        assert s.exec(select(Transcript)).all() == []
+
+
+def test_cli_transcribe_json(ws, cli, corpus):
+    add_clip(ws, "pico", corpus / "fr" / "picovoice_test_fr.wav")
+    r = cli("transcribe", "--all", "--json", "--beam-size", "2", "--no-hints")
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["done"] == ["pico"]
+    d = rep["details"]["interviews"]["pico"]
+    assert d["version"] == 1 and d["words"] > 5
+    with db.session(ws) as s:
+        tr = s.exec(select(Transcript)).one()
+        assert tr.options["beam_size"] == 2 and "hotwords" not in tr.options
+    r = cli("transcribe", "pico")
+    assert r.exit_code == 0 and "already done" in r.output
+    r = cli("export", "pico", "--format", "srt", "--out", str(ws.root / "x.srt"))
+    assert r.exit_code == 0 and (ws.root / "x.srt").read_text().startswith("1\n00:00:")
+    r = cli("transcribe", "nobody")
+    assert r.exit_code == 2 and "no such interview" in r.output
+
+
+def _count(dbfile: Path, sql: str, *args) -> int:
+    con = sqlite3.connect(dbfile, timeout=30)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_kill_9_mid_batch_leaves_no_partial_transcript(ws, corpus):
+    """kill -9 while the second interview is being recognised; the rerun finishes the job."""
+    add_clip(ws, "a-short", corpus / "fr" / "picovoice_test_fr.wav")
+    long = np.concatenate([decode(corpus / "fr" / "sppas_fr_F_F_C006-P6.wav"), decode(corpus / "fr" / "fleurs_fr_001.ogg"),
+                           decode(corpus / "en" / "fasterwhisper_jfk.flac")])
+    add_interview(ws, "b-long", long)
+    cmd = [sys.executable, "-m", "oralhist", "--workspace", str(ws.root), "transcribe", "--all", "--json"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dbfile = ws.db_path
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            if _count(dbfile, "select count(*) from transcript where interview_id='a-short'"):
+                break
+            assert proc.poll() is None, "finished before it could be interrupted"
+            time.sleep(0.05)
+        else:
+            pytest.fail("the first interview never finished")
+        time.sleep(0.5)  # well inside the 65 s second interview
+        assert proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _count(dbfile, "select count(*) from transcript where interview_id='b-long'") == 0
+    assert _count(dbfile, "select count(*) from stagerun where interview_id='b-long' and stage='transcribe'") == 0
+    n_seg = _count(dbfile, "select count(*) from segment")
+    assert n_seg == _count(dbfile, "select count(*) from segment s join transcript t on s.transcript_id=t.id where t.interview_id='a-short'")
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["skipped"] == ["a-short"] and rep["done"] == ["b-long"]
+    for iid in ("a-short", "b-long"):
+        assert _count(dbfile, "select count(*) from transcript where interview_id=?", iid) == 1
+    assert _count(dbfile, "select count(*) from word w left join segment s on w.segment_id=s.id where s.id is null") == 0
+
+
+def test_blocks_group_voice_chunks_within_the_limit():
+    from oralhist.transcribe import _blocks
+
+    chunks = [{"start": 0, "end": 100}, {"start": 150, "end": 250}, {"start": 300, "end": 700}]
+    groups = _blocks(chunks, 250)
+    assert all(sum(c["end"] - c["start"] for c in g) <= 250 for g in groups)
+    flat = [c for g in groups for c in g]
+    assert flat[0]["start"] == 0 and flat[-1]["end"] == 700
+    assert sum(c["end"] - c["start"] for c in flat) == 100 + 100 + 400
+
+
+def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
+    """Blocks (used for hour-long interviews to bound memory) keep times on the timeline."""
+    from oralhist import models
+    from oralhist.evaluate import normalise
+    from oralhist.transcribe import recognise
+
+    whisper = models.load(models.resolve())
+    a = decode(corpus / "en" / "fasterwhisper_jfk.flac")
+    audio = np.concatenate([a, np.zeros(3 * SR, dtype=np.float32), a])
+    one = recognise(whisper, audio, language="en")
+    blocks = recognise(whisper, audio, language="en", block_s=12)
+    for rec in (one, blocks):
+        text = normalise(" ".join(s.text for s in rec.result.kept), "en")
+        assert text.count("ask not what your country can do for you") == 2
+        starts = [s.start_ms for s in rec.result.kept]
+        assert starts == sorted(starts)
+    second = [s for s in blocks.result.kept if s.start_ms > 12_000]
+    assert second and second[0].start_ms >= 13_500  # the second copy starts after the pause
