@@ -82,7 +82,9 @@ def stage_breakdown(src: Path, work: Path) -> dict:
     t_ingest = time.perf_counter() - t
     iid = json.loads(p.stdout)["done"][0]
     t = time.perf_counter()
-    subprocess.run([str(OH), "-w", str(ws), "normalise", iid, "--json"], capture_output=True, text=True, check=True)
+    p = subprocess.run([str(OH), "-w", str(ws), "normalise", iid, "--json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"normalise failed: {p.stdout}\n{p.stderr}")
     t_norm = time.perf_counter() - t
     return {"ingest": t_ingest, "normalise": t_norm}
 
@@ -97,8 +99,8 @@ def main() -> int:
     ap.add_argument("--dir", default=tempfile.gettempdir())
     a = ap.parse_args()
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    work = Path(a.dir) / "oralhist-bench-ingest"
-    work.mkdir(parents=True, exist_ok=True)
+    Path(a.dir).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="oralhist-bench-ingest-", dir=a.dir))
     ok = True
     try:
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")

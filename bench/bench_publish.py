@@ -198,7 +198,7 @@ def main() -> None:
             inc.append(time.perf_counter() - t)
             written.append(rep.details["written"])
             print(f"incremental {r + 1}: {inc[-1]:.2f} s, {rep.details['written']} file(s) written, "
-                  f"search re-indexed: {rep.details['search_reindexed']}", flush=True)
+                  f"search shards re-indexed: {rep.details.get('search_shards_reindexed')}", flush=True)
 
         site = ws.site
         first = sorted((site / "i").glob("*.html"))[0]
@@ -243,9 +243,11 @@ def main() -> None:
             f"{pf_index / 1e6:.1f} MB | |",
             "",
             "A visitor downloads only the index chunks a query needs (Pagefind splits the index), not the whole index.",
-            "The incremental rebuild re-reads the archive and re-renders every page in memory (hashing each output), "
-            "writes only the files whose hash changed, then re-runs Pagefind over the whole site because search "
-            "content changed (Pagefind has no partial update); the no-change republish skips Pagefind.",
+            "The incremental rebuild reads every interview's rows with plain SQL (no words), fingerprints them, "
+            "re-renders only the changed interview plus the shared pages (home, term pages, sitemap, OAI-PMH), "
+            "writes only the files whose hash changed, and re-runs Pagefind on the one search shard that holds "
+            f"the changed pages ({rep.details.get('search_shards', 1)} shards here, merged in the browser; Pagefind "
+            "cannot update an index in place). The no-change republish skips Pagefind.",
             "",
         ]
         args.out.write_text("\n".join(lines), encoding="utf-8")

@@ -196,7 +196,6 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
     b = [norm(t) for t in toks]
     stats = AlignStats()
     placed: list[Optional[list[AWord]]] = [None] * len(toks)  # words for each new token
-    pending: list[tuple[int, int, int, int]] = []  # replaced/inserted runs (a0, a1, b0, b1), placed below
 
     raw = any(w.text[:1].isspace() for u in units for w in u[1])  # words keep their leading space
     lead = " " if raw else ""

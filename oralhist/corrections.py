@@ -69,11 +69,13 @@ def get_version(s: Session, interview_id: str, version: Optional[int] = None) ->
 
 def old_segments(s: Session, tr: Transcript) -> list[OldSegment]:
     """The segments of a version with their words, for ``align.realign``."""
-    segs = s.exec(select(Segment).where(Segment.transcript_id == tr.id).order_by(Segment.idx)).all()
+    segs = s.exec(select(Segment.id, Segment.start_ms, Segment.end_ms, Segment.text, Segment.speaker_id)
+                  .where(Segment.transcript_id == tr.id).order_by(Segment.idx)).all()
     words: dict[int, list[AWord]] = {}
-    for w in s.exec(select(Word).where(Word.transcript_id == tr.id).order_by(Word.idx)).all():
-        words.setdefault(w.segment_id, []).append(AWord(w.start_ms, w.end_ms, w.text, w.probability))
-    return [OldSegment(g.start_ms, g.end_ms, g.text, tuple(words.get(g.id, ())), g.speaker_id) for g in segs]
+    for sid, ws_, we, wt, wp in s.exec(select(Word.segment_id, Word.start_ms, Word.end_ms, Word.text, Word.probability)
+                                      .where(Word.transcript_id == tr.id).order_by(Word.idx)).all():
+        words.setdefault(sid, []).append(AWord(ws_, we, wt, wp))
+    return [OldSegment(gs, ge, gt, tuple(words.get(gid, ())), gspk) for gid, gs, ge, gt, gspk in segs]
 
 
 # ---------------------------------------------------------------------------- writing
@@ -104,21 +106,21 @@ def _write_version(
     )
     s.add(tr)
     s.flush()
-    seg_rows = [
-        Segment(transcript_id=tr.id, idx=i, start_ms=sg.start_ms, end_ms=sg.end_ms, text=sg.text,
-                speaker_id=sg.speaker_id)
-        for i, sg in enumerate(segments)
-    ]
-    s.add_all(seg_rows)
-    s.flush()
+    seg_ids: list[int] = []
+    if segments:  # one multi-row INSERT ... RETURNING (SQLite >= 3.35, PostgreSQL), ids in order
+        seg_ids = list(s.execute(
+            insert(Segment.__table__).returning(Segment.__table__.c.id, sort_by_parameter_order=True),
+            [{"transcript_id": tr.id, "idx": i, "start_ms": sg.start_ms, "end_ms": sg.end_ms, "text": sg.text,
+              "speaker_id": sg.speaker_id} for i, sg in enumerate(segments)],
+        ).scalars())
     rows, idx = [], 0
-    for row, sg in zip(seg_rows, segments):
+    for seg_id, sg in zip(seg_ids, segments):
         for w in sg.words:
-            rows.append({"transcript_id": tr.id, "segment_id": row.id, "idx": idx, "start_ms": w.start_ms,
+            rows.append({"transcript_id": tr.id, "segment_id": seg_id, "idx": idx, "start_ms": w.start_ms,
                          "end_ms": w.end_ms, "text": w.text, "probability": w.probability})
             idx += 1
     if rows:
-        s.execute(insert(Word), rows)
+        s.execute(insert(Word.__table__), rows)  # Core executemany: no ORM bookkeeping for 10,000 rows
     return tr
 
 
@@ -140,14 +142,14 @@ def _inherit_speakers(old: Sequence[OldSegment], new: Sequence[NewSegment], alig
     """Segments that did not name a speaker take the speaker of the old segment they start in."""
     from dataclasses import replace
 
+    import bisect
+
+    starts = [o.start_ms for o in old]
     out = []
     for ns, sg in zip(new, aligned):
         if ns.speaker_id is None and old:
-            t = sg.start_ms
-            src = next((o for o in old if o.start_ms <= t < max(o.end_ms, o.start_ms + 1)), None)
-            if src is None:
-                src = min(old, key=lambda o: abs(o.start_ms - t))
-            sg = replace(sg, speaker_id=src.speaker_id)
+            k = max(0, bisect.bisect_right(starts, sg.start_ms) - 1)  # the old segment it starts in (or before)
+            sg = replace(sg, speaker_id=old[k].speaker_id)
         out.append(sg)
     return out
 
@@ -246,6 +248,8 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
 
 # ---------------------------------------------------------------------------- imported files
 
+# "# transcript: version 3 (corrected)" (text export) / "Transcription : v3 (corrected)" (Word export)
+EXPORTED_VERSION = re.compile(r"^\s*(?:#\s*transcript:\s*version\s*|Transcription\s*:\s*v)(\d+)\b", re.I)
 TS_LINE = re.compile(r"^\s*\[(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)\]\s*(.*)$")
 SPEAKER_PREFIX = re.compile(r"^([^:\s][^:]{0,59}?):\s+(.*)$", re.S)
 
@@ -264,6 +268,15 @@ def parse_timestamp(text: str) -> int:
 class ParsedFile:
     segments: list[tuple[Optional[int], Optional[str], str]]  # (start hint ms, speaker name, text)
     notes: list[str] = field(default_factory=list)
+    version: Optional[int] = None  # the transcript version the file was exported from, when it says
+
+
+def exported_version(lines: Sequence[str]) -> Optional[int]:
+    for ln in lines[:40]:
+        m = EXPORTED_VERSION.match(ln)
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def parse_lines(lines: Sequence[str], path: Path) -> ParsedFile:
@@ -272,6 +285,7 @@ def parse_lines(lines: Sequence[str], path: Path) -> ParsedFile:
     Header lines at the top starting with ``# `` (our text export's metadata) are skipped.
     """
     lines = list(lines)
+    version = exported_version(lines)
     while lines and (lines[0].startswith("# ") or lines[0].strip() in ("#", "")):
         lines.pop(0)
     stamped = [ln for ln in lines if TS_LINE.match(ln)]
@@ -306,7 +320,7 @@ def parse_lines(lines: Sequence[str], path: Path) -> ParsedFile:
                 para = []
     if not any(t.strip() for _, _, t in out):
         raise BadInput(path, "no transcript text found in the file")
-    return ParsedFile(out, notes)
+    return ParsedFile(out, notes, version)
 
 
 def parse_file(path: Path) -> ParsedFile:
@@ -367,8 +381,13 @@ def _speaker_map(s: Session, interview_id: str) -> dict[str, int]:
     return m
 
 
-def import_corrections(ws, interview_id: str, path: Path, *, who: str) -> SaveResult:
-    """Read an edited export and save it as a new version of the newest transcript."""
+def import_corrections(ws, interview_id: str, path: Path, *, who: str, force: bool = False) -> SaveResult:
+    """Read an edited export and save it as a new version of the newest transcript.
+
+    A file that says which version it was exported from (our .txt and .docx exports do) is
+    refused with ``ConflictError`` when a newer version exists — importing it would undo the
+    newer corrections — unless ``force``.
+    """
     from oralhist import db
 
     path = Path(path)
@@ -376,6 +395,14 @@ def import_corrections(ws, interview_id: str, path: Path, *, who: str) -> SaveRe
     with db.session(ws) as s:
         base = get_version(s, interview_id)
         speakers = _speaker_map(s, interview_id)
+        if parsed.version is not None and parsed.version != base.version and not force:
+            exists = s.exec(select(Transcript.id).where(Transcript.interview_id == interview_id,
+                                                         Transcript.version == parsed.version)).first()
+            if exists is not None and parsed.version < base.version:
+                raise ConflictError(
+                    path, f"exported from version {parsed.version}, but version {base.version} of {interview_id} "
+                          f"(by {base.created_by or base.source}) is newer; importing would undo its changes. "
+                          "Export again and redo the corrections, or use --force to import on top of it anyway")
     new: list[NewSegment] = []
     notes = list(parsed.notes)
     unknown: set[str] = set()

@@ -53,8 +53,13 @@ def alembic_config(url: str):
     return cfg
 
 
+_MIGRATED: set[str] = set()
+
+
 def migrate(ws) -> None:
-    """Bring the database to the newest schema (creating it when new)."""
+    """Bring the database to the newest schema (creating it when new). Checked once per process."""
+    if ws.database_url in _MIGRATED:
+        return
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -64,11 +69,11 @@ def migrate(ws) -> None:
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
-    if current == heads:
-        return
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    if current != heads:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+    _MIGRATED.add(ws.database_url)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ Two ways, chosen per interview:
   channel; both channels count as speaking when their levels are within a few dB (overlap).
   Decided from the inter-channel level difference over speech frames, which is near zero
   for a mono recording stored as stereo and large for two close microphones.
-- **voices**: otherwise, 1.6 s windows of speech (Silero voice detection, shipped with
+- **voices**: otherwise, 1 s windows of speech (Silero voice detection, shipped with
   faster-whisper) are turned into GE2E voice embeddings (``oralhist.voice_encoder``, numpy
   only) and clustered (average-linkage agglomerative clustering on cosine distance, the
   number of speakers found by a distance threshold unless ``speakers=N`` is given).
@@ -32,11 +32,14 @@ from oralhist.stage import StageReport
 SR = 16000
 STAGE = "diarize"
 FRAME_MS = 50  # resolution of channel energies and of speaker turns
-WINDOW_S = 1.6  # voice-embedding window (the encoder's partial utterance)
-STEP_S = 0.4  # hop between windows
+# Voice-embedding windows: 1.0 s every 0.25 s (the encoder was trained on 1.6 s; shorter
+# windows follow quick exchanges better, see bench/RESULTS-speakers.md).
+WINDOW_S = 1.0
+STEP_S = 0.25
 # Average-linkage cosine distance above which two clusters are different voices.
-CLUSTER_THRESHOLD = 0.30
-VAD_THRESHOLD = 0.5  # Silero speech probability
+CLUSTER_THRESHOLD = 0.35
+MAX_LINKAGE = 2500  # windows clustered directly (about 10 min of speech); more are sampled
+VAD_THRESHOLD = 0.35  # Silero speech probability (lower than faster-whisper's 0.5: speech under music)
 TWO_MIC_ILD_DB = 6.0  # median |level difference| over speech frames for a two-mic recording
 OVERLAP_DB = 6.0  # in a two-mic recording, both speak when levels are within this many dB
 
@@ -222,11 +225,21 @@ def cluster_embeddings(emb: np.ndarray, speakers: Optional[int] = None,
         return np.zeros(0, int)
     if n == 1 or speakers == 1:
         return np.zeros(n, int)
-    z = linkage(pdist(emb, metric="cosine"), method="average")
+    # Long recordings: the linkage (quadratic in memory) runs on an even sample of windows,
+    # then every window joins its nearest cluster centre.
+    sample = np.linspace(0, n - 1, MAX_LINKAGE).astype(int) if n > MAX_LINKAGE else np.arange(n)
+    z = linkage(pdist(emb[sample], metric="cosine"), method="average")
     if speakers:
-        lab = fcluster(z, t=min(speakers, n), criterion="maxclust")
+        sub = fcluster(z, t=min(speakers, len(sample)), criterion="maxclust")
     else:
-        lab = fcluster(z, t=threshold, criterion="distance")
+        sub = fcluster(z, t=threshold, criterion="distance")
+    if len(sample) < n:
+        ids = np.unique(sub)
+        cents = np.stack([emb[sample][sub == i].mean(0) for i in ids])
+        lab = ids[np.argmax(emb @ cents.T, axis=1)]
+    else:
+        lab = sub
+    if not speakers:
         # tiny clusters (a cough, a door) join the nearest big one
         lab = _absorb_small(emb, lab, min_size=max(2, int(0.02 * n)))
     _, lab = np.unique(lab, return_inverse=True)
@@ -337,11 +350,75 @@ def assign_words(turns: Sequence[Turn], words: Sequence[tuple[int, int]]) -> lis
     return out
 
 
+_GLUE_BEFORE = ("'", "’", "-", ",", ".", "?", "!", ":", ";", ")", "…", "»")
+
+
 def join_words(texts: Sequence[str]) -> str:
-    """Segment text from its words (faster-whisper words carry their leading space)."""
-    if any(t.startswith(" ") for t in texts):
+    """Segment text from its words: no space before an elided or hyphenated part or punctuation."""
+    if any(t.startswith(" ") for t in texts):  # faster-whisper's raw words carry their space
         return "".join(texts).strip()
-    return " ".join(t.strip() for t in texts).strip()
+    out = ""
+    for t in (t.strip() for t in texts):
+        if not t:
+            continue
+        if out and not t.startswith(_GLUE_BEFORE) and not out.endswith(("'", "’", "-", "(", "«")):
+            out += " "
+        out += t
+    return out
+
+
+def cut_text(text: str, pieces: Sequence[Sequence[str]]) -> list[str]:
+    """Cut a segment's text where its words are split into ``pieces`` (lists of word texts),
+    keeping the original spacing and punctuation; falls back to joining the words."""
+    pos, starts = 0, []
+    low = text.lower()
+    for piece in pieces:
+        first = True
+        for w in piece:
+            w = w.strip().lower()
+            if not w:
+                continue
+            at = low.find(w, pos)
+            if at < 0:
+                return [join_words(p) for p in pieces]
+            if first:
+                starts.append(at)
+                first = False
+            pos = at + len(w)
+        if first:
+            starts.append(pos)
+    starts[0] = 0
+    bounds = starts + [len(text)]
+    return [text[bounds[i] : bounds[i + 1]].strip() for i in range(len(pieces))]
+
+
+def _smooth_word_speakers(words, spks: list, min_ms: int = 700, min_words: int = 3) -> list:
+    """Inside one segment, a short run of words (< min_ms and < min_words) takes the speaker
+    of its longer neighbouring run: speaker changes are rarely that brief mid-sentence."""
+    spks = list(spks)
+    for _ in range(3):
+        runs = []
+        start = 0
+        for i in range(1, len(spks) + 1):
+            if i == len(spks) or spks[i] != spks[start]:
+                runs.append((start, i))
+                start = i
+        if len(runs) <= 1:
+            break
+        changed = False
+        for k, (a, b) in enumerate(runs):
+            dur = words[b - 1].end_ms - words[a].start_ms
+            if dur >= min_ms or b - a >= min_words:
+                continue
+            nb = [r for r in (runs[k - 1] if k else None, runs[k + 1] if k + 1 < len(runs) else None) if r]
+            best = max(nb, key=lambda r: words[r[1] - 1].end_ms - words[r[0]].start_ms)
+            for i in range(a, b):
+                spks[i] = spks[best[0]]
+            changed = True
+            break
+        if not changed:
+            break
+    return spks
 
 
 # ---------------------------------------------------------------- audio of an interview
@@ -455,25 +532,28 @@ def _apply(s, interview_id: str, d: Diarization) -> dict:
             words_by_seg.setdefault(w.segment_id, []).append(w)
 
     # Speaker of every word; segments without words take the speaker of their time span.
-    pieces = []  # (segment row or None, [words], speaker index or None)
+    pieces = []  # (segment row or None, [words], speaker index or None, text)
     for sg in segs:
         ws_ = words_by_seg.get(sg.id, [])
         if not ws_:
             spk = assign_words(d.turns, [(sg.start_ms, sg.end_ms)])[0]
-            pieces.append((sg, [], spk))
+            pieces.append((sg, [], spk, sg.text))
             continue
-        spks = assign_words(d.turns, [(w.start_ms, w.end_ms) for w in ws_])
-        # a lone word between two words of one other speaker follows its neighbours
-        for i in range(1, len(spks) - 1):
-            if spks[i - 1] == spks[i + 1] != spks[i]:
-                spks[i] = spks[i - 1]
-        run_start = 0
+        spks = _smooth_word_speakers(ws_, assign_words(d.turns, [(w.start_ms, w.end_ms) for w in ws_]))
+        runs, run_start = [], 0
         for i in range(1, len(ws_) + 1):
             if i == len(ws_) or spks[i] != spks[run_start]:
-                pieces.append((sg if run_start == 0 else None, ws_[run_start:i], spks[run_start]))
+                runs.append((ws_[run_start:i], spks[run_start]))
                 run_start = i
+        texts = cut_text(sg.text, [[w.text for w in r] for r, _ in runs]) if len(runs) > 1 else [sg.text]
+        for k, ((r, spk), text) in enumerate(zip(runs, texts)):
+            pieces.append((sg if k == 0 else None, r, spk, text))
 
-    used = [k for k in speaker_ids if any(p[2] == k for p in pieces)] if segs else speaker_ids
+    first_seen: list[int] = []
+    for p in pieces:
+        if p[2] is not None and p[2] not in first_seen:
+            first_seen.append(p[2])
+    used = first_seen if segs else speaker_ids
     # Labels in order of first speech in the transcript (else of the diarization).
     label_of = {k: f"SPEAKER_{i + 1}" for i, k in enumerate(used)}
     channels = d.speaker_channels()
@@ -497,16 +577,16 @@ def _apply(s, interview_id: str, d: Diarization) -> dict:
 
     # Rewrite the segments of that transcript: split where the speaker changes.
     n_split = 0
-    for sg, ws_, k in pieces:
+    for sg, ws_, k, text in pieces:
         spk_id = row_of[k].id if k is not None and k in row_of else None
         if sg is None:
             n_split += 1
             sg = Segment(transcript_id=tr.id, idx=0, start_ms=ws_[0].start_ms, end_ms=ws_[-1].end_ms,
-                         text=join_words([w.text for w in ws_]), flag=None)
+                         text=text, flag=None)
         elif ws_ and len(ws_) != len(words_by_seg.get(sg.id, [])):
             sg.start_ms = min(sg.start_ms, ws_[0].start_ms)
             sg.end_ms = ws_[-1].end_ms
-            sg.text = join_words([w.text for w in ws_])
+            sg.text = text
         sg.speaker_id = spk_id
         s.add(sg)
         s.flush()

@@ -19,7 +19,7 @@ class Problem:
     interview_id: str
     kind: str  # "original" | "consent"
     path: str  # relative to the workspace
-    problem: str  # "missing" | "changed" | "unreadable"
+    problem: str  # "missing" | "changed" | "unreadable" | "unrecorded"
     detail: str = ""
 
     def to_dict(self) -> dict:
@@ -57,6 +57,14 @@ def verify(ws, progress: Progress = NULL) -> VerifyReport:
                   for c in s.exec(select(Consent).order_by(Consent.interview_id)).all()
                   if c.form_path and c.form_sha256]
     rep = VerifyReport()
+    # Files in an original/ folder that no record knows (a copy interrupted by a power cut).
+    known = {i[2] for i in items}
+    if ws.interviews.is_dir():
+        for f in sorted(ws.interviews.glob("*/original/*")):
+            rel_f = ws.rel(f)
+            if f.is_file() and rel_f not in known and not f.name.startswith("."):
+                rep.problems.append(Problem(f.parent.parent.name, "original", rel_f, "unrecorded",
+                                            "file in the archive that no recording row describes"))
     task = progress.add("verify", total=sum(i[4] or 0 for i in items) or None)
     for iid, kind, rel, digest, size in items:
         rep.checked += 1

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from oralhist import db, stage
-from oralhist.errors import BadInput, NotAudio, OralhistError
+from oralhist.errors import BadInput, NotAudio, OralhistError, StageError
 from oralhist.probe import AudioInfo, display_name, probe
 from oralhist.progress import NULL, Progress
 from oralhist.records import Consent, ConsentScope, Interview, Museum, Person, Recording, utcnow
@@ -48,6 +48,7 @@ MANIFEST_OPTIONAL = ("part", "title", "narrator", "interviewer", "date", "place"
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 SCOPES = tuple(s.value for s in ConsentScope)
+LATER_STAGES = ("normalise", "transcribe", "diarize", "index", "link", "publish")
 
 
 @dataclass(frozen=True)
@@ -308,8 +309,12 @@ def _make_read_only(path: Path) -> None:
     os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
 
 
-def walk(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
-    """Expand folders. -> (audio candidates in order, skipped (file, why), missing (path, why))."""
+def walk(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Expand folders. -> (audio candidates in order, skipped (file, why), missing (path, why)).
+
+    Folders in ``exclude`` (the archive's own interviews/, site/ ...) are not walked.
+    """
+    excluded = {Path(e).resolve() for e in exclude}
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     missing: list[tuple[str, str]] = []
@@ -318,7 +323,8 @@ def walk(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list
         if p.is_dir():
             found = False
             for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                                 and (Path(root) / d).resolve() not in excluded)
                 for n in sorted(names):
                     f = Path(root) / n
                     if n.startswith("."):
@@ -398,7 +404,7 @@ def ingest_paths(
         paths = [Path(p) for p in paths]
         if not paths:
             raise BadInput(None, "nothing to ingest: name files or folders, or use --manifest CSV")
-        files, skipped, missing = walk(paths)
+        files, skipped, missing = walk(paths, exclude=(ws.interviews, ws.transcripts, ws.site, ws.consent_forms))
         report.details["skipped_files"] = [{"file": f, "reason": r} for f, r in skipped]
         for f, r in missing:
             report.failed.append((f, r))
@@ -406,24 +412,25 @@ def ingest_paths(
             groups = [_Group(key=meta.interview, meta=meta, files=files)] if files else []
         else:
             groups = [_Group(key=None, meta=meta, files=[f]) for f in files]
+    task = progress.add("ingest", total=sum(len(g.files) for g in groups))
     for g in groups:
-        _ingest_group(ws, g, report, progress)
+        _ingest_group(ws, g, report, progress, task)
     return report
 
 
-def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress) -> None:
+def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=None) -> None:
     # 1. Probe every file (nothing written yet). A bad part refuses the whole interview.
     infos: list[tuple[Path, AudioInfo]] = []
     bad = False
     for f in g.files:
-        task = progress.add(f"probe {display_name(f.name)}", total=1)
+        progress.update(task, description=f"check {display_name(f.name)}")
         try:
             infos.append((f, probe(f)))
         except NotAudio as exc:
             report.failed.append((display_name(f), exc.reason))
             bad = True
-        progress.advance(task)
     if bad:
+        progress.advance(task, len(g.files))
         if len(g.files) > 1:
             ok = [display_name(f) for f, _ in infos]
             for f in ok:
@@ -441,9 +448,11 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress) -> Non
             # 2. Copy + hash into temporaries; drop duplicates.
             staged: list[tuple[Path, AudioInfo, Path, str, int]] = []
             for f, info in infos:
-                task = progress.add(f"copy {display_name(f.name)}", total=1)
+                progress.update(task, description=f"copy {display_name(f.name)}")
                 tmp, digest, size = copy_hashed(f, ws.tmp)
                 temps.append(tmp)
+                if sha256_file(tmp) != digest:  # read the copy back: what is archived is what was read
+                    raise StageError(display_name(f), "the copy in the archive differs from the file read (disk error?)")
                 progress.advance(task)
                 holder = s.exec(select(Recording).where(Recording.sha256 == digest)).first()
                 if holder is None:
@@ -573,7 +582,12 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress) -> Non
             s.add(consent)
 
             if not created:
-                stage.clear_done(s, iid, "normalise")  # new parts: the derived files must be remade
+                # New parts: derived files, transcript, speakers, topics and links must be remade
+                # (editors' transcript versions are kept by those stages).
+                for later in LATER_STAGES:
+                    stage.clear_done(s, iid, later)
+                iv.status = "ingested"
+                s.add(iv)
             stage.mark_done(s, iid, "ingest", {"files": [display_name(f) for f, *_ in staged]})
             s.commit()
             report.details["recordings"] += len(staged)

@@ -21,7 +21,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Optional
@@ -163,7 +163,9 @@ class TermIndex:
             lst.sort(key=lambda sf: -len(sf.keys))
         self.max_len = max((len(sf.keys) for lst in self.by_first.values() for sf in lst), default=0)
         self._firsts = [k for k in self.by_first if len(k) >= 3]
+        self._sorted_firsts = sorted(self._firsts)
         self._fuzzy_cache: dict[str, list[Surface]] = {}
+        self._group_cache: dict[str, dict] = {}
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -182,12 +184,34 @@ class TermIndex:
             for first, _score, _ in process.extract(key, self._firsts, scorer=fuzz.ratio, score_cutoff=70, limit=None):
                 if first != key:
                     out.extend(self.by_first[first])
-            for first in self._firsts:
-                if first != key and len(key) >= 4 and first.startswith(key) and len(first) > len(key) + 1:
-                    out.extend(sf for sf in self.by_first[first] if sf not in out)
+            if len(key) >= 4:  # a label's first word split by the recogniser: "gali beau" for "galibot"
+                for j in range(bisect_left(self._sorted_firsts, key), len(self._sorted_firsts)):
+                    first = self._sorted_firsts[j]
+                    if not first.startswith(key):
+                        break
+                    if len(first) > len(key) + 1:
+                        out.extend(sf for sf in self.by_first[first] if sf not in out)
             out = [sf for sf in out if len(sf.joined.replace(" ", "")) >= FUZZY_MIN_CHARS]
         self._fuzzy_cache[key] = out
         return out
+
+
+    def fuzzy_groups(self, key: str) -> dict:
+        """The fuzzy candidates of ``key`` grouped by label length (in words), each group as
+        (joined keys, joined folded forms, owner of each key, owner of each folded form)."""
+        hit = self._group_cache.get(key)
+        if hit is not None:
+            return hit
+        groups: dict[int, tuple[list, list, list, list]] = {}
+        for sf in self.fuzzy_candidates(key):
+            g = groups.setdefault(len(sf.keys), ([], [], [], []))
+            g[0].append("".join(sf.keys))
+            g[2].append(sf)
+            for f in sf.folded:
+                g[1].append("".join(f))
+                g[3].append(sf)
+        self._group_cache[key] = groups
+        return groups
 
 
 def fingerprint(terms: Iterable[Term]) -> str:
@@ -239,41 +263,51 @@ def _fold_tok(tok: str) -> str:
 
 
 def _fuzzy(toks: list[str], ks: list[str], covered: list[bool], index: TermIndex) -> list[Match]:
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
 
     out = []
     n = len(ks)
     thr = index.threshold
     # A window is only worth comparing if it holds a word that is not common French: recognition
-    # errors on rare trade names give rare strings, and real words are not misheard terms.
+    # errors on rare trade names give rare strings, and real words ("portion", "comme ça") are
+    # not a misheard "porion" or "commerce".
     unknown = [i for i in range(n) if not _known(toks[i])]
     if not unknown:
         return out
     span = index.max_len + 1
-    for i in range(n):
+    starts = sorted({i for u in unknown for i in range(max(0, u - span + 1), u + 1)})
+    folds: dict[int, str] = {}
+    for i in starts:
         if covered[i] or len(ks[i]) < 3:
             continue
-        j = bisect_right(unknown, i - 1)
-        if j >= len(unknown) or unknown[j] >= i + span:
-            continue
-        cands = index.fuzzy_candidates(ks[i])
-        if not cands:
+        u = unknown[bisect_left(unknown, i)]  # the first uncommon word at or after i: a window must reach it
+        groups = index.fuzzy_groups(ks[i])
+        if not groups:
             continue
         best: Optional[Match] = None
-        for sf in cands:
-            m = len(sf.keys)
-            target = "".join(sf.keys)
-            for w in (m, m + 1, m - 1):
-                if w < 1 or i + w > n or any(covered[i:i + w]):
+        for w in range(u - i + 1, span + 1):
+            if i + w > n or covered[i + w - 1]:
+                break
+            window = "".join(ks[i:i + w])
+            surface = None
+            for m in (w, w + 1, w - 1):
+                g = groups.get(m)
+                if g is None:
                     continue
-                score = fuzz.ratio("".join(ks[i:i + w]), target, score_cutoff=thr)
-                if score < thr:
-                    surface = "".join(_fold_tok(t) for t in toks[i:i + w])
-                    score = max(fuzz.ratio(surface, "".join(f), score_cutoff=thr) for f in sf.folded)
-                if score < thr:
-                    continue
-                if all(_known(t) for t in toks[i:i + w]):
-                    continue  # real words ("portion", "comme ça") are not a misheard "porion", "commerce"
+                targets, folded, owners, _ = g
+                hit = process.extractOne(window, targets, scorer=fuzz.ratio, score_cutoff=thr)
+                if hit is not None:
+                    score, sf = hit[1], owners[hit[2]]
+                else:
+                    if surface is None:
+                        for j in range(i, i + w):
+                            if j not in folds:
+                                folds[j] = _fold_tok(toks[j])
+                        surface = "".join(folds[j] for j in range(i, i + w))
+                    hit = process.extractOne(surface, folded, scorer=fuzz.ratio, score_cutoff=thr)
+                    if hit is None:
+                        continue
+                    score, sf = hit[1], g[3][hit[2]]
                 conf = round(0.5 + 0.4 * (score - thr) / max(1.0, 100 - thr), 3)
                 if best is None or conf > best.confidence:
                     best = Match(sf.term_id, i, i + w, conf, "fuzzy", sf.label)

@@ -142,18 +142,31 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
     cols = ("i.id, i.title, seg.start_ms, seg.end_ms, COALESCE(p.name, sp.name, sp.label), t.version, m.name")
     if dialect == "sqlite":
         ensure_index(s)
-        q = fts_query(query)
-        params["q"] = q
-        stmt = (f"SELECT {cols}, snippet(fts_segments, 0, '[', ']', '…', 24), bm25(fts_segments) AS r "
-                f"FROM fts_segments JOIN segment seg ON seg.id = fts_segments.rowid {joins} "
-                f"WHERE fts_segments MATCH :q AND {' AND '.join(where)} ORDER BY r LIMIT :limit")
-        try:
-            rows = s.execute(sql(stmt), params).all()
-        except Exception as exc:  # FTS syntax the user typed
-            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-                raise BadInput(query, f"cannot search for this ({getattr(exc, 'orig', exc)})") from None
-            raise
-        return [Hit(r[0], r[1], r[2], r[3], r[7], round(-r[8], 4), r[4], r[5], r[6]) for r in rows]
+        params["q"] = fts_query(query)
+        # Rank inside the full-text index first (cheap), then join and filter only the best
+        # candidates; widen the window when filters or old versions leave too few.
+        k = max(100, limit * 10)
+        while True:
+            params["k"] = k
+            stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, rank FROM fts_segments "
+                    f"WHERE fts_segments MATCH :q ORDER BY rank LIMIT :k) f "
+                    f"JOIN segment seg ON seg.id = f.rowid {joins} "
+                    f"WHERE {' AND '.join(where)} ORDER BY f.rank LIMIT :limit")
+            try:
+                rows = s.execute(sql(stmt), params).all()
+            except Exception as exc:  # FTS syntax the user typed
+                if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                    raise BadInput(query, f"cannot search for this ({getattr(exc, 'orig', exc)})") from None
+                raise
+            if len(rows) >= limit or k >= 10_000_000:
+                break
+            found = s.execute(sql("SELECT count(*) FROM (SELECT rowid FROM fts_segments WHERE fts_segments MATCH :q "
+                                  "LIMIT :k)"), params).scalar()
+            if found < k:
+                break
+            k *= 10
+        words = _query_words(query)
+        return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), round(-r[8], 4), r[4], r[5], r[6]) for r in rows]
     # Portable fallback (PostgreSQL and others): every word, case-insensitive substring.
     words = _WORD.findall(query)
     for n, w in enumerate(words):
@@ -161,14 +174,39 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
         params[f"w{n}"] = f"%{w}%"
     stmt = f"SELECT {cols}, seg.text FROM segment seg {joins} WHERE {' AND '.join(where)} ORDER BY i.id, seg.start_ms LIMIT :limit"
     rows = s.execute(sql(stmt), params).all()
-    return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), 1.0, r[4], r[5], r[6]) for r in rows]
+    return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], _query_words(query)), 1.0, r[4], r[5], r[6]) for r in rows]
 
 
-def _snip(text: str, words: list[str], width: int = 80) -> str:
-    low = text.lower()
-    pos = min((low.find(w.lower()) for w in words if w.lower() in low), default=0)
-    a = max(0, pos - width // 2)
-    out = text[a:a + width]
-    for w in words:
-        out = re.sub(re.escape(w), lambda m: f"[{m.group(0)}]", out, flags=re.I)
-    return ("…" if a else "") + out + ("…" if a + width < len(text) else "")
+def _fold(w: str) -> str:
+    import unicodedata
+
+    w = unicodedata.normalize("NFKD", w.lower())
+    return "".join(c for c in w if not unicodedata.combining(c))
+
+
+def _query_words(query: str) -> set[str]:
+    out = set()
+    for w in _WORD.findall(query.replace("’", "'")):
+        f = _fold(w)
+        out.add(f)
+        out.add(f[:-1] if len(f) > 3 and f.endswith(("s", "x")) else f + "s")
+    return out
+
+
+def _snip(text: str, words: set[str], context: int = 12) -> str:
+    """The words of the query in [brackets], with ``context`` words around the first one."""
+    toks = list(re.finditer(r"\w+", text))
+    hits = [i for i, m in enumerate(toks) if _fold(m.group(0)) in words]
+    if not toks:
+        return text
+    first = hits[0] if hits else 0
+    a, b = max(0, first - context), min(len(toks) - 1, first + 2 * context)
+    start, end = toks[a].start(), toks[b].end()
+    out, pos = [], start
+    for i in hits:
+        if a <= i <= b:
+            m = toks[i]
+            out.append(text[pos:m.start()] + "[" + m.group(0) + "]")
+            pos = m.end()
+    out.append(text[pos:end])
+    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text.rstrip(" .!?…")) else "")

@@ -358,12 +358,13 @@ def partial(sentences: Sequence[Sentence], max_chars: int = 200) -> str:
 
 
 def index_sentences(sentences: Sequence[Sentence], *, duration_ms: int, language: str = "fr",
-                    per_hour: float = PER_HOUR, n_segments: Optional[int] = None) -> list[Topic]:
-    """Topic segments covering 0..duration_ms, cut at sentence edges."""
+                    per_hour: float = PER_HOUR, n_segments: Optional[int] = None,
+                    min_ms: Optional[int] = None) -> list[Topic]:
+    """Topic segments covering 0..duration_ms, cut at sentence edges (``min_ms`` apart at least)."""
     if not sentences:
         return []
     n = n_segments or target_segments(duration_ms, per_hour)
-    cuts = choose_boundaries(sentences, n_segments=n, language=language)
+    cuts = choose_boundaries(sentences, n_segments=n, language=language, min_ms=min_ms)
     bounds = [0, *cuts, len(sentences)]
     topics = []
     for k in range(len(bounds) - 1):

@@ -92,26 +92,21 @@ def asr_path(ws, interview_id: str) -> Path:
 
 
 def load_asr(ws, interview_id: str) -> np.ndarray:
-    """The interview's 16 kHz mono samples as float32 in [-1, 1]."""
-    try:  # area 1's reader when present (same file, same format)
-        from oralhist.audio import load_asr as area_load  # type: ignore
-    except ImportError:
-        area_load = None
-    if area_load is not None:
-        return np.asarray(area_load(ws, interview_id), dtype=np.float32)
-    return read_wav(asr_path(ws, interview_id))
+    """The interview's 16 kHz mono samples as float32 in [-1, 1] (written by `normalise`)."""
+    from oralhist.audio import load_asr as read
+
+    return np.asarray(read(ws, interview_id), dtype=np.float32)
 
 
 def read_wav(path: Path) -> np.ndarray:
+    """A 16 kHz mono 16-bit WAV as float32 (for tools that hold a path, e.g. bench/)."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInput(path, "missing: run `oralhist normalise` first")
     try:
         with wave.open(str(path), "rb") as w:
             if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
                 raise BadInput(path, "not 16 kHz mono 16-bit PCM: run `oralhist normalise --force`")
             data = w.readframes(w.getnframes())
-    except (wave.Error, EOFError) as exc:
+    except (OSError, wave.Error, EOFError) as exc:
         raise BadInput(path, f"unreadable WAV ({exc}): run `oralhist normalise --force`") from None
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 

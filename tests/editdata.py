@@ -5,7 +5,6 @@ French clips, CC BY 4.0) and, when asked, the same audio as its listening copy."
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 

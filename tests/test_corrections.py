@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +266,22 @@ def test_help_has_examples(cli):
                  ["edit", "user", "add", "--help"]):
         r = cli(*args)
         assert r.exit_code == 0 and "Example" in r.output, args
+
+
+def test_importing_a_file_exported_from_an_older_version_is_a_conflict(archive, cli, tmp_path):
+    from oralhist.align import NewSegment
+    from oralhist.corrections import save_version
+
+    path = _text_export(cli, tmp_path)  # says "# transcript: version 1"
+    with db.session(archive) as s:
+        texts = [sg.text for sg in s.exec(select(Segment).order_by(Segment.idx)).all()]
+    texts[0] = texts[0].replace("Limpic", "olympique")
+    save_version(archive, IID, [NewSegment(t) for t in texts], base_version=1, who="web")  # v2 meanwhile
+    path.write_text(path.read_text(encoding="utf-8").replace("atlettes", "athlètes"), encoding="utf-8")
+    before = counts(archive)
+    r = cli("import-corrections", IID, path)
+    assert r.exit_code == 1 and "exported from version 1" in r.output and "--force" in r.output
+    assert counts(archive) == before
+    r = cli("import-corrections", IID, path, "--force", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["version"] == 3

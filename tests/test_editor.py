@@ -182,9 +182,10 @@ def test_autosave_split_and_speaker_change(page, editor):
 
 def test_conflict_between_two_tabs(browser, editor):
     base, url, ws = editor
-    ctx = browser.new_context(locale="fr-FR", bypass_csp=True)
+    # two browser windows (two editors, or two tabs brought to the front in turn)
+    ctxs = [browser.new_context(locale="fr-FR", bypass_csp=True) for _ in range(2)]
     try:
-        a, b = ctx.new_page(), ctx.new_page()
+        a, b = ctxs[0].new_page(), ctxs[1].new_page()
         for p in (a, b):
             p.goto(url)
             p.goto(f"{base}i/{IID}")
@@ -207,7 +208,8 @@ def test_conflict_between_two_tabs(browser, editor):
         b.wait_for_selector("#segments span.w")
         assert "athlètes" in b.inner_text("#segments")
     finally:
-        ctx.close()
+        for c in ctxs:
+            c.close()
 
 
 def test_keyboard_shortcuts(page, editor):
@@ -320,7 +322,7 @@ def test_token_is_required(editor):
 
 def test_network_mode_needs_accounts_and_login(ws, page):
     from oralhist.editor.auth import set_account
-    from oralhist.editor.server import config_for, start_in_thread
+    from oralhist.editor.server import config_for
     from oralhist.errors import BadInput
 
     make_interview(ws, IID)
@@ -440,3 +442,41 @@ def test_index_links_speakers_and_restore(page, editor):
     assert _versions(ws)[-1].status.value == "approved"
     page.goto(f"{base}?relecture=approved")
     assert IID in page.inner_text("table.list")
+
+
+def test_oralhist_edit_command_prints_a_token_address(ws):
+    """The real command in a subprocess: prints the address, serves it, refuses without the token."""
+    import subprocess
+    import sys
+    import time
+
+    from oralhist.editor.server import free_port
+
+    make_interview(ws, IID)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), "edit", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/?token=" in line, line
+        url = line.split()[-1]
+        import http.cookiejar
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = opener.open(url)
+                break
+            except urllib.error.HTTPError:
+                raise
+            except urllib.error.URLError:  # not listening yet
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert r.status == 200 and IID in r.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/")
+        assert exc.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)

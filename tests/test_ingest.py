@@ -404,12 +404,13 @@ def test_interrupted_ingest_leaves_nothing(ws, ffmpeg, corpus, tmp_path):
     from oralhist.progress import Progress
 
     class Interrupting(Progress):
-        def advance(self, task, amount=1):
-            if task == "copy":
-                raise KeyboardInterrupt
+        """Ctrl-C arrives when the first file has been copied (progress advances after each copy)."""
 
         def add(self, description, total=None):
-            return "copy" if description.startswith("copy") else None
+            return "task"
+
+        def advance(self, task, amount=1):
+            raise KeyboardInterrupt
 
     f = make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le")
     with pytest.raises(KeyboardInterrupt):
@@ -425,3 +426,45 @@ def test_slugify_and_safe_names():
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("Face A (1975).WAV") == "Face-A-1975.wav"
     assert "/" not in safe_file_name("a/b\\c.mp3")
+
+
+def test_manifest_key_is_only_a_key_when_not_a_safe_id(ws, cli, ffmpeg, corpus, tmp_path):
+    make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le")
+    m = _manifest(tmp_path, "interview,file,narrator,date\n../../evasion,a.wav,Rose Lefebvre,1972\n")
+    res = cli("ingest", "--manifest", m, "--no-normalise", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["done"] == ["1972-rose-lefebvre"]
+    assert not (ws.root.parent / "evasion").exists() and not (ws.root / "evasion").exists()
+
+
+def test_manifest_and_paths_together_is_bad_usage(ws, cli, ffmpeg, corpus, tmp_path):
+    f = make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le")
+    m = _manifest(tmp_path, "interview,file\nA,a.wav\n")
+    res = cli("ingest", f, "--manifest", m)
+    assert res.exit_code == 2 and "either files/folders or --manifest" in res.output
+    assert_nothing_written(ws)
+
+
+def test_ingesting_the_archive_folder_itself_adds_nothing(ws, cli, ffmpeg, corpus, tmp_path):
+    f = make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le")
+    assert cli("ingest", f).exit_code == 0  # also writes derived/asr.wav and access.mp3
+    res = cli("ingest", ws.root, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["done"] == []
+    _ivs, recs, _ = rows(ws)
+    assert len(recs) == 1
+
+
+def test_new_part_resets_later_stages(ws, cli, ffmpeg, corpus, tmp_path):
+    from oralhist import stage
+
+    a = make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le", seconds=1.0)
+    assert cli("ingest", a, "--interview", "1980-x").exit_code == 0
+    with db.session(ws) as s:
+        stage.mark_done(s, "1980-x", "transcribe", {})
+        s.commit()
+    b = make(ffmpeg, corpus, tmp_path / "b.wav", "-c:a", "pcm_s16le", seconds=1.5)
+    assert cli("ingest", b, "--interview", "1980-x", "--no-normalise").exit_code == 0
+    with db.session(ws) as s:
+        assert not stage.is_done(s, "1980-x", "normalise") and not stage.is_done(s, "1980-x", "transcribe")
+        assert s.get(Interview, "1980-x").status == "ingested"

@@ -234,3 +234,33 @@ def test_run_reports_a_missing_stage_clearly(monkeypatch):
 
     with pytest.raises(StageError, match="not available"):
         stage_function("oralhist.no_such_stage", "go")
+
+
+def test_fast_loader_matches_load_interview(ws, corpus, audio, cli):
+    """The publisher's bulk SQL reader gives the same views as view.load_interview."""
+    from oralhist import db
+    from oralhist.consent import load_for_public
+    from oralhist.publish.fastload import build_view, load_raw, load_words
+
+    _two(ws, corpus, audio)
+    make_interview(ws, "1990-anon", corpus=corpus, audio=audio, narrator="Odette Martel", anonymise=True,
+                   scope="on-site", redactions=[(1000, 2000, "x")], speaker_name="Odette")
+    cli("consent", "1990-anon", "--embargo-until", "2031-02-03", "--pseudonym", "O.")
+    raws = load_raw(ws)
+    load_words(ws, list(raws.values()))
+    assert list(raws) == ["1990-anon", "1998-marcel-dupont", "2001-jeanne-leroy"]
+    with db.session(ws) as s:
+        for iid, r in raws.items():
+            a, b = load_for_public(s, iid), build_view(r)
+            assert a == b and a.extra == b.extra, iid
+
+
+def test_site_holds_no_archive_ids_of_anonymised(ws, corpus, audio):
+    from oralhist.publish import publish_site
+
+    make_interview(ws, "1990-odette-martel", corpus=corpus, audio=audio, narrator="Odette Martel", anonymise=True)
+    publish_site(ws)
+    publish_site(ws)
+    for p in ws.site.rglob("*"):
+        if p.is_file() and p.suffix in (".json", ".html", ".xml", ".vtt", ".txt"):
+            assert "martel" not in p.read_text(encoding="utf-8").lower(), p

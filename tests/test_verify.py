@@ -81,3 +81,12 @@ def test_whole_corpus_audio_ingests(ws, corpus):
     n_audio = sum(1 for p in corpus.rglob("*") if p.suffix in (".wav", ".mp3", ".flac", ".ogg"))
     assert rep.details["recordings"] + len(rep.details["duplicates"]) == n_audio
     assert verify(ws).ok
+
+
+def test_verify_lists_unrecorded_files(archive, cli):
+    stray = archive.root / "interviews/1965-louise/original/orphelin.wav"
+    stray.write_bytes(b"RIFF")
+    res = cli("verify", "--json")
+    assert res.exit_code == 1
+    [p] = json.loads(res.output)["problems"]
+    assert p["problem"] == "unrecorded" and p["path"] == "interviews/1965-louise/original/orphelin.wav"

@@ -87,6 +87,11 @@ def show(
             f"{r.duration_ms / 1000:.1f} s, sha256 {r.sha256[:12]}…)",
             highlight=False,
         )
+        if r.loudness_lufs is not None:
+            chans = ""
+            if r.channel_lufs and len(r.channel_lufs) > 1:
+                chans = " (channels: " + " / ".join("silent" if c is None else f"{c:.1f}" for c in r.channel_lufs) + ")"
+            console.print(f"    loudness {r.loudness_lufs:.1f} LUFS{chans}", highlight=False)
     if v.consent:
         console.print(f"  consent: {v.consent.scope}" + (f", embargo until {v.consent.embargo_until}" if v.consent.embargo_until else ""), highlight=False)
     for sp in v.speakers:

@@ -105,6 +105,7 @@ def import_corrections(
     file: Path = typer.Argument(..., help="Corrected transcript: .docx, .txt or .vtt (as exported)."),
     who: Optional[str] = typer.Option(None, "--who", help="Name recorded with the new version (default: your login)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    force: bool = typer.Option(False, "--force", help="Import even if the file was exported from an older version."),
 ) -> None:
     """Read a corrected export back as a new transcript version, re-aligned to the audio.
 
@@ -115,7 +116,7 @@ def import_corrections(
     """
     from oralhist.corrections import import_corrections as run
 
-    res = run(workspace(ctx), interview_id, file, who=_who(who))
+    res = run(workspace(ctx), interview_id, file, who=_who(who), force=force)
     if as_json:
         print_json(res.to_dict())
         return

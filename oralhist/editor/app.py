@@ -410,6 +410,10 @@ def make_app(cfg: EditorConfig) -> Starlette:
         try:
             with db.session(ws) as s:
                 data = transcript_payload(s, iid, int(v) if v else None)
+        except NotFound as exc:
+            msg = ("pas encore de transcription pour cet entretien (lancez « oralhist transcribe »)"
+                   if "no transcript yet" in exc.reason else f"introuvable : {exc.reason}")
+            return JSONResponse({"error": msg}, status_code=404)
         except OralhistError as exc:
             return error(exc)
         except ValueError:

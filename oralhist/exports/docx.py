@@ -7,9 +7,17 @@ to the recognised words, so the timestamps written here need not be kept exact.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from oralhist.exports import atomic_write
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text) -> str:
+    """Text safe inside a .docx (XML 1.0 forbids most control characters)."""
+    return _NOT_XML.sub("", str(text))
 
 
 def hms(ms: int) -> str:
@@ -23,9 +31,9 @@ def write(view, out: Path) -> Path:
 
     out = Path(out)
     document = docx.Document()
-    document.core_properties.title = view.title or view.id
-    document.core_properties.identifier = view.id
-    document.add_heading(view.title or view.id, level=1)
+    document.core_properties.title = _x(view.title or view.id)
+    document.core_properties.identifier = _x(view.id)
+    document.add_heading(_x(view.title or view.id), level=1)
     meta = [("Identifiant", view.id), ("Narrateur", view.narrator), ("Enquêteur", view.interviewer),
             ("Date", view.date), ("Lieu", view.place), ("Musée", view.museum)]
     version = f"v{view.transcript_version} ({view.transcript_status})" if view.transcript_version else "aucune"
@@ -34,7 +42,7 @@ def write(view, out: Path) -> Path:
         if v:
             p = document.add_paragraph()
             p.add_run(f"{k} : ").bold = True
-            p.add_run(str(v))
+            p.add_run(_x(v))
     note = document.add_paragraph(
         "Corrigez le texte librement ; gardez si possible « [hh:mm:ss] Locuteur: » au début de chaque "
         "paragraphe. Réimport : oralhist import-corrections " + view.id + " FICHIER.docx"
@@ -45,8 +53,8 @@ def write(view, out: Path) -> Path:
         p = document.add_paragraph()
         head = f"[{hms(sg.start_ms)}] "
         who = sg.speaker_name or sg.speaker
-        p.add_run(head + (f"{who}: " if who else "")).bold = True
-        p.add_run(sg.text)
+        p.add_run(head + (f"{_x(who)}: " if who else "")).bold = True
+        p.add_run(_x(sg.text))
     with atomic_write(out, "wb") as fh:
         document.save(fh)
     return out

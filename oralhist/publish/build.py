@@ -54,6 +54,7 @@ class OutFile:
     # originals, sample-exact silences) — for audio only.
     recipe: str = ""
     archive_id: str = ""
+    keep: bool = False  # unchanged since the last build (not re-rendered)
 
 
 @dataclass
@@ -88,6 +89,12 @@ class InterviewEntry:
     audio_recipe: str = "copy"
     links: tuple = ()
     decade: Optional[str] = None
+    archive_id: str = ""
+    fingerprint: str = ""
+    # Set when the interview is unchanged since the last build: its outputs are reused.
+    cached: Optional[dict] = None
+    oai_dc: str = ""  # the oai_dc element of the OAI-PMH file, as XML text
+    cached_out: Optional[dict] = None  # what the next build may reuse
 
 
 @dataclass
@@ -98,8 +105,11 @@ class SiteModel:
     interviews: list[InterviewEntry]
     terms: dict[int, TermPage]
     files: dict[str, OutFile] = field(default_factory=dict)
-    search_records: list[dict] = field(default_factory=list)
+    # Search-only pages (path -> (sha256, HTML or None when unchanged)) that Pagefind indexes;
+    # kept in a folder beside the site, never in site/.
+    search_pages: dict[str, tuple] = field(default_factory=dict)
     language_index: str = "fr"  # language of the interviews (the search index's stemming)
+    search_shards: int = 1
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -200,57 +210,110 @@ def _decade(d: Optional[str]) -> Optional[str]:
 # --------------------------------------------------------------------------- loading
 
 
-def _audio_source(ws, s, archive_id: str):
+def _audio_source(ws, r):
     """(file, sha256) of the best listening source: access copy, else asr.wav, else a lone original."""
-    from sqlmodel import select
-
-    from oralhist.records import Derivative, Recording
-
-    rows = {d.kind: d for d in s.exec(select(Derivative).where(Derivative.interview_id == archive_id)).all()}
+    rows = {d["kind"]: d for d in r.derivatives}
     for kind in ("access", "asr"):
         d = rows.get(kind)
         if d is not None:
-            p = ws.root / d.path
+            p = ws.root / d["path"]
             if p.is_file():
-                return p, d.sha256
-    recs = s.exec(select(Recording).where(Recording.interview_id == archive_id)).all()
-    if len(recs) == 1 and (ws.root / recs[0].path).is_file():
-        return ws.root / recs[0].path, recs[0].sha256
+                return p, d["sha256"]
+    if len(r.recordings) == 1 and (ws.root / r.recordings[0]["path"]).is_file():
+        return ws.root / r.recordings[0]["path"], r.recordings[0]["sha256"]
     return None, None
 
 
+class _Card:
+    """The few fields of a public view that the home page, sitemap and term pages need
+    (rebuilt from the cache for unchanged interviews)."""
+
+    FIELDS = ("id", "title", "narrator", "museum", "date", "place", "duration_ms", "summary", "language")
+
+    def __init__(self, **kw):
+        for k in self.FIELDS:
+            setattr(self, k, kw.get(k))
+        self.extra = {}
+
+    @classmethod
+    def of(cls, view) -> dict:
+        return {k: getattr(view, k) for k in cls.FIELDS}
+
+
+def _link_dict(ln) -> dict:
+    from dataclasses import asdict
+
+    return asdict(ln)
+
+
 def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
-               scopes: Sequence[str] = ("public",), progress=NULL) -> SiteModel:
-    """Read every interview through ``public_view`` and gather the site's content."""
-    from sqlmodel import select
+               scopes: Sequence[str] = ("public",), progress=NULL, cache: Optional[dict] = None,
+               out: Optional[Path] = None) -> SiteModel:
+    """Read every interview through ``public_view`` and gather the site's content.
 
-    from oralhist import db
-    from oralhist.consent import load_for_public, public_view
-    from oralhist.records import Interview
+    Interviews whose fingerprint (every row that can change their pages, the settings and
+    whether they are public today) matches ``cache`` are not re-read: their outputs are kept.
+    """
+    from oralhist.consent import is_public, public_view
+    from oralhist.publish.fastload import build_view, load_raw
+    from oralhist.view import LinkView
 
-    raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
-    threshold = float(raw.get("link_threshold", DEFAULT_LINK_THRESHOLD))
+    cache = cache or {}
+    site_raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
+    threshold = float(site_raw.get("link_threshold", DEFAULT_LINK_THRESHOLD))
     lang = language or ws.settings.site_language or "fr"
     if lang not in ("fr", "en"):
         raise BadInput(lang, "site language must be fr or en")
     model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
                       interviews=[], terms={})
-    with db.session(ws) as s:
-        ids = s.exec(select(Interview.id).order_by(Interview.id)).all()
-        task = progress.add("publish: reading", total=len(ids))
-        for iid in ids:
-            progress.advance(task)
-            full = load_for_public(s, iid)
+    try:
+        import oralhist.exports.ohms  # noqa: F401
+        has_ohms = True
+    except ImportError:
+        has_ohms = False
+    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms))
+    from oralhist.publish.fastload import _scope, load_words
+    from oralhist.view import ConsentView
+
+    raws = load_raw(ws)
+    task = progress.add("publish: reading", total=len(raws))
+    todo = []  # (archive id, raw, fingerprint, cache hit or None)
+    for iid, r in raws.items():
+        c = r.consent
+        cview = None
+        if c is not None:
+            cview = ConsentView(scope=_scope(c["scope"]), embargo_until=str(c["embargo_until"]) if c["embargo_until"] else None)
+        if not is_public(cview, today, scopes):
+            continue
+        fp = hashlib.sha256(f"{r.fingerprint}|{settings_key}".encode()).hexdigest()
+        hit = cache.get(iid)
+        todo.append((iid, r, fp, hit))
+    model.search_shards = shard_count(ws, len(todo))
+    for k, (iid, r, fp, hit) in enumerate(todo):
+        ok = (hit and hit.get("fp") == fp and out is not None and all((out / p).is_file() for p in hit["files"])
+              and all(search_page_path(out, p, model.search_shards).is_file() for p in hit["search"]))
+        todo[k] = (iid, r, fp, hit if ok else None)
+    load_words(ws, [r for _, r, _, hit in todo if hit is None])
+    for iid, r, fp, hit in todo:
+        progress.advance(task)
+        if hit is not None:
+            card = _Card(**hit["card"])
+            links = tuple(LinkView(**d) for d in hit["links"])
+            entry = InterviewEntry(view=card, audio_path=hit.get("audio"), audio_source=None, audio_key=None,
+                                   links=links, decade=hit.get("decade"), archive_id=iid, fingerprint=fp,
+                                   cached=hit, oai_dc=hit["oai_dc"])
+        else:
+            full = build_view(r)
             view = public_view(full, today=today, scopes=scopes)
             if view is None:
                 continue
-            src, sha = _audio_source(ws, s, iid)
+            src, sha = _audio_source(ws, r)
             audio_path = audio_key = None
             recipe = "copy"
             silence = tuple((a, b) for a, b, _ in view.consent.redactions)
             if silence and _originals_present(ws, full):
                 recipe, ext = "access", ".mp3"
-                sha = ",".join(r.sha256 for r in full.recordings)
+                sha = ",".join(x.sha256 for x in full.recordings)
             elif src is not None:
                 ext = src.suffix.lower() if src.suffix.lower() in AUDIO_EXTS else ".mp3"
                 if silence and ext not in (".mp3", ".m4a"):
@@ -264,17 +327,19 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
                 if ln.status == "accepted" or (ln.status == "suggested" and ln.confidence >= threshold)
             )
             view = replace(view, links=links)  # every public output uses the same links
-            model.interviews.append(InterviewEntry(view=view, audio_path=audio_path, audio_source=src,
-                                                   audio_key=audio_key, audio_recipe=recipe, links=links,
-                                                   decade=_decade(view.date)))
-            for ln in links:
-                tp = model.terms.get(ln.term_id)
-                if tp is None:
-                    tp = model.terms[ln.term_id] = TermPage(
-                        term_id=ln.term_id, label=ln.term_label, kind=ln.kind, uri=ln.uri,
-                        inventory_number=ln.inventory_number, slug=f"{ln.term_id}-{slugify(ln.term_label)}")
-                tp.clips.append(Clip(view.id, view.title, view.narrator, ln.start_ms, ln.end_ms, ln.quote,
-                                     audio_path, ln.status))
+            entry = InterviewEntry(view=view, audio_path=audio_path, audio_source=src, audio_key=audio_key,
+                                   audio_recipe=recipe, links=links, decade=_decade(view.date), archive_id=iid,
+                                   fingerprint=fp)
+        model.interviews.append(entry)
+        v = entry.view
+        for ln in entry.links:
+            tp = model.terms.get(ln.term_id)
+            if tp is None:
+                tp = model.terms[ln.term_id] = TermPage(
+                    term_id=ln.term_id, label=ln.term_label, kind=ln.kind, uri=ln.uri,
+                    inventory_number=ln.inventory_number, slug=f"{ln.term_id}-{slugify(ln.term_label)}")
+            tp.clips.append(Clip(v.id, v.title, v.narrator, ln.start_ms, ln.end_ms, ln.quote, entry.audio_path,
+                                 ln.status))
     for tp in model.terms.values():
         tp.clips.sort(key=lambda c: (c.interview_title, c.start_ms))
     return model
@@ -305,11 +370,15 @@ def _page_segments(view):
             # changed the text without new word timings).
             if re.sub(r"[\s\u200b]+", "", joined) == re.sub(r"\s+", "", sg.text):
                 text = joined
-                offsets = " ".join(str(max(0, w.start_ms - sg.start_ms)) for w in sg.words)
+                # centiseconds from the segment's start: compact, precise enough to follow words
+                offsets = " ".join(str(max(0, w.start_ms - sg.start_ms) // 10) for w in sg.words)
         else:
             text, offsets = sg.text, ""
         out.append({"n": n, "start": sg.start_ms, "end": sg.end_ms, "speaker": sg.speaker_name or sg.speaker or "",
-                    "text": text, "w": offsets})
+                    "text": text, "w": offsets, "red": False})
+    for a, b, _ in view.consent.redactions if view.consent else ():
+        out.append({"start": a, "end": b, "red": True})
+    out.sort(key=lambda x: (x["start"], not x["red"]))
     return out
 
 
@@ -378,6 +447,7 @@ def render_model(model: SiteModel) -> SiteModel:
         terms_by_kind.setdefault(tp.kind, []).append(tp)
 
     interview_tpl = env.get_template("interview.html")
+    search_tpl = env.get_template("search_source.html")
     ohms = None
     try:
         from oralhist.exports import ohms  # area 3 writes it
@@ -388,6 +458,14 @@ def render_model(model: SiteModel) -> SiteModel:
         v = e.view
         page = f"i/{v.id}.html"
         media = f"media/{v.id}"
+        absu = (lambda p: f"{model.base_url}/{p}") if model.base_url else (lambda p: p)
+        if e.cached is not None:
+            for path, key in e.cached["files"].items():
+                model.add(OutFile(path=path, key=key, keep=True))
+            for path, sha in e.cached["search"].items():
+                model.search_pages[path] = (sha, None)
+            continue
+        before = set(model.files)
         model.add_text(f"{media}/captions.vtt", captions_vtt(v))
         if v.topics:
             model.add_text(f"{media}/chapters.vtt", chapters_vtt(v))
@@ -397,7 +475,6 @@ def render_model(model: SiteModel) -> SiteModel:
                               recipe=e.audio_recipe, archive_id=v.extra.get("archive_id", v.id)))
         # IIIF needs absolute URLs: [site] base_url, else the local server that `run` suggests.
         iiif_base = model.base_url or LOCAL_BASE
-        absu = (lambda p: f"{model.base_url}/{p}") if model.base_url else (lambda p: p)
         model.add_text(f"{media}/manifest.json", iiif.manifest_json(
             v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
             audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
@@ -417,22 +494,30 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
-            redactions=[(a, b) for a, b, _ in v.consent.redactions],
         )
-        model.add_text(page, html, searchable=True)
-        for sg in v.segments:
-            if sg.text.strip():
-                model.search_records.append({
-                    "url": f"{page}#t={seconds(sg.start_ms)}",
-                    "content": sg.text,
-                    "meta": {"title": f"{v.title or v.id} — {clock(sg.start_ms)}"
-                             + (f" — {sg.speaker_name}" if sg.speaker_name else "")},
-                    "filters": {"type": ["transcript"]},
-                })
+        model.add_text(page, html)
+        shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
+        ssha = hashlib.sha256(shtml.encode()).hexdigest()
+        model.search_pages[page] = (ssha, shtml)
+        from xml.etree import ElementTree as ET
+
+        e.oai_dc = ET.tostring(dublincore.element(v, identifier=absu(page)), encoding="unicode")
+        e.cached_out = {
+            "fp": e.fingerprint,
+            "files": {p: model.files[p].key for p in sorted(set(model.files) - before)},
+            "search": {page: ssha},
+            "card": _Card.of(v),
+            "links": [_link_dict(ln) for ln in e.links],
+            "audio": e.audio_path,
+            "decade": e.decade,
+            "oai_dc": e.oai_dc,
+        }
 
     term_tpl = env.get_template("term.html")
     for tp in model.terms.values():
-        model.add_text(f"t/{tp.slug}.html", term_tpl.render(**common, root="../", t=tp), searchable=True)
+        html = term_tpl.render(**common, root="../", t=tp)
+        model.add_text(f"t/{tp.slug}.html", html)
+        model.search_pages[f"t/{tp.slug}.html"] = (hashlib.sha256(html.encode()).hexdigest(), html)
 
     museums = sorted({e.view.museum for e in model.interviews if e.view.museum})
     places = sorted({e.view.place for e in model.interviews if e.view.place}
@@ -449,7 +534,7 @@ def render_model(model: SiteModel) -> SiteModel:
     model.add_text("index.html", env.get_template("home.html").render(
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
         terms_by_kind=terms_by_kind), searchable=False)
-    model.add_text("search.html", env.get_template("search.html").render(**common, root=""))
+    model.add_text("search.html", env.get_template("search.html").render(**common, root="", shards=model.search_shards))
     model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
@@ -512,8 +597,7 @@ def _oai_static(model: SiteModel) -> str:
         ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{host}:{v.id}"
         ET.SubElement(header, f"{{{OAI}}}datestamp").text = stamp
         md = ET.SubElement(rec, f"{{{OAI}}}metadata")
-        page = f"i/{v.id}.html"
-        md.append(dublincore.element(v, identifier=f"{model.base_url}/{page}" if model.base_url else page))
+        md.append(ET.fromstring(e.oai_dc))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -579,6 +663,46 @@ def _write_audio(ws, f: OutFile, dest: Path) -> None:
         silence_ranges(f.source, dest, f.silence)
 
 
+def cache_dir(out: Path) -> Path:
+    """Hidden folder beside the site: the search-only pages and what unchanged interviews
+    produced last time (keyed by archive id, so it must never be inside the public site)."""
+    return out.parent / f".{out.name}.oralhist-cache"
+
+
+def search_source_dir(out: Path) -> Path:
+    return cache_dir(out) / "search-src"
+
+
+def shard_count(ws, n_interviews: int) -> int:
+    """How many Pagefind indexes the search is split into (merged in the browser).
+
+    One index for small archives; for large ones several, so that changing one interview
+    re-indexes only its shard (Pagefind cannot update an index in place).
+    ``[site] search_shards`` overrides it."""
+    raw = (ws.settings.raw or {}).get("site", {})
+    if raw.get("search_shards"):
+        return max(1, min(64, int(raw["search_shards"])))
+    return 1 if n_interviews < 100 else min(16, n_interviews // 60)
+
+
+def shard_of(path: str, n: int) -> int:
+    return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % n
+
+
+def search_page_path(out: Path, path: str, n: int) -> Path:
+    return search_source_dir(out) / str(shard_of(path, n)) / path
+
+
+def read_cache(out: Path) -> dict:
+    try:
+        data = json.loads((cache_dir(out) / "interviews.json").read_text(encoding="utf-8"))
+        if data.get("version") == BUILD_VERSION and search_source_dir(out).is_dir():
+            return data.get("interviews", {})
+    except (OSError, ValueError):
+        pass
+    return {}
+
+
 def read_manifest(out: Path) -> dict:
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -586,7 +710,7 @@ def read_manifest(out: Path) -> dict:
             return data
     except (OSError, ValueError):
         pass
-    return {"version": BUILD_VERSION, "files": {}, "search": None}
+    return {"version": BUILD_VERSION, "files": {}}
 
 
 def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
@@ -599,8 +723,8 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     for p, f in sorted(model.files.items()):
         progress.advance(task)
         dest = out / p
-        if old_files.get(p) == f.key and dest.is_file():
-            kept += 1
+        if (old_files.get(p) == f.key or f.keep) and dest.is_file():
+            kept += 1  # (a kept file was written by a build whose cache was saved after it)
             continue
         if f.content is not None:
             _atomic_bytes(dest, f.content)
@@ -624,23 +748,51 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
         if path.is_file() and rel != MANIFEST and not rel.startswith("pagefind/") and rel not in model.files:
             path.unlink()
             removed.append(rel)
-    search_key = hashlib.sha256(
-        json.dumps([model.files[p].key for p in sorted(model.files) if model.files[p].searchable]
-                   + [model.search_records, model.language], sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-    indexed = False
-    if old.get("search") != search_key or not (out / "pagefind" / "pagefind.js").is_file():
-        from oralhist.publish.search import build_index
+    # The search-only pages live beside the site, one folder per shard, kept up to date like the site.
+    src = search_source_dir(out)
+    n = model.search_shards
+    old_search: dict = old.get("search_pages", {})
+    shard_pages: dict[int, list] = {k: [] for k in range(n)}
+    for p, (sha, html) in sorted(model.search_pages.items()):
+        k = shard_of(p, n)
+        shard_pages[k].append((p, sha))
+        dest = src / str(k) / p
+        if html is not None and (old_search.get(p) != sha or not dest.is_file() or old.get("shards") != n):
+            _atomic_bytes(dest, html.encode("utf-8"))
+    wanted = {f"{shard_of(p, n)}/{p}" for p in model.search_pages}
+    if src.is_dir():
+        for path in sorted(src.rglob("*")):
+            if path.is_file() and path.relative_to(src).as_posix() not in wanted:
+                path.unlink()
+    from oralhist.publish.search import build_index
 
-        build_index(model, out, language=model.language_index)
-        indexed = True
+    pf = out / "pagefind"
+    old_keys = old.get("search_keys", {}) if old.get("shards") == n else {}
+    if pf.exists() and old.get("shards") != n:
+        shutil.rmtree(pf)  # a different number of shards: start the index afresh
+    keys, indexed = {}, []
+    for k in range(n):
+        keys[str(k)] = hashlib.sha256(json.dumps([shard_pages[k], model.language_index]).encode()).hexdigest()
+        if old_keys.get(str(k)) != keys[str(k)] or not (pf / str(k) / "pagefind.js").is_file():
+            build_index(src / str(k), pf / str(k), language=model.language_index)
+            indexed.append(k)
+    if pf.is_dir():
+        for d in pf.iterdir():
+            if d.name not in keys:
+                shutil.rmtree(d) if d.is_dir() else d.unlink()
     manifest = {"version": BUILD_VERSION, "files": {p: f.key for p, f in sorted(model.files.items())},
-                "search": search_key}
+                "shards": n, "search_keys": keys,
+                "search_pages": {p: sha for p, (sha, _) in sorted(model.search_pages.items())}}
+    cache = {"version": BUILD_VERSION, "interviews": {e.archive_id: (e.cached_out or e.cached) for e in model.interviews}}
+    cdata = json.dumps(cache, sort_keys=True, ensure_ascii=False).encode()
+    cpath = cache_dir(out) / "interviews.json"
+    if not cpath.is_file() or cpath.read_bytes() != cdata:
+        _atomic_bytes(cpath, cdata)
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
     mpath = out / MANIFEST
     if not mpath.is_file() or mpath.read_bytes() != data:
         _atomic_bytes(mpath, data)
-    return {"written": written, "kept": kept, "removed": removed, "indexed": indexed}
+    return {"written": written, "kept": kept, "removed": removed, "indexed": bool(indexed), "shards_indexed": indexed}
 
 
 def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
@@ -656,7 +808,8 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
     scopes = ("public", "on-site") if on_site else ("public",)
-    model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress)
+    cache = read_cache(out)
+    model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
     render_model(model)
     problems = validate(model)
@@ -664,7 +817,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
     figures = write_site(ws, model, out, progress=progress)
     rep = StageReport(stage="publish")
-    rep.done = [e.view.extra.get("archive_id", e.view.id) for e in model.interviews]
+    rep.done = [e.archive_id for e in model.interviews]
     rep.details = {
         "site": str(out),
         "interviews": len(model.interviews),
@@ -674,12 +827,16 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "kept": figures["kept"],
         "removed": len(figures["removed"]),
         "search_reindexed": figures["indexed"],
+        "search_shards": model.search_shards,
+        "search_shards_reindexed": figures["shards_indexed"],
         "seconds": round(time.perf_counter() - t0, 3),
         "warnings": problems,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
-        with db.session(ws) as s:
-            for iid in rep.done:
-                mark_done(s, iid, "publish", {"site": str(out)})
-            s.commit()
+        fresh = [e.archive_id for e in model.interviews if e.cached is None]
+        if fresh:
+            with db.session(ws) as s:
+                for iid in fresh:
+                    mark_done(s, iid, "publish", {"site": str(out)})
+                s.commit()
     return rep

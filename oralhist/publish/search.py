@@ -1,55 +1,63 @@
-"""Full-text search with Pagefind (run over the site's pages plus one record per segment).
+"""Full-text search with Pagefind (its binary from PyPI, run once over a search-source tree).
 
-Each transcript segment is a Pagefind custom record whose URL is the interview page with
-``#t=<seconds>``, so a result lands on the moment. Interview pages (metadata, summary,
-index; their transcript is marked ``data-pagefind-ignore``) and term pages are indexed as
-HTML. The index is written into a temporary folder and swapped in, so a killed publish
-keeps the previous index.
+The site's visible pages are not what is indexed: for each interview a search-only page
+(same path as the public page) holds the title, metadata, summary, index and every
+transcript segment under a heading whose id is ``t=<seconds>``. Pagefind turns each heading
+into a sub-result whose URL is ``i/<id>.html#t=<seconds>``, so a result lands on the
+moment; the player reads ``#t=``. Term pages are indexed as they are. The search-only pages
+are written to a temporary folder beside the site and removed afterwards.
+
+Large archives split the index into shards (``site/pagefind/<k>/``, pages assigned by a hash
+of their path) that the search page merges in the browser (Pagefind's ``mergeIndex``), so
+changing one interview re-indexes one shard. Each shard is written into a temporary folder
+and swapped in, so a killed publish keeps the previous index. (Pagefind's Python API was tried first: it waits 100 ms per record, far too
+slow for thousands of segments; the CLI indexes the same content in seconds.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
 from pathlib import Path
 
 from oralhist.errors import StageError
 
 
-async def _index(model, tmp_out: Path, language: str) -> None:
-    from pagefind.index import IndexConfig, PagefindIndex
-
-    config = IndexConfig(force_language=language, output_path=str(tmp_out))
-    async with PagefindIndex(config=config) as index:
-        for path, f in sorted(model.files.items()):
-            if f.searchable and f.content is not None:
-                await index.add_html_file(content=f.content.decode("utf-8"), url=path)
-        for rec in model.search_records:
-            await index.add_custom_record(url=rec["url"], content=rec["content"], language=language,
-                                          meta=rec["meta"], filters=rec.get("filters"))
-        await index.write_files(output_path=str(tmp_out))
-
-
-def build_index(model, out: Path, *, language: str = "fr") -> None:
-    tmp_out = out.parent / f".{out.name}.pagefind-{os.getpid()}"
-    if tmp_out.exists():
-        shutil.rmtree(tmp_out)
-    try:
+def pagefind_binary() -> str:
+    env = os.environ.get("PAGEFIND_BINARY_PATH")
+    if env:
+        return env
+    for mod in ("pagefind_bin_extended", "pagefind_bin"):
         try:
-            # In its own thread: the caller may already run an event loop (a web app, Playwright).
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(asyncio.run, _index(model, tmp_out.resolve(), language)).result()
-        except FileNotFoundError as exc:
-            raise StageError(out, f"the Pagefind binary is missing ({exc}); pip install 'pagefind[extended]'") from None
-        final = out / "pagefind"
-        old = out.parent / f".{out.name}.pagefind-old-{os.getpid()}"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp_out, final)
-        if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+            return str(__import__(mod).get_executable())
+        except (ImportError, FileNotFoundError):
+            continue
+    found = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    if found:
+        return found
+    raise StageError("pagefind", "the Pagefind binary is missing; pip install 'pagefind[extended]'")
+
+
+def build_index(src: Path, dest: Path, *, language: str = "fr") -> None:
+    """Run Pagefind over the search-source folder ``src``; swap the bundle into ``dest``."""
+    tmp_out = dest.parent / f".{dest.name}.new-{os.getpid()}"
+    old = dest.parent / f".{dest.name}.old-{os.getpid()}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for p in (tmp_out, old):
+        if p.exists():
+            shutil.rmtree(p)
+    try:
+        src.mkdir(parents=True, exist_ok=True)
+        cmd = [pagefind_binary(), "--site", str(src), "--output-path", str(tmp_out.resolve()),
+               "--force-language", language, "--silent"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0 or not (tmp_out / "pagefind.js").is_file():
+            raise StageError(dest, f"Pagefind failed: {(r.stderr or r.stdout).strip()[-400:]}")
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(tmp_out, dest)
     finally:
-        if tmp_out.exists():
-            shutil.rmtree(tmp_out, ignore_errors=True)
+        for p in (tmp_out, old):
+            if p.exists():
+                shutil.rmtree(p, ignore_errors=True)

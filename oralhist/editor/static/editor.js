@@ -8,7 +8,7 @@
   var STATUS_FR = { machine: "à relire", corrected: "corrigée", approved: "approuvée" };
   var ROLE_FR = { narrator: "narrateur", interviewer: "enquêteur", other: "autre" };
   var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
-                conflict: false, timer: null, pendingSeek: null };
+                conflict: false, timer: null, pendingSeek: null, lastSave: 0 };
   var starts = [], spans = [], cur = -1, lastRange = null, reindexTimer = null;
 
   // ------------------------------------------------------------------ loading and rendering
@@ -127,10 +127,18 @@
   audio.addEventListener("timeupdate", highlight);
 
   // ------------------------------------------------------------------ editing
+  // Autosave: 4 s after the last change, at most one version every 30 s (each save is a
+  // full new version of the transcript; Ctrl+S saves at once).
+  var AUTOSAVE_IDLE_MS = 4000, AUTOSAVE_GAP_MS = 30000;
+  function autosave() {
+    var wait = state.lastSave + AUTOSAVE_GAP_MS - Date.now();
+    if (wait > 0) { state.timer = setTimeout(autosave, wait); return; }
+    save(false);
+  }
   function markDirty() {
     state.dirty = true;
     clearTimeout(state.timer);
-    if (document.getElementById("autosave").checked && !state.conflict) state.timer = setTimeout(function () { save(false); }, 3000);
+    if (document.getElementById("autosave").checked && !state.conflict) state.timer = setTimeout(autosave, AUTOSAVE_IDLE_MS);
     clearTimeout(reindexTimer);
     reindexTimer = setTimeout(reindex, 400);
   }
@@ -215,6 +223,7 @@
     state.saving = false;
     if (r.ok) {
       var b = r.body;
+      state.lastSave = Date.now();
       state.version = b.version;
       box.setAttribute("data-version", b.version);
       if (b.unchanged) { OH.say("Aucun changement à enregistrer (version " + b.version + ")."); showVersion(b.version); }

@@ -4,12 +4,13 @@
   "use strict";
   var audio = document.getElementById("player");
   var segEls = Array.prototype.slice.call(document.querySelectorAll(".seg"));
+  segEls.forEach(function (seg, i) { seg.id = "seg-" + i; });
   var words = [], wordEls = [];
   segEls.forEach(function (seg) {
     var p = seg.querySelector(".txt[data-w]");
     if (!p) return;
     var base = parseInt(seg.getAttribute("data-s"), 10);
-    var offs = p.getAttribute("data-w").split(" ").map(Number);
+    var offs = p.getAttribute("data-w").split(" ").map(function (x) { return Number(x) * 10; });  // centiseconds
     // Words are separated by a space, or a zero-width space where they were glued (l'|avant).
     var parts = p.textContent.split(/( |\u200b)/);
     if ((parts.length + 1) / 2 !== offs.length) return;

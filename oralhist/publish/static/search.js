@@ -26,7 +26,14 @@
     list.textContent = "";
     if (!q) { status.textContent = ""; return; }
     try {
-      if (!pagefind) pagefind = await import(root + "pagefind/pagefind.js");
+      if (!pagefind) {
+        // The index may be split into shards (pagefind/0/, pagefind/1/, ...): load the first, merge the others.
+        var shards = parseInt(form.getAttribute("data-shards"), 10) || 1;
+        var pf = await import(root + "pagefind/0/pagefind.js");
+        await pf.options({ baseUrl: "/" });
+        for (var k = 1; k < shards; k++) await pf.mergeIndex(root + "pagefind/" + k + "/", { baseUrl: "/" });
+        pagefind = pf;
+      }
     } catch (e) {
       status.textContent = status.getAttribute("data-needs");
       return;
@@ -42,7 +49,25 @@
       a.href = new URL(raw, root).href;
       a.textContent = (d.meta && d.meta.title) || raw;
       var h = document.createElement("h2"); h.appendChild(a); li.appendChild(h);
-      var p = document.createElement("p"); p.appendChild(safeExcerpt(d.excerpt || "")); li.appendChild(p);
+      // Moments: Pagefind sub-results under the transcript's "t=<seconds>" headings.
+      var moments = (d.sub_results || []).filter(function (s) { return /#t=/.test(s.url); }).slice(0, 5);
+      if (moments.length) {
+        var ul = document.createElement("ul");
+        moments.forEach(function (s) {
+          var mli = document.createElement("li");
+          var ma = document.createElement("a");
+          ma.className = "moment";
+          ma.href = new URL(s.url.replace(/^\//, ""), root).href;
+          ma.textContent = s.title;
+          mli.appendChild(ma);
+          mli.appendChild(document.createTextNode(" "));
+          var sp = document.createElement("span"); sp.appendChild(safeExcerpt(s.excerpt || "")); mli.appendChild(sp);
+          ul.appendChild(mli);
+        });
+        li.appendChild(ul);
+      } else {
+        var p = document.createElement("p"); p.appendChild(safeExcerpt(d.excerpt || "")); li.appendChild(p);
+      }
       list.appendChild(li);
     });
   }
