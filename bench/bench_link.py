@@ -426,7 +426,7 @@ def speed_terms() -> list[Term]:
         return list(s.exec(select(Term)).all())
 
 
-def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "") -> dict:
+def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "", search_only: bool = False) -> dict:
     if reuse:
         from oralhist.workspace import open_workspace
 
@@ -436,6 +436,8 @@ def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "") -
         ws, info = synth_archive(hours, terms, rnd)
     info["terms"] = len(terms)
     ids = [f"synth-{h:04d}" for h in range(hours)]
+    if search_only:
+        return _search_speed(ws, repeat, info)
     load_before = os.getloadavg()
     t0, c0 = time.perf_counter(), time.process_time()
     rep = link_interviews(ws, ids, force=bool(reuse))
@@ -459,7 +461,10 @@ def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "") -
     info["matching_sample"] = {"interviews": len(sample), "naive_regex_s": round(naive_s, 2),
                                "index_s": round(ours_s, 2),
                                "naive_extrapolated_to_archive_s": round(naive_s * hours / len(sample), 1)}
-    # search
+    return _search_speed(ws, repeat, info)
+
+
+def _search_speed(ws, repeat: int, info: dict) -> dict:
     from oralhist.search import search
 
     queries = ["accident", "incendie malveillant", "rugissement du tigre", '"avion de ligne"', "galibot", "fileuse",
@@ -505,6 +510,7 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic archive")
     ap.add_argument("--reuse", default="", help="a synthetic archive kept by --keep (speed only)")
+    ap.add_argument("--search-only", action="store_true", help="speed: measure search only (no linking)")
     args = ap.parse_args()
     rnd = random.Random(5)
     terms = bench_terms()
@@ -526,7 +532,7 @@ def main() -> None:
     for row in results["threshold_sweep"]:
         print("threshold:", row)
     if not args.skip_speed:
-        results["speed"] = speed(args.hours, args.repeat, speed_terms(), rnd, args.reuse)
+        results["speed"] = speed(args.hours, args.repeat, speed_terms(), rnd, args.reuse, args.search_only)
         results["speed"]["load_average_after"] = os.getloadavg()
         print("speed:", json.dumps(results["speed"], ensure_ascii=False))
         if not args.keep and not args.reuse:

@@ -212,8 +212,8 @@ def main() -> None:
         page_total = sum(page_parts.values())
         pf = site / "pagefind"
         pf_total = dir_size(pf)
-        pf_index = sum(dir_size(pf / d) for d in ("fragment", "index", "filter") if (pf / d).is_dir()) + sum(
-            f.stat().st_size for f in pf.glob("*.pf_meta"))
+        pf_index = sum(f.stat().st_size for f in pf.rglob("*")
+                       if f.is_file() and f.suffix in (".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"))
         site_no_audio = sum(f.stat().st_size for f in site.rglob("*") if f.is_file() and f.suffix != ".mp3")
 
         med = statistics.median

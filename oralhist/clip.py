@@ -14,7 +14,6 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from sqlmodel import Session, select
 
@@ -112,13 +111,25 @@ def _cues(s: Session, interview_id: str, start_ms: int, end_ms: int, redacted: l
                         parts.append("[…]")
                 else:
                     parts.append(w.text.strip())
-            text = " ".join(p for p in parts if p)
+            text = join_words(parts)
         else:
             covered = any(ra < b and a < rb for ra, rb in redacted)
             text = "[…]" if covered else seg.text.strip()
         if text:
             cues.append((max(0, a), max(a + 1, b), text))
     return cues
+
+
+def join_words(parts: list[str]) -> str:
+    """Words as the recogniser cut them ("d", "'accord", "États", "-Unis") back into text."""
+    out = ""
+    for p in (x.strip() for x in parts):
+        if not p:
+            continue
+        if out and not (p[0] in "'’-,.;:!?)…" or out[-1] in "'’-("):
+            out += " "
+        out += p
+    return out
 
 
 def write_vtt(path: Path, cues: list[tuple[int, int, str]], note: str) -> Path:

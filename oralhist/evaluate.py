@@ -41,6 +41,17 @@ _APOSTROPHES = "’‘ʼ`´′"
 _HYPHENS = "-‐‑‒–—―"
 _ORDINAL = re.compile(r"^(\d+)(er|re|ère|ere|e|ème|eme|nd|nde|st|nd|rd|th)$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+# Roman ordinals as French writes centuries and districts: XIXe, XIème, IVème (not "vie", "me").
+_ROMAN_ORDINAL = re.compile(r"^(?:([ivx]+)(?:ème|eme)|(x[ivx]*)e)$")
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+
+
+def _roman(r: str) -> int:
+    total = 0
+    for a, b in zip(r, r[1:] + " "):
+        v = _ROMAN[a]
+        total += -v if b != " " and _ROMAN[b] > v else v
+    return total
 
 
 def _num2words(n: str, lang: str, ordinal: bool = False) -> str:
@@ -78,6 +89,10 @@ def normalise(text: str, language: str = "fr") -> str:
         core = tok.strip(".,;:!?…\"«»()[]{}")
         if core in abbrev and tok.endswith("."):
             out.append(abbrev[core])
+            continue
+        m = _ROMAN_ORDINAL.match(core) if lang == "fr" else None
+        if m:
+            out.append(_num2words(str(_roman(m.group(1) or m.group(2))), lang, ordinal=True))
             continue
         m = _ORDINAL.match(core)
         if m:

@@ -146,10 +146,14 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
         # Rank inside the full-text index first (cheap), then join and filter only the best
         # candidates; widen the window when filters or old versions leave too few.
         k = max(100, limit * 10)
+        # Only stop words ("de", "la"): ranking every segment of the archive says nothing useful
+        # and costs seconds; take them in archive order instead.
+        ranked = "rank" if not _only_stop_words(query) else "0 AS rank"
+        order = "ORDER BY rank" if ranked == "rank" else ""
         while True:
             params["k"] = k
-            stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, rank FROM fts_segments "
-                    f"WHERE fts_segments MATCH :q ORDER BY rank LIMIT :k) f "
+            stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, {ranked} FROM fts_segments "
+                    f"WHERE fts_segments MATCH :q {order} LIMIT :k) f "
                     f"JOIN segment seg ON seg.id = f.rowid {joins} "
                     f"WHERE {' AND '.join(where)} ORDER BY f.rank LIMIT :limit")
             try:
@@ -175,6 +179,16 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
     stmt = f"SELECT {cols}, seg.text FROM segment seg {joins} WHERE {' AND '.join(where)} ORDER BY i.id, seg.start_ms LIMIT :limit"
     rows = s.execute(sql(stmt), params).all()
     return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], _query_words(query)), 1.0, r[4], r[5], r[6]) for r in rows]
+
+
+def _only_stop_words(query: str) -> bool:
+    """True when every word of the query is among the most frequent French words."""
+    words = _WORD.findall(query)
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(words) and all(zipf_frequency(w, "fr") >= 6.0 for w in words)
 
 
 def _fold(w: str) -> str:

@@ -321,6 +321,14 @@ def _kind(t) -> str:
 # --- the stage --------------------------------------------------------------------------
 
 
+def _whisper_language(code: str) -> Optional[str]:
+    """'fr', 'fr-BE', 'FR' -> 'fr'; 'auto' -> 'auto'; unknown -> None."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    c = str(code).strip().lower().replace("_", "-").split("-")[0]
+    return c if c == "auto" or c in _LANGUAGE_CODES else None
+
+
 def _settings_default(ws, name: str, value):
     return value if value is not None else getattr(ws.settings, name)
 
@@ -357,6 +365,8 @@ def transcribe_interviews(
     if beam_size is not None:
         opts = replace(opts, beam_size=beam_size)
 
+    if language is not None and _whisper_language(language) is None:
+        raise BadInput(language, "unknown language code for --language (use an ISO 639-1 code such as fr, en, or auto)")
     todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
     with db.session(ws) as s:
         for iid in ids:
@@ -371,7 +381,10 @@ def transcribe_interviews(
             if not path.is_file():
                 report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
                 continue
-            lang = (language or iv.language or ws.settings.language or "fr").strip().lower()
+            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
+            if lang is None:
+                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
+                continue
             todo.append((iid, lang, wav_seconds(path)))
     if exports:  # a kill between the commit and the files leaves exports missing: redo them
         for iid in report.skipped:

@@ -79,6 +79,16 @@ def normalise_volume(wav: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.nd
     return (wav * gain).astype(np.float32)
 
 
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it numpy keeps its default threads
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -93,11 +103,17 @@ class VoiceEncoder:
             raise ModelError(weights, "voice encoder weights are missing; reinstall oralhist "
                              "(or run scripts/convert_voice_encoder.py)")
         with np.load(weights) as z:
-            self.layers = [
-                (z[f"lstm.weight_ih_l{i}"].T.copy(), z[f"lstm.weight_hh_l{i}"].T.copy(),
-                 (z[f"lstm.bias_ih_l{i}"] + z[f"lstm.bias_hh_l{i}"]).astype(np.float32))
-                for i in range(3)
-            ]
+            self.layers = []
+            for i in range(3):
+                w_ih = z[f"lstm.weight_ih_l{i}"].T.astype(np.float32)
+                w_hh = z[f"lstm.weight_hh_l{i}"].T.astype(np.float32)
+                bias = (z[f"lstm.bias_ih_l{i}"] + z[f"lstm.bias_hh_l{i}"]).astype(np.float32)
+                # Gates i, f, g, o. sigmoid(x) = 0.5 + 0.5 tanh(x / 2): the i, f, o columns are
+                # halved once here so that ONE tanh per step serves all four gates.
+                hdim = w_hh.shape[0]
+                scale = np.full(4 * hdim, 0.5, np.float32)
+                scale[2 * hdim : 3 * hdim] = 1.0
+                self.layers.append((np.ascontiguousarray(w_ih * scale), np.ascontiguousarray(w_hh * scale), bias * scale))
             self.linear_w = z["linear.weight"].T.copy()
             self.linear_b = z["linear.bias"].copy()
 
@@ -111,14 +127,25 @@ class VoiceEncoder:
             h = np.zeros((b, hdim), np.float32)
             c = np.zeros((b, hdim), np.float32)
             out = np.empty((b, t, hdim), np.float32)
+            g = np.empty((b, 4 * hdim), np.float32)
+            tmp = np.empty((b, hdim), np.float32)
             for step in range(t):
-                g = xw[:, step] + h @ w_hh
-                i = _sigmoid(g[:, :hdim])
-                f = _sigmoid(g[:, hdim : 2 * hdim])
-                gg = np.tanh(g[:, 2 * hdim : 3 * hdim])
-                o = _sigmoid(g[:, 3 * hdim :])
-                c = f * c + i * gg
-                h = o * np.tanh(c)
+                np.matmul(h, w_hh, out=g)
+                g += xw[:, step]
+                np.tanh(g, out=g)
+                gi, gf, gg, go = g[:, :hdim], g[:, hdim : 2 * hdim], g[:, 2 * hdim : 3 * hdim], g[:, 3 * hdim :]
+                # c = sigmoid(f) * c + sigmoid(i) * tanh(g), with sigmoid = 0.5 + 0.5 tanh(x/2)
+                np.multiply(gf, c, out=tmp)
+                c += tmp
+                c *= 0.5
+                np.multiply(gi, gg, out=tmp)
+                tmp += gg
+                tmp *= 0.5
+                c += tmp
+                np.tanh(c, out=h)
+                np.multiply(go, h, out=tmp)
+                h += tmp
+                h *= 0.5
                 out[:, step] = h
             x = out
         e = np.maximum(h @ self.linear_w + self.linear_b, 0)
@@ -135,9 +162,12 @@ class VoiceEncoder:
             mel = np.pad(mel, ((0, need - mel.shape[0]), (0, 0)))
         frame_starts = starts // HOP
         out = []
-        for k in range(0, len(frame_starts), batch):
-            fs = frame_starts[k : k + batch]
-            out.append(self.embed_mels(np.stack([mel[s : s + frames] for s in fs])))
+        # The LSTM's matrices are small: one BLAS thread does them faster than several
+        # (threads spin and wait at every time step, badly so on a busy machine).
+        with _one_blas_thread():
+            for k in range(0, len(frame_starts), batch):
+                fs = frame_starts[k : k + batch]
+                out.append(self.embed_mels(np.stack([mel[s : s + frames] for s in fs])))
         return np.concatenate(out)
 
 

@@ -23,6 +23,8 @@ from oralhist.evaluate import clip_language, find_clips, normalise, score
     ("le cœur de l'œuvre", "le coeur de l oeuvre"),
     ("« Bonjour » dit-il…", "bonjour dit il"),
     ("À 14h30", "à quatorze heures trente"),
+    ("au XIXe siècle", "au dix-neuvième siècle"),     # Roman ordinals
+    ("dans le XIème", "dans le onzième"),
 ])
 def test_french_normaliser_equates(a, b):
     assert normalise(a, "fr") == normalise(b, "fr")
@@ -31,6 +33,7 @@ def test_french_normaliser_equates(a, b):
 def test_normaliser_keeps_what_matters():
     assert normalise("à", "fr") != normalise("a", "fr")  # accents are spelling
     assert normalise("Élève", "fr") == "élève"
+    assert normalise("la vie me plaît", "fr") == "la vie me plaît"  # not Roman numerals
     assert normalise("Uh, I was, um, 21", "en") == "i was twenty one"
 
 

@@ -264,3 +264,23 @@ def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
         assert starts == sorted(starts)
     second = [s for s in blocks.result.kept if s.start_ms > 12_000]
     assert second and second[0].start_ms >= 13_500  # the second copy starts after the pause
+
+
+def test_language_codes(ws):
+    from oralhist.errors import BadInput
+    from oralhist.transcribe import _whisper_language, transcribe_interviews
+
+    assert _whisper_language("fr-BE") == "fr" and _whisper_language("EN") == "en"
+    assert _whisper_language("auto") == "auto" and _whisper_language("klingon") is None
+    with pytest.raises(BadInput, match="unknown language"):
+        transcribe_interviews(ws, [], language="xx")
+
+
+def test_commands_have_examples_and_help_stays_light():
+    from oralhist.cli import transcribe as mod
+
+    for name in ("models", "transcribe", "eval_"):
+        assert "Example: oralhist " in getattr(mod, name).__doc__
+    code = "import sys, oralhist.cli; print(any(m in sys.modules for m in ('faster_whisper', 'ctranslate2', 'jiwer')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "False", out.stderr

@@ -27,7 +27,7 @@ def _refresh_exports(ws, ids) -> None:
 @handle_errors
 def diarize(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help="Interviews to diarize."),
+    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Interviews to diarize."),
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     speakers: Optional[int] = typer.Option(None, "--speakers", min=1, help="Number of speakers, when known (default: found automatically)."),
     force: bool = typer.Option(False, "--force", help="Diarize again interviews already done."),
@@ -64,9 +64,9 @@ def diarize(
 def speakers_cmd(
     ctx: typer.Context,
     interview_id: str = typer.Argument(..., metavar="ID"),
-    action: Optional[str] = typer.Argument(None, metavar="[rename|role]", help="rename LABEL \"Name\" or role LABEL interviewer|narrator|other."),
-    label: Optional[str] = typer.Argument(None, metavar="[LABEL]", help="A speaker label such as SPEAKER_1."),
-    value: Optional[str] = typer.Argument(None, metavar="[VALUE]", help="The new name, or the role."),
+    action: Optional[str] = typer.Argument(None, metavar="ACTION", help="rename (LABEL \"Name\") or role (LABEL interviewer|narrator|other); none: list."),
+    label: Optional[str] = typer.Argument(None, metavar="LABEL", help="A speaker label such as SPEAKER_1."),
+    value: Optional[str] = typer.Argument(None, metavar="VALUE", help="The new name, or the role."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """List an interview's speakers (talk time, a sample quote), rename one, or set its role.
@@ -114,7 +114,7 @@ def speakers_cmd(
 @handle_errors
 def index(
     ctx: typer.Context,
-    ids: Optional[List[str]] = typer.Argument(None, metavar="[ID]...", help="Interviews to index."),
+    ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Interviews to index."),
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     force: bool = typer.Option(False, "--force", help="Index again (a new version; an editor's index is kept)."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),

@@ -9,6 +9,7 @@ every file either as it was or as it should be.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -348,6 +349,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
 # --------------------------------------------------------------------------- rendering
 
 
+@functools.lru_cache(maxsize=1)
 def _env():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -774,8 +776,14 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     for k in range(n):
         keys[str(k)] = hashlib.sha256(json.dumps([shard_pages[k], model.language_index]).encode()).hexdigest()
         if old_keys.get(str(k)) != keys[str(k)] or not (pf / str(k) / "pagefind.js").is_file():
-            build_index(src / str(k), pf / str(k), language=model.language_index)
             indexed.append(k)
+    if indexed:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1, len(indexed)))) as pool:
+            for fut in [pool.submit(build_index, src / str(k), pf / str(k), language=model.language_index)
+                        for k in indexed]:
+                fut.result()
     if pf.is_dir():
         for d in pf.iterdir():
             if d.name not in keys:

@@ -41,7 +41,9 @@ class Raw:
 
 
 def _rows(conn, sql: str, **params) -> list[dict]:
-    return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    res = conn.execute(text(sql), params)
+    keys = list(res.keys())
+    return [dict(zip(keys, row)) for row in res.fetchall()]
 
 
 def _val(v):

@@ -54,6 +54,10 @@ def build_index(src: Path, dest: Path, *, language: str = "fr") -> None:
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0 or not (tmp_out / "pagefind.js").is_file():
             raise StageError(dest, f"Pagefind failed: {(r.stderr or r.stdout).strip()[-400:]}")
+        # The site has its own small search page: Pagefind's ready-made UIs are not needed.
+        for f in tmp_out.glob("pagefind-*"):
+            if f.is_file() and ("-ui." in f.name or f.name.startswith("pagefind-highlight")):
+                f.unlink()
         if dest.exists():
             os.replace(dest, old)
         os.replace(tmp_out, dest)
