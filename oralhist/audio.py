@@ -105,6 +105,62 @@ def iter_pcm(path: Path | str, rate: int = ASR_RATE, mono: bool = False) -> Iter
             yield from out(resampler.resample(None))
 
 
+def _iter_two_rates(path: Path | str, seconds: float = 10.0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Decode once; yield blocks (16 kHz per-channel float32, 22.05 kHz mono float32).
+
+    The two streams come from the same decoded frames (two resamplers), so normalisation
+    decodes each original once for asr.wav, the loudness figures and the listening copy.
+    """
+    import av
+
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        r16 = r22 = None
+        a_buf: list[np.ndarray] = []
+        b_buf: list[np.ndarray] = []
+        have = 0
+        want = int(ASR_RATE * seconds)
+
+        def arrays(frames):
+            for fr in frames:
+                a = fr.to_ndarray()
+                yield (a[None, :] if a.ndim == 1 else a).astype(np.float32, copy=False)
+
+        def flush():
+            a = np.concatenate(a_buf, axis=1) if a_buf else np.zeros((channels, 0), np.float32)
+            b = np.concatenate(b_buf, axis=1).mean(axis=0) if b_buf else np.zeros(0, np.float32)
+            a_buf.clear()
+            b_buf.clear()
+            return a, b
+
+        channels = 1
+        for frame in container.decode(stream):
+            if r16 is None:
+                channels = len(frame.layout.channels)
+                try:
+                    layout = frame.layout.name
+                    r16 = av.AudioResampler(format="fltp", layout=layout, rate=ASR_RATE, frame_size=ASR_RATE)
+                except (ValueError, av.error.FFmpegError):
+                    layout = channels
+                    r16 = av.AudioResampler(format="fltp", layout=layout, rate=ASR_RATE, frame_size=ASR_RATE)
+                r22 = av.AudioResampler(format="fltp", layout=layout, rate=ACCESS_RATE, frame_size=ACCESS_RATE)
+            frame.pts = None
+            for a in arrays(r16.resample(frame)):
+                if a.shape[0] != channels:  # channel count changed mid-file: keep the mix on every channel
+                    a = np.repeat(a.mean(axis=0, keepdims=True), channels, axis=0)
+                a_buf.append(a)
+                have += a.shape[1]
+            b_buf.extend(arrays(r22.resample(frame)))
+            if have >= want:
+                yield flush()
+                have = 0
+        if r16 is not None:
+            a_buf.extend(arrays(r16.resample(None)))
+            b_buf.extend(arrays(r22.resample(None)))
+            if a_buf or b_buf:
+                yield flush()
+
+
 def iter_blocks(path: Path | str, rate: int = ASR_RATE, mono: bool = False, seconds: float = 10.0) -> Iterator[np.ndarray]:
     """Like ``iter_pcm`` but regrouped into blocks of about ``seconds`` (fewer, larger arrays)."""
     want = int(rate * seconds)
@@ -267,6 +323,7 @@ def write_access_copy(
     gain_db: Optional[float] = None,
     target_lufs: float = TARGET_LUFS,
     recordings=None,
+    pcm_source: Optional[Path] = None,
 ) -> AccessCopy:
     """Write a mono, loudness-normalised MP3 listening copy of an interview to ``out``, atomically.
 
@@ -274,6 +331,8 @@ def write_access_copy(
     exact (redactions). ``gain_db``: the gain to apply; by default it is computed from the
     interview's measured loudness (``Recording.loudness_lufs``, set by normalisation) to reach
     ``target_lufs``. The loudness of the file as written is measured and returned.
+    ``pcm_source``: the interview already decoded to raw mono s16le at 22.05 kHz (what
+    normalisation writes on its way, to spare a second decoding); default: the originals.
     """
     from oralhist import db
 
@@ -287,15 +346,19 @@ def write_access_copy(
         gain_db = _gain_for(recordings, target_lufs)
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     chains = []
-    for k, r in enumerate(recordings):
+    sources = [] if pcm_source is not None else recordings
+    if pcm_source is not None:
+        cmd += ["-f", "s16le", "-ar", str(ACCESS_RATE), "-ac", "1", "-i", str(pcm_source)]
+        chains.append(f"[0:a:0]aformat=sample_fmts=fltp:channel_layouts=mono[a0]")
+    for k, r in enumerate(sources):
         cmd += ["-i", str(ws.abs(r.path))]
         n = max(1, int(r.channels or 1))
         pan = "|".join(["mono", "c0=" + "+".join(f"{1.0 / n:.6f}*c{c}" for c in range(n))]) if n > 1 else None
         chain = f"[{k}:a:0]" + (f"pan={pan}," if pan else "") + \
             f"aresample={ACCESS_RATE},aformat=sample_fmts=fltp:channel_layouts=mono[a{k}]"
         chains.append(chain)
-    joined = "".join(f"[a{k}]" for k in range(len(recordings)))
-    post = [f"concat=n={len(recordings)}:v=0:a=1"] if len(recordings) > 1 else ["anull"]
+    joined = "".join(f"[a{k}]" for k in range(len(chains)))
+    post = [f"concat=n={len(chains)}:v=0:a=1"] if len(chains) > 1 else ["anull"]
     ranges = sorted((max(0, int(a)), int(b)) for a, b in silences if int(b) > int(a))
     if ranges:
         # Cut the stream into 64-sample frames (2.9 ms) and mute every frame that starts
@@ -306,7 +369,7 @@ def write_access_copy(
     post.append(f"volume={gain_db:.2f}dB")
     if gain_db > 0:
         post.append("alimiter=limit=0.89:level=false:latency=true")
-    if len(recordings) == 1:
+    if len(chains) == 1:
         graph = chains[0] + ";[a0]" + ",".join(post) + "[out]"
     else:
         graph = ";".join(chains) + ";" + joined + ",".join(post) + "[out]"
@@ -402,11 +465,12 @@ def _normalise_one(ws, iid: str, progress: Progress) -> None:
         asr_path = ddir / "asr.wav"
         access_path = ddir / f"access.{ACCESS_EXT}"
         tmp_asr = _tmp_beside(asr_path, ".wav")
-        tmp_access = None
+        tmp_access = tmp_pcm = None
         try:
             # 1. One streaming pass per part: asr.wav (16 kHz mono s16) + loudness per channel.
             samples_total = 0
-            with wave.open(str(tmp_asr), "wb") as w:
+            tmp_pcm = _tmp_beside(ddir / "access.pcm", ".s16le")
+            with wave.open(str(tmp_asr), "wb") as w, open(tmp_pcm, "wb") as pcm22:
                 w.setnchannels(1)
                 w.setsampwidth(2)
                 w.setframerate(ASR_RATE)
@@ -417,12 +481,13 @@ def _normalise_one(ws, iid: str, progress: Progress) -> None:
                     r.offset_ms = int(samples_total * 1000 // ASR_RATE)
                     meter = mix_meter = None
                     n = 0
-                    for chunk in iter_blocks(src, rate=ASR_RATE):
+                    for chunk, access_block in _iter_two_rates(src):
+                        pcm22.write((np.clip(access_block, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
                         if meter is None:
                             meter = LoudnessMeter(ASR_RATE, chunk.shape[0])
                             mix_meter = LoudnessMeter(ASR_RATE, 1)
-                        if chunk.shape[0] != meter.channels:  # channel count changed mid-file: keep the mix only
-                            chunk = np.repeat(chunk.mean(axis=0, keepdims=True), meter.channels, axis=0)
+                        if chunk.shape[1] == 0:
+                            continue
                         meter.feed(chunk)
                         mono = chunk.mean(axis=0) if chunk.shape[0] > 1 else chunk[0]
                         if chunk.shape[0] > 1:  # a mono part's mix is its one channel
@@ -441,9 +506,10 @@ def _normalise_one(ws, iid: str, progress: Progress) -> None:
             duration_ms = int(samples_total * 1000 // ASR_RATE)
             asr_sha = _sha256(tmp_asr)
 
-            # 2. The listening copy, from the originals, gain from the loudness just measured.
+            # 2. The listening copy, from the mono 22.05 kHz PCM of the same pass, gain from the loudness just measured.
             tmp_access = _tmp_beside(access_path, f".{ACCESS_EXT}")
-            acc = write_access_copy(ws, iid, tmp_access, recordings=recs)
+            acc = write_access_copy(ws, iid, tmp_access, recordings=recs, pcm_source=tmp_pcm)
+            tmp_pcm.unlink(missing_ok=True)
             mix_lufs = _interview_lufs(recs)
 
             # 3. Rename into place and record, in one transaction.
@@ -475,8 +541,9 @@ def _normalise_one(ws, iid: str, progress: Progress) -> None:
             s.commit()
         finally:
             tmp_asr.unlink(missing_ok=True)
-            if tmp_access is not None:
-                tmp_access.unlink(missing_ok=True)
+            for extra in (tmp_access, tmp_pcm):
+                if extra is not None:
+                    extra.unlink(missing_ok=True)
 
 
 def _interview_lufs(recs) -> Optional[float]:

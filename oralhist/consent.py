@@ -257,7 +257,7 @@ def is_public(consent, today: Optional[date] = None, scopes: Sequence[str] = PUB
 
 def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = PUBLIC):
     """What the public may see of ``view``, or ``None`` when the interview may not be shown."""
-    from oralhist.view import ConsentView, RecordingView, SegmentView
+    from oralhist.view import ConsentView, RecordingView
 
     if not is_public(view.consent, today, scopes):
         return None

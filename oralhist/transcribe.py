@@ -51,6 +51,8 @@ class DecodeOptions:
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
     hint_mode: str = "hotwords"  # hotwords | prompt | none
+    recover_missed: bool = True  # hear again detected voice that no word covers
+    recover_min_ms: int = 2000
 
     def whisper_kwargs(self, language: Optional[str], hints: str = "") -> dict:
         kw = dict(
@@ -183,6 +185,31 @@ def _blocks(chunks: list[dict], max_samples: int) -> list[list[dict]]:
     return groups
 
 
+def _uncovered(chunks: list[dict], segs: Sequence[Seg], min_ms: int, margin_ms: int = 300) -> list[tuple[int, int]]:
+    """Stretches of detected voice (ms) of at least ``min_ms`` that no recognised word covers."""
+    spans = sorted(
+        (w.start_ms - margin_ms, w.end_ms + margin_ms) for sg in segs for w in (sg.words or (W(sg.start_ms, sg.end_ms, ""),))
+    )
+    out = []
+    for c in chunks:
+        a, b = c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE
+        cur = a
+        for s0, s1 in spans:
+            if s1 <= cur or s0 >= b:
+                continue
+            if s0 - cur >= min_ms:
+                out.append((cur, s0))
+            cur = max(cur, s1)
+        if b - cur >= min_ms:
+            out.append((cur, b))
+    return out
+
+
+def _shift(sg: Seg, ms: int) -> Seg:
+    return replace(sg, start_ms=sg.start_ms + ms, end_ms=sg.end_ms + ms,
+                   words=tuple(replace(w, start_ms=w.start_ms + ms, end_ms=w.end_ms + ms) for w in sg.words))
+
+
 def _progress(segments, on_progress, duration_s):
     for x in segments:
         on_progress(min(x.end, duration_s))
@@ -239,6 +266,22 @@ def recognise(
         del heard, pieces
         if options.condition_on_previous_text and block_segs:  # carry the context across blocks
             kw["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
+    recovered = 0
+    if options.recover_missed and found and raw is not None:
+        # Whisper sometimes skips a whole stretch of speech at the start of a 30 s window
+        # (a first sentence followed by more speech). Voice the detector heard but no word
+        # covers is heard again on its own; the guard then judges what comes back.
+        kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
+        kw_again["language"] = detected
+        for a_ms, b_ms in _uncovered(found, raw, options.recover_min_ms):
+            piece = audio[a_ms * SAMPLE_RATE // 1000 : b_ms * SAMPLE_RATE // 1000]
+            segments, _ = model.transcribe(piece, vad_filter=False, **kw_again)
+            extra = [_shift(_to_seg(x), a_ms) for x in segments]
+            extra = [x for x in extra if x.text]
+            if extra:
+                recovered += 1
+                raw.extend(extra)
+        raw.sort(key=lambda x: x.start_ms)
     t_dec = time.perf_counter()
     raw_t = _monotonic(raw)
     if guard_options is None:
@@ -261,6 +304,7 @@ def recognise(
             "vad_s": round(t_vad - t0, 3),
             "decode_s": round(t_dec - t_vad, 3),
             "guard_s": round(t_end - t_dec, 3),
+            "recovered_regions": recovered,
             "elapsed_s": round(t_end - t0, 3),
             "rtf": round((t_end - t0) / duration_s, 4) if duration_s else None,
         },
@@ -465,6 +509,8 @@ def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, co
         "vad_filter": opts.vad,
         "vad_parameters": opts.vad_parameters,
         "hint_mode": opts.hint_mode,
+        "recover_missed": opts.recover_missed,
+        "recover_min_ms": opts.recover_min_ms,
         "device": device,
         "compute_type": compute_type,
         "cpu_threads": threads,

@@ -116,3 +116,11 @@ def test_exports_are_atomic(tmp_path):
     vtt.write(bad, out)  # '>' in a voice name is escaped, so this one validates
     assert out.read_text().startswith("WEBVTT")
     assert [p.name for p in tmp_path.iterdir()] == ["a.vtt"]
+
+
+def test_cue_text_glues_elisions_and_hyphens():
+    from oralhist.exports._cues import join_words
+
+    assert join_words(["Nous", "sommes", "d", "'accord", "avec", "les", "États", "-Unis", ",", "voilà", "."]) == \
+        "Nous sommes d'accord avec les États-Unis, voilà."
+    assert join_words(["l'", "usine"]) == "l'usine"

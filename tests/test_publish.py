@@ -264,3 +264,25 @@ def test_site_holds_no_archive_ids_of_anonymised(ws, corpus, audio):
     for p in ws.site.rglob("*"):
         if p.is_file() and p.suffix in (".json", ".html", ".xml", ".vtt", ".txt"):
             assert "martel" not in p.read_text(encoding="utf-8").lower(), p
+
+
+def test_run_chains_every_stage_to_the_site(ws, cli, corpus, tmp_path):
+    """`oralhist run` on a real clip: ingest ... link, staff exports, and the published page."""
+    import shutil
+
+    clip = tmp_path / "rec" / "fleurs_fr_003.ogg"
+    clip.parent.mkdir()
+    shutil.copyfile(corpus / "fr" / "fleurs_fr_003.ogg", clip)
+    r = cli("run", str(clip), "--narrator", "Lecteur FLEURS", "--date", "2022-05-25", "--scope", "public",
+            "--title", "Le tigre", "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output[r.output.index("{"):])
+    stages = [s["stage"] for s in d["stages"]]
+    assert stages == ["ingest", "normalise", "transcribe", "diarize", "index", "vocab", "link", "exports", "publish"]
+    (iid,) = d["interviews"]
+    page = (ws.site / "i" / f"{iid}.html").read_text(encoding="utf-8")
+    assert "tigre" in page.lower()
+    assert (ws.transcripts / iid / f"{iid}.vtt").is_file()
+    assert d["open"].endswith("index.html")
+    again = cli("run", str(clip), "--json")  # nothing new: every stage skips, still exit 0
+    assert again.exit_code == 0, again.output

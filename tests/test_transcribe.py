@@ -284,3 +284,31 @@ def test_commands_have_examples_and_help_stays_light():
     code = "import sys, oralhist.cli; print(any(m in sys.modules for m in ('faster_whisper', 'ctranslate2', 'jiwer')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_uncovered_voice_is_found():
+    from oralhist.hallucination import Seg, W
+    from oralhist.transcribe import _uncovered
+
+    chunks = [{"start": 16 * 1000, "end": 16 * 9000}, {"start": 16 * 12000, "end": 16 * 20000}]
+    segs = [Seg(12500, 19000, "x", (W(12500, 15000, "a"), W(15500, 19000, "b")))]
+    assert _uncovered(chunks, segs, 2000) == [(1000, 9000)]
+    segs = [Seg(1000, 2000, "x", (W(1000, 2000, "a"),))] + segs
+    assert _uncovered(chunks, segs, 2000) == [(2300, 9000)]
+    assert _uncovered(chunks, segs, 8000) == []
+
+
+def test_skipped_first_sentence_is_heard_again(corpus):
+    """Whisper base skips a first sentence followed by another reader; the pipeline recovers it."""
+    from oralhist import models
+    from oralhist.evaluate import normalise
+    from oralhist.transcribe import recognise
+
+    whisper = models.load(models.resolve())
+    audio = np.concatenate([decode(corpus / "fr" / "fleurs_fr_000.ogg"), np.zeros(int(3.5 * SR), dtype=np.float32),
+                            decode(corpus / "fr" / "fleurs_fr_001.ogg")])
+    rec = recognise(whisper, audio, language="fr")
+    text = normalise(" ".join(s.text for s in rec.result.kept), "fr")
+    assert "terrain montagneux" in text and "déclaration" in text
+    starts = [s.start_ms for s in rec.result.kept]
+    assert starts == sorted(starts) and starts[0] < 3000

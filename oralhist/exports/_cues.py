@@ -14,6 +14,23 @@ MAX_CHARS = 84  # two lines of 42
 MAX_MS = 7000
 
 
+_NO_SPACE_BEFORE = ("'", "’", "-", ",", ".", "…", ")", "]", "}", "%")
+
+
+def join_words(texts) -> str:
+    """Words back into text: no space before "'accord", "-Unis", ",", "." (the recogniser
+    splits "d'accord" and "États-Unis" into pieces)."""
+    out = ""
+    for t in texts:
+        t = t.strip()
+        if not t:
+            continue
+        if out and not t.startswith(_NO_SPACE_BEFORE) and not out.endswith(("'", "’", "-")):
+            out += " "
+        out += t
+    return out
+
+
 @dataclass(frozen=True)
 class Cue:
     start_ms: int
@@ -31,13 +48,15 @@ def cues(view, max_chars: int = MAX_CHARS, max_ms: int = MAX_MS) -> Iterator[Cue
             cur: list = []
             for w in sg.words:
                 if cur:
-                    text = " ".join(x.text for x in cur + [w])
-                    if len(text) > max_chars or w.end_ms - cur[0].start_ms > max_ms:
-                        groups.append((cur[0].start_ms, cur[-1].end_ms, " ".join(x.text for x in cur)))
+                    text = join_words(x.text for x in cur + [w])
+                    # never cut before a piece that glues to the previous word ("-Unis", "'accord")
+                    glued = w.text.strip().startswith(_NO_SPACE_BEFORE)
+                    if not glued and (len(text) > max_chars or w.end_ms - cur[0].start_ms > max_ms):
+                        groups.append((cur[0].start_ms, cur[-1].end_ms, join_words(x.text for x in cur)))
                         cur = []
                 cur.append(w)
             if cur:
-                groups.append((cur[0].start_ms, cur[-1].end_ms, " ".join(x.text for x in cur)))
+                groups.append((cur[0].start_ms, cur[-1].end_ms, join_words(x.text for x in cur)))
             if len(groups) == 1:  # keep the segment's own punctuation and spacing
                 groups = [(sg.start_ms, sg.end_ms, sg.text)]
         else:

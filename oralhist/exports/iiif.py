@@ -10,7 +10,6 @@ staff copies); the public site calls ``manifest_json(view, base=...)`` with its 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 

@@ -50,7 +50,6 @@ class OutFile:
     content: Optional[bytes] = None
     source: Optional[Path] = None
     silence: tuple[tuple[int, int], ...] = ()
-    searchable: bool = False
     # "copy" / "silence" (from ``source``) or "access" (area 1's write_access_copy from the
     # originals, sample-exact silences) — for audio only.
     recipe: str = ""
@@ -117,9 +116,9 @@ class SiteModel:
             raise StageError(f.path, "two outputs of the site have the same path")
         self.files[f.path] = f
 
-    def add_text(self, path: str, text: str, searchable: bool = False) -> None:
+    def add_text(self, path: str, text: str) -> None:
         data = text.encode("utf-8")
-        self.add(OutFile(path=path, key=hashlib.sha256(data).hexdigest(), content=data, searchable=searchable))
+        self.add(OutFile(path=path, key=hashlib.sha256(data).hexdigest(), content=data))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -535,7 +534,7 @@ def render_model(model: SiteModel) -> SiteModel:
     cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
     model.add_text("index.html", env.get_template("home.html").render(
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
-        terms_by_kind=terms_by_kind), searchable=False)
+        terms_by_kind=terms_by_kind))
     model.add_text("search.html", env.get_template("search.html").render(**common, root="", shards=model.search_shards))
     model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
@@ -579,12 +578,10 @@ def _oai_static(model: SiteModel) -> str:
             f"{SR} http://www.openarchives.org/OAI/2.0/static-repository.xsd"})
     ident = ET.SubElement(root, f"{{{SR}}}Identify")
     host = re.sub(r"^[a-z]+://", "", base).split("/")[0] or "localhost"
-    dates = sorted(e.view.date for e in model.interviews if e.view.date and re.match(r"\d{4}-\d{2}-\d{2}$", e.view.date))
     for tag, val in (("repositoryName", model.title), ("baseURL", f"{base}/oai-pmh.xml"),
                      ("protocolVersion", "2.0"), ("adminEmail", "archive@example.invalid"),
                      ("earliestDatestamp", "2000-01-01"), ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
         ET.SubElement(ident, f"{{{OAI}}}{tag}").text = val
-    del dates
     fmts = ET.SubElement(root, f"{{{SR}}}ListMetadataFormats")
     fmt = ET.SubElement(fmts, f"{{{OAI}}}metadataFormat")
     ET.SubElement(fmt, f"{{{OAI}}}metadataPrefix").text = "oai_dc"
