@@ -345,7 +345,9 @@ def assign_words(turns: Sequence[Turn], words: Sequence[tuple[int, int]]) -> lis
             out.append(max(overlap, key=lambda k: (overlap[k], -k)))
             continue
         mid = (ws + we) / 2
-        nearest = min(ts, key=lambda t: 0 if t.start_ms <= mid <= t.end_ms else min(abs(t.start_ms - mid), abs(t.end_ms - mid)))
+        k = int(np.searchsorted(starts, mid))
+        near = ts[max(0, k - 50) : k + 2]
+        nearest = min(near, key=lambda t: 0 if t.start_ms <= mid <= t.end_ms else min(abs(t.start_ms - mid), abs(t.end_ms - mid)))
         out.append(nearest.speaker)
     return out
 

@@ -188,3 +188,93 @@ def test_diarize_bad_input(ws, cli):
     assert res.exit_code == 2 and "no-such-interview" in res.output
     res = cli("speakers", "no-such-interview")
     assert res.exit_code == 2
+
+
+def _transcript_from_stm(ws, iid, stm, chunk_ms=6000):
+    """A machine transcript from the STM reference: words timed evenly inside each
+    utterance, grouped into segments of about ``chunk_ms`` that ignore who speaks (as a
+    recogniser's segments often do). Returns [(start_ms, end_ms, true speaker)] per word."""
+    from oralhist import db
+    from oralhist.records import Segment, Transcript, Word
+
+    words = []
+    for line in stm.read_text().splitlines():
+        _, _, who, st, en, *text = line.split()
+        st, en = round(float(st) * 1000), round(float(en) * 1000)
+        step = (en - st) / max(1, len(text))
+        words += [(int(st + k * step), int(st + (k + 1) * step), t, who) for k, t in enumerate(text)]
+    with db.session(ws) as s:
+        tr = Transcript(interview_id=iid, version=1, model="reference", language="en", duration_ms=30_000)
+        s.add(tr)
+        s.flush()
+        groups, cur = [], []
+        for w in words:
+            if cur and w[0] - cur[0][0] > chunk_ms:
+                groups.append(cur)
+                cur = []
+            cur.append(w)
+        groups.append(cur)
+        n = 0
+        for i, g in enumerate(groups):
+            sg = Segment(transcript_id=tr.id, idx=i, start_ms=g[0][0], end_ms=g[-1][1], text=" ".join(w[2] for w in g))
+            s.add(sg)
+            s.flush()
+            for w in g:
+                s.add(Word(transcript_id=tr.id, segment_id=sg.id, idx=n, start_ms=w[0], end_ms=w[1], text=w[2]))
+                n += 1
+        s.commit()
+    return words
+
+
+def test_words_get_the_right_speaker_and_segments_split(ws, corpus):
+    from oralhist import db
+    from oralhist.diarize import diarize_interviews
+    from oralhist.records import Segment, Speaker, Word
+
+    iid = ingest_clip(ws, corpus / "en" / "pyannote_sample.wav", language="en")
+    truth = _transcript_from_stm(ws, iid, corpus / "en" / "pyannote_sample.stm")
+    with db.session(ws) as s:
+        before = len(s.exec(select(Segment)).all())
+    assert diarize_interviews(ws, [iid]).done == [iid]
+    with db.session(ws) as s:
+        labels = {sp.id: sp.label for sp in s.exec(select(Speaker)).all()}
+        segs = {sg.id: sg for sg in s.exec(select(Segment)).all()}
+        words = s.exec(select(Word).order_by(Word.idx)).all()
+    assert len(segs) > before  # mixed segments were split at speaker changes
+    got = [labels[segs[w.segment_id].speaker_id] for w in words]
+    want = [t[3] for t in truth]
+    pairs = {}
+    for g, t in zip(got, want):
+        pairs[(g, t)] = pairs.get((g, t), 0) + 1
+    best = max(pairs.get(("SPEAKER_1", "Diane"), 0) + pairs.get(("SPEAKER_2", "Sheila"), 0),
+               pairs.get(("SPEAKER_1", "Sheila"), 0) + pairs.get(("SPEAKER_2", "Diane"), 0))
+    assert best / len(words) >= 0.85
+    # each segment's text is made of its own words, in order
+    for sg in segs.values():
+        own = [w.text for w in words if w.segment_id == sg.id]
+        assert sg.text.split() == own
+
+
+def test_interrupted_diarization_leaves_the_archive_as_it_was(ws, corpus, monkeypatch):
+    from oralhist import db, stage
+    from oralhist.diarize import diarize_interviews
+    from oralhist.records import Segment, Speaker
+
+    iid = ingest_clip(ws, corpus / "en" / "pyannote_sample.wav", language="en")
+    _transcript_from_stm(ws, iid, corpus / "en" / "pyannote_sample.stm")
+    with db.session(ws) as s:
+        before = [(sg.id, sg.idx, sg.start_ms, sg.end_ms, sg.text, sg.speaker_id) for sg in s.exec(select(Segment)).all()]
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stage, "mark_done", killed)  # the kill lands just before the commit
+    with pytest.raises(KeyboardInterrupt):
+        diarize_interviews(ws, [iid])
+    monkeypatch.undo()
+    with db.session(ws) as s:
+        after = [(sg.id, sg.idx, sg.start_ms, sg.end_ms, sg.text, sg.speaker_id) for sg in s.exec(select(Segment)).all()]
+        assert after == before
+        assert s.exec(select(Speaker)).all() == []
+        assert not stage.is_done(s, iid, "diarize")
+    assert diarize_interviews(ws, [iid]).done == [iid]  # and a re-run finishes the work

@@ -28,6 +28,24 @@ def _sub(parent, tag: str, text=None, **attrs):
     return el
 
 
+def _token_times(toks: list[str], sg) -> list[tuple[int, str]]:
+    """(start_ms, token) for each whitespace token of the segment text, from its words
+    (the recogniser's words may split a token, as in ``d`` + ``'accord``)."""
+    if not sg.words:
+        step = (sg.end_ms - sg.start_ms) / max(1, len(toks))
+        return [(int(sg.start_ms + k * step), t) for k, t in enumerate(toks)]
+    words = [w for w in sg.words if w.text.strip()]
+    out, p = [], 0
+    for t in toks:
+        at = words[min(p, len(words) - 1)].start_ms if words else sg.start_ms
+        out.append((at, t))
+        acc = ""
+        while p < len(words) and len(acc) < len(t):
+            acc += words[p].text.strip()
+            p += 1
+    return out
+
+
 def transcript_lines(view) -> tuple[list[str], list[list[tuple[int, str]]]]:
     """Transcript lines (one per segment, ``NAME: text`` at speaker changes) and, per line,
     the (start_ms, text) of its words (estimated evenly when a segment has no word times)."""
@@ -38,13 +56,9 @@ def transcript_lines(view) -> tuple[list[str], list[list[tuple[int, str]]]]:
         who = sg.speaker_name or sg.speaker
         prefix = f"{who.upper()}: " if who and who != prev else ""
         prev = who or prev
-        if sg.words:
-            words = [(w.start_ms, w.text.strip()) for w in sg.words if w.text.strip()]
-        else:
-            toks = sg.text.split()
-            step = (sg.end_ms - sg.start_ms) / max(1, len(toks))
-            words = [(int(sg.start_ms + k * step), t) for k, t in enumerate(toks)]
-        lines.append(prefix + " ".join(t for _, t in words) if words else prefix + sg.text.strip())
+        toks = sg.text.split()
+        words = _token_times(toks, sg)
+        lines.append(prefix + " ".join(toks))
         # the prefix's words come first on the line: count them so word numbers match
         pad = [(sg.start_ms, p) for p in prefix.split()]
         timed.append(pad + words)
