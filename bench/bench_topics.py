@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from oralhist.diarize import SR, decode_16k  # noqa: E402
-from oralhist.topics import Sentence, index_sentences, sentences_from_segments  # noqa: E402
+from oralhist.topics import index_sentences, sentences_from_segments  # noqa: E402
 from oralhist.view import SegmentView, WordView  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

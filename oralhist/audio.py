@@ -1,7 +1,8 @@
 """Stage 1b: normalisation, and the audio helpers later stages reuse.
 
 ``normalise_interviews`` decodes each interview's originals once, in order, chunk by chunk
-(PyAV + ``av.AudioResampler``; never the whole file in memory) and writes:
+(PyAV + two ``av.AudioResampler``: 16 kHz per channel, 22.05 kHz for the listening copy;
+never the whole file in memory) and writes:
 
 * ``derived/asr.wav`` — 16 kHz mono 16-bit PCM, the parts concatenated; each
   ``Recording.offset_ms`` says where its part starts;

@@ -261,7 +261,7 @@ def _absorb_small(emb, lab, min_size: int):
 
 def diarize_voices(wav: np.ndarray, *, speakers: Optional[int] = None, encoder=None) -> Diarization:
     """Voice embeddings over speech windows, clustered; turns at 50 ms resolution."""
-    from oralhist.voice_encoder import default_encoder, normalise_volume
+    from oralhist.voice_encoder import default_encoder
 
     wav = np.asarray(wav, np.float32)
     regions = speech_regions(wav)

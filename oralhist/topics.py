@@ -307,7 +307,8 @@ def keywords(text: str, language: str = "fr", top: int = 6) -> list[str]:
         if not lem or len(lem) < len(words) or any(w.lower() in stop for w in words):
             continue
         key = " ".join(lem)
-        if key in seen:
+        # "montagneux" after "terrain montagneux" (or the reverse) says nothing new
+        if key in seen or any(set(lem) <= set(k.split()) or set(k.split()) <= set(lem) for k in seen):
             continue
         seen.add(key)
         out.append(phrase)

@@ -83,3 +83,39 @@ def transcript_from_texts(ws, interview_id: str, pieces: list[tuple[int, int, st
                            end_ms=int(st + (k + 1) * step), text=t))
                 n += 1
         s.commit()
+
+
+# Four subjects, each told in several sentences (as an interview's answers would be).
+SUBJECTS = [
+    "La filature de Roubaix employait des centaines d'ouvrières. Les métiers à tisser faisaient un bruit "
+    "terrible dans l'atelier. Les ouvrières de la filature surveillaient les bobines de laine. "
+    "Le contremaître de l'atelier passait entre les métiers. La laine arrivait en balles à la filature. "
+    "On lavait la laine, on la peignait, puis les métiers la filaient.",
+    "Au fond de la mine, les mineurs descendaient par la cage à six heures. Le charbon était abattu au "
+    "marteau-piqueur dans la taille. Les galeries de la mine étaient étayées avec du bois. Le grisou faisait "
+    "peur à tous les mineurs. Les berlines de charbon remontaient au puits. Le soir, les mineurs prenaient "
+    "leur douche à la salle des pendus.",
+    "Le dimanche, la fanfare du village jouait sur la place. Mon oncle jouait du cornet dans la fanfare. "
+    "Les musiciens répétaient le jeudi soir au café. Pour la ducasse, la fanfare défilait dans les rues. "
+    "Les enfants suivaient les musiciens jusqu'à l'église. Le chef de la fanfare était le boulanger.",
+    "Dans la cuisine, ma grand-mère préparait la soupe aux poireaux. Elle cuisait le pain dans le four à bois. "
+    "Le jardin donnait des pommes de terre et des haricots. On faisait les confitures de groseilles en juillet. "
+    "La cuisine sentait la chicorée le matin. Le lapin mijotait le dimanche avec les pruneaux.",
+]
+
+
+def _pieces(subjects, seconds_per_sentence=12):
+    """Segments (one sentence each), a question from the interviewer before each subject."""
+    pieces, gold, t = [], [], 0
+    questions = ["Parlez-moi de votre travail ?", "Et votre père, que faisait-il ?",
+                 "Que faisiez-vous le dimanche ?", "Et à la maison ?"]
+    for k, text in enumerate(subjects):
+        gold.append(t)
+        q = questions[k % len(questions)]
+        pieces.append((t, t + 3000, q, "SPEAKER_2"))
+        t += 3000
+        for sent in text.split(". "):
+            sent = sent.strip().rstrip(".") + "."
+            pieces.append((t, t + seconds_per_sentence * 1000, sent, "SPEAKER_1"))
+            t += seconds_per_sentence * 1000
+    return pieces, gold, t

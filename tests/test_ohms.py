@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from speakersdata import ingest_clip, transcript_from_texts
-from test_topics import SUBJECTS, _pieces
+from speakersdata import SUBJECTS, _pieces, ingest_clip, transcript_from_texts
 
 NS = {"o": "https://www.weareavp.com/nunncenter/ohms"}
 
