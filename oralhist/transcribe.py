@@ -390,13 +390,15 @@ def transcribe_interviews(
     beam_size: Optional[int] = None,
     options: Optional[DecodeOptions] = None,
     guard_options: Optional[GuardOptions] = GuardOptions(),
-    hints: bool = True,
+    hints: bool = False,
     exports: bool = True,
 ) -> stage.StageReport:
     """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
 
     ``language`` overrides each interview's language ("auto" detects). ``model``,
     ``device``, ``compute_type`` and ``beam_size`` default to the archive's settings.
+    ``hints`` passes names and vocabulary terms as hotwords: off by default, because it
+    was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
     """
     from oralhist import db, models
     from oralhist.records import Interview

@@ -94,7 +94,9 @@ def test_incremental_rebuild_rewrites_only_what_changed(ws, corpus, audio):
     changed = {p.relative_to(site).as_posix() for p in site.rglob("*")
                if p.is_file() and before.get(p) != p.stat().st_mtime_ns and "pagefind" not in p.parts}
     changed.discard(".oralhist-build.json")
-    assert changed == {"i/2001-jeanne-leroy.html", "media/2001-jeanne-leroy/captions.vtt"}, changed
+    # the page, its captions and its OHMS file (which carries the transcript) — nothing else
+    assert changed == {"i/2001-jeanne-leroy.html", "media/2001-jeanne-leroy/captions.vtt",
+                       "media/2001-jeanne-leroy/ohms.xml"}, changed
     assert "bruit énorme" in (site / "media" / "2001-jeanne-leroy" / "captions.vtt").read_text(encoding="utf-8")
     # The other interview's audio was not rewritten.
     assert (site / "media" / "1998-marcel-dupont" / "audio.mp3").stat().st_mtime_ns == before[site / "media" / "1998-marcel-dupont" / "audio.mp3"]

@@ -62,7 +62,7 @@ def test_report_and_provenance(done):
     o = tr.options
     assert o["beam_size"] == 5 and o["word_timestamps"] is True and o["vad_filter"] is True
     assert o["compute_type"] == "int8" and o["device"] == "cpu" and o["cpu_threads"] == os.cpu_count()
-    assert "Jean Dupont" in o["hotwords"] and "Roubaix" in o["hotwords"]
+    assert "hotwords" not in o and "initial_prompt" not in o  # hints are opt-in (they hurt base)
     assert o["model_sha256"] == "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
     for k in ("elapsed_s", "rtf", "audio_s", "decode_s", "vad_s", "model_load_s"):
         assert k in tr.timing
@@ -149,14 +149,15 @@ def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
         s.flush()
         s.add(Segment(transcript_id=ed.id, idx=0, start_ms=700, end_ms=5800, text="Texte corrigé par l'éditrice."))
         s.commit()
-    rep = transcribe_interviews(ws, ["fr-pico"], force=True, language="auto")
+    rep = transcribe_interviews(ws, ["fr-pico"], force=True, language="auto", hints=True)
     assert rep.done == ["fr-pico"]
     rows = _rows(ws, "fr-pico")
     assert [(t.version, t.status) for t, _, _ in rows] == [
         (1, TranscriptStatus.machine), (2, TranscriptStatus.corrected), (3, TranscriptStatus.machine)]
     assert rows[1][1][0].text == "Texte corrigé par l'éditrice."
     assert rows[2][0].language == "fr" and rows[2][0].options["language_requested"] == "auto"
-    assert len(rows[2][2]) == len(rows[0][2])  # same audio, same model: same words
+    hot = rows[2][0].options["hotwords"]  # opt-in hints: the interview's names first
+    assert hot.startswith("Jean Dupont") and "Roubaix" in hot
 
 
 def test_missing_audio_fails_cleanly(ws):
@@ -172,7 +173,7 @@ def test_missing_audio_fails_cleanly(ws):
 
 def test_cli_transcribe_json(ws, cli, corpus):
     add_clip(ws, "pico", corpus / "fr" / "picovoice_test_fr.wav")
-    r = cli("transcribe", "--all", "--json", "--beam-size", "2", "--no-hints")
+    r = cli("transcribe", "--all", "--json", "--beam-size", "2")
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout)
     assert rep["done"] == ["pico"]
@@ -312,3 +313,28 @@ def test_skipped_first_sentence_is_heard_again(corpus):
     assert "terrain montagneux" in text and "déclaration" in text
     starts = [s.start_ms for s in rec.result.kept]
     assert starts == sorted(starts) and starts[0] < 3000
+
+
+def test_vocabulary_hints_order_and_limit(ws):
+    from oralhist.records import Interview, Museum, Person, Term, TermKind
+    from oralhist.transcribe import vocabulary_hints
+
+    with db.session(ws) as s:
+        m = Museum(name="Musée de la Mine")
+        other = Museum(name="La Piscine")
+        p = Person(name="Marcel Dupont")
+        s.add_all([m, other, p])
+        s.flush()
+        s.add(Interview(id="i1", narrator_id=p.id, museum_id=m.id, place="Lewarde"))
+        s.add_all([
+            Term(kind=TermKind.trade, label="porion"),
+            Term(kind=TermKind.object, label="lampe de mineur", museum_id=m.id),
+            Term(kind=TermKind.place, label="fosse Delloye", museum_id=m.id),
+            Term(kind=TermKind.object, label="métier Jacquard", museum_id=other.id),
+            Term(kind=TermKind.subject, label="grève de 1948"),
+        ])
+        s.commit()
+        hints = vocabulary_hints(s, "i1")
+        assert hints.split(", ") == ["Marcel Dupont", "Lewarde", "Musée de la Mine", "lampe de mineur",
+                                     "fosse Delloye", "porion"]
+        assert vocabulary_hints(s, "i1", limit_chars=45).split(", ") == ["Marcel Dupont", "Lewarde", "Musée de la Mine"]

@@ -56,7 +56,7 @@ def transcribe(
     device: Optional[str] = typer.Option(None, "--device", help="cpu (default) or cuda."),
     compute_type: Optional[str] = typer.Option(None, "--compute-type", help="int8 (default on CPU), float16, float32 ..."),
     beam_size: Optional[int] = typer.Option(None, "--beam-size", min=1, max=20, help="Beam search width (default 5)."),
-    no_hints: bool = typer.Option(False, "--no-hints", help="Do not pass names and vocabulary terms to the recogniser."),
+    hints: bool = typer.Option(False, "--hints", help="Pass names and vocabulary terms to the recogniser as hotwords (made Whisper base worse in our measurements)."),
     force: bool = typer.Option(False, "--force", help="Transcribe again (a new machine version; editors' versions are kept)."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
@@ -78,7 +78,7 @@ def transcribe(
     with progress_bar(enabled=not as_json, seconds=True) as p:
         rep = transcribe_interviews(
             ws, todo, force=force, progress=p, model=model, language=language, device=device,
-            compute_type=compute_type, beam_size=beam_size, hints=not no_hints,
+            compute_type=compute_type, beam_size=beam_size, hints=hints,
         )
     if not as_json:
         for iid, d in rep.details.get("interviews", {}).items():
