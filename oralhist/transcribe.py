@@ -128,8 +128,24 @@ def _ms(seconds: float) -> int:
     return int(round(seconds * 1000))
 
 
+def _whole_words(words) -> tuple[W, ...]:
+    """Whisper's word pieces back into words: a piece without a leading space continues the
+    previous word (" d" + "'accord" -> " d'accord", " États" + "-Unis," -> " États-Unis,"),
+    keeping the first piece's start, the last one's end and the lowest probability."""
+    out: list[W] = []
+    for w in words:
+        piece = w.word
+        if out and piece and not piece[0].isspace():
+            prev = out[-1]
+            out[-1] = W(prev.start_ms, max(prev.end_ms, _ms(w.end)), prev.text + piece,
+                        min(prev.probability, float(w.probability)))
+        else:
+            out.append(W(_ms(w.start), _ms(w.end), piece, float(w.probability)))
+    return tuple(out)
+
+
 def _to_seg(s) -> Seg:
-    words = tuple(W(_ms(w.start), _ms(w.end), w.word, float(w.probability)) for w in (s.words or ()))
+    words = _whole_words(s.words or ())
     return Seg(
         start_ms=_ms(s.start),
         end_ms=_ms(s.end),
