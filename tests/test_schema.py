@@ -53,3 +53,12 @@ def test_every_command_has_help_with_an_example():
             if not c.help or "Example" not in c.help:
                 missing.append(f"{name} {c.name if sub else ''}".strip())
     assert not missing, f"commands without help or example: {missing}"
+
+
+def test_brackets_in_names_are_printed_as_they_are(cli, tmp_path):
+    """Rich markup is off for archive data: '[1998] face A.wav' must not lose its brackets."""
+    bad = tmp_path / "[1998] face [bold]A.wav"
+    bad.write_text("not audio")
+    res = cli("ingest", bad)
+    assert res.exit_code == 1
+    assert "[1998] face [bold]A.wav" in res.output

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.text import Text
 
 from oralhist.cli.app import app
-from oralhist.cli.common import console, handle_errors, print_json, workspace
+from oralhist.cli.common import error_line, console, handle_errors, print_json, workspace
 
 
 @app.command()
@@ -75,7 +76,7 @@ def show(
     if as_json:
         print_json(v.to_dict(words=words))
         return
-    console.print(f"[bold]{v.id}[/bold]  {v.title}", highlight=False)
+    console.print(Text.assemble((v.id, "bold"), f"  {v.title}"))
     for k in ("narrator", "interviewer", "date", "place", "language", "museum", "status"):
         val = getattr(v, k)
         if val:
@@ -172,12 +173,12 @@ def _print_ingest(rep, norm, as_json: bool) -> None:
     for i in rep.done:
         console.print(f"ingested: {i}", highlight=False)
     for i, m in rep.failed:
-        err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+        err_console.print(error_line(f"{i}: {m}"), soft_wrap=True)
     if norm is not None:
         for i in norm.done:
             console.print(f"normalised: {i}", highlight=False)
         for i, m in norm.failed:
-            err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+            err_console.print(error_line(f"{i}: {m}"), soft_wrap=True)
     if not rep.done and not rep.failed and not rep.skipped:
         console.print("nothing ingested (no audio file found)", highlight=False)
     if code:
@@ -232,8 +233,8 @@ def verify(
         print_json(rep.to_dict())
     else:
         for p in rep.problems:
-            err_console.print(f"[red]{p.problem}:[/red] {p.path} ({p.kind} of {p.interview_id}) {p.detail}",
-                              highlight=False, soft_wrap=True)
+            err_console.print(Text.assemble((f"{p.problem}:", "red"), f" {p.path} ({p.kind} of {p.interview_id}) {p.detail}"),
+                              soft_wrap=True)
         mb = rep.bytes / 1e6
         state = "all intact" if rep.ok else f"{len(rep.problems)} problem(s)"
         console.print(f"verified {rep.checked} file(s), {mb:.1f} MB: {state}", highlight=False)

@@ -12,8 +12,17 @@ from rich.console import Console
 
 from oralhist.errors import OralhistError
 
-console = Console()
-err_console = Console(stderr=True)
+# markup=False: archive data ("[1998] face A.wav", a title with brackets) is printed as it is;
+# styles are given explicitly with rich.text.Text.
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
+
+
+def error_line(message: str):
+    """``error: <message>`` with the label in red, the message never read as markup."""
+    from rich.text import Text
+
+    return Text.assemble(("error:", "red"), " ", message)
 
 
 def workspace(ctx: typer.Context):
@@ -25,7 +34,7 @@ def workspace(ctx: typer.Context):
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(error_line(message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -59,6 +68,6 @@ def report(rep, as_json: bool) -> None:
         for i in rep.skipped:
             console.print(f"{rep.stage}: {i} already done (--force to redo)", highlight=False)
         for i, m in rep.failed:
-            err_console.print(f"[red]error:[/red] {i}: {m}", highlight=False, soft_wrap=True)
+            err_console.print(error_line(f"{i}: {m}"), soft_wrap=True)
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from oralhist.cli.app import app
-from oralhist.cli.common import console, err_console, handle_errors, print_json, workspace
+from oralhist.cli.common import error_line, console, err_console, handle_errors, print_json, workspace
 
 
 @app.command()
@@ -155,7 +155,7 @@ def run(
                 line = f"vocab: {len(r.details.get('imported', []))} file(s) imported"
             console.print(line, highlight=False)
             for i, m in r.failed:
-                err_console.print(f"[red]error:[/red] {r.stage}: {i}: {m}", highlight=False, soft_wrap=True)
+                err_console.print(error_line(f"{r.stage}: {i}: {m}"), soft_wrap=True)
         if rep.site:
             _open_hint(rep.site)
     if rep.exit_code:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.text import Text
 
 from oralhist.cli.app import app
 from oralhist.cli.common import console, err_console, handle_errors, print_json, report, workspace
@@ -39,7 +40,7 @@ def models(
         t = Table("model", "source", "status", "path")
         for r in rows:
             name = r["name"] + (" (default)" if r.get("default") else "")
-            t.add_row(name, r["source"], ("[green]" if r["ok"] else "[yellow]") + r["status"], r["path"] or "")
+            t.add_row(name, r["source"], Text(r["status"], style="green" if r["ok"] else "yellow"), r["path"] or "")
         console.print(t)
     if not rows[0]["ok"]:
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.text import Text
 from typer.core import TyperGroup
 
 from oralhist.cli.app import app
@@ -111,7 +112,7 @@ def vocab_show(
     if as_json:
         print_json({**view.to_dict(), "links_list": [l.to_dict() for l in links]})
         return
-    console.print(f"[bold]{view.label}[/bold] ({view.kind}, #{view.id})", highlight=False)
+    console.print(Text.assemble((view.label, "bold"), f" ({view.kind}, #{view.id})"))
     for k in ("alt_labels", "uri", "broader", "inventory_number", "designation", "museum", "source"):
         v = getattr(view, k)
         if v:
@@ -268,7 +269,7 @@ def search_cmd(
     if not hits:
         err_console.print("no passage found", highlight=False)
     for h in hits:
-        console.print(f"{h.interview_id} {fmt_time(h.start_ms)}  {h.snippet}", highlight=False, soft_wrap=True)
+        console.print(f"{h.interview_id} {fmt_time(h.start_ms)}  {h.snippet}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command("clip")

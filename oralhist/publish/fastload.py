@@ -111,7 +111,7 @@ def load_raw(ws) -> dict[str, Raw]:
         # goes into the fingerprint. Words are never edited in place — a correction makes a
         # new transcript version (a new id, in the fingerprint) — so this catches every change.
         for w in conn.execute(text("SELECT transcript_id, count(*), max(id), sum(start_ms), sum(end_ms), "
-                                   "sum(length(text)), total(probability) FROM word GROUP BY transcript_id")):
+                                   "sum(length(text)), coalesce(sum(probability), 0.0) FROM word GROUP BY transcript_id")):
             iid = current.get(w[0])
             if iid is not None:
                 out[iid].words_digest = tuple(w)
