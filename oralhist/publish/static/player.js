@@ -78,7 +78,13 @@
       var seekable = audio.seekable.length > 0 && audio.seekable.end(0) > 0;
       if (seekable || !/^https?:/.test(location.protocol) || !window.fetch) { resolve(); return; }
       fetch(audio.currentSrc).then(function (r) { return r.blob(); }).then(function (blob) {
-        audio.addEventListener("loadedmetadata", function () { resolve(); }, { once: true });
+        // A visitor may have pressed play meanwhile: carry on from the same moment.
+        var wasPlaying = !audio.paused, at = audio.currentTime;
+        audio.addEventListener("loadedmetadata", function () {
+          if (at) audio.currentTime = at;
+          if (wasPlaying) { var pr = audio.play(); if (pr && pr.catch) pr.catch(function () {}); }
+          resolve();
+        }, { once: true });
         audio.src = URL.createObjectURL(blob);
         audio.load();
       }).catch(function () { resolve(); });
