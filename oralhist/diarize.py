@@ -798,11 +798,9 @@ def _snapshot(sp) -> dict:
 
 def rename_speaker(ws, interview_id: str, label: str, name: str, *, who: str = "oralhist speakers") -> SpeakerInfo:
     """Attach a Person (found by exact name, else created) to a speaker; recorded as a Revision."""
-    from sqlmodel import select
-
     from oralhist import db
     from oralhist.errors import BadInput
-    from oralhist.records import Person, Revision
+    from oralhist.records import Revision, person_id
 
     name = " ".join((name or "").split())
     if not name:
@@ -810,12 +808,7 @@ def rename_speaker(ws, interview_id: str, label: str, name: str, *, who: str = "
     with db.session(ws) as s:
         sp = _speaker(s, interview_id, label)
         before = _snapshot(sp)
-        person = s.exec(select(Person).where(Person.name == name)).first()
-        if person is None:
-            person = Person(name=name)
-            s.add(person)
-            s.flush()
-        sp.person_id = person.id
+        sp.person_id = person_id(s, name)
         sp.name = name
         s.add(sp)
         s.add(Revision(interview_id=interview_id, kind="speaker", who=who, before=before, after=_snapshot(sp),

@@ -33,7 +33,7 @@ from oralhist import db, stage
 from oralhist.errors import BadInput, NotAudio, OralhistError, StageError
 from oralhist.probe import AudioInfo, display_name, probe
 from oralhist.progress import NULL, Progress
-from oralhist.records import Consent, ConsentScope, Interview, Museum, Person, Recording, utcnow
+from oralhist.records import Consent, ConsentScope, Interview, Recording, museum_id, person_id, utcnow
 from oralhist.stage import StageReport
 
 # Extensions looked at when walking a folder (files given by name are probed whatever their name).
@@ -348,28 +348,6 @@ def walk(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path
 # --------------------------------------------------------------------------- the stage
 
 
-def _person(s: Session, name: Optional[str]) -> Optional[int]:
-    if not name:
-        return None
-    p = s.exec(select(Person).where(Person.name == name)).first()
-    if p is None:
-        p = Person(name=name)
-        s.add(p)
-        s.flush()
-    return p.id
-
-
-def _museum(s: Session, name: Optional[str]) -> Optional[int]:
-    if not name:
-        return None
-    m = s.exec(select(Museum).where(Museum.name == name)).first()
-    if m is None:
-        m = Museum(name=name)
-        s.add(m)
-        s.flush()
-    return m.id
-
-
 def ingest_paths(
     ws,
     paths: Iterable[Path | str],
@@ -480,9 +458,9 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
                 iv = Interview(
                     id=iid,
                     title=meta.title or "",
-                    narrator_id=_person(s, meta.narrator),
-                    interviewer_id=_person(s, meta.interviewer),
-                    museum_id=_museum(s, meta.museum),
+                    narrator_id=person_id(s, meta.narrator),
+                    interviewer_id=person_id(s, meta.interviewer),
+                    museum_id=museum_id(s, meta.museum),
                     date=meta.date,
                     place=meta.place,
                     language=meta.language or ws.settings.language or "fr",
@@ -502,11 +480,11 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
                     if getattr(meta, fld) and not getattr(iv, fld):
                         setattr(iv, fld, getattr(meta, fld))
                 if meta.narrator and iv.narrator_id is None:
-                    iv.narrator_id = _person(s, meta.narrator)
+                    iv.narrator_id = person_id(s, meta.narrator)
                 if meta.interviewer and iv.interviewer_id is None:
-                    iv.interviewer_id = _person(s, meta.interviewer)
+                    iv.interviewer_id = person_id(s, meta.interviewer)
                 if meta.museum and iv.museum_id is None:
-                    iv.museum_id = _museum(s, meta.museum)
+                    iv.museum_id = museum_id(s, meta.museum)
                 iv.updated_at = utcnow()
                 s.add(iv)
             iid = iv.id

@@ -303,3 +303,42 @@ class EditorAccount(SQLModel, table=True):
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: Optional[datetime] = None
+
+
+# --- people and museums by name (ingest, speakers and vocabularies share these) ---
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold().strip()
+
+
+def person_id(s, name: Optional[str]) -> Optional[int]:
+    """The Person with exactly this name, created when missing (None for no name)."""
+    from sqlmodel import select
+
+    if not name:
+        return None
+    p = s.exec(select(Person).where(Person.name == name)).first()
+    if p is None:
+        p = Person(name=name)
+        s.add(p)
+        s.flush()
+    return p.id
+
+
+def museum_id(s, name: Optional[str]) -> Optional[int]:
+    """The Museum of this name — exact, else ignoring case and accents — created when missing."""
+    from sqlmodel import select
+
+    if not name:
+        return None
+    m = s.exec(select(Museum).where(Museum.name == name)).first()
+    if m is None:
+        m = next((o for o in s.exec(select(Museum)).all() if _fold(o.name) == _fold(name)), None)
+    if m is None:
+        m = Museum(name=name)
+        s.add(m)
+        s.flush()
+    return m.id

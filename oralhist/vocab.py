@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from oralhist.errors import BadInput, NotFound
 from oralhist.records import Museum, Term, TermKind
+from oralhist.records import museum_id as records_museum_id
 
 DATA = Path(__file__).parent / "data" / "vocab"
 STARTER = DATA / "metiers-hauts-de-france.csv"
@@ -302,22 +303,6 @@ def read_vocab(file: Path, kind: Optional[str], encoding: Optional[str] = None) 
 # --------------------------------------------------------------------------- writing
 
 
-def _museum_id(s: Session, name: Optional[str], create: bool) -> Optional[int]:
-    if not name:
-        return None
-    m = s.exec(select(Museum).where(Museum.name == name)).first()
-    if m is None:
-        for other in s.exec(select(Museum)).all():
-            if fold(other.name) == fold(name):
-                return other.id
-        if not create:
-            return None
-        m = Museum(name=name)
-        s.add(m)
-        s.flush()
-    return m.id
-
-
 def _find_existing(s: Session, t: TermData, museum_id: Optional[int]) -> Optional[Term]:
     if t.uri:
         row = s.exec(select(Term).where(Term.kind == t.kind, Term.uri == t.uri)).first()
@@ -332,7 +317,7 @@ def _find_existing(s: Session, t: TermData, museum_id: Optional[int]) -> Optiona
 def write_terms(s: Session, terms: list[TermData], source: str, report: ImportReport) -> None:
     """Create or update the terms (caller commits)."""
     for t in terms:
-        museum_id = _museum_id(s, t.museum, create=True)
+        museum_id = records_museum_id(s, t.museum)
         row = _find_existing(s, t, museum_id)
         values = dict(kind=TermKind(t.kind), label=t.label, alt_labels=list(t.alt_labels), uri=t.uri,
                       broader=t.broader, inventory_number=t.inventory_number, designation=t.designation,
