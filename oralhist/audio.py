@@ -32,6 +32,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 import numpy as np
 
 from oralhist.errors import BadInput, NotFound, StageError
+from oralhist.probe import open_media
 from oralhist.progress import NULL, Progress
 from oralhist.stage import StageReport
 
@@ -77,7 +78,7 @@ def iter_pcm(path: Path | str, rate: int = ASR_RATE, mono: bool = False) -> Iter
     """
     import av
 
-    with av.open(str(path), metadata_errors="ignore") as container:
+    with open_media(path) as container:
         stream = container.streams.audio[0]
         resampler = None
         channels = None
@@ -114,7 +115,7 @@ def _iter_two_rates(path: Path | str, seconds: float = 10.0) -> Iterator[tuple[n
     """
     import av
 
-    with av.open(str(path), metadata_errors="ignore") as container:
+    with open_media(path) as container:
         stream = container.streams.audio[0]
         r16 = r22 = None
         a_buf: list[np.ndarray] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from oralhist.errors import NotAudio
@@ -26,6 +27,31 @@ class AudioInfo:
     codec: str
     container: str
     layout: str = ""
+
+
+def open_media(path: Path | str):
+    """``av.open`` for reading, tolerant of badly encoded tags (a recorder's Latin-1 title).
+
+    PyAV up to 18 decodes metadata strictly unless told ``metadata_errors="ignore"``; PyAV 19
+    dropped that argument (and no longer fails on such tags), so it is passed only where taken.
+    """
+    import av
+
+    if _takes_metadata_errors():
+        return av.open(str(path), metadata_errors="ignore")
+    return av.open(str(path))
+
+
+@lru_cache(maxsize=1)
+def _takes_metadata_errors() -> bool:
+    import inspect
+
+    import av
+
+    try:
+        return "metadata_errors" in inspect.signature(av.open).parameters
+    except (TypeError, ValueError):  # a compiled function without a signature: try it
+        return int(av.__version__.split(".")[0]) < 19
 
 
 def display_name(path: Path | str) -> str:
@@ -108,10 +134,10 @@ def probe(path: Path | str) -> AudioInfo:
     if size == 0:
         raise NotAudio(name, "empty file (0 bytes)")
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = open_media(path)
     except av.error.FFmpegError as exc:
         raise NotAudio(name, f"not an audio file, or damaged ({_reason(exc)})") from None
-    except Exception as exc:  # noqa: BLE001  PyAV raises odd types on garbage
+    except (UnicodeError, ValueError, EOFError) as exc:  # what PyAV raises on garbage headers
         raise NotAudio(name, f"not an audio file ({exc})") from None
     with container:
         if not container.streams.audio:

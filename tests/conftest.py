@@ -1,5 +1,6 @@
-"""Shared fixtures. Tests use real audio (the shared corpus and clips made with the bundled
-ffmpeg), the real default model, real SQLite files in temporary folders, and Chromium."""
+"""Shared fixtures. Tests use real audio (the clips in tests/data/corpus, CC BY / public domain,
+and recordings built from them with the bundled ffmpeg), the real default model, real SQLite
+files in temporary folders, and Chromium. Nothing outside the repository is read."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO / "tests" / "data" / "corpus"))
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus of real recordings (../shared/corpus)."""
-    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
+    """The test clips (tests/data/corpus: FLEURS CC BY 4.0 and a public-domain recording)."""
+    assert CORPUS.is_dir(), f"the test clips are missing at {CORPUS}"
     return CORPUS
 
 
