@@ -62,3 +62,9 @@ class ConflictError(OralhistError):
     """Someone else saved first (editor)."""
 
     exit_code = 1
+
+
+class Busy(OralhistError):
+    """Another process (maybe on another machine) is running this stage on this interview."""
+
+    exit_code = 1

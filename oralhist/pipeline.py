@@ -63,6 +63,28 @@ def stage_function(module: str, name: str) -> Callable:
     return fn
 
 
+def run_stage(ws, stage: str, ids: Sequence[str], **kw) -> StageReport:
+    """Run one stage on ``ids`` holding its lock on each interview (oralhist.locks).
+
+    Interviews whose stage is running elsewhere right now (another process, another
+    machine) are left out and listed in ``details["busy"]`` ({id: holder}); the stage
+    function runs once, on the others, so its model is loaded once.
+    """
+    from oralhist import locks
+
+    fn = stage_function(*next((m, n) for s, m, n in STAGES if s == stage))
+    held, busy = locks.acquire_many(ws, ids, stage)
+    try:
+        mine = [lock.interview_id for lock in held]
+        rep = fn(ws, mine, **kw) if mine else StageReport(stage=stage)
+    finally:
+        for lock in held:
+            locks.release(lock)
+    if busy:
+        rep.details["busy"] = busy
+    return rep
+
+
 def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_EXPORTS) -> StageReport:
     """transcripts/<id>/<id>.<ext> for every format available (archive copies, not consent-filtered)."""
     from oralhist import db
@@ -113,15 +135,15 @@ def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = Non
         if not todo:
             out.reports.append(StageReport(stage=stage))
             continue
-        fn = stage_function(module, name)
         kw = {"progress": progress}
         if stage == "transcribe":
             kw.update(model=model, language=language)
         if stage == "diarize" and speakers:
             kw["speakers"] = speakers
-        r = fn(ws, todo, **kw)
+        r = run_stage(ws, stage, todo, **kw)
         out.reports.append(r)
         failed.update(i for i, _ in r.failed)
+        failed.update(r.details.get("busy", {}))  # another process is on it: it carries on
     out.reports.append(write_staff_exports(ws, [i for i in ids if i not in failed]))
     if publish:
         from oralhist.publish import publish_site

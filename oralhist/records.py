@@ -342,3 +342,48 @@ def museum_id(s, name: Optional[str]) -> Optional[int]:
         s.add(m)
         s.flush()
     return m.id
+
+
+# --- jobs and locks (network mode, workbench background jobs) ---
+
+
+class Job(SQLModel, table=True):
+    """One stage of one interview to run in the background (``publish``: the whole archive).
+
+    The embedded runner (SQLite) and ``oralhist worker`` (PostgreSQL + procrastinate) both
+    call ``oralhist.jobs.run_job``. ``message`` and ``error`` are French, for people.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: Optional[str] = Field(default=None, foreign_key="interview.id", index=True)
+    stage: str
+    status: str = Field(default="queued", index=True)  # queued | running | done | failed | cancelled
+    progress: float = 0.0
+    message: Optional[str] = None
+    error: Optional[str] = None
+    attempts: int = 0
+    priority: int = 0  # higher first
+    queue: str = "default"
+    worker: Optional[str] = None  # host:pid
+    who: Optional[str] = None
+    force: bool = False  # redo the stage even when done (editor's re-index / re-link)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    not_before: Optional[datetime] = None  # a transient failure waits this long before its retry
+    engine_job_id: Optional[int] = None  # procrastinate's job id in network mode
+
+
+class StageLock(SQLModel, table=True):
+    """A stage running on an interview ("" = the whole archive): one holder at a time.
+
+    In the database so it holds across machines; ``heartbeat_at`` is refreshed while held,
+    so the lock of a killed holder is taken over once it is older than the expiry.
+    """
+
+    interview_id: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    holder: str  # host:pid
+    token: str
+    acquired_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)

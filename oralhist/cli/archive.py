@@ -145,10 +145,10 @@ def ingest(
         rep = ingest_paths(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
     norm = None
     if not no_normalise and rep.done:
-        from oralhist.audio import normalise_interviews
+        from oralhist.pipeline import run_stage
 
         with progress_bar(enabled=not as_json, seconds=True) as prog:
-            norm = normalise_interviews(ws, rep.done, progress=prog)
+            norm = run_stage(ws, "normalise", rep.done, progress=prog)
     _print_ingest(rep, norm, as_json)
 
 
@@ -199,7 +199,7 @@ def normalise(
     Example: oralhist normalise --all --force
     """
     from oralhist import db
-    from oralhist.audio import normalise_interviews
+    from oralhist.pipeline import run_stage
     from oralhist.cli.common import report
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
@@ -208,7 +208,7 @@ def normalise(
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
     with progress_bar(enabled=not as_json, seconds=True) as prog:
-        rep = normalise_interviews(ws, todo, force=force, progress=prog)
+        rep = run_stage(ws, "normalise", todo, force=force, progress=prog)
     report(rep, as_json)
 
 

@@ -67,6 +67,8 @@ def report(rep, as_json: bool) -> None:
             console.print(f"{rep.stage}: {i} done", highlight=False)
         for i in rep.skipped:
             console.print(f"{rep.stage}: {i} already done (--force to redo)", highlight=False)
+        for i, holder in rep.details.get("busy", {}).items():
+            console.print(f"{rep.stage}: {i} skipped: running right now elsewhere ({holder}); that run finishes it", highlight=False)
         for i, m in rep.failed:
             err_console.print(error_line(f"{i}: {m}"), soft_wrap=True)
     if rep.exit_code:

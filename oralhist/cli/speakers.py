@@ -40,7 +40,7 @@ def diarize(
     Example: oralhist diarize 1998-marcel-dupont --speakers 2
     """
     from oralhist import db
-    from oralhist.diarize import diarize_interviews
+    from oralhist.pipeline import run_stage
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
 
@@ -48,7 +48,7 @@ def diarize(
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
     with progress_bar(enabled=not as_json) as p:
-        rep = diarize_interviews(ws, todo, force=force, speakers=speakers, progress=p)
+        rep = run_stage(ws, "diarize", todo, force=force, speakers=speakers, progress=p)
     _refresh_exports(ws, rep.done)
     if not as_json:
         for i in rep.done:
@@ -126,13 +126,13 @@ def index(
     from oralhist import db
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
-    from oralhist.topics import index_interviews
+    from oralhist.pipeline import run_stage
 
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
     with progress_bar(enabled=not as_json) as p:
-        rep = index_interviews(ws, todo, force=force, progress=p)
+        rep = run_stage(ws, "index", todo, force=force, progress=p)
     _refresh_exports(ws, rep.done)
     if not as_json:
         for i in rep.done:

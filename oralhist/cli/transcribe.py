@@ -71,14 +71,14 @@ def transcribe(
     from oralhist import db
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
-    from oralhist.transcribe import transcribe_interviews
+    from oralhist.pipeline import run_stage
 
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
     with progress_bar(enabled=not as_json, seconds=True) as p:
-        rep = transcribe_interviews(
-            ws, todo, force=force, progress=p, model=model, language=language, device=device,
+        rep = run_stage(
+            ws, "transcribe", todo, force=force, progress=p, model=model, language=language, device=device,
             compute_type=compute_type, beam_size=beam_size, hints=hints,
         )
     if not as_json:

@@ -139,7 +139,7 @@ def link_suggest(
     Example: oralhist link --all
     """
     from oralhist import db
-    from oralhist.link import link_interviews
+    from oralhist.pipeline import run_stage
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
 
@@ -147,7 +147,7 @@ def link_suggest(
     with db.session(ws) as s:
         targets = resolve_ids(s, ids, all_)
     with progress_bar(not as_json) as p:
-        rep = link_interviews(ws, targets, force=force, progress=p, fuzzy=not no_fuzzy)
+        rep = run_stage(ws, "link", targets, force=force, progress=p, fuzzy=not no_fuzzy)
     if not as_json:
         console.print(f"link: {rep.details.get('suggested', 0)} suggestions from {rep.details.get('terms', 0)} terms",
                       highlight=False)

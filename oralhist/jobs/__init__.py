@@ -1,0 +1,486 @@
+"""Background jobs: one stage of one interview (or ``publish``, the whole archive).
+
+The interface is shared with the workbench (/JOBS-INTERFACE in the project's notes):
+``enqueue``, ``enqueue_publish``, ``list_jobs``, ``retry``, ``run_job`` and
+``EmbeddedRunner``. The ``job`` table is the record people see (state, progress, French
+message and error); the work itself is always done by ``run_job``:
+
+- SQLite (one computer, no service): :class:`EmbeddedRunner`, a thread of ``oralhist serve``
+  (or of a test), takes queued jobs by priority, then age.
+- PostgreSQL: ``enqueue`` also defers a procrastinate task (``oralhist.jobs.engine``) and
+  ``oralhist worker`` processes on any machine run them.
+
+Rules kept by ``run_job`` in both modes:
+
+- an interview's stages run in pipeline order: a job waits while an earlier stage of the
+  same interview is queued or running; a failed stage cancels the later ones (``retry``
+  brings them back);
+- the stage runs under the database lock of (interview, stage) (``oralhist.locks``);
+- a job re-run after a kill does not redo work that was committed: a stage already done
+  (or, for a forced job, done since the job first started) marks the job done;
+- bad input (the stage reports the interview as failed) is not retried; a transient error
+  (file system, database connection, lock held elsewhere) is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Optional, Sequence
+
+from oralhist.errors import BadInput, Busy, NotFound, OralhistError
+from oralhist.progress import Progress
+from oralhist.records import Job
+
+log = logging.getLogger("oralhist.jobs")
+
+STAGE_ORDER = ("normalise", "transcribe", "diarize", "index", "link")
+PUBLISH = "publish"
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+MAX_ATTEMPTS = 3  # transient errors: the first run and two retries
+BACKOFF_S = 5.0  # 5 s, then 10 s, 20 s ...
+
+LABELS = {  # French, for people
+    "normalise": "Normalisation",
+    "transcribe": "Transcription",
+    "diarize": "Locuteurs",
+    "index": "Découpage en thèmes",
+    "link": "Liens au vocabulaire",
+    "publish": "Publication",
+}
+
+__all__ = ["enqueue", "enqueue_publish", "list_jobs", "retry", "run_job", "EmbeddedRunner", "Job",
+           "STAGE_ORDER", "TransientJobError", "is_network"]
+
+
+class TransientJobError(Exception):
+    """The job could not run now but may later (raised by run_job for the engine to retry)."""
+
+    def __init__(self, job_id: int, reason: str):
+        self.job_id = job_id
+        self.reason = reason
+        super().__init__(f"job {job_id}: {reason}")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(t: Optional[datetime]) -> Optional[datetime]:
+    return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def is_network(ws) -> bool:
+    """PostgreSQL: jobs go to procrastinate and ``oralhist worker`` runs them."""
+    return ws.database_url.startswith("postgresql")
+
+
+# --- asking for work ---
+
+
+def _check_stages(stages: Iterable[str]) -> list[str]:
+    out = []
+    for st in stages:
+        if st not in STAGE_ORDER:
+            raise BadInput(st, f"unknown stage; use one of {', '.join(STAGE_ORDER)} (publish: enqueue_publish)")
+        out.append(st)
+    return [st for st in STAGE_ORDER if st in out]  # pipeline order, once each
+
+
+def enqueue(ws, interview_id: str, stages: Optional[Sequence[str]] = None, *, priority: int = 0,
+            queue: str = "default", who: Optional[str] = None, force: bool = False) -> list[Job]:
+    """Queue stages of one interview (None: every stage not yet done, in pipeline order).
+
+    A stage already queued or running for this interview is not queued twice: its job is
+    returned (with the higher priority of the two). Returns the jobs in pipeline order.
+    """
+    from sqlmodel import select
+
+    from oralhist import db, locks
+    from oralhist.records import Interview
+    from oralhist.stage import is_done
+
+    wanted = _check_stages(stages) if stages is not None else list(STAGE_ORDER)
+    out: list[Job] = []
+    # Two processes enqueuing the same interview at once (two `run --queue`): one at a time.
+    with locks.stage_lock(ws, interview_id, "enqueue", wait=60):
+        with db.session(ws) as s:
+            if s.get(Interview, interview_id) is None:
+                raise NotFound(interview_id, "no such interview (see `oralhist list`)")
+            for st in wanted:
+                existing = s.exec(select(Job).where(Job.interview_id == interview_id, Job.stage == st,
+                                                    Job.status.in_(ACTIVE))).first()
+                if existing is not None:
+                    if priority > existing.priority:
+                        existing.priority = priority
+                        s.add(existing)
+                    out.append(existing)
+                    continue
+                if stages is None and not force and is_done(s, interview_id, st):
+                    continue
+                job = Job(interview_id=interview_id, stage=st, priority=priority, queue=queue, who=who,
+                          force=force, message="En attente")
+                s.add(job)
+                out.append(job)
+            s.commit()
+    if is_network(ws):
+        dispatch(ws, interview_id)
+    return out
+
+
+def enqueue_publish(ws, *, who: Optional[str] = None, priority: int = 0, queue: str = "default") -> Job:
+    """Queue a publication of the public site (once: an already queued one is returned)."""
+    from sqlmodel import select
+
+    from oralhist import db, locks
+
+    with locks.stage_lock(ws, None, "enqueue", wait=60):
+        with db.session(ws) as s:
+            job = s.exec(select(Job).where(Job.interview_id.is_(None), Job.stage == PUBLISH,
+                                           Job.status == "queued")).first()
+            if job is None:
+                job = Job(interview_id=None, stage=PUBLISH, priority=priority, queue=queue, who=who,
+                          message="En attente")
+                s.add(job)
+                s.commit()
+    if is_network(ws):
+        dispatch(ws, None)
+    return job
+
+
+def _iso(t: Optional[datetime]) -> Optional[str]:
+    t = _aware(t)
+    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if t else None
+
+
+def job_dict(j: Job) -> dict:
+    return {
+        "id": j.id, "interview_id": j.interview_id, "stage": j.stage, "label": LABELS.get(j.stage, j.stage),
+        "status": j.status, "progress": round(j.progress or 0.0, 3), "message": j.message, "error": j.error,
+        "attempts": j.attempts, "worker": j.worker, "priority": j.priority, "queue": j.queue, "who": j.who,
+        "created_at": _iso(j.created_at), "started_at": _iso(j.started_at), "finished_at": _iso(j.finished_at),
+        "engine_job_id": j.engine_job_id,
+    }
+
+
+def list_jobs(ws, interview_ids: Optional[Sequence[str]] = None, *, statuses: Optional[Sequence[str]] = None,
+              limit: int = 200) -> list[dict]:
+    """Jobs, newest first, as plain dicts (times in ISO 8601 UTC)."""
+    from sqlmodel import select
+
+    from oralhist import db
+
+    q = select(Job)
+    if interview_ids is not None:
+        q = q.where(Job.interview_id.in_(list(interview_ids)))
+    if statuses is not None:
+        bad = [st for st in statuses if st not in STATUSES]
+        if bad:
+            raise BadInput(bad[0], f"unknown job status; use one of {', '.join(STATUSES)}")
+        q = q.where(Job.status.in_(list(statuses)))
+    with db.session(ws) as s:
+        rows = s.exec(q.order_by(Job.id.desc()).limit(limit)).all()
+        return [job_dict(j) for j in rows]
+
+
+def get(ws, job_id: int) -> Job:
+    from oralhist import db
+
+    with db.session(ws) as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id}", "no such job (see `oralhist jobs`)")
+        return job
+
+
+def _cancel_marker(job_id: int) -> str:
+    return f"(tâche {job_id})"
+
+
+def retry(ws, job_id: int, *, who: Optional[str] = None) -> Job:
+    """A failed or cancelled job queued again (with the later stages it had cancelled)."""
+    from sqlmodel import select
+
+    from oralhist import db
+
+    with db.session(ws) as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id}", "no such job (see `oralhist jobs`)")
+        if job.status not in ("failed", "cancelled"):
+            raise BadInput(f"job {job_id}", f"is {job.status}; only failed or cancelled jobs are retried")
+        again = [job]
+        if job.interview_id is not None:
+            again += s.exec(select(Job).where(Job.interview_id == job.interview_id, Job.status == "cancelled",
+                                              Job.error.contains(_cancel_marker(job_id)))).all()
+        for j in again:
+            j.status, j.error, j.progress, j.finished_at, j.not_before = "queued", None, 0.0, None, None
+            j.started_at, j.attempts, j.worker = None, 0, None
+            j.message = "En attente (relancée)"
+            if who:
+                j.who = who
+            s.add(j)
+        s.commit()
+    if is_network(ws):
+        dispatch(ws, job.interview_id)
+    return job
+
+
+def cancel(ws, job_id: int) -> Job:
+    """A queued job taken off the queue (a running one finishes)."""
+    from oralhist import db
+
+    with db.session(ws) as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id}", "no such job (see `oralhist jobs`)")
+        if job.status != "queued":
+            raise BadInput(f"job {job_id}", f"is {job.status}; only queued jobs are cancelled")
+        job.status, job.finished_at, job.message = "cancelled", now(), "Annulée"
+        s.add(job)
+        s.commit()
+        return job
+
+
+# --- order of an interview's stages ---
+
+
+def is_ready(s, job: Job) -> bool:
+    """No earlier stage of the same interview is still queued or running."""
+    from sqlmodel import select
+
+    if job.stage == PUBLISH:
+        q = select(Job.id).where(Job.interview_id.is_not(None), Job.status.in_(ACTIVE), Job.id < job.id)
+        return s.exec(q.limit(1)).first() is None
+    earlier = list(STAGE_ORDER[: STAGE_ORDER.index(job.stage)])
+    if not earlier:
+        return True
+    q = select(Job.id).where(Job.interview_id == job.interview_id, Job.stage.in_(earlier), Job.status.in_(ACTIVE))
+    return s.exec(q.limit(1)).first() is None
+
+
+def dispatch(ws, interview_id: Optional[str]) -> None:
+    """Network mode: hand the ready jobs of this interview (or publish) to procrastinate."""
+    from oralhist.jobs import engine
+
+    engine.defer_ready(ws, interview_id)
+
+
+# --- running one job ---
+
+
+class JobProgress(Progress):
+    """Stage progress written to Job.progress / Job.message, at most every 0.5 s."""
+
+    EVERY_S = 0.5
+
+    def __init__(self, ws, job_id: int, stage: str, seconds: bool):
+        super().__init__(None)
+        self.ws, self.job_id, self.stage, self.seconds = ws, job_id, stage, seconds
+        self.tasks: dict[int, list] = {}
+        self.last = 0.0
+
+    def add(self, description: str, total: Optional[float] = None):
+        key = len(self.tasks) + 1
+        self.tasks[key] = [total, 0.0]
+        self._write()
+        return key
+
+    def advance(self, task, amount: float = 1) -> None:
+        if task in self.tasks:
+            self.tasks[task][1] += amount
+            self._write()
+
+    def update(self, task, **kw) -> None:
+        if task in self.tasks:
+            if kw.get("completed") is not None:
+                self.tasks[task][1] = float(kw["completed"])
+            if kw.get("total") is not None:
+                self.tasks[task][0] = float(kw["total"])
+            self._write()
+
+    def log(self, message: str) -> None:
+        log.info("job %s: %s", self.job_id, message)
+
+    @staticmethod
+    def _dur(sec: float) -> str:
+        return f"{sec:.0f} s" if sec < 60 else f"{sec / 60:.0f} min"
+
+    def _write(self, force: bool = False) -> None:
+        t = time.monotonic()
+        if not force and t - self.last < self.EVERY_S:
+            return
+        self.last = t
+        total, done = (self.tasks[max(self.tasks)] if self.tasks else (None, 0.0))
+        frac = min(1.0, done / total) if total else 0.0
+        label = LABELS.get(self.stage, self.stage)
+        if total and self.seconds:
+            msg = f"{label} : {self._dur(done)} / {self._dur(total)}"
+        elif total and total > 1:
+            msg = f"{label} : {done:.0f} / {total:.0f}"
+        else:
+            msg = f"{label} en cours"
+        _update(self.ws, self.job_id, progress=frac, message=msg)
+
+
+def _update(ws, job_id: int, **values) -> None:
+    from sqlalchemy import update
+
+    from oralhist import db
+
+    t = Job.__table__
+    with db.engine_for(ws).begin() as conn:
+        conn.execute(update(t).where(t.c.id == job_id).values(**values))
+
+
+def _claim(ws, job_id: int, worker: str) -> bool:
+    """queued/running -> running (attempts + 1); False when the job is finished or cancelled."""
+    from sqlalchemy import func, update
+
+    from oralhist import db
+
+    t = Job.__table__
+    with db.engine_for(ws).begin() as conn:
+        res = conn.execute(
+            update(t).where(t.c.id == job_id, t.c.status.in_(ACTIVE)).values(
+                status="running", worker=worker, attempts=t.c.attempts + 1, error=None,
+                started_at=func.coalesce(t.c.started_at, now()), not_before=None,
+                message="Démarrage"))
+        return res.rowcount == 1
+
+
+def _already_done(s, job: Job) -> bool:
+    """The stage's result is committed (a kill after the commit, or someone else did it)."""
+    from oralhist.records import StageRun
+    from sqlmodel import select
+
+    if job.stage == PUBLISH:
+        return False
+    row = s.exec(select(StageRun).where(StageRun.interview_id == job.interview_id, StageRun.stage == job.stage)).first()
+    if row is None:
+        return False
+    if not job.force:
+        return True
+    started = _aware(job.started_at)
+    return started is not None and _aware(row.finished_at) >= started
+
+
+def _finish(ws, job_id: int, status: str, *, message: str, error: Optional[str] = None) -> None:
+    extra = {"progress": 1.0} if status == "done" else {}
+    _update(ws, job_id, status=status, message=message, error=error, finished_at=now(), **extra)
+
+
+def _cancel_later(ws, job: Job) -> None:
+    from sqlmodel import select
+
+    from oralhist import db
+
+    if job.interview_id is None:
+        return
+    later = list(STAGE_ORDER[STAGE_ORDER.index(job.stage) + 1:])
+    with db.session(ws) as s:
+        for j in s.exec(select(Job).where(Job.interview_id == job.interview_id, Job.stage.in_(later),
+                                          Job.status == "queued")).all():
+            j.status, j.finished_at = "cancelled", now()
+            j.error = f"Annulée : l'étape « {LABELS[job.stage]} » a échoué {_cancel_marker(job.id)}"
+            j.message = "Annulée"
+            s.add(j)
+        s.commit()
+
+
+def _stage_call(ws, job: Job, progress: Progress):
+    from oralhist.pipeline import STAGES, stage_function
+
+    if job.stage == PUBLISH:
+        from oralhist.publish import publish_site
+
+        return publish_site(ws, progress=progress)
+    module, name = next((m, n) for st, m, n in STAGES if st == job.stage)
+    return stage_function(module, name)(ws, [job.interview_id], force=job.force, progress=progress)
+
+
+TRANSIENT = (OSError, TimeoutError, ConnectionError)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, Busy):
+        return True
+    if isinstance(exc, OralhistError):
+        return False  # bad input, missing model, stage error: a retry would fail the same way
+    try:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(exc, TRANSIENT)
+
+
+def run_job(ws, job_id: int) -> None:
+    """Run one job: the stage under its lock, progress and result written to the job row.
+
+    Returns normally when the job ended (done, failed, or nothing left to do). Raises
+    :class:`TransientJobError` when it should be tried again later (the row is queued again
+    with ``not_before``; the engine's retry strategy or the embedded runner honours it).
+    """
+    from oralhist import db, locks
+
+    job = get(ws, job_id)
+    if job.status not in ACTIVE:
+        return
+    with db.session(ws) as s:
+        if not is_ready(s, job):
+            _update(ws, job_id, message="En attente de l'étape précédente")
+            raise TransientJobError(job_id, "an earlier stage of this interview is not finished")
+    me = locks.holder_id()
+    try:
+        lock = locks.acquire(ws, job.interview_id, job.stage)
+    except Busy as exc:
+        _requeue(ws, job, f"En attente : {LABELS.get(job.stage, job.stage)} déjà en cours ailleurs", count=False)
+        raise TransientJobError(job_id, exc.reason) from None
+    try:
+        if not _claim(ws, job_id, me):
+            return
+        job = get(ws, job_id)
+        with db.session(ws) as s:
+            if _already_done(s, job):
+                _finish(ws, job_id, "done", message="Terminé (déjà fait)")
+                return
+        progress = JobProgress(ws, job_id, job.stage, seconds=job.stage in ("normalise", "transcribe"))
+        try:
+            rep = _stage_call(ws, job, progress)
+        except Exception as exc:  # noqa: BLE001 - classified below, shown to people
+            reason = exc.message if isinstance(exc, OralhistError) else f"{type(exc).__name__}: {exc}"
+            if _is_transient(exc) and job.attempts < MAX_ATTEMPTS:
+                _requeue(ws, job, f"Erreur passagère, nouvel essai : {reason}")
+                raise TransientJobError(job_id, reason) from exc
+            _finish(ws, job_id, "failed", message="Échec",
+                    error=f"{LABELS.get(job.stage, job.stage)} : {reason}. Corrigez puis relancez la tâche.")
+            _cancel_later(ws, job)
+            log.exception("job %s failed", job_id) if not isinstance(exc, OralhistError) else None
+            return
+        failed = [m for i, m in getattr(rep, "failed", [])]
+        if failed:
+            _finish(ws, job_id, "failed", message="Échec",
+                    error=f"{LABELS.get(job.stage, job.stage)} : {failed[0]}. Corrigez puis relancez la tâche.")
+            _cancel_later(ws, job)
+        else:
+            _finish(ws, job_id, "done", message="Terminé")
+    finally:
+        locks.release(lock)
+        if is_network(ws):
+            dispatch(ws, job.interview_id)
+            if job.interview_id is not None:
+                dispatch(ws, None)  # a publish waiting for this interview
+
+
+def _requeue(ws, job: Job, message: str, *, count: bool = True) -> None:
+    wait = BACKOFF_S * (2 ** max(0, job.attempts - 1)) if count else 2.0
+    _update(ws, job.id, status="queued", message=message, worker=None,
+            error=None if not count else message, not_before=now() + timedelta(seconds=wait))
+
+
+from oralhist.jobs.embedded import EmbeddedRunner, recover_stalled, run_pending  # noqa: E402
