@@ -315,8 +315,25 @@ def _looks_like_repo(name: str) -> bool:
     return len(bits) == 2 and all(bits) and not Path(name).exists()
 
 
+# Long-lived processes (``oralhist worker``, the workbench's job runner) set this: the last
+# model loaded is kept for the next job instead of being loaded again for each interview.
+KEEP_LOADED = False
+_KEPT: dict = {}
+
+
 def load(spec: ModelSpec, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: Optional[int] = None):
     """A ``faster_whisper.WhisperModel`` for ``spec`` (the caller keeps it for a whole batch)."""
+    key = (str(spec.path), device, compute_type, cpu_threads)
+    if KEEP_LOADED and key in _KEPT:
+        return _KEPT[key]
+    model = _load(spec, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+    if KEEP_LOADED:
+        _KEPT.clear()
+        _KEPT[key] = model
+    return model
+
+
+def _load(spec: ModelSpec, *, device: str, compute_type: str, cpu_threads: Optional[int]):
     from faster_whisper import WhisperModel
 
     try:

@@ -63,6 +63,23 @@ def stage_function(module: str, name: str) -> Callable:
     return fn
 
 
+def ingest_locked(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
+                  wait: float = 3600.0) -> StageReport:
+    """Ingest under the archive-wide ingest lock: two ingests of the same files at once (two
+    `run` on two machines) make one set of interviews; the second finds them in the archive."""
+    from oralhist import locks
+
+    ingest = stage_function("oralhist.ingest", "ingest_paths")
+    lock, holder = locks.try_acquire(ws, None, "ingest")
+    if lock is None:
+        progress.log(f"ingest: another ingest is running ({holder}); waiting for it to end")
+        lock = locks.acquire(ws, None, "ingest", wait=wait)
+    try:
+        return ingest(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    finally:
+        locks.release(lock)
+
+
 def run_stage(ws, stage: str, ids: Sequence[str], **kw) -> StageReport:
     """Run one stage on ``ids`` holding its lock on each interview (oralhist.locks).
 
@@ -120,8 +137,7 @@ def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = Non
             publish: bool = True) -> PipelineReport:
     """Ingest ``paths`` (or ``manifest``) and run every later stage on those interviews."""
     out = PipelineReport()
-    ingest = stage_function("oralhist.ingest", "ingest_paths")
-    rep = ingest(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress)
     out.reports.append(rep)
     ids = list(dict.fromkeys([*rep.done, *(i for i in rep.skipped if isinstance(i, str))]))
     out.interviews = ids
@@ -151,4 +167,33 @@ def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = Non
         r = publish_site(ws, progress=progress)
         out.reports.append(r)
         out.site = Path(r.details["site"])
+    return out
+
+
+def queue_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, queue: str = "default",
+              progress=NULL, publish: bool = True, who: Optional[str] = None) -> PipelineReport:
+    """Ingest here (synchronously), then queue every later stage for the workers (``run --queue``).
+
+    The jobs use the archive's settings (model, language). Returns the ingest report; the
+    queued jobs are listed in a "queue" report's details.
+    """
+    from oralhist import jobs
+
+    out = PipelineReport()
+    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    out.reports.append(rep)
+    ids = list(dict.fromkeys([*rep.done, *(i for i in rep.skipped if isinstance(i, str))]))
+    for dup in rep.details.get("duplicates", []):  # files already in the archive: their interview
+        iid = dup.get("interview")
+        if iid and iid != "(same command)" and iid not in ids:
+            ids.append(iid)
+    out.interviews = ids
+    queued = StageReport(stage="queue", details={"jobs": []})
+    for iid in ids:
+        for job in jobs.enqueue(ws, iid, queue=queue, who=who):
+            queued.details["jobs"].append(jobs.job_dict(job))
+        queued.done.append(iid)
+    if publish and ids:
+        queued.details["jobs"].append(jobs.job_dict(jobs.enqueue_publish(ws, who=who, queue=queue)))
+    out.reports.append(queued)
     return out

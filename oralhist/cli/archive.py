@@ -135,14 +135,15 @@ def ingest(
 
     Example: oralhist ingest carte-sd/ --narrator "Marcel Dupont" --date 1998-06-14 --consent accord.pdf --scope public
     """
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.ingest import IngestMeta
+    from oralhist.pipeline import ingest_locked
     from oralhist.progress import progress_bar
 
     ws = workspace(ctx)
     meta = IngestMeta(narrator=narrator, interviewer=interviewer, date=date, place=place, language=language,
                       museum=museum, title=title, consent=consent, consent_scope=scope, interview=interview)
     with progress_bar(enabled=not as_json) as prog:
-        rep = ingest_paths(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
+        rep = ingest_locked(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
     norm = None
     if not no_normalise and rep.done:
         from oralhist.pipeline import run_stage
@@ -192,6 +193,7 @@ def normalise(
     ids: Optional[list[str]] = typer.Argument(None, metavar="[ID...]", help="Interviews to normalise."),
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     force: bool = typer.Option(False, "--force", help="Redo interviews already normalised."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
 ) -> None:
     """Make the 16 kHz asr.wav and the loudness-normalised listening copy (-16 LUFS).
@@ -207,6 +209,10 @@ def normalise(
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
+    if queue:
+        from oralhist.cli.common import enqueue_report
+
+        return enqueue_report(ws, todo, "normalise", queue, force=force, as_json=as_json)
     with progress_bar(enabled=not as_json, seconds=True) as prog:
         rep = run_stage(ws, "normalise", todo, force=force, progress=prog)
     report(rep, as_json)

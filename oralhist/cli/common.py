@@ -73,3 +73,18 @@ def report(rep, as_json: bool) -> None:
             err_console.print(error_line(f"{i}: {m}"), soft_wrap=True)
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)
+
+
+def enqueue_report(ws, ids, stage: str, queue: str, *, force: bool = False, as_json: bool = False) -> None:
+    """`<stage> --queue Q`: queue the stage for each interview instead of running it here."""
+    from oralhist import jobs
+
+    out = []
+    for iid in ids:
+        for job in jobs.enqueue(ws, iid, [stage], queue=queue, force=force):
+            out.append(jobs.job_dict(job))
+    if as_json:
+        print_json(out)
+        return
+    for r in out:
+        console.print(f"{stage}: {r['interview_id']} queued (job {r['id']}, queue {r['queue']})", highlight=False)

@@ -127,6 +127,7 @@ def run(
     model: Optional[str] = typer.Option(None, "--model", help="Recognition model (default: the archive's, Whisper base)."),
     speakers: Optional[int] = typer.Option(None, "--speakers", help="Number of speakers, when known."),
     no_publish: bool = typer.Option(False, "--no-publish", help="Stop before writing the site."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Ingest here, then queue the other stages for `oralhist worker` (any machine)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
 ) -> None:
     """Run every stage on new recordings — ingest to publish — and say where to open the site.
@@ -143,8 +144,13 @@ def run(
     meta = IngestMeta(narrator=narrator, interviewer=interviewer, date=date, place=place, language=language,
                       museum=museum, title=title, consent=consent_form, consent_scope=scope, interview=interview)
     with progress_bar(enabled=not as_json) as prog:
-        rep = run_all(ws, paths or [], meta, manifest, progress=prog, model=model, language=language,
-                      speakers=speakers, publish=not no_publish)
+        if queue:
+            from oralhist.pipeline import queue_all
+
+            rep = queue_all(ws, paths or [], meta, manifest, queue=queue, progress=prog, publish=not no_publish)
+        else:
+            rep = run_all(ws, paths or [], meta, manifest, progress=prog, model=model, language=language,
+                          speakers=speakers, publish=not no_publish)
     if as_json:
         print_json(rep.to_dict())
     else:
@@ -153,6 +159,8 @@ def run(
             line = f"{r.stage}: {n_done} done" + (f", {n_skip} already done" if n_skip else "")
             if r.stage == "vocab":
                 line = f"vocab: {len(r.details.get('imported', []))} file(s) imported"
+            if r.stage == "queue":
+                line = f"queued: {len(r.details['jobs'])} job(s) for {n_done} interview(s); `oralhist jobs` follows them"
             console.print(line, highlight=False)
             for i, m in r.failed:
                 err_console.print(error_line(f"{r.stage}: {i}: {m}"), soft_wrap=True)

@@ -31,6 +31,7 @@ def diarize(
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     speakers: Optional[int] = typer.Option(None, "--speakers", min=1, help="Number of speakers, when known (default: found automatically)."),
     force: bool = typer.Option(False, "--force", help="Diarize again interviews already done."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
     """Find who speaks when, put a speaker on every word and split segments at speaker changes.
@@ -47,6 +48,10 @@ def diarize(
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
+    if queue:
+        from oralhist.cli.common import enqueue_report
+
+        return enqueue_report(ws, todo, "diarize", queue, force=force, as_json=as_json)
     with progress_bar(enabled=not as_json) as p:
         rep = run_stage(ws, "diarize", todo, force=force, speakers=speakers, progress=p)
     _refresh_exports(ws, rep.done)
@@ -117,6 +122,7 @@ def index(
     ids: Optional[List[str]] = typer.Argument(None, metavar="ID", help="Interviews to index."),
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     force: bool = typer.Option(False, "--force", help="Index again (a new version; an editor's index is kept)."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
     """Propose topic segments (title, synopsis, keywords), about ten per hour, like an OHMS index.
@@ -131,6 +137,10 @@ def index(
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
+    if queue:
+        from oralhist.cli.common import enqueue_report
+
+        return enqueue_report(ws, todo, "index", queue, force=force, as_json=as_json)
     with progress_bar(enabled=not as_json) as p:
         rep = run_stage(ws, "index", todo, force=force, progress=p)
     _refresh_exports(ws, rep.done)

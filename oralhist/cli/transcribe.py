@@ -59,6 +59,7 @@ def transcribe(
     beam_size: Optional[int] = typer.Option(None, "--beam-size", min=1, max=20, help="Beam search width (default 5)."),
     hints: bool = typer.Option(False, "--hints", help="Pass names and vocabulary terms to the recogniser as hotwords (made Whisper base worse in our measurements)."),
     force: bool = typer.Option(False, "--force", help="Transcribe again (a new machine version; editors' versions are kept)."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
     """Transcribe interviews with Whisper: word timings, voice detection, hallucination guard.
@@ -76,6 +77,10 @@ def transcribe(
     ws = workspace(ctx)
     with db.session(ws) as s:
         todo = resolve_ids(s, ids, all_)
+    if queue:
+        from oralhist.cli.common import enqueue_report
+
+        return enqueue_report(ws, todo, "transcribe", queue, force=force, as_json=as_json)
     with progress_bar(enabled=not as_json, seconds=True) as p:
         rep = run_stage(
             ws, "transcribe", todo, force=force, progress=p, model=model, language=language, device=device,

@@ -132,6 +132,7 @@ def link_suggest(
     all_: bool = typer.Option(False, "--all", help="Every interview of the archive."),
     force: bool = typer.Option(False, "--force", help="Run again even where the vocabulary and transcript are unchanged."),
     no_fuzzy: bool = typer.Option(False, "--no-fuzzy", help="Only exact and lemmatised mentions (no recognition-error tolerance)."),
+    queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
     """Suggest links where a vocabulary term is spoken (the default action of `oralhist link`).
@@ -146,6 +147,10 @@ def link_suggest(
     ws = workspace(ctx)
     with db.session(ws) as s:
         targets = resolve_ids(s, ids, all_)
+    if queue:
+        from oralhist.cli.common import enqueue_report
+
+        return enqueue_report(ws, targets, "link", queue, force=force, as_json=as_json)
     with progress_bar(not as_json) as p:
         rep = run_stage(ws, "link", targets, force=force, progress=p, fuzzy=not no_fuzzy)
     if not as_json:

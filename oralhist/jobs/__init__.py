@@ -261,11 +261,11 @@ def is_ready(s, job: Job) -> bool:
     return s.exec(q.limit(1)).first() is None
 
 
-def dispatch(ws, interview_id: Optional[str]) -> None:
+def dispatch(ws, interview_id: Optional[str], *, exclude: Optional[int] = None) -> None:
     """Network mode: hand the ready jobs of this interview (or publish) to procrastinate."""
     from oralhist.jobs import engine
 
-    engine.defer_ready(ws, interview_id)
+    engine.defer_ready(ws, interview_id, exclude=exclude)
 
 
 # --- running one job ---
@@ -433,8 +433,9 @@ def run_job(ws, job_id: int) -> None:
         return
     with db.session(ws) as s:
         if not is_ready(s, job):
+            # Not an error: when the earlier stage ends, it hands this job on (dispatch).
             _update(ws, job_id, message="En attente de l'étape précédente")
-            raise TransientJobError(job_id, "an earlier stage of this interview is not finished")
+            return
     me = locks.holder_id()
     try:
         lock = locks.acquire(ws, job.interview_id, job.stage)
@@ -472,7 +473,7 @@ def run_job(ws, job_id: int) -> None:
     finally:
         locks.release(lock)
         if is_network(ws):
-            dispatch(ws, job.interview_id)
+            dispatch(ws, job.interview_id, exclude=job_id)
             if job.interview_id is not None:
                 dispatch(ws, None)  # a publish waiting for this interview
 

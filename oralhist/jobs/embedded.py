@@ -120,6 +120,9 @@ class EmbeddedRunner:
         self._pick = threading.Lock()  # one thread picks at a time (the stage lock guards the rest)
 
     def start(self) -> "EmbeddedRunner":
+        from oralhist import models
+
+        models.KEEP_LOADED = True  # one model load for the runner's life, not one per job
         recover_stalled(self.ws)
         self._stop.clear()
         for n in range(self.concurrency):

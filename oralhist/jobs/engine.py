@@ -1,7 +1,204 @@
-"""Network mode: procrastinate (jobs in the archive's PostgreSQL, no broker). Filled in below."""
+"""Network mode: procrastinate runs the jobs (its tables live in the archive's PostgreSQL).
+
+One task, ``oralhist.run_job(job_id)``, calls :func:`oralhist.jobs.run_job`. It is deferred
+with:
+
+- ``lock = interview id``: procrastinate never runs two jobs of one interview at once;
+- ``queueing_lock = "<interview>:<stage>"``: enqueuing twice does not queue twice;
+- ``priority`` and ``queue`` of the Job row (an editor's re-index goes first);
+- a retry strategy for :class:`~oralhist.jobs.TransientJobError` only (backoff 2, 7, 12 ...
+  seconds); bad input ends the job as failed, with no retry.
+
+Only jobs that are ready (earlier stages of the interview done) are deferred; when a job
+ends, the next stage of its interview is deferred (:func:`defer_ready`).
+
+``oralhist worker`` (:func:`run_worker`) runs procrastinate's worker, with its heartbeat,
+and every few seconds gives the jobs of workers that stopped beating (kill -9, power cut)
+back to the queue (procrastinate's stalled-job retry). The stage lock and the
+already-done check in ``run_job`` make the re-run write its result once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Optional
 
-def defer_ready(ws, interview_id):  # replaced by the procrastinate version
-    return None
+from oralhist.errors import WorkspaceError
+
+log = logging.getLogger("oralhist.jobs")
+
+TASK = "oralhist.run_job"
+_CURRENT: dict = {}  # the workspace a worker serves
+_open_lock = threading.Lock()
+
+
+def conninfo(url: str) -> str:
+    """libpq connection string from the SQLAlchemy URL (postgresql+psycopg://...)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@lru_cache(maxsize=8)
+def app_for(url: str):
+    try:
+        import procrastinate
+    except ImportError:  # pragma: no cover - the [postgres] extra installs it
+        raise WorkspaceError(None, "jobs on PostgreSQL need procrastinate: pip install 'oralhist[postgres]'") from None
+    from oralhist.jobs import TransientJobError
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+
+    @app.task(name=TASK, pass_context=True,
+              retry=procrastinate.RetryStrategy(max_attempts=60, wait=2, linear_wait=5,
+                                                retry_exceptions={TransientJobError}))
+    def run_stage_job(context, job_id: int) -> None:
+        from oralhist.jobs import run_job
+
+        ws = _CURRENT["ws"]
+        run_job(ws, job_id)
+
+    return app
+
+
+_SCHEMA_READY: set[str] = set()
+
+
+def ensure_schema(ws) -> None:
+    """procrastinate's tables, created once in the archive's database (under an advisory lock)."""
+    if ws.database_url in _SCHEMA_READY:
+        return
+    from oralhist import db
+
+    engine = db.engine_for(ws)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(120112)")
+        exists = conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar()
+        if not exists:
+            from procrastinate.schema import SchemaManager
+
+            conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+    _SCHEMA_READY.add(ws.database_url)
+
+
+@contextmanager
+def _opened(app):
+    """The app open for synchronous defers (already open inside a worker)."""
+    if _CURRENT.get("open"):
+        yield app
+        return
+    with _open_lock:
+        with app.open():
+            yield app
+
+
+def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = None) -> list[int]:
+    """Defer a procrastinate task for each ready, queued job of this interview (None: publish)."""
+    from procrastinate.exceptions import AlreadyEnqueued
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.jobs import PUBLISH, Job, _aware, is_ready, now
+
+    ensure_schema(ws)
+    with db.session(ws) as s:
+        q = select(Job).where(Job.status == "queued")
+        q = q.where(Job.interview_id == interview_id) if interview_id else q.where(Job.stage == PUBLISH)
+        ready = [j for j in s.exec(q.order_by(Job.id)).all() if j.id != exclude and is_ready(s, j)]
+    if not ready:
+        return []
+    app = app_for(ws.database_url)
+    out = []
+    with _opened(app):
+        task = app.tasks[TASK]
+        for j in ready:
+            key = j.interview_id or "archive"
+            wait = None
+            if j.not_before is not None and _aware(j.not_before) > now():
+                wait = (_aware(j.not_before) - now()).total_seconds()
+            try:
+                opts = dict(lock=key, queueing_lock=f"{key}:{j.stage}", priority=j.priority, queue=j.queue)
+                if wait:
+                    opts["schedule_in"] = {"seconds": wait}
+                engine_id = task.configure(**opts).defer(job_id=j.id)
+            except AlreadyEnqueued:
+                continue
+            with db.session(ws) as s:
+                row = s.get(Job, j.id)
+                row.engine_job_id = engine_id
+                s.add(row)
+                s.commit()
+            out.append(engine_id)
+    return out
+
+
+# --- the worker ---
+
+
+async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
+    """Jobs of workers that stopped beating go back to the queue (procrastinate's own API)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_s):
+                log.warning("job %s (%s) of a stopped worker: queued again", job.id, job.task_kwargs)
+                try:
+                    await app.job_manager.retry_job(job)
+                except Exception:  # another worker retried it first
+                    pass
+            await app.job_manager.prune_stalled_workers(seconds_since_heartbeat=stalled_s)
+        except Exception:  # the database was away for a moment: next round
+            log.exception("stalled-job check")
+
+
+def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, stalled_s: float = 30.0,
+               once: bool = False) -> None:
+    """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first)."""
+    from oralhist import db
+
+    from oralhist import models
+
+    db.migrate(ws)
+    ensure_schema(ws)
+    app = app_for(ws.database_url)
+    _CURRENT["ws"] = ws
+    models.KEEP_LOADED = True  # one model load per worker, not per job
+    heartbeat = max(0.5, stalled_s / 3)
+
+    async def main() -> None:
+        async with app.open_async():
+            _CURRENT["open"] = True
+            try:
+                # Jobs that were queued while no worker could take them (e.g. enqueued on SQLite
+                # then moved, or lost by a failed defer) are handed to procrastinate now.
+                await asyncio.to_thread(_defer_all, ws)
+                checker = asyncio.create_task(_retry_stalled(app, heartbeat, stalled_s))
+                try:
+                    await app.run_worker_async(
+                        queues=queues or None, concurrency=concurrency, wait=not once,
+                        update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_s,
+                        name=f"oralhist-{os.uname().nodename}-{os.getpid()}",
+                    )
+                finally:
+                    checker.cancel()
+            finally:
+                _CURRENT["open"] = False
+
+    asyncio.run(main())
+
+
+def _defer_all(ws) -> None:
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.jobs import Job
+
+    with db.session(ws) as s:
+        keys = set(s.exec(select(Job.interview_id).where(Job.status == "queued")).all())
+    for iid in keys:
+        defer_ready(ws, iid)
