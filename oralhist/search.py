@@ -3,8 +3,10 @@
 On SQLite: the FTS5 table ``fts_segments`` (migration 0401) indexes ``segment.text`` with the
 unicode61 tokenizer folding case and accents ("metier" finds "Métier"); triggers on the
 ``segment`` table keep it up to date whatever writes segments (transcription, editor, import).
-Results are ranked by BM25 and come with interview, time and a snippet. On other engines
-(PostgreSQL) a portable ILIKE search is used instead (same results, simpler ranking).
+Results are ranked by BM25 and come with interview, time and a snippet. On PostgreSQL: the
+``fts_segments`` table of tsvectors (migration 1202, French stemming after unaccent, GIN
+index, kept current by a trigger), ranked by ts_rank_cd. Other engines, and queries made only
+of stop words, use a portable substring search.
 
 Filters: ``trade``/``object`` keep interviews with a (not rejected) link to that term,
 ``speaker`` keeps segments spoken by that speaker (label or name), ``museum`` interviews of
@@ -171,7 +173,12 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
             k *= 10
         words = _query_words(query)
         return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), round(-r[8], 4), r[4], r[5], r[6]) for r in rows]
-    # Portable fallback (PostgreSQL and others): every word, case-insensitive substring.
+    if dialect == "postgresql" and not _only_stop_words(query):
+        hits = _search_postgres(s, query, cols, joins, where, params, limit)
+        if hits is not None:
+            return hits
+    # Portable fallback (other engines, and queries made only of stop words): every word,
+    # case-insensitive substring.
     words = _WORD.findall(query)
     for n, w in enumerate(words):
         where.append(f"LOWER(seg.text) LIKE LOWER(:w{n})")
@@ -179,6 +186,53 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
     stmt = f"SELECT {cols}, seg.text FROM segment seg {joins} WHERE {' AND '.join(where)} ORDER BY i.id, seg.start_ms LIMIT :limit"
     rows = s.execute(sql(stmt), params).all()
     return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], _query_words(query)), 1.0, r[4], r[5], r[6]) for r in rows]
+
+
+def _search_postgres(s: Session, query: str, cols: str, joins: str, where: list[str], params: dict,
+                     limit: int) -> Optional[list[Hit]]:
+    """PostgreSQL full-text search (migration 1202): ``oralhist_fr`` (unaccent + French stemmer,
+    so plurals and accents match), ranked by ts_rank_cd with BM25's preference for short segments (as FTS5 ranks), the GIN index of ``fts_segments``
+    finding the candidates. None when the query leaves no searchable word (the caller falls
+    back to substrings)."""
+    tsq = " & ".join(_pg_parts(query))
+    if not tsq:
+        return None
+    params = {**params, "q": tsq}
+    if s.execute(sql("SELECT numnode(to_tsquery('oralhist_fr', :q))"), params).scalar() == 0:
+        return None  # only stop words
+    k = max(100, limit * 10)
+    while True:
+        params["k"] = k
+        stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT segment_id, "
+                f"ts_rank_cd(tsv, q) / (1 + 1.2 * (0.25 + 0.75 * n_words / 15.0)) AS rank "
+                f"FROM fts_segments, to_tsquery('oralhist_fr', :q) q WHERE tsv @@ q ORDER BY rank DESC LIMIT :k) f "
+                f"JOIN segment seg ON seg.id = f.segment_id {joins} "
+                f"WHERE {' AND '.join(where)} ORDER BY f.rank DESC, seg.id LIMIT :limit")
+        rows = s.execute(sql(stmt), params).all()
+        if len(rows) >= limit or k >= 10_000_000:
+            break
+        found = s.execute(sql("SELECT count(*) FROM (SELECT 1 FROM fts_segments WHERE tsv @@ "
+                              "to_tsquery('oralhist_fr', :q) LIMIT :k) x"), params).scalar()
+        if found < k:
+            break
+        k *= 10
+    words = _query_words(query)
+    return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), round(float(r[8]), 4), r[4], r[5], r[6]) for r in rows]
+
+
+def _pg_parts(query: str) -> list[str]:
+    """User text -> to_tsquery parts: every word (AND), "quoted phrases" as word <-> word.
+    Only letters and digits reach to_tsquery, so no user text is read as its syntax."""
+    parts = []
+    for phrase, bare in re.findall(r'"([^"]*)"|(\S+)', query.replace("’", "'")):
+        words = _WORD.findall(phrase or bare)
+        if not words:
+            continue
+        if phrase:
+            parts.append("(" + " <-> ".join(words) + ")")
+        else:
+            parts.extend(words)
+    return parts
 
 
 def _only_stop_words(query: str) -> bool:

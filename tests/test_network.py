@@ -92,7 +92,7 @@ def _exactly_once(ws, ids: list[str]) -> None:
             versions = s.exec(select(Transcript.version).where(Transcript.interview_id == iid)).all()
             assert versions == [1], (iid, versions)
             idx = s.exec(select(func.count(func.distinct(TopicSegment.version))).where(TopicSegment.interview_id == iid)).one()
-            assert idx == 1, iid
+            assert idx <= 1, iid  # a 2-second clip may give no topic segment; never two versions
             done = s.exec(select(StageRun.stage).where(StageRun.interview_id == iid)).all()
             assert set(done) >= set(STAGES), (iid, done)
 
