@@ -44,6 +44,11 @@ base_url = ""
 [database]
 # Leave empty for SQLite in this folder; DATABASE_URL in the environment wins.
 url = ""
+
+[storage]
+# Network mode: on a worker machine, the mounted shared archive folder (NFS/SMB) holding the
+# media; ORALHIST_STORAGE_ROOT in the environment wins. Empty: this folder.
+root = ""
 """
 
 
@@ -171,12 +176,34 @@ def init(directory: Path, title: str | None = None) -> Workspace:
     return ws
 
 
+STORAGE_ENV = "ORALHIST_STORAGE_ROOT"
+
+
 def open_workspace(directory: Path) -> Workspace:
+    """The archive in ``directory``; or, when its settings say ``[storage] root = "/mnt/archive"``
+    (or ``ORALHIST_STORAGE_ROOT`` is set), the shared archive folder there (a worker machine
+    keeps only a small local settings file; its ``[database] url`` wins over the shared one)."""
     directory = Path(directory).resolve()
     settings_path = directory / SETTINGS_FILE
-    if not settings_path.is_file():
+    shared = os.environ.get(STORAGE_ENV)
+    local = Settings.from_toml(settings_path) if settings_path.is_file() else None
+    if not shared and local is not None:
+        shared = str((local.raw.get("storage") or {}).get("root") or "")
+    if shared:
+        root = (directory / Path(shared).expanduser()).resolve()
+        if root != directory:
+            if not (root / SETTINGS_FILE).is_file():
+                raise WorkspaceError(root, f"the shared archive folder is not reachable or has no {SETTINGS_FILE} "
+                                           "(is the share mounted?)")
+            settings = Settings.from_toml(root / SETTINGS_FILE)
+            if local is not None and local.database_url:
+                from dataclasses import replace
+
+                settings = replace(settings, database_url=local.database_url)
+            return Workspace(root=root, settings=settings)
+    if local is None:
         raise WorkspaceError(directory, f"not an oralhist archive (no {SETTINGS_FILE}); run `oralhist init` first")
-    return Workspace(root=directory, settings=Settings.from_toml(settings_path))
+    return Workspace(root=directory, settings=local)
 
 
 def find_workspace(start: Path | None = None) -> Workspace:
@@ -185,4 +212,6 @@ def find_workspace(start: Path | None = None) -> Workspace:
     for folder in (here, *here.parents):
         if (folder / SETTINGS_FILE).is_file():
             return open_workspace(folder)
+    if os.environ.get(STORAGE_ENV):
+        return open_workspace(Path(os.environ[STORAGE_ENV]))
     raise WorkspaceError(here, f"no {SETTINGS_FILE} here or in any parent folder; run `oralhist init DIR` or pass --workspace")

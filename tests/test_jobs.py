@@ -210,3 +210,50 @@ def test_two_transcribe_all_at_once_give_one_version_each(ws, cli, corpus):
     for iid in ids:
         assert said.count(f"transcribe: {iid} v1") == 1, said
         assert f"transcribe: {iid} skipped: running right now elsewhere" in said or f"transcribe: {iid} already done" in said
+
+
+def test_a_changed_file_on_the_share_is_refused_and_a_missing_one_retried(ws, cli, corpus):
+    iid = _ingest(cli, corpus / "fr" / "fleurs_fr_000.ogg", "Marc Petit")
+    jobs.enqueue(ws, iid, ["normalise"])
+    jobs.run_pending(ws, timeout=120)
+    asr = ws.derived_dir(iid) / "asr.wav"
+    good = asr.read_bytes()
+    asr.write_bytes(good[:-2] + b"\x01\x02")  # same size, other bytes
+    job = jobs.enqueue(ws, iid, ["transcribe"])[0]
+    jobs.run_pending(ws, timeout=120)
+    j = jobs.get(ws, job.id)
+    assert j.status == "failed" and j.attempts == 1 and "SHA-256" in j.error and "asr.wav" in j.error, j
+    assert _versions(ws, iid) == []
+    asr.unlink()  # the share not mounted: transient, queued again for later
+    jobs.retry(ws, job.id)
+    with pytest.raises(jobs.TransientJobError):
+        jobs.run_job(ws, job.id)
+    j = jobs.get(ws, job.id)
+    assert j.status == "queued" and j.not_before is not None and "missing" in j.error
+    asr.write_bytes(good)
+    from oralhist import db
+
+    with db.session(ws) as s:  # no need to wait out the backoff in a test
+        row = s.get(jobs.Job, job.id)
+        row.not_before = None
+        s.add(row)
+        s.commit()
+    jobs.run_pending(ws, timeout=300)
+    assert jobs.get(ws, job.id).status == "done" and _versions(ws, iid) == [1]
+
+
+def test_storage_root_points_a_worker_at_the_shared_folder(ws, tmp_path, monkeypatch):
+    from oralhist.errors import WorkspaceError
+    from oralhist.workspace import open_workspace
+
+    local = tmp_path / "worker-local"
+    local.mkdir()
+    (local / "oralhist.toml").write_text(f'[storage]\nroot = "{ws.root}"\n[database]\nurl = "sqlite:///{ws.db_path}"\n')
+    w = open_workspace(local)
+    assert w.root == ws.root and w.interviews == ws.interviews and w.database_url == f"sqlite:///{ws.db_path}"
+    monkeypatch.setenv("ORALHIST_STORAGE_ROOT", str(ws.root))
+    assert open_workspace(tmp_path).root == ws.root
+    monkeypatch.setenv("ORALHIST_STORAGE_ROOT", str(tmp_path / "not-mounted"))
+    with pytest.raises(WorkspaceError) as exc:
+        open_workspace(local)
+    assert "not-mounted" in exc.value.message and "mounted" in exc.value.reason

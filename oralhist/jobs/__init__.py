@@ -401,6 +401,42 @@ def _stage_call(ws, job: Job, progress: Progress):
     return stage_function(module, name)(ws, [job.interview_id], force=job.force, progress=progress)
 
 
+class MediaMismatch(BadInput):
+    """A file read from the shared folder is not the one the database recorded."""
+
+
+def check_media(ws, job: Job) -> list[str]:
+    """SHA-256 of the files this stage reads, against the database, before using them.
+
+    normalise reads the originals (Recording.sha256); transcribe and diarize read asr.wav
+    (Derivative.sha256). A mismatch (a file changed or swapped on the share) is refused:
+    :class:`MediaMismatch`, no retry. A missing file raises FileNotFoundError, retried (a
+    share not mounted yet). Returns the paths checked.
+    """
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.ingest import sha256_file
+    from oralhist.records import Derivative, Recording
+
+    if job.interview_id is None or job.stage not in ("normalise", "transcribe", "diarize"):
+        return []
+    with db.session(ws) as s:
+        if job.stage == "normalise":
+            files = [(r.path, r.sha256) for r in s.exec(select(Recording).where(Recording.interview_id == job.interview_id))]
+        else:
+            files = [(d.path, d.sha256) for d in s.exec(select(Derivative).where(
+                Derivative.interview_id == job.interview_id, Derivative.kind == "asr"))]
+    for rel, digest in files:
+        path = ws.abs(rel)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing in the shared archive folder (is it mounted here?)")
+        if sha256_file(path) != digest:
+            raise MediaMismatch(rel, "l'empreinte SHA-256 du fichier lu ne correspond pas à celle de la base ; "
+                                     "fichier refusé (lancez `oralhist verify` ; pour asr.wav, `normalise --force`)")
+    return [rel for rel, _ in files]
+
+
 TRANSIENT = (OSError, TimeoutError, ConnectionError)
 
 
@@ -452,6 +488,7 @@ def run_job(ws, job_id: int) -> None:
                 return
         progress = JobProgress(ws, job_id, job.stage, seconds=job.stage in ("normalise", "transcribe"))
         try:
+            check_media(ws, job)
             rep = _stage_call(ws, job, progress)
         except Exception as exc:  # noqa: BLE001 - classified below, shown to people
             reason = exc.message if isinstance(exc, OralhistError) else f"{type(exc).__name__}: {exc}"
