@@ -323,6 +323,8 @@ _KEPT: dict = {}
 
 def load(spec: ModelSpec, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: Optional[int] = None):
     """A ``faster_whisper.WhisperModel`` for ``spec`` (the caller keeps it for a whole batch)."""
+    if os.environ.get("ORALHIST_CPU_THREADS", "").isdigit():  # a worker given one core of a shared machine
+        cpu_threads = int(os.environ["ORALHIST_CPU_THREADS"])
     key = (str(spec.path), device, compute_type, cpu_threads)
     if KEEP_LOADED and key in _KEPT:
         return _KEPT[key]

@@ -9,8 +9,7 @@ import typer
 from oralhist.cli.app import app
 from oralhist.cli.common import console, err_console, handle_errors, print_json, workspace
 
-jobs_app = typer.Typer(help="Background jobs (one stage of one interview): list them, retry a failed one.",
-                       no_args_is_help=False, invoke_without_command=True)
+jobs_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 app.add_typer(jobs_app, name="jobs")
 
 
@@ -23,7 +22,9 @@ def jobs_list(
     limit: int = typer.Option(200, "--limit", min=1, help="At most this many (newest first)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array for scripts."),
 ) -> None:
-    """List jobs: stage, interview, state, attempts, worker, error (newest first).
+    """Background jobs (one stage of one interview): list them (newest first), retry a failed one.
+
+    Shows stage, interview, state, progress, attempts, worker and error.
 
     Example: oralhist jobs --status failed
     """

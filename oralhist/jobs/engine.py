@@ -86,15 +86,24 @@ def ensure_schema(ws) -> None:
     _SCHEMA_READY.add(ws.database_url)
 
 
+_SYNC_OPEN: set[int] = set()
+
+
 @contextmanager
 def _opened(app):
-    """The app open for synchronous defers (already open inside a worker)."""
+    """The app open for synchronous defers: opened once per process and kept (a connection
+    pool), closed at exit; inside a worker the worker's own connection is used."""
     if _CURRENT.get("open"):
         yield app
         return
     with _open_lock:
-        with app.open():
-            yield app
+        if id(app) not in _SYNC_OPEN:
+            import atexit
+
+            app.open()
+            _SYNC_OPEN.add(id(app))
+            atexit.register(app.close)
+    yield app
 
 
 def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = None) -> list[int]:
