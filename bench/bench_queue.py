@@ -12,7 +12,10 @@ A throwaway PostgreSQL cluster (Debian's binaries) is started for the run and re
    then 2 worker processes, each with one CPU thread (ORALHIST_CPU_THREADS=1): audio seconds
    per wall second, the speed-up, and the queue's own CPU share (CPU time of PostgreSQL's
    processes / all CPU time of the run).
-3. Search on --hours generated hours (about 600 segments per hour of real French sentences):
+3. Search on --hours generated hours (600 segments of 15 words per hour, French words drawn
+   with their real frequencies from wordfreq, so that stop words are everywhere and content
+   words as rare as in speech; FLEURS sentences repeated would make every query match a
+   tenth of the archive):
    PostgreSQL full-text search and SQLite FTS5 in the same run, median and p95 over
    --repeat passes of 20 queries.
 
@@ -218,23 +221,30 @@ def bench_throughput(tmp: Path, base: str, n_clips: int) -> dict:
     return out
 
 
-def sentences() -> list[str]:
-    out = []
-    for t in sorted((CORPUS / "fr").glob("*.txt")):
-        words = t.read_text(encoding="utf-8").split()
-        out += [" ".join(words[k:k + 12]) for k in range(0, len(words), 12)]
-    return out
+def word_sampler(seed: int = 1):
+    """French words drawn with their real frequencies (wordfreq's 30,000 most frequent words,
+    Zipf's law as in speech: stop words everywhere, most content words rare)."""
+    from wordfreq import top_n_list, word_frequency
+
+    words = top_n_list("fr", 30_000)
+    weights = [word_frequency(w, "fr") for w in words]
+    rng = random.Random(seed)
+
+    def draw(n: int) -> list[str]:
+        return rng.choices(words, weights=weights, k=n)
+
+    return draw
 
 
-def fill(ws, hours: int, per_hour: int = 600) -> int:
-    """``hours`` interviews of one transcript each, ``per_hour`` segments of real sentences."""
+def fill(ws, hours: int, per_hour: int = 600, words_per_segment: int = 15) -> int:
+    """``hours`` interviews of one transcript each, ``per_hour`` segments of ~15 words each
+    (about 9,000 words an hour, the rate of conversational French)."""
     from sqlalchemy import insert
 
     from oralhist import db
     from oralhist.records import Interview, Segment, Transcript
 
-    sents = sentences()
-    rng = random.Random(1)
+    draw = word_sampler()
     engine = db.engine_for(ws)
     n = 0
     with engine.begin() as conn:
@@ -246,9 +256,13 @@ def fill(ws, hours: int, per_hour: int = 600) -> int:
                                                     for h in range(hours)])
     for h0 in range(0, hours, 50):
         rows = []
-        for h in range(h0, min(hours, h0 + 50)):
+        hs = range(h0, min(hours, h0 + 50))
+        pool = draw(len(hs) * per_hour * words_per_segment)
+        n_word = 0
+        for h in hs:
             for k in range(per_hour):
-                text = sents[rng.randrange(len(sents))] + " " + sents[rng.randrange(len(sents))]
+                text = " ".join(pool[n_word:n_word + words_per_segment])
+                n_word += words_per_segment
                 rows.append(dict(transcript_id=h + 1, idx=k, start_ms=k * 6000, end_ms=k * 6000 + 5500, text=text))
         with engine.begin() as conn:
             conn.execute(insert(Segment.__table__), rows)

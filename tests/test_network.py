@@ -124,22 +124,20 @@ def test_thirty_interviews_three_workers_every_stage_exactly_once(net, ffmpeg, c
 
 def test_a_worker_killed_mid_transcription_loses_nothing_and_writes_once(net, ffmpeg, corpus, tmp_path):
     ws, env, oralhist, worker = net
-    folder = _clips(tmp_path, ffmpeg, corpus, 6, seconds=4.0)
+    folder = _clips(tmp_path, ffmpeg, corpus, 9, seconds=4.0)
     ids = _queue_run(oralhist, env, folder)["interviews"]
-    victim = worker()
+    workers = [worker() for _ in range(3)]
+    victim, running = None, []
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        running = [r for r in _jobs(ws) if r["status"] == "running" and r["stage"] == "transcribe"
-                   and r["worker"].endswith(f":{victim.pid}") and r["progress"] < 1.0]
-        if running:
-            break
+    while victim is None and time.monotonic() < deadline:
+        running = [r for r in _jobs(ws) if r["status"] == "running" and r["stage"] == "transcribe" and r["progress"] < 1.0]
+        victim = next((w for r in running for w in workers if r["worker"].endswith(f":{w.pid}")), None)
         time.sleep(0.05)
-    assert running, "the worker never started a transcription"
+    assert victim is not None, "no worker was seen transcribing"
+    killed_job = next(r["id"] for r in running if r["worker"].endswith(f":{victim.pid}"))
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    killed_job = running[0]["id"]
-    others = [worker() for _ in range(2)]
-    _wait_done(ws, 900, others)
+    _wait_done(ws, 900, [w for w in workers if w is not victim])
     _exactly_once(ws, ids)
     from oralhist import jobs
 

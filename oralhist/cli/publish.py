@@ -162,6 +162,9 @@ def run(
             if r.stage == "queue":
                 line = f"queued: {len(r.details['jobs'])} job(s) for {n_done} interview(s); `oralhist jobs` follows them"
             console.print(line, highlight=False)
+            for i, holder in r.details.get("busy", {}).items():
+                console.print(f"{r.stage}: {i} skipped: running right now elsewhere ({holder}); that run finishes it",
+                              highlight=False)
             for i, m in r.failed:
                 err_console.print(error_line(f"{r.stage}: {i}: {m}"), soft_wrap=True)
         if rep.site:
