@@ -257,3 +257,23 @@ def test_storage_root_points_a_worker_at_the_shared_folder(ws, tmp_path, monkeyp
     with pytest.raises(WorkspaceError) as exc:
         open_workspace(local)
     assert "not-mounted" in exc.value.message and "mounted" in exc.value.reason
+
+
+def test_stage_commands_queue_instead_of_running(ws, cli, corpus):
+    iid = _ingest(cli, corpus / "fr" / "fleurs_fr_000.ogg", "Rose Blanc")
+    res = cli("transcribe", iid, "--queue", "bulk", "--json")
+    assert res.exit_code == 0, res.output
+    queued = json.loads(res.stdout)
+    assert [(j["stage"], j["status"], j["queue"]) for j in queued] == [("transcribe", "queued", "bulk")]
+    assert json.loads(cli("transcribe", iid, "--queue", "bulk", "--json").stdout)[0]["id"] == queued[0]["id"]
+    res = cli("normalise", iid, "--queue", "default")
+    assert res.exit_code == 0 and f"normalise: {iid} queued" in res.stdout
+    assert _versions(ws, iid) == []  # nothing ran here
+    table = cli("jobs")
+    assert table.exit_code == 0 and "transcribe" in table.stdout and "queued" in table.stdout
+    res = cli("worker", "--once")
+    assert res.exit_code == 0 and "2 job(s) run" in res.stdout, res.output
+    listed = json.loads(cli("jobs", "--json").stdout)
+    assert {j["status"] for j in listed} == {"done"} and _versions(ws, iid) == [1]
+    assert cli("jobs", "retry", str(listed[0]["id"])).exit_code == 2  # a done job is not retried
+    assert cli("jobs", "--status", "bogus").exit_code == 2

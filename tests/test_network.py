@@ -164,3 +164,33 @@ def test_two_run_queue_at_once_make_one_set_of_interviews(net, ffmpeg, corpus, t
     rows = _jobs(ws)
     per = Counter((r["interview_id"], r["stage"]) for r in rows)
     assert len(per) == 25 and set(per.values()) == {1}
+
+
+def test_editor_priority_first_and_bad_input_not_retried(net, ffmpeg, corpus, tmp_path):
+    from oralhist import jobs
+
+    ws, env, oralhist, worker = net
+    folder = _clips(tmp_path, ffmpeg, corpus, 5)
+    res = subprocess.run(oralhist("ingest", folder, "--narrator", "Jeanne Leroy", "--date", "2001", "--no-normalise",
+                                  "--json"), env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    ids = json.loads(res.stdout)["done"]
+    *bulk, bad, editor = ids
+    for iid in bulk:
+        jobs.enqueue(ws, iid, ["normalise", "transcribe"], queue="bulk")
+    broken = jobs.enqueue(ws, bad, ["transcribe"], queue="bulk")[0]  # never normalised: bad input
+    urgent = jobs.enqueue(ws, editor, ["normalise"], priority=10, who="editrice")[0]
+    w = worker()
+    rows = _wait_done(ws, 600, [w])
+    first = min((r for r in rows), key=lambda r: r["started_at"])
+    assert first["id"] == urgent.id, "the editor's job went first"
+    b = jobs.get(ws, broken.id)
+    assert b.status == "failed" and b.attempts == 1 and "normalise" in b.error, b
+    assert {r["status"] for r in rows if r["id"] != broken.id} == {"done"}
+    res = subprocess.run(oralhist("jobs", "--status", "failed", "--json"), env=env, capture_output=True, text=True)
+    assert [j["id"] for j in json.loads(res.stdout)] == [broken.id]
+    # fixed (normalised), retried from the command line: done by the worker
+    assert subprocess.run(oralhist("normalise", bad), env=env, capture_output=True).returncode == 0
+    assert subprocess.run(oralhist("jobs", "retry", broken.id), env=env, capture_output=True).returncode == 0
+    _wait_done(ws, 300, [w])
+    assert jobs.get(ws, broken.id).status == "done"
