@@ -124,6 +124,8 @@ def test_enqueue_runs_every_stage_once_in_order(ws, cli, corpus):
     assert _versions(ws, iid) == [1]
     res = cli("show", iid, "--json")
     assert json.loads(res.stdout)["status"] == "linked"
+    for ext in (".vtt", ".ohms.xml", ".chapters.vtt"):  # the staff exports follow each job
+        assert (ws.transcripts / iid / f"{iid}{ext}").is_file(), ext
     assert jobs.enqueue(ws, iid) == []  # nothing left to do
     assert jobs.list_jobs(ws, [iid], statuses=["queued"]) == []
 

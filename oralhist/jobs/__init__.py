@@ -506,6 +506,11 @@ def run_job(ws, job_id: int) -> None:
                     error=f"{LABELS.get(job.stage, job.stage)} : {failed[0]}. Corrigez puis relancez la tâche.")
             _cancel_later(ws, job)
         else:
+            if job.interview_id is not None and job.stage != "normalise":
+                # the staff exports (transcripts/<id>/) follow the data they come from, as `run` does
+                from oralhist.pipeline import write_staff_exports
+
+                write_staff_exports(ws, [job.interview_id])
             _finish(ws, job_id, "done", message="Terminé")
     finally:
         locks.release(lock)
