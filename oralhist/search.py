@@ -73,6 +73,10 @@ def reindex(s: Session) -> None:
     """Rebuild the whole index from the segment table (after a restore, say)."""
     if s.get_bind().dialect.name == "sqlite":
         s.execute(sql("INSERT INTO fts_segments(fts_segments) VALUES('rebuild')"))
+    elif s.get_bind().dialect.name == "postgresql":  # the same rows the trigger of migration 1202 writes
+        s.execute(sql("INSERT INTO fts_segments (segment_id, tsv, n_words) SELECT id, to_tsvector('oralhist_fr', text), "
+                      "GREATEST(1, (SELECT count(*) FROM regexp_matches(text, '\\w+', 'g'))) FROM segment "
+                      "ON CONFLICT (segment_id) DO UPDATE SET tsv = EXCLUDED.tsv, n_words = EXCLUDED.n_words"))
 
 
 _WORD = re.compile(r"\w+")

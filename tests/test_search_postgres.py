@@ -75,3 +75,13 @@ def test_postgresql_search_matches_sqlite_fts5(ws, corpus, tmp_path, pg_fresh, m
         s.commit()
         assert [h.interview_id for h in search(s, "marechal")] == ["n"]
         assert search(s, "forgeron") == []
+        # a rebuild (after a restore) gives the same answers
+        from sqlalchemy import text
+
+        from oralhist.search import reindex
+
+        s.execute(text("DELETE FROM fts_segments"))
+        assert search(s, "marechal") == []
+        reindex(s)
+        s.commit()
+        assert [h.interview_id for h in search(s, "marechal")] == ["n"]
