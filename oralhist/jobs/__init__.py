@@ -51,8 +51,8 @@ LABELS = {  # French, for people
     "publish": "Publication",
 }
 
-__all__ = ["enqueue", "enqueue_publish", "list_jobs", "retry", "run_job", "EmbeddedRunner", "Job",
-           "STAGE_ORDER", "TransientJobError", "is_network"]
+__all__ = ["enqueue", "enqueue_publish", "list_jobs", "retry", "cancel", "run_job", "EmbeddedRunner", "Job",
+           "STAGE_ORDER", "TransientJobError", "is_network", "recover_stalled", "run_pending"]
 
 
 class TransientJobError(Exception):
@@ -498,7 +498,8 @@ def run_job(ws, job_id: int) -> None:
             _finish(ws, job_id, "failed", message="Échec",
                     error=f"{LABELS.get(job.stage, job.stage)} : {reason}. Corrigez puis relancez la tâche.")
             _cancel_later(ws, job)
-            log.exception("job %s failed", job_id) if not isinstance(exc, OralhistError) else None
+            if not isinstance(exc, OralhistError):  # a bug, not bad input: keep the traceback in the log
+                log.exception("job %s failed", job_id)
             return
         failed = [m for i, m in getattr(rep, "failed", [])]
         if failed:
