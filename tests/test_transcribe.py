@@ -66,7 +66,7 @@ def test_report_and_provenance(done):
     assert o["model_sha256"] == "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
     for k in ("elapsed_s", "rtf", "audio_s", "decode_s", "vad_s", "model_load_s"):
         assert k in tr.timing
-    assert tr.duration_ms == pytest.approx(6672, abs=20)
+    assert tr.duration_ms == pytest.approx(7200, abs=20)
     with db.session(ws) as s:
         run = s.exec(select(StageRun).where(StageRun.interview_id == "fr-pico", StageRun.stage == "transcribe")).one()
         assert run.options["version"] == 1
