@@ -115,6 +115,24 @@ def _ogg_truncated(path: Path) -> bool:
     return not flags & 0x04
 
 
+# What a real recording can claim. Below 4 kHz no speech is intelligible; above 384 kHz no
+# recorder exists; 64 channels is more than any field recorder. The least compressed speech
+# codecs in use (Opus, AMR) need about 600 bytes per second: a file announcing more seconds
+# than that allows for its size has a lying header (a 200 KB WAV "at 1 Hz" is not 27 hours).
+MIN_RATE, MAX_RATE, MAX_CHANNELS, MIN_BYTES_PER_S = 4000, 384_000, 64, 600
+
+
+def _sanity_check(name: str, rate, channels, seconds, size: int) -> None:
+    """Refuse impossible headers before anything is decoded or derived from them."""
+    if rate and not MIN_RATE <= rate <= MAX_RATE:
+        raise NotAudio(name, f"impossible sample rate in its header ({rate} Hz; recordings use "
+                             f"{MIN_RATE}-{MAX_RATE} Hz): damaged or forged header")
+    if channels and channels > MAX_CHANNELS:
+        raise NotAudio(name, f"impossible channel count in its header ({channels}); damaged header")
+    if seconds and seconds > 1 and size / seconds < MIN_BYTES_PER_S:
+        raise NotAudio(name, f"its header announces {seconds / 3600:.1f} h of audio in {size} bytes: damaged or forged header")
+
+
 def probe(path: Path | str) -> AudioInfo:
     """Open, demux and decode the first audio stream of ``path`` completely.
 
@@ -153,6 +171,7 @@ def probe(path: Path | str) -> AudioInfo:
             declared_s = float(stream.duration * stream.time_base)
         elif container.duration:
             declared_s = container.duration / 1_000_000
+        _sanity_check(name, rate, cc.channels, declared_s, size)
         samples = 0
         errors = 0
         first_error_at = None
@@ -197,6 +216,7 @@ def probe(path: Path | str) -> AudioInfo:
         if truncated:
             declared = f"; the file announces {declared_s:.1f} s" if declared_s and declared_s > decoded_s + 0.5 else ""
             raise NotAudio(name, f"truncated (incomplete copy?): only {decoded_s:.1f} s could be read{declared}")
+        _sanity_check(name, rate, channels, decoded_s, size)
         duration_ms = int(round(decoded_s * 1000))
         if duration_ms < MIN_DURATION_MS:
             raise NotAudio(name, f"too short ({duration_ms} ms; at least {MIN_DURATION_MS} ms of audio is needed)")

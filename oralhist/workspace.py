@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -72,21 +73,37 @@ class Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise WorkspaceError(path, f"settings file is not valid TOML ({exc})") from None
-        archive = data.get("archive", {})
-        tr = data.get("transcribe", {})
-        site = data.get("site", {})
-        db = data.get("database", {})
+        def table(name):
+            t = data.get(name, {})
+            if not isinstance(t, dict):
+                raise WorkspaceError(path, f"[{name}] must be a table of settings, not {type(t).__name__}")
+            return t
+
+        def get(t, section, key, kind, default):
+            v = t.get(key, default)
+            ok = isinstance(v, kind) and not (kind is int and isinstance(v, bool))
+            if kind is int and ok and v < 1:
+                ok = False
+            if not ok:
+                want = {str: "a text in quotes", int: "a whole number of at least 1", list: "a list"}[kind]
+                raise WorkspaceError(path, f"setting {section}.{key} = {v!r} is not valid: it must be {want}")
+            return v
+
+        archive, tr, site, db = table("archive"), table("transcribe"), table("site"), table("database")
+        museums = get(archive, "archive", "museums", list, [])
+        if not all(isinstance(m, str) for m in museums):
+            raise WorkspaceError(path, "setting archive.museums must be a list of names in quotes")
         return cls(
-            title=str(archive.get("title", cls.title)),
-            language=str(archive.get("language", cls.language)),
-            museums=tuple(archive.get("museums", ())),
-            model=str(tr.get("model", cls.model)),
-            device=str(tr.get("device", cls.device)),
-            compute_type=str(tr.get("compute_type", cls.compute_type)),
-            beam_size=int(tr.get("beam_size", cls.beam_size)),
-            site_language=str(site.get("language", cls.site_language)),
-            base_url=str(site.get("base_url", cls.base_url)),
-            database_url=str(db.get("url", "")),
+            title=get(archive, "archive", "title", str, cls.title),
+            language=get(archive, "archive", "language", str, cls.language),
+            museums=tuple(museums),
+            model=get(tr, "transcribe", "model", str, cls.model),
+            device=get(tr, "transcribe", "device", str, cls.device),
+            compute_type=get(tr, "transcribe", "compute_type", str, cls.compute_type),
+            beam_size=get(tr, "transcribe", "beam_size", int, cls.beam_size),
+            site_language=get(site, "site", "language", str, cls.site_language),
+            base_url=get(site, "site", "base_url", str, cls.base_url),
+            database_url=get(db, "database", "url", str, ""),
             raw=data,
         )
 
@@ -163,7 +180,9 @@ def init(directory: Path, title: str | None = None) -> Workspace:
     directory.mkdir(parents=True, exist_ok=True)
     settings_path = directory / SETTINGS_FILE
     if not settings_path.exists():
-        name = (title or "Archive orale").replace("\\", "\\\\").replace('"', '\\"')
+        # A TOML basic string: JSON's escapes (\\ \" \n \t \uXXXX) are TOML's too; DEL is not
+        # allowed raw in TOML, so it is escaped as well. The quotes come from json.dumps.
+        name = json.dumps(title or "Archive orale", ensure_ascii=False)[1:-1].replace("\x7f", "\\u007f")
         tmp = settings_path.with_suffix(".toml.tmp")
         tmp.write_text(DEFAULT_SETTINGS.format(title=name), encoding="utf-8")
         os.replace(tmp, settings_path)

@@ -1,4 +1,4 @@
-"""Helpers for the link/search/clip tests: real transcript text (the shared corpus' reference
+"""Helpers for the link/search/clip tests: real transcript text (the bundled corpus' reference
 transcripts) written as Transcript/Segment/Word rows with plausible word timings."""
 
 from __future__ import annotations

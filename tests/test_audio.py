@@ -15,6 +15,8 @@ from sqlmodel import select
 from oralhist import db
 from oralhist.records import Derivative, Recording
 
+from _built_audio import formats, two_mic_stereo
+
 
 def _ingest(ws, *paths, **meta):
     from oralhist.ingest import IngestMeta, ingest_paths
@@ -30,12 +32,13 @@ def _decode(path: Path, rate: int) -> np.ndarray:
     return np.concatenate(list(iter_pcm(path, rate=rate, mono=True)), axis=1)[0]
 
 
-def test_loudness_meter_matches_pyloudnorm(corpus):
+def test_loudness_meter_matches_pyloudnorm(corpus, tmp_path):
     import pyloudnorm
 
     from oralhist.audio import LoudnessMeter, iter_pcm
 
-    chunks = list(iter_pcm(corpus / "en" / "fasterwhisper_stereo_diarization.wav", rate=16000))
+    wav, _ = two_mic_stereo(corpus, tmp_path / "two-mic.wav", right_gain_db=-12)
+    chunks = list(iter_pcm(wav, rate=16000))
     full = np.concatenate(chunks, axis=1).astype(np.float64)
     meter = LoudnessMeter(16000, 2)
     for c in chunks:  # fed chunk by chunk, as in normalisation
@@ -54,8 +57,9 @@ def test_silence_has_no_loudness():
     assert m.lufs() is None
 
 
-def test_normalise_multi_part_interview(ws, corpus):
-    parts = [corpus / "fr" / "fleurs_fr_003.ogg", corpus / "fr" / "sppas_fr_AG_0460.wav", corpus / "fr" / "ssak_cfpp2000_excerpt.mp3"]
+def test_normalise_multi_part_interview(ws, corpus, tmp_path):
+    built = formats(corpus, tmp_path / "built")  # 44.1 kHz WAV; two-mic stereo MP3, right mic 12 dB lower
+    parts = [corpus / "fr" / "fleurs_fr_003.ogg", built["wav-44k"], built["mp3-stereo"]]
     [iid] = _ingest(ws, *parts, interview="2020-trois-parties", narrator="Trois")
     from oralhist.audio import load_asr, load_channels, normalise_interviews
 
@@ -101,7 +105,7 @@ def test_normalise_multi_part_interview(ws, corpus):
 
 
 def test_normalise_skips_done_unless_forced(ws, corpus, cli):
-    [iid] = _ingest(ws, corpus / "fr" / "sppas_fr_AG_0460.wav", narrator="A")
+    [iid] = _ingest(ws, corpus / "fr" / "fleurs_fr_000.ogg", narrator="A")
     res = cli("normalise", iid, "--json")
     assert res.exit_code == 0 and json.loads(res.output)["done"] == [iid]
     res = cli("normalise", "--all", "--json")
@@ -113,9 +117,10 @@ def test_normalise_skips_done_unless_forced(ws, corpus, cli):
 
 def test_two_mic_stereo_vs_mono_copied_to_two_channels(ws, corpus, ffmpeg, tmp_path):
     dual = tmp_path / "dual-mono.wav"  # the same mono signal on both channels
-    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(corpus / "fr" / "sppas_fr_AG_0460.wav"),
+    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(corpus / "fr" / "fleurs_fr_000.ogg"),
                     "-ac", "2", str(dual)], check=True)
-    ids = _ingest(ws, corpus / "en" / "fasterwhisper_stereo_diarization.wav", dual)
+    two_mic, _ = two_mic_stereo(corpus, tmp_path / "two-mic.wav")
+    ids = _ingest(ws, two_mic, dual)
     from oralhist.audio import normalise_interviews
 
     assert normalise_interviews(ws, ids).done == ids
@@ -158,7 +163,7 @@ def test_load_asr_before_normalise_is_a_clear_error(ws, corpus):
     from oralhist.audio import load_asr
     from oralhist.errors import NotFound
 
-    [iid] = _ingest(ws, corpus / "fr" / "sppas_fr_AG_0460.wav")
+    [iid] = _ingest(ws, corpus / "fr" / "fleurs_fr_000.ogg")
     with pytest.raises(NotFound, match="run `oralhist normalise` first"):
         load_asr(ws, iid)
 
@@ -166,7 +171,7 @@ def test_load_asr_before_normalise_is_a_clear_error(ws, corpus):
 def test_missing_original_fails_that_interview_only(ws, corpus):
     import os
 
-    ids = _ingest(ws, corpus / "fr" / "sppas_fr_AG_0460.wav", corpus / "fr" / "sppas_fr_BX_track_0451.wav")
+    ids = _ingest(ws, corpus / "fr" / "fleurs_fr_000.ogg", corpus / "fr" / "fleurs_fr_002.ogg")
     with db.session(ws) as s:
         rec = s.exec(select(Recording).where(Recording.interview_id == ids[0])).one()
     p = ws.root / rec.path

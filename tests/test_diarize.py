@@ -8,15 +8,8 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
+from _built_audio import conversation, two_mic_stereo
 from speakersdata import ingest_clip, normalise, transcribe
-
-
-def rttm(path):
-    out = []
-    for line in path.read_text().splitlines():
-        t = line.split()
-        out.append((round(float(t[3]) * 1000), round((float(t[3]) + float(t[4])) * 1000), t[7]))
-    return out
 
 
 # ---------------------------------------------------------------- the scorer
@@ -39,17 +32,20 @@ def test_der_scorer_on_known_cases():
 # ---------------------------------------------------------------- the signal
 
 
-def test_stereo_two_microphones_split_by_channel(corpus):
+def test_stereo_two_microphones_split_by_channel(corpus, tmp_path):
     from oralhist.diarize import decode_16k, diarization_error_rate, diarize_signal
 
-    ch = decode_16k(corpus / "en" / "fasterwhisper_stereo_diarization.wav", keep_channels=True)
+    wav, ref = two_mic_stereo(corpus, tmp_path / "two-mic.wav")  # one FLEURS reader per channel, 1 s overlap
+    ch = decode_16k(wav, keep_channels=True)
     d = diarize_signal(ch)
     assert d.method == "channels" and d.n_speakers == 2
     assert d.details["stereo"]["two_mic"] is True
     assert {t.channel for t in d.turns} == {0, 1}
-    # reference from the corpus notes: ch1 0.31-4.64 s, ch2 0.38-2.43 s (overlapping)
-    r = diarization_error_rate([(310, 4640, "L"), (380, 2430, "R")], [(t.start_ms, t.end_ms, t.speaker) for t in d.turns])
-    assert r["der"] < 0.05
+    # reference by construction: each reader's first to last word (their pauses count as speech)
+    r = diarization_error_rate(ref, [(t.start_ms, t.end_ms, t.speaker) for t in d.turns])
+    # measured 0.068, all of it "missed" speech inside the readers' own pauses (> 300 ms),
+    # which the span reference counts as talk; no time is given to the wrong speaker
+    assert r["der"] < 0.08 and r["confusion"] == 0
 
 
 def test_mono_copied_to_both_channels_is_not_two_mic(corpus):
@@ -60,14 +56,16 @@ def test_mono_copied_to_both_channels_is_not_two_mic(corpus):
     assert ev["two_mic"] is False and ev["median_abs_ild_db"] < 3
 
 
-def test_two_voices_found_on_a_mono_conversation(corpus):
+def test_two_voices_found_on_a_mono_conversation(corpus, tmp_path):
     from oralhist.diarize import decode_16k, diarization_error_rate, diarize_signal
 
-    wav = decode_16k(corpus / "en" / "pyannote_sample.wav")
+    path, ref, _ = conversation(corpus, tmp_path / "conversation.wav")  # two FLEURS readers taking turns
+    wav = decode_16k(path)
     d = diarize_signal(wav)
     assert d.method == "voices" and d.n_speakers == 2
-    r = diarization_error_rate(rttm(corpus / "en" / "pyannote_sample.rttm"), [(t.start_ms, t.end_ms, t.speaker) for t in d.turns])
-    assert r["der"] <= 0.15
+    r = diarization_error_rate(ref, [(t.start_ms, t.end_ms, t.speaker) for t in d.turns])
+    assert r["der"] <= 0.15  # measured 0.133: missed pauses inside turns, no confusion
+    assert r["confusion"] <= 0.05 * r["total"]
     # the count can also be imposed
     assert diarize_signal(wav, speakers=3).n_speakers == 3
 
@@ -99,7 +97,8 @@ def test_diarize_interview_speakers_on_words_and_names_in_exports(ws, cli, corpu
     from oralhist.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker, Transcript, Word
 
-    iid = ingest_clip(ws, corpus / "en" / "pyannote_sample.wav", narrator="Diane Smith", interviewer="Sheila Jones",
+    path, _, _ = conversation(corpus, tmp_path / "conversation.wav")
+    iid = ingest_clip(ws, path, narrator="Diane Smith", interviewer="Sheila Jones",
                       language="en", title="Two strangers")
     normalise(ws, iid)
     transcribe(ws, iid, "en")
@@ -166,11 +165,12 @@ def test_diarize_interview_speakers_on_words_and_names_in_exports(ws, cli, corpu
 
 
 @pytest.mark.slow
-def test_diarize_stereo_interview_by_channel(ws, cli, corpus):
+def test_diarize_stereo_interview_by_channel(ws, cli, corpus, tmp_path):
     from oralhist import db
     from oralhist.records import Segment, Speaker
 
-    iid = ingest_clip(ws, corpus / "en" / "fasterwhisper_stereo_diarization.wav", language="en")
+    wav, _ = two_mic_stereo(corpus, tmp_path / "two-mic.wav")
+    iid = ingest_clip(ws, wav, language="en")
     normalise(ws, iid)
     transcribe(ws, iid, "en")
     res = cli("diarize", iid, "--json")
@@ -190,17 +190,15 @@ def test_diarize_bad_input(ws, cli):
     assert res.exit_code == 2
 
 
-def _transcript_from_stm(ws, iid, stm, chunk_ms=6000):
-    """A machine transcript from the STM reference: words timed evenly inside each
+def _transcript_from_stm(ws, iid, utterances, chunk_ms=6000):
+    """A machine transcript from the reference utterances: words timed evenly inside each
     utterance, grouped into segments of about ``chunk_ms`` that ignore who speaks (as a
     recogniser's segments often do). Returns [(start_ms, end_ms, true speaker)] per word."""
     from oralhist import db
     from oralhist.records import Segment, Transcript, Word
 
     words = []
-    for line in stm.read_text().splitlines():
-        _, _, who, st, en, *text = line.split()
-        st, en = round(float(st) * 1000), round(float(en) * 1000)
+    for who, st, en, text in utterances:
         step = (en - st) / max(1, len(text))
         words += [(int(st + k * step), int(st + (k + 1) * step), t, who) for k, t in enumerate(text)]
     with db.session(ws) as s:
@@ -226,13 +224,14 @@ def _transcript_from_stm(ws, iid, stm, chunk_ms=6000):
     return words
 
 
-def test_words_get_the_right_speaker_and_segments_split(ws, corpus):
+def test_words_get_the_right_speaker_and_segments_split(ws, corpus, tmp_path):
     from oralhist import db
     from oralhist.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker, Word
 
-    iid = ingest_clip(ws, corpus / "en" / "pyannote_sample.wav", language="en")
-    truth = _transcript_from_stm(ws, iid, corpus / "en" / "pyannote_sample.stm")
+    path, _, utts = conversation(corpus, tmp_path / "conversation.wav")
+    iid = ingest_clip(ws, path, language="en")
+    truth = _transcript_from_stm(ws, iid, utts)
     with db.session(ws) as s:
         before = len(s.exec(select(Segment)).all())
     assert diarize_interviews(ws, [iid]).done == [iid]
@@ -246,8 +245,8 @@ def test_words_get_the_right_speaker_and_segments_split(ws, corpus):
     pairs = {}
     for g, t in zip(got, want):
         pairs[(g, t)] = pairs.get((g, t), 0) + 1
-    best = max(pairs.get(("SPEAKER_1", "Diane"), 0) + pairs.get(("SPEAKER_2", "Sheila"), 0),
-               pairs.get(("SPEAKER_1", "Sheila"), 0) + pairs.get(("SPEAKER_2", "Diane"), 0))
+    best = max(pairs.get(("SPEAKER_1", "Ann"), 0) + pairs.get(("SPEAKER_2", "Bob"), 0),
+               pairs.get(("SPEAKER_1", "Bob"), 0) + pairs.get(("SPEAKER_2", "Ann"), 0))
     assert best / len(words) >= 0.85
     # each segment's text is made of its own words, in order
     for sg in segs.values():
@@ -255,13 +254,14 @@ def test_words_get_the_right_speaker_and_segments_split(ws, corpus):
         assert sg.text.split() == own
 
 
-def test_interrupted_diarization_leaves_the_archive_as_it_was(ws, corpus, monkeypatch):
+def test_interrupted_diarization_leaves_the_archive_as_it_was(ws, corpus, monkeypatch, tmp_path):
     from oralhist import db, stage
     from oralhist.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker
 
-    iid = ingest_clip(ws, corpus / "en" / "pyannote_sample.wav", language="en")
-    _transcript_from_stm(ws, iid, corpus / "en" / "pyannote_sample.stm")
+    path, _, utts = conversation(corpus, tmp_path / "conversation.wav")
+    iid = ingest_clip(ws, path, language="en")
+    _transcript_from_stm(ws, iid, utts)
     with db.session(ws) as s:
         before = [(sg.id, sg.idx, sg.start_ms, sg.end_ms, sg.text, sg.speaker_id) for sg in s.exec(select(Segment)).all()]
 

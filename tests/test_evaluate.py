@@ -47,10 +47,10 @@ def test_score_counts_errors_after_normalisation():
 def test_find_clips_and_language(corpus, tmp_path):
     pairs = find_clips(corpus)
     names = {a.name for a, _ in pairs}
-    assert "picovoice_test_fr.wav" in names and "fasterwhisper_jfk.flac" in names
+    assert "fleurs_fr_005.ogg" in names and "fasterwhisper_jfk.flac" in names
     for a, r in pairs:
         assert r.suffix == ".txt" and r.stem == a.stem
-    a = corpus / "fr" / "picovoice_test_fr.wav"
+    a = corpus / "fr" / "fleurs_fr_005.ogg"
     assert clip_language(a, corpus, None) == "fr"
     assert clip_language(a, corpus, "en") == "en"
     assert clip_language(a, corpus / "fr", None) == "auto"
@@ -60,8 +60,8 @@ def test_find_clips_and_language(corpus, tmp_path):
 def test_eval_command_json(cli, corpus, tmp_path):
     d = tmp_path / "clips" / "fr"
     d.mkdir(parents=True)
-    for suffix in (".wav", ".txt"):
-        shutil.copy(corpus / "fr" / f"picovoice_test_fr{suffix}", d / f"picovoice_test_fr{suffix}")
+    for suffix in (".ogg", ".txt"):
+        shutil.copy(corpus / "fr" / f"fleurs_fr_005{suffix}", d / f"fleurs_fr_005{suffix}")
     r = cli("eval", str(tmp_path / "clips"), "--json")
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout)

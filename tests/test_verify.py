@@ -7,12 +7,14 @@ import os
 
 import pytest
 
+from _built_audio import formats
+
 
 @pytest.fixture()
 def archive(ws, cli, corpus, tmp_path):
     form = tmp_path / "accord.pdf"
     form.write_bytes(b"%PDF-1.4 signed consent\n")
-    res = cli("ingest", corpus / "fr" / "sppas_fr_AG_0460.wav", "--narrator", "Louise", "--date", "1965",
+    res = cli("ingest", corpus / "fr" / "fleurs_fr_000.ogg", "--narrator", "Louise", "--date", "1965",
               "--consent", form, "--scope", "research-only", "--no-normalise")
     assert res.exit_code == 0, res.output
     return ws
@@ -26,18 +28,18 @@ def test_verify_intact(archive, cli):
 
 
 def test_verify_detects_changed_original(archive, cli):
-    p = archive.root / "interviews/1965-louise/original/sppas_fr_AG_0460.wav"
+    p = archive.root / "interviews/1965-louise/original/fleurs_fr_000.ogg"
     os.chmod(p, 0o644)
     data = bytearray(p.read_bytes())
     data[1000] ^= 0x01  # one bit
     p.write_bytes(bytes(data))
     res = cli("verify")
     assert res.exit_code == 1
-    assert "changed: interviews/1965-louise/original/sppas_fr_AG_0460.wav (original of 1965-louise)" in res.output
+    assert "changed: interviews/1965-louise/original/fleurs_fr_000.ogg (original of 1965-louise)" in res.output
 
 
 def test_verify_detects_missing_original_and_consent(archive, cli):
-    p = archive.root / "interviews/1965-louise/original/sppas_fr_AG_0460.wav"
+    p = archive.root / "interviews/1965-louise/original/fleurs_fr_000.ogg"
     os.chmod(p, 0o644)
     p.unlink()
     c = archive.root / "consent_forms/1965-louise.pdf"
@@ -50,14 +52,15 @@ def test_verify_detects_missing_original_and_consent(archive, cli):
 
 
 @pytest.mark.parametrize("clip", [
-    "fr/sppas_fr_F_F_B003-P8.wav",        # WAV PCM 44.1 kHz
-    "fr/ssak_tcof_salledebain_sch_13.wav",  # WAV 8 kHz stereo
-    "fr/ssak_cfpp2000_excerpt.mp3",       # MP3 stereo
+    "wav-44k",                            # WAV PCM 44.1 kHz (built from a FLEURS clip)
+    "wav-8k-stereo",                      # WAV 8 kHz stereo (two FLEURS readers, one per channel)
+    "mp3-stereo",                         # MP3 stereo (the same)
     "en/fasterwhisper_jfk.flac",          # FLAC stereo
     "fr/fleurs_fr_002.ogg",               # OGG/Opus
 ])
-def test_ingest_then_verify_corpus_formats(ws, cli, corpus, clip):
-    res = cli("ingest", corpus / clip, "--json")
+def test_ingest_then_verify_corpus_formats(ws, cli, corpus, clip, tmp_path):
+    path = corpus / clip if "/" in clip else formats(corpus, tmp_path / "built")[clip]
+    res = cli("ingest", path, "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert len(out["done"]) == 1 and out["normalise"]["done"] == out["done"]
@@ -67,12 +70,12 @@ def test_ingest_then_verify_corpus_formats(ws, cli, corpus, clip):
     [rec] = show["recordings"]
     import hashlib
 
-    assert rec["sha256"] == hashlib.sha256((corpus / clip).read_bytes()).hexdigest()
+    assert rec["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert show["status"] == "normalised"
 
 
 def test_whole_corpus_audio_ingests(ws, corpus):
-    """Every audio file of the shared corpus is accepted (nothing refused, nothing skipped)."""
+    """Every audio file of the bundled corpus is accepted (nothing refused, nothing skipped)."""
     from oralhist.fixity import verify
     from oralhist.ingest import ingest_paths
 

