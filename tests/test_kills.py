@@ -159,3 +159,76 @@ def test_verify_repair_adopts_or_removes_orphans(ws, cli, corpus, tmp_path):
         assert parts[1].offset_ms == parts[0].duration_ms
     shutil.rmtree(ws.interviews / "ghost")
     assert json.loads(_oh(ws.root, "verify", "--json").stdout)["ok"]
+
+
+# --------------------------------------------------------------------------- item 9: diarize
+
+
+def _machine_transcript(ws, iid, text: str, duration_ms: int) -> None:
+    """A transcript as the recogniser leaves it (no speakers): the clip's reference words,
+    timed evenly, in segments of 8 words."""
+    from oralhist import db, stage
+    from oralhist.records import Segment, Transcript, Word
+
+    words = text.split()
+    step = duration_ms / max(1, len(words))
+    with db.session(ws) as s:
+        tr = Transcript(interview_id=iid, version=1, model="reference", language="fr", duration_ms=duration_ms)
+        s.add(tr)
+        s.flush()
+        for g in range(0, len(words), 8):
+            chunk = list(enumerate(words))[g:g + 8]
+            sg = Segment(transcript_id=tr.id, idx=g // 8, start_ms=int(chunk[0][0] * step),
+                         end_ms=int((chunk[-1][0] + 1) * step), text=" ".join(w for _, w in chunk))
+            s.add(sg)
+            s.flush()
+            for k, w in chunk:
+                s.add(Word(transcript_id=tr.id, segment_id=sg.id, idx=k, start_ms=int(k * step),
+                           end_ms=int((k + 1) * step), text=w))
+        stage.mark_done(s, iid, "transcribe", {"model": "reference"})
+        s.commit()
+
+
+@pytest.mark.parametrize("then", ["rerun", "publish"])
+def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
+    import sqlite3
+
+    from oralhist import db
+    from oralhist.audio import normalise_interviews
+    from oralhist.exports import default_path
+    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.pipeline import write_staff_exports
+    from oralhist.records import Recording
+    from oralhist.workspace import init
+
+    ws = init(tmp_path / "archive", title="Kills")
+    clips = [corpus / "fr" / c for c in CLIPS[:4]]
+    rep = ingest_paths(ws, clips, IngestMeta(narrator="Jeanne Martin", language="fr", consent_scope="public"))
+    ids = rep.done
+    assert len(ids) == 4
+    normalise_interviews(ws, ids)
+    with db.session(ws) as s:
+        for iid, clip in zip(ids, clips):
+            dur = s.exec(select(Recording).where(Recording.interview_id == iid)).one().duration_ms
+            _machine_transcript(ws, iid, clip.with_suffix(".txt").read_text(encoding="utf-8"), dur)
+    assert write_staff_exports(ws, ids).done == ids  # exports made before speakers are known
+    assert not any("<v " in default_path(ws, i, "vtt").read_text(encoding="utf-8") for i in ids)
+
+    def diarized(t):
+        with sqlite3.connect(ws.db_path) as c:
+            return c.execute("select count(*) from stagerun where stage='diarize'").fetchone()[0] >= 1
+
+    assert _kill_when([*EXE, "--workspace", str(ws.root), "diarize", "--all"], diarized, deadline_s=240)
+    with sqlite3.connect(ws.db_path) as c:
+        n_done = c.execute("select count(*) from stagerun where stage='diarize'").fetchone()[0]
+    assert 1 <= n_done < len(ids)
+    if then == "rerun":
+        r = _oh(ws.root, "diarize", "--all", "--json")
+        assert set(json.loads(r.stdout)["details"]["exports_rewritten"]) == set(ids)
+    else:  # publish alone rewrites the exports of the interviews diarized before the kill
+        with sqlite3.connect(ws.db_path) as c:
+            ids = [r[0] for r in c.execute("select interview_id from stagerun where stage='diarize'")]
+        _oh(ws.root, "publish")
+    for i in ids:
+        vtt = default_path(ws, i, "vtt").read_text(encoding="utf-8")
+        assert "<v " in vtt, (i, vtt[:300])
