@@ -232,3 +232,64 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
     for i in ids:
         vtt = default_path(ws, i, "vtt").read_text(encoding="utf-8")
         assert "<v " in vtt, (i, vtt[:300])
+
+
+# --------------------------------------------------------------------------- item 10: long transcription
+
+
+def _long_interview(tmp_path, corpus, name):
+    """A ~60 s recording made of FLEURS clips one after the other, ingested and normalised."""
+    import numpy as np
+
+    from tests._asr_helpers import decode, write_wav
+
+    pieces, total = [], 0
+    for c in sorted((corpus / "fr").glob("fleurs_fr_*.ogg")):
+        a = decode(c)
+        pieces += [a, np.zeros(8000, dtype=np.float32)]
+        total += a.shape[0] + 8000
+        if total >= 60 * 16000:
+            break
+    wav = write_wav(tmp_path / f"{name}.wav", np.concatenate(pieces))
+    from oralhist.workspace import init
+
+    ws = init(tmp_path / name, title="Long")
+    _oh(ws.root, "ingest", wav, "--language", "fr")
+    from oralhist import db
+    from oralhist.records import Interview
+
+    with db.session(ws) as s:
+        return ws, s.exec(select(Interview)).one().id
+
+
+def _segments(ws, iid):
+    from oralhist import db
+    from oralhist.records import Segment, Transcript
+
+    with db.session(ws) as s:
+        trs = s.exec(select(Transcript).where(Transcript.interview_id == iid)).all()
+        segs = s.exec(select(Segment).where(Segment.transcript_id == trs[-1].id).order_by(Segment.idx)).all()
+        return [t.version for t in trs], [(g.start_ms, g.end_ms, g.text) for g in segs]
+
+
+def test_killed_long_transcription_resumes_at_the_block_it_was_hearing(tmp_path, corpus):
+    from oralhist.transcribe import CHECKPOINT
+
+    ws, iid = _long_interview(tmp_path, corpus, "killed")
+    ckpt = ws.derived_dir(iid) / CHECKPOINT
+    cmd = [*EXE, "--workspace", str(ws.root), "transcribe", iid, "--block-seconds", "20"]
+    assert _kill_when(cmd, lambda t: ckpt.is_file(), deadline_s=240)
+    kept = json.loads(ckpt.read_text())["blocks"]
+    assert len(kept) >= 1
+    r = _oh(ws.root, "transcribe", iid, "--block-seconds", "20", "--json")
+    d = json.loads(r.stdout)["details"]["interviews"][iid]
+    assert d["blocks_reused"] == len(kept)
+    assert not ckpt.exists()
+    versions, segs = _segments(ws, iid)
+    assert versions == [1] and segs
+
+    ws2, iid2 = _long_interview(tmp_path, corpus, "whole")  # the same recording, never interrupted
+    r2 = _oh(ws2.root, "transcribe", iid2, "--block-seconds", "20", "--json")
+    assert json.loads(r2.stdout)["details"]["interviews"][iid2]["blocks_reused"] == 0
+    versions2, segs2 = _segments(ws2, iid2)
+    assert versions2 == [1] and segs2 == segs
