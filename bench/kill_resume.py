@@ -30,12 +30,13 @@ def timed(cmd):
 
 
 def main():
-    full, rerun, reused = [], [], []
+    full, rerun, reused, dec_full, dec_rerun = [], [], [], [], []
     with tempfile.TemporaryDirectory() as d:
         for k in range(3):
             ws, iid = _long_interview(Path(d), CORPUS, f"full{k}")
-            s, _ = timed([*EXE, "--workspace", str(ws.root), "transcribe", iid, "--block-seconds", "20", "--json"])
+            s, rep = timed([*EXE, "--workspace", str(ws.root), "transcribe", iid, "--block-seconds", "20", "--json"])
             full.append(s)
+            dec_full.append(rep["details"]["interviews"][iid]["decode_s"])
             ws, iid = _long_interview(Path(d), CORPUS, f"kill{k}")
             ck = ws.derived_dir(iid) / "transcribe-blocks.json"
             cmd = [*EXE, "--workspace", str(ws.root), "transcribe", iid, "--block-seconds", "20", "--json"]
@@ -49,9 +50,12 @@ def main():
             s, rep = timed(cmd)
             rerun.append(s)
             reused.append(rep["details"]["interviews"][iid]["blocks_reused"])
+            dec_rerun.append(rep["details"]["interviews"][iid]["decode_s"])
     print(f"full run     median {statistics.median(full):.1f} s  {[round(x, 1) for x in full]}")
     print(f"rerun after kill (2 blocks kept) median {statistics.median(rerun):.1f} s  {[round(x, 1) for x in rerun]}"
           f"  blocks reused {reused}")
+    print(f"decoding only (report's decode_s): full {statistics.median(dec_full):.1f} s, rerun "
+          f"{statistics.median(dec_rerun):.1f} s, ratio {statistics.median(dec_rerun) / statistics.median(dec_full):.2f}")
     print(f"rerun / full = {statistics.median(rerun) / statistics.median(full):.2f}; load average {os.getloadavg()}")
 
 
