@@ -31,7 +31,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from oralhist.errors import BadInput, NotFound, StageError
+from oralhist.errors import BadInput, NotFound, OralhistError, StageError
 from oralhist.probe import open_media
 from oralhist.progress import NULL, Progress
 from oralhist.stage import StageReport
@@ -430,7 +430,13 @@ def normalise_interviews(
 
     report = StageReport(stage="normalise")
     ids = list(ids)
-    removed = remove_stale_temps(ws, [i for i in ids if ws.interview_dir(i).is_dir()])
+    def _exists(i: str) -> bool:
+        try:
+            return ws.interview_dir(i).is_dir()
+        except OralhistError:  # an id escaping the archive: reported below as no such interview
+            return False
+
+    removed = remove_stale_temps(ws, [i for i in ids if _exists(i)])
     if removed:
         report.details = {**(report.details or {}), "temps_removed": removed}
     for iid in ids:
