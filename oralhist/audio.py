@@ -31,7 +31,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from oralhist.errors import BadInput, NotFound, StageError
+from oralhist.errors import BadInput, NotFound, OralhistError, StageError
 from oralhist.probe import open_media
 from oralhist.progress import NULL, Progress
 from oralhist.stage import StageReport
@@ -287,7 +287,7 @@ def _sha256(path: Path) -> str:
 
 def _tmp_beside(path: Path, suffix: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=suffix, dir=path.parent)
     os.fchmod(fd, 0o644)  # derived files are readable by the web server that publishes them
     os.close(fd)
     return Path(tmp)
@@ -426,7 +426,19 @@ def normalise_interviews(
     """
     from oralhist import db, stage
 
+    from oralhist.ingest import remove_stale_temps
+
     report = StageReport(stage="normalise")
+    ids = list(ids)
+    def _exists(i: str) -> bool:
+        try:
+            return ws.interview_dir(i).is_dir()
+        except OralhistError:  # an id escaping the archive: reported below as no such interview
+            return False
+
+    removed = remove_stale_temps(ws, [i for i in ids if _exists(i)])
+    if removed:
+        report.details = {**(report.details or {}), "temps_removed": removed}
     for iid in ids:
         with db.session(ws) as s:
             if not force and stage.is_done(s, iid, "normalise"):

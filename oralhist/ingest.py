@@ -271,7 +271,7 @@ def sha256_file(path: Path, buffer: int = HASH_BUFFER) -> str:
 def copy_hashed(src: Path, dest_dir: Path, buffer: int = HASH_BUFFER) -> tuple[Path, str, int]:
     """Copy ``src`` into a temporary file in ``dest_dir`` while hashing; fsync. -> (tmp, sha256, size)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ingest-", suffix=".part", dir=dest_dir)
+    fd, tmp = tempfile.mkstemp(prefix=f".ingest-{os.getpid()}-", suffix=".part", dir=dest_dir)
     h = hashlib.sha256()
     size = 0
     buf = bytearray(buffer)
@@ -290,6 +290,57 @@ def copy_hashed(src: Path, dest_dir: Path, buffer: int = HASH_BUFFER) -> tuple[P
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp), h.hexdigest(), size
+
+
+# --------------------------------------------------------------------------- leftovers of a kill
+
+# Temporary files the stages write carry the writer's process id (``.ingest-<pid>-*.part`` in the
+# scratch folder, ``.asr.<pid>.*.wav`` / ``.access.<pid>.*`` in derived/); one whose process is
+# gone was left by a kill and is removed. Older names without a pid are removed too.
+_TEMP_PID = re.compile(r"^\.(?:ingest-|asr\.|access\.)(\d+)[.-]")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: a process of another user holds that pid
+        return True
+    return True
+
+
+def temp_files(ws, interview_ids: Optional[Iterable[str]] = None) -> list[Path]:
+    """Temporary files of the ingest and normalise stages (of ``interview_ids``, or all)."""
+    found: list[Path] = []
+    tmp = ws.root / ".oralhist-tmp"
+    if interview_ids is None and tmp.is_dir():
+        found += sorted(tmp.glob(".ingest-*.part"))
+    if interview_ids is None:
+        dirs = sorted(ws.interviews.glob("*/derived")) if ws.interviews.is_dir() else []
+    else:
+        dirs = [ws.derived_dir(i) for i in interview_ids]
+    for d in dirs:
+        if d.is_dir():
+            found += sorted(p for p in d.iterdir() if p.name.startswith((".asr.", ".access.")))
+    return found
+
+
+def remove_stale_temps(ws, interview_ids: Optional[Iterable[str]] = None) -> list[str]:
+    """Remove temporary files left by killed runs (their process is gone); -> relative paths removed."""
+    removed: list[str] = []
+    for p in temp_files(ws, interview_ids):
+        m = _TEMP_PID.match(p.name)
+        if m and _pid_alive(int(m.group(1))):
+            continue  # another run at work right now
+        try:
+            p.unlink()
+            removed.append(ws.rel(p))
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -365,7 +416,7 @@ def ingest_paths(
     """
     meta = check_meta(meta or IngestMeta())
     report = StageReport(stage="ingest")
-    report.details = {"skipped_files": [], "duplicates": [], "recordings": 0}
+    report.details = {"skipped_files": [], "duplicates": [], "recordings": 0, "orphans_removed": []}
     groups: list[_Group]
     if manifest is not None:
         groups = read_manifest(Path(manifest))
@@ -391,6 +442,7 @@ def ingest_paths(
         else:
             groups = [_Group(key=None, meta=meta, files=[f]) for f in files]
     task = progress.add("ingest", total=sum(len(g.files) for g in groups))
+    report.details["temps_removed"] = remove_stale_temps(ws)
     for g in groups:
         _ingest_group(ws, g, report, progress, task)
     return report
@@ -495,6 +547,15 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
             if not idir.exists():
                 created_dirs.append(idir)
             odir.mkdir(parents=True, exist_ok=True)
+            # A file in original/ that no recording row describes was left by a run killed before
+            # its commit: if it holds one of the files ingested now, it is that same copy; remove it.
+            recorded = {r.path for r in s.exec(select(Recording).where(Recording.interview_id == iid)).all()}
+            digests = {d for *_, d, _ in staged}
+            for p in sorted(odir.iterdir()):
+                if p.is_file() and ws.rel(p) not in recorded and not p.name.startswith(".") and sha256_file(p) in digests:
+                    os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+                    p.unlink()
+                    report.details["orphans_removed"].append(ws.rel(p))
             used_names |= {p.name for p in odir.iterdir()}
             offset = 0
             if not created:
@@ -544,6 +605,11 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
                 temps.append(ctmp)
                 cfinal = ws.inside(ws.consent_forms / f"{iid}.{ext}")
                 if consent.form_sha256 != cdigest:
+                    if cfinal.exists() and s.exec(select(Consent).where(Consent.form_path == ws.rel(cfinal))).first() is None:
+                        # Left by a run killed before its commit: no record holds it; replaced.
+                        os.chmod(cfinal, stat.S_IWUSR | stat.S_IRUSR)
+                        cfinal.unlink()
+                        report.details["orphans_removed"].append(ws.rel(cfinal))
                     if cfinal.exists():
                         raise BadInput(display_name(meta.consent),
                                        f"interview {iid} already has a different consent form ({ws.rel(cfinal)}); not replaced")

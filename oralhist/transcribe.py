@@ -232,6 +232,51 @@ def _progress(segments, on_progress, duration_s):
         yield x
 
 
+CHECKPOINT = "transcribe-blocks.json"  # in derived/: the blocks already heard by a run not yet stored
+
+
+class BlockCheckpoint:
+    """The blocks of one recognition already heard, kept in ``derived/transcribe-blocks.json``
+    (rewritten atomically after each block) so a killed run resumes where it stopped. It is
+    keyed by the audio's SHA-256, the model, the decoding options, the hints and the block
+    length: a change to any of them starts afresh. Removed once the transcript is stored."""
+
+    def __init__(self, path: Path, key: str):
+        import json
+
+        self.path, self.key, self.reused = path, key, 0
+        self.blocks: dict[str, dict] = {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                self.blocks = dict(data.get("blocks", {}))
+        except (OSError, ValueError):
+            pass
+
+    def get(self, n: int) -> Optional[tuple[list[Seg], Optional[str], Optional[float]]]:
+        b = self.blocks.get(str(n))
+        if b is None:
+            return None
+        self.reused += 1
+        segs = [Seg(**{**x, "words": tuple(W(**w) for w in x["words"])}) for x in b["segs"]]
+        return segs, b["language"], b["probability"]
+
+    def put(self, n: int, segs: Sequence[Seg], language: Optional[str], probability: Optional[float]) -> None:
+        import json
+        import tempfile
+
+        self.blocks[str(n)] = {"segs": [asdict(x) for x in segs], "language": language, "probability": probability}
+        fd, tmp = tempfile.mkstemp(prefix=".transcribe-blocks.", suffix=".tmp", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"key": self.key, "blocks": self.blocks}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 def recognise(
     model,
     audio: np.ndarray,
@@ -242,6 +287,7 @@ def recognise(
     guard_options: Optional[GuardOptions] = GuardOptions(),
     on_progress: Callable[[float], None] = lambda s: None,
     block_s: float = None,
+    checkpoint: Optional[BlockCheckpoint] = None,
 ) -> Recognition:
     """Recognise one recording with a loaded ``WhisperModel`` (language None = detect).
 
@@ -270,16 +316,29 @@ def recognise(
     detected, probability = language, 1.0 if language else None
     kw = dict(kwargs)
     for n, block in enumerate(_blocks(to_hear, int(block_s * SAMPLE_RATE))):
-        pieces, _ = collect_chunks(audio, block)
-        heard = np.concatenate(pieces, axis=0)
-        segments, info = model.transcribe(heard, vad_filter=False, **kw)
-        if n == 0:
-            detected, probability = info.language, float(info.language_probability)
-            kw["language"] = detected  # later blocks: same language
-            kw.pop("initial_prompt", None)
-        block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
-        raw.extend(block_segs)
-        del heard, pieces
+        kept = checkpoint.get(n) if checkpoint is not None else None
+        if kept is not None:  # heard by a run that was stopped: reuse it as it was
+            block_segs, lang_n, prob_n = kept
+            if n == 0:
+                detected, probability = lang_n, prob_n
+                kw["language"] = detected
+                kw.pop("initial_prompt", None)
+            raw.extend(block_segs)
+            if block_segs:
+                on_progress(block_segs[-1].end_ms / 1000)
+        else:
+            pieces, _ = collect_chunks(audio, block)
+            heard = np.concatenate(pieces, axis=0)
+            segments, info = model.transcribe(heard, vad_filter=False, **kw)
+            if n == 0:
+                detected, probability = info.language, float(info.language_probability)
+                kw["language"] = detected  # later blocks: same language
+                kw.pop("initial_prompt", None)
+            block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
+            raw.extend(block_segs)
+            del heard, pieces
+            if checkpoint is not None:
+                checkpoint.put(n, block_segs, detected, probability)
         if options.condition_on_previous_text and block_segs:  # carry the context across blocks
             kw["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
     recovered = 0
@@ -408,6 +467,7 @@ def transcribe_interviews(
     guard_options: Optional[GuardOptions] = GuardOptions(),
     hints: bool = False,
     exports: bool = True,
+    block_s: Optional[float] = None,
 ) -> stage.StageReport:
     """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
 
@@ -415,6 +475,8 @@ def transcribe_interviews(
     ``device``, ``compute_type`` and ``beam_size`` default to the archive's settings.
     ``hints`` passes names and vocabulary terms as hotwords: off by default, because it
     was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
+    ``block_s`` is the longest stretch of speech heard at once (default 300 s); each block
+    heard is kept in a checkpoint, so a killed run resumes at the block it was hearing.
     """
     from oralhist import db, models
     from oralhist.records import Interview
@@ -475,6 +537,7 @@ def transcribe_interviews(
             audio = load_asr(ws, iid)
             with db.session(ws) as s:
                 hint_text = vocabulary_hints(s, iid) if hints and opts.hint_mode != "none" else ""
+            checkpoint = _checkpoint(ws, iid, spec, opts, lang, hint_text, block_s or BLOCK_S, guard_options)
             rec = recognise(
                 whisper,
                 audio,
@@ -483,9 +546,12 @@ def transcribe_interviews(
                 hints=hint_text,
                 guard_options=guard_options,
                 on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
+                block_s=block_s,
+                checkpoint=checkpoint,
             )
             del audio
             version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
+            checkpoint.clear()
         except OralhistError as exc:  # unreadable audio and the like: the others go on
             report.failed.append((iid, exc.message))
             continue
@@ -507,9 +573,24 @@ def transcribe_interviews(
             "words": sum(len(sg.words) for sg in rec.result.kept),
             "dropped": len(rec.result.dropped),
             "flagged": rec.result.stats.get("flagged", 0),
+            "blocks_reused": checkpoint.reused,
             **rec.timing,
         }
     return report
+
+
+def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, block_s: float,
+                guard_options) -> BlockCheckpoint:
+    import hashlib
+    import json
+
+    from oralhist.ingest import sha256_file
+
+    key = hashlib.sha256(json.dumps({
+        "audio": sha256_file(asr_path(ws, iid)), "model": spec.label, "options": asdict(opts), "language": lang,
+        "hints": hints, "block_s": block_s, "guard": asdict(guard_options) if guard_options is not None else None,
+    }, sort_keys=True, default=str).encode()).hexdigest()
+    return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
 
 
 def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, compute_type, threads, load_s, guard_options) -> int:

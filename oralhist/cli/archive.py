@@ -145,11 +145,14 @@ def ingest(
     with progress_bar(enabled=not as_json) as prog:
         rep = ingest_locked(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
     norm = None
-    if not no_normalise and rep.done:
+    # Interviews already holding the files given are normalised too when a killed run left them
+    # un-normalised (the stage skips those already done).
+    todo = rep.done + [i for i in rep.skipped if i not in rep.done]
+    if not no_normalise and todo:
         from oralhist.pipeline import run_stage
 
         with progress_bar(enabled=not as_json, seconds=True) as prog:
-            norm = run_stage(ws, "normalise", rep.done, progress=prog)
+            norm = run_stage(ws, "normalise", todo, progress=prog)
     _print_ingest(rep, norm, as_json)
 
 
@@ -222,11 +225,13 @@ def normalise(
 @handle_errors
 def verify(
     ctx: typer.Context,
+    repair: bool = typer.Option(False, "--repair", help="Remove temporary files and orphans left by a killed run; "
+                                "adopt orphan originals of known interviews. Never touches recorded files."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
 ) -> None:
     """Re-hash every original and consent form; list any missing or changed file (exit 1).
 
-    Example: oralhist verify --json
+    Example: oralhist verify --repair --json
     """
     from oralhist.cli.common import err_console
     from oralhist.fixity import verify as verify_archive
@@ -234,10 +239,12 @@ def verify(
 
     ws = workspace(ctx)
     with progress_bar(enabled=not as_json) as prog:
-        rep = verify_archive(ws, progress=prog)
+        rep = verify_archive(ws, progress=prog, repair=repair)
     if as_json:
         print_json(rep.to_dict())
     else:
+        for r in rep.repaired:
+            console.print(f"{r['action']}: {r['path']} ({r['why']})", highlight=False, soft_wrap=True)
         for p in rep.problems:
             err_console.print(Text.assemble((f"{p.problem}:", "red"), f" {p.path} ({p.kind} of {p.interview_id}) {p.detail}"),
                               soft_wrap=True)

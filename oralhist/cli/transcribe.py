@@ -59,6 +59,7 @@ def transcribe(
     beam_size: Optional[int] = typer.Option(None, "--beam-size", min=1, max=20, help="Beam search width (default 5)."),
     hints: bool = typer.Option(False, "--hints", help="Pass names and vocabulary terms to the recogniser as hotwords (made Whisper base worse in our measurements)."),
     force: bool = typer.Option(False, "--force", help="Transcribe again (a new machine version; editors' versions are kept)."),
+    block_seconds: Optional[float] = typer.Option(None, "--block-seconds", min=5, max=1800, help="Longest stretch of speech heard at once (default 300); each block heard is kept, so a stopped run resumes there."),
     queue: Optional[str] = typer.Option(None, "--queue", metavar="Q", help="Queue the work for `oralhist worker` (any machine) instead of running it here."),
     as_json: bool = typer.Option(False, "--json", help="Print the stage report as JSON."),
 ) -> None:
@@ -84,7 +85,7 @@ def transcribe(
     with progress_bar(enabled=not as_json, seconds=True) as p:
         rep = run_stage(
             ws, "transcribe", todo, force=force, progress=p, model=model, language=language, device=device,
-            compute_type=compute_type, beam_size=beam_size, hints=hints,
+            compute_type=compute_type, beam_size=beam_size, hints=hints, block_s=block_seconds,
         )
     if not as_json:
         for iid, d in rep.details.get("interviews", {}).items():

@@ -804,6 +804,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
                  today: Optional[date] = None, on_site: bool = False, strict: bool = True) -> StageReport:
     """Build the static site into ``out`` (default ``site/`` of the archive)."""
     from oralhist import db
+    from oralhist.pipeline import refresh_staff_exports
+
+    refresh_staff_exports(ws)  # staff copies made before a killed stage run follow the data again
     from oralhist.stage import mark_done
 
     t0 = time.perf_counter()
