@@ -291,7 +291,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     model.search_shards = shard_count(ws, len(todo))
     for k, (iid, r, fp, hit) in enumerate(todo):
         ok = (hit and hit.get("fp") == fp and out is not None and all((out / p).is_file() for p in hit["files"])
-              and all(search_page_path(out, p, model.search_shards).is_file() for p in hit["search"]))
+              and all(search_page_path(out, p, model.search_shards, ws).is_file() for p in hit["search"]))
         todo[k] = (iid, r, fp, hit if ok else None)
     load_words(ws, [r for _, r, _, hit in todo if hit is None])
     for iid, r, fp, hit in todo:
@@ -535,7 +535,10 @@ def render_model(model: SiteModel) -> SiteModel:
     model.add_text("index.html", env.get_template("home.html").render(
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
         terms_by_kind=terms_by_kind))
-    model.add_text("search.html", env.get_template("search.html").render(**common, root="", shards=model.search_shards))
+    # The shards that hold pages (none when nothing is public: the search then says "no result").
+    live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
+    model.add_text("search.html", env.get_template("search.html").render(
+        **common, root="", shards=" ".join(map(str, live))))
     model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
@@ -662,14 +665,22 @@ def _write_audio(ws, f: OutFile, dest: Path) -> None:
         silence_ranges(f.source, dest, f.silence)
 
 
-def cache_dir(out: Path) -> Path:
-    """Hidden folder beside the site: the search-only pages and what unchanged interviews
-    produced last time (keyed by archive id, so it must never be inside the public site)."""
-    return out.parent / f".{out.name}.oralhist-cache"
+def cache_dir(out: Path, ws=None) -> Path:
+    """The publisher's private cache for the site at ``out``: the search-only pages and what
+    unchanged interviews produced last time. It is keyed by archive ids, so it lives inside the
+    archive (``.oralhist-cache/site-<hash of out>/``), never beside or inside the published
+    output (a web root). Without ``ws`` (old callers) the archive is not known: a folder in
+    the system's temporary space, never next to ``out``."""
+    key = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+    if ws is not None:
+        return ws.root / ".oralhist-cache" / f"site-{key}"
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "oralhist-site-cache" / key
 
 
-def search_source_dir(out: Path) -> Path:
-    return cache_dir(out) / "search-src"
+def search_source_dir(out: Path, ws=None) -> Path:
+    return cache_dir(out, ws) / "search-src"
 
 
 def shard_count(ws, n_interviews: int) -> int:
@@ -688,14 +699,14 @@ def shard_of(path: str, n: int) -> int:
     return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % n
 
 
-def search_page_path(out: Path, path: str, n: int) -> Path:
-    return search_source_dir(out) / str(shard_of(path, n)) / path
+def search_page_path(out: Path, path: str, n: int, ws=None) -> Path:
+    return search_source_dir(out, ws) / str(shard_of(path, n)) / path
 
 
-def read_cache(out: Path) -> dict:
+def read_cache(out: Path, ws=None) -> dict:
     try:
-        data = json.loads((cache_dir(out) / "interviews.json").read_text(encoding="utf-8"))
-        if data.get("version") == BUILD_VERSION and search_source_dir(out).is_dir():
+        data = json.loads((cache_dir(out, ws) / "interviews.json").read_text(encoding="utf-8"))
+        if data.get("version") == BUILD_VERSION and search_source_dir(out, ws).is_dir():
             return data.get("interviews", {})
     except (OSError, ValueError):
         pass
@@ -715,6 +726,10 @@ def read_manifest(out: Path) -> dict:
 def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / MANIFEST).is_file():
+        # Mark the folder as ours before anything else is written, so that a publish killed
+        # during the first build is finished by the next one (the full manifest comes last).
+        _atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True}).encode())
     old = read_manifest(out)
     old_files: dict = old.get("files", {})
     written, kept = [], 0
@@ -748,7 +763,7 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
             path.unlink()
             removed.append(rel)
     # The search-only pages live beside the site, one folder per shard, kept up to date like the site.
-    src = search_source_dir(out)
+    src = search_source_dir(out, ws)
     n = model.search_shards
     old_search: dict = old.get("search_pages", {})
     shard_pages: dict[int, list] = {k: [] for k in range(n)}
@@ -772,6 +787,11 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     keys, indexed = {}, []
     for k in range(n):
         keys[str(k)] = hashlib.sha256(json.dumps([shard_pages[k], model.language_index]).encode()).hexdigest()
+        if not shard_pages[k]:
+            # Pagefind refuses an empty folder; an empty shard has no index (search.html
+            # lists only the shards that hold pages).
+            del keys[str(k)]
+            continue
         if old_keys.get(str(k)) != keys[str(k)] or not (pf / str(k) / "pagefind.js").is_file():
             indexed.append(k)
     if indexed:
@@ -790,7 +810,7 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
                 "search_pages": {p: sha for p, (sha, _) in sorted(model.search_pages.items())}}
     cache = {"version": BUILD_VERSION, "interviews": {e.archive_id: (e.cached_out or e.cached) for e in model.interviews}}
     cdata = json.dumps(cache, sort_keys=True, ensure_ascii=False).encode()
-    cpath = cache_dir(out) / "interviews.json"
+    cpath = cache_dir(out, ws) / "interviews.json"
     if not cpath.is_file() or cpath.read_bytes() != cdata:
         _atomic_bytes(cpath, cdata)
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -798,6 +818,15 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     if not mpath.is_file() or mpath.read_bytes() != data:
         _atomic_bytes(mpath, data)
     return {"written": written, "kept": kept, "removed": removed, "indexed": bool(indexed), "shards_indexed": indexed}
+
+
+def _refuse_kiosk_in_public_site(ws, out: Path) -> None:
+    """A kiosk build (on-site-only interviews) never goes in or under the public site folder,
+    nor in a folder that holds it (the build would then own, and rewrite, the public site)."""
+    o, pub = Path(out).resolve(), ws.site.resolve()
+    if o == pub or pub in o.parents or o in pub.parents:
+        raise BadInput(out, f"a kiosk build (--on-site) must not be written in or around the public site {ws.site}; "
+                            "choose a folder outside it")
 
 
 def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
@@ -812,8 +841,10 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         raise BadInput(out, "exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
+    if on_site:
+        _refuse_kiosk_in_public_site(ws, out)
     scopes = ("public", "on-site") if on_site else ("public",)
-    cache = read_cache(out)
+    cache = read_cache(out, ws)
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
     render_model(model)
