@@ -358,6 +358,12 @@ def _env():
     env.filters["clock"] = clock
     env.filters["seconds"] = seconds
     env.filters["iso_duration"] = iso_duration
+    from oralhist.publish import typography
+
+    env.filters["long_date"] = typography.long_date
+    env.filters["duration"] = typography.duration
+    env.filters["decade"] = typography.decade
+    env.globals["plural"] = typography.plural
     return env
 
 
