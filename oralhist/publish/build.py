@@ -172,6 +172,13 @@ def captions_vtt(view) -> str:
     return "\n".join(out) + "\n"
 
 
+def caption_cues(view) -> list:
+    """The cues of captions.vtt as [start ms, end ms, speaker, text], embedded in the page so
+    captions show even from file:// (where the .vtt cannot be fetched)."""
+    return [[sg.start_ms, sg.end_ms, sg.speaker_name or "", re.sub(r"\s+", " ", sg.text).strip()]
+            for sg in view.segments if sg.end_ms > sg.start_ms and sg.text.strip()]
+
+
 def chapters_vtt(view) -> str:
     out = ["WEBVTT", ""]
     for n, t in enumerate(view.topics, 1):
@@ -501,6 +508,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
+            cues=json_for_script(caption_cues(v)),
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
