@@ -110,6 +110,8 @@ class SiteModel:
     search_pages: dict[str, tuple] = field(default_factory=dict)
     language_index: str = "fr"  # language of the interviews (the search index's stemming)
     search_shards: int = 1
+    rights: str = ""  # [site] rights: the rights statement, shown and exported with every interview
+    license: str = ""  # [site] license: a URI (Creative Commons, rightsstatements.org)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -273,12 +275,17 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         raise BadInput(lang, "site language must be fr or en")
     model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
                       interviews=[], terms={})
+    model.rights = str(site_raw.get("rights", "") or "").strip()
+    model.license = str(site_raw.get("license", "") or "").strip()
+    if model.license and not re.match(r"^https?://", model.license):
+        raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
     try:
         import oralhist.exports.ohms  # noqa: F401
         has_ohms = True
     except ImportError:
         has_ohms = False
-    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms))
+    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms,
+                         model.rights, model.license))
     from oralhist.publish.fastload import _scope, load_words
     from oralhist.view import ConsentView
 
@@ -418,7 +425,15 @@ def _jsonld(entry: InterviewEntry, model: SiteModel, page_url: str) -> dict:
     if v.interviewer:
         d["contributor"] = {"@type": "Person", "name": v.interviewer}
     if v.museum:
-        d["publisher"] = {"@type": "Museum", "name": v.museum}
+        # schema.org's Museum is a Place; the publisher is an organisation.
+        d["publisher"] = {"@type": "Organization", "name": v.museum}
+    if model.license:
+        d["license"] = model.license
+    if model.rights:
+        d["copyrightNotice"] = model.rights
+    text = " ".join(sg.text.strip() for sg in getattr(v, "segments", ()) if sg.text.strip())
+    if text:
+        d["transcript"] = text
     if v.place:
         d["contentLocation"] = {"@type": "Place", "name": v.place}
     if entry.audio_path:
@@ -489,11 +504,17 @@ def render_model(model: SiteModel) -> SiteModel:
                               recipe=e.audio_recipe, archive_id=v.extra.get("archive_id", v.id)))
         # IIIF needs absolute URLs: [site] base_url, else the local server that `run` suggests.
         iiif_base = model.base_url or LOCAL_BASE
-        model.add_text(f"{media}/manifest.json", iiif.manifest_json(
+        man = iiif.build_manifest(
             v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
             audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
-            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}"))
-        model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page),
+            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}",
+            rights=model.license or None)
+        from oralhist.publish.rights import iiif_rights
+
+        iiif_rights(man, model, v, iiif_base)
+        model.add_text(f"{media}/manifest.json", man.json(indent=2))
+        dc_rights = " — ".join(x for x in (model.rights, model.license) if x) or None
+        model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page), rights=dc_rights,
                                                             audio_url=absu(e.audio_path) if e.audio_path else None))
         if ohms is not None:
             model.add_text(f"{media}/ohms.xml", _ohms_text(ohms, v))
@@ -508,7 +529,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
-            cues=json_for_script(caption_cues(v)),
+            cues=json_for_script(caption_cues(v)), rights=model.rights, license=model.license,
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
@@ -516,7 +537,7 @@ def render_model(model: SiteModel) -> SiteModel:
         model.search_pages[page] = (ssha, shtml)
         from xml.etree import ElementTree as ET
 
-        e.oai_dc = ET.tostring(dublincore.element(v, identifier=absu(page)), encoding="unicode")
+        e.oai_dc = ET.tostring(dublincore.element(v, identifier=absu(page), rights=dc_rights), encoding="unicode")
         e.cached_out = {
             "fp": e.fingerprint,
             "files": {p: model.files[p].key for p in sorted(set(model.files) - before)},
