@@ -112,6 +112,7 @@ class SiteModel:
     search_shards: int = 1
     rights: str = ""  # [site] rights: the rights statement, shown and exported with every interview
     license: str = ""  # [site] license: a URI (Creative Commons, rightsstatements.org)
+    oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -275,6 +276,9 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         raise BadInput(lang, "site language must be fr or en")
     model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
                       interviews=[], terms={})
+    from oralhist.oai import repository_identifier
+
+    model.oai_repo = repository_identifier(ws)
     model.rights = str(site_raw.get("rights", "") or "").strip()
     model.license = str(site_raw.get("license", "") or "").strip()
     if model.license and not re.match(r"^https?://", model.license):
@@ -631,7 +635,8 @@ def _oai_static(model: SiteModel) -> str:
         v = e.view
         rec = ET.SubElement(recs, f"{{{OAI}}}record")
         header = ET.SubElement(rec, f"{{{OAI}}}header")
-        ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{host}:{v.id}"
+        # The same stable identifiers as the OAI-PMH endpoint (oralhist/oai.py).
+        ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{model.oai_repo or host}:{v.id}"
         ET.SubElement(header, f"{{{OAI}}}datestamp").text = stamp
         md = ET.SubElement(rec, f"{{{OAI}}}metadata")
         md.append(ET.fromstring(e.oai_dc))
