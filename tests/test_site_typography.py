@@ -43,3 +43,18 @@ def test_pages_use_french_dates_durations_and_plurals(ws, corpus, ffmpeg, tmp_pa
     page.select_option("select[data-filter=museum]", "Musée B")
     assert page.inner_text("#shown-count") == "1"
     assert page.inner_text("#shown-label") == "témoignage affiché"
+
+
+def test_home_intro_and_open_data_page(ws, corpus, ffmpeg, tmp_path):
+    from oralhist.publish import publish_site
+    from oralhist.workspace import open_workspace
+
+    toml = ws.root / "oralhist.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[site]\n", '[site]\nintro = "Des mineurs et des fileuses racontent <leur> métier."\n'), encoding="utf-8")
+    ws = open_workspace(ws.root)
+    publish_site(ws)
+    home = (ws.site / "index.html").read_text(encoding="utf-8")
+    assert "racontent &lt;leur&gt; métier" in home and 'href="donnees.html">Données ouvertes<' in home
+    data = (ws.site / "donnees.html").read_text(encoding="utf-8")
+    assert 'href="sitemap.xml"' in data and 'href="oai-pmh.xml"' in data

@@ -113,6 +113,7 @@ class SiteModel:
     rights: str = ""  # [site] rights: the rights statement, shown and exported with every interview
     license: str = ""  # [site] license: a URI (Creative Commons, rightsstatements.org)
     oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
+    intro: str = ""  # [site] intro: the home page's introduction to the archive
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -280,6 +281,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
 
     model.oai_repo = repository_identifier(ws)
     model.rights = str(site_raw.get("rights", "") or "").strip()
+    model.intro = str(site_raw.get("intro", "") or "").strip()
     model.license = str(site_raw.get("license", "") or "").strip()
     if model.license and not re.match(r"^https?://", model.license):
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
@@ -289,7 +291,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     except ImportError:
         has_ohms = False
     settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms,
-                         model.rights, model.license))
+                         model.rights, model.license, model.intro))
     from oralhist.publish.fastload import _scope, load_words
     from oralhist.view import ConsentView
 
@@ -573,7 +575,9 @@ def render_model(model: SiteModel) -> SiteModel:
     cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
     model.add_text("index.html", env.get_template("home.html").render(
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
-        terms_by_kind=terms_by_kind))
+        terms_by_kind=terms_by_kind, intro=model.intro))
+    model.add_text("donnees.html", env.get_template("open_data.html").render(
+        **common, root="", rights=model.rights, license=model.license))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
     live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
     model.add_text("search.html", env.get_template("search.html").render(
