@@ -64,7 +64,7 @@ def test_chapters_vtt(ws, cli, corpus, tmp_path):
     assert len(caps) >= 8 and caps[0].start == "00:00:00.000"
     assert all(c.text.strip() for c in caps)
     assert all(a.end <= b.start for a, b in zip(caps, caps[1:]))
-    assert out.read_text().startswith("WEBVTT\nKind: chapters")
+    assert out.read_text().startswith("WEBVTT\n\n")
 
 
 def test_ohms_without_index_is_still_valid(ws, cli, corpus, tmp_path):

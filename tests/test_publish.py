@@ -207,18 +207,20 @@ def test_staff_exports(ws, corpus, audio, cli):
 def test_cli_publish_json_and_refuses_foreign_folder(ws, cli, corpus, audio, tmp_path):
     _two(ws, corpus, audio)
     r = cli("publish", "--json")
+    assert r.exit_code == 2 and "[site] base_url" in r.output and "oralhist.toml" in r.output
+    r = cli("publish", "--local", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["details"]["interviews"] == 2 and d["done"] == ["1998-marcel-dupont", "2001-jeanne-leroy"]
     other = tmp_path / "mine"
     other.mkdir()
     (other / "precious.txt").write_text("do not delete")
-    r = cli("publish", "--out", str(other))
+    r = cli("publish", "--local", "--out", str(other))
     assert r.exit_code == 2 and "not a site built by oralhist" in r.output
     assert (other / "precious.txt").exists()
     r = cli("publish", "--on-site")
     assert r.exit_code == 2
-    r = cli("publish", "--language", "en", "--out", str(tmp_path / "en"))
+    r = cli("publish", "--local", "--language", "en", "--out", str(tmp_path / "en"))
     assert r.exit_code == 0
     assert '<html lang="en">' in (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
 

@@ -36,3 +36,25 @@ def export(
         view = load_interview(s, interview_id, version=version)
     path = write(view, out or default_path(ws, interview_id, fmt))
     console.print(f"wrote {path}", highlight=False)
+
+
+@app.command("export-bag")
+@handle_errors
+def export_bag(
+    ctx: typer.Context,
+    interview_ids: list[str] = typer.Argument(..., metavar="ID..."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder that receives one bag per interview."),
+    include_consent: bool = typer.Option(False, "--include-consent", help="Also put the signed consent form in the bag."),
+) -> None:
+    """Write a BagIt bag (RFC 8493) per interview for a departmental archive or Archivematica.
+
+    Originals, every transcript version, index and links, DC and OHMS, checksums. Not
+    consent-filtered (a staff export); the consent form only with --include-consent.
+
+    Example: oralhist export-bag 1998-marcel-dupont --out /media/transfert
+    """
+    from oralhist.exports.bag import export_bag as make
+
+    ws = workspace(ctx)
+    for iid in interview_ids:
+        console.print(f"wrote {make(ws, iid, out, include_consent=include_consent)}", highlight=False)

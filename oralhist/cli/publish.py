@@ -73,13 +73,16 @@ def publish(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder of the site (default: site/ in the archive)."),
     language: Optional[str] = typer.Option(None, "--language", help="Language of the pages: fr or en (default [site] language)."),
     on_site: bool = typer.Option(False, "--on-site", help="Kiosk build: also include on-site-only interviews (never put it on the web)."),
+    local: bool = typer.Option(False, "--local", help="A build for a kiosk, a USB key or file:// (no [site] base_url needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
 ) -> None:
     """Write the public static site: pages, audio, captions, search, IIIF, OAI-PMH, sitemap.
 
     Only what consent allows is published. Re-publishing rewrites only what changed.
+    A site for the web needs [site] base_url in oralhist.toml (its addresses must work off
+    this computer); --local builds one for a kiosk or a USB key on purpose.
 
-    Example: oralhist publish --out /media/usb/site
+    Example: oralhist publish --local --out /media/usb/site
     """
     from oralhist.progress import progress_bar
     from oralhist.publish import publish_site
@@ -89,6 +92,11 @@ def publish(
         from oralhist.errors import BadInput
 
         raise BadInput("--on-site", "a kiosk build needs its own --out folder (site/ is the public web site)")
+    if not (local or on_site) and not ws.settings.base_url.strip():
+        from oralhist.errors import BadInput
+
+        raise BadInput(ws.root / "oralhist.toml", "[site] base_url is empty: set it to the site's public address "
+                                                  "(e.g. https://archives.example.org/temoignages) or publish with --local")
     with progress_bar(enabled=not as_json) as prog:
         rep = publish_site(ws, out, progress=prog, language=language, on_site=on_site)
     if as_json:

@@ -50,6 +50,12 @@ def export(view, fmt: str, out: Path) -> Path:
     return exporter(fmt)(view, Path(out))
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator:
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
@@ -59,6 +65,8 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8") ->
     try:
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as fh:
             yield fh
+        # mkstemp makes the file 0600: give the export the mode an ordinary file gets.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -18,7 +18,7 @@ def _clean(text: str) -> str:
 
 
 def render(view) -> str:
-    lines = ["WEBVTT", "Kind: chapters", ""]
+    lines = ["WEBVTT", ""]  # no "Kind:" header: strict WebVTT parsers reject it
     topics = sorted(view.topics, key=lambda t: t.start_ms)
     for i, t in enumerate(topics, 1):
         end = t.end_ms

@@ -110,6 +110,10 @@ class SiteModel:
     search_pages: dict[str, tuple] = field(default_factory=dict)
     language_index: str = "fr"  # language of the interviews (the search index's stemming)
     search_shards: int = 1
+    rights: str = ""  # [site] rights: the rights statement, shown and exported with every interview
+    license: str = ""  # [site] license: a URI (Creative Commons, rightsstatements.org)
+    oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
+    intro: str = ""  # [site] intro: the home page's introduction to the archive
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -170,6 +174,13 @@ def captions_vtt(view) -> str:
             text = f"<v {vtt_escape(who)}>{text}"
         out += [str(n), f"{_ts(sg.start_ms)} --> {_ts(sg.end_ms)}", text, ""]
     return "\n".join(out) + "\n"
+
+
+def caption_cues(view) -> list:
+    """The cues of captions.vtt as [start ms, end ms, speaker, text], embedded in the page so
+    captions show even from file:// (where the .vtt cannot be fetched)."""
+    return [[sg.start_ms, sg.end_ms, sg.speaker_name or "", re.sub(r"\s+", " ", sg.text).strip()]
+            for sg in view.segments if sg.end_ms > sg.start_ms and sg.text.strip()]
 
 
 def chapters_vtt(view) -> str:
@@ -266,12 +277,21 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         raise BadInput(lang, "site language must be fr or en")
     model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
                       interviews=[], terms={})
+    from oralhist.oai import repository_identifier
+
+    model.oai_repo = repository_identifier(ws)
+    model.rights = str(site_raw.get("rights", "") or "").strip()
+    model.intro = str(site_raw.get("intro", "") or "").strip()
+    model.license = str(site_raw.get("license", "") or "").strip()
+    if model.license and not re.match(r"^https?://", model.license):
+        raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
     try:
         import oralhist.exports.ohms  # noqa: F401
         has_ohms = True
     except ImportError:
         has_ohms = False
-    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms))
+    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms,
+                         model.rights, model.license, model.intro))
     from oralhist.publish.fastload import _scope, load_words
     from oralhist.view import ConsentView
 
@@ -291,7 +311,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     model.search_shards = shard_count(ws, len(todo))
     for k, (iid, r, fp, hit) in enumerate(todo):
         ok = (hit and hit.get("fp") == fp and out is not None and all((out / p).is_file() for p in hit["files"])
-              and all(search_page_path(out, p, model.search_shards).is_file() for p in hit["search"]))
+              and all(search_page_path(out, p, model.search_shards, ws).is_file() for p in hit["search"]))
         todo[k] = (iid, r, fp, hit if ok else None)
     load_words(ws, [r for _, r, _, hit in todo if hit is None])
     for iid, r, fp, hit in todo:
@@ -358,6 +378,12 @@ def _env():
     env.filters["clock"] = clock
     env.filters["seconds"] = seconds
     env.filters["iso_duration"] = iso_duration
+    from oralhist.publish import typography
+
+    env.filters["long_date"] = typography.long_date
+    env.filters["duration"] = typography.duration
+    env.filters["decade"] = typography.decade
+    env.globals["plural"] = typography.plural
     return env
 
 
@@ -405,7 +431,15 @@ def _jsonld(entry: InterviewEntry, model: SiteModel, page_url: str) -> dict:
     if v.interviewer:
         d["contributor"] = {"@type": "Person", "name": v.interviewer}
     if v.museum:
-        d["publisher"] = {"@type": "Museum", "name": v.museum}
+        # schema.org's Museum is a Place; the publisher is an organisation.
+        d["publisher"] = {"@type": "Organization", "name": v.museum}
+    if model.license:
+        d["license"] = model.license
+    if model.rights:
+        d["copyrightNotice"] = model.rights
+    text = " ".join(sg.text.strip() for sg in getattr(v, "segments", ()) if sg.text.strip())
+    if text:
+        d["transcript"] = text
     if v.place:
         d["contentLocation"] = {"@type": "Place", "name": v.place}
     if entry.audio_path:
@@ -476,11 +510,17 @@ def render_model(model: SiteModel) -> SiteModel:
                               recipe=e.audio_recipe, archive_id=v.extra.get("archive_id", v.id)))
         # IIIF needs absolute URLs: [site] base_url, else the local server that `run` suggests.
         iiif_base = model.base_url or LOCAL_BASE
-        model.add_text(f"{media}/manifest.json", iiif.manifest_json(
+        man = iiif.build_manifest(
             v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
             audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
-            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}"))
-        model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page),
+            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}",
+            rights=model.license or None)
+        from oralhist.publish.rights import iiif_rights
+
+        iiif_rights(man, model, v, iiif_base)
+        model.add_text(f"{media}/manifest.json", man.json(indent=2))
+        dc_rights = " — ".join(x for x in (model.rights, model.license) if x) or None
+        model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page), rights=dc_rights,
                                                             audio_url=absu(e.audio_path) if e.audio_path else None))
         if ohms is not None:
             model.add_text(f"{media}/ohms.xml", _ohms_text(ohms, v))
@@ -495,6 +535,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
+            cues=json_for_script(caption_cues(v)), rights=model.rights, license=model.license,
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
@@ -502,7 +543,7 @@ def render_model(model: SiteModel) -> SiteModel:
         model.search_pages[page] = (ssha, shtml)
         from xml.etree import ElementTree as ET
 
-        e.oai_dc = ET.tostring(dublincore.element(v, identifier=absu(page)), encoding="unicode")
+        e.oai_dc = ET.tostring(dublincore.element(v, identifier=absu(page), rights=dc_rights), encoding="unicode")
         e.cached_out = {
             "fp": e.fingerprint,
             "files": {p: model.files[p].key for p in sorted(set(model.files) - before)},
@@ -534,8 +575,13 @@ def render_model(model: SiteModel) -> SiteModel:
     cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
     model.add_text("index.html", env.get_template("home.html").render(
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
-        terms_by_kind=terms_by_kind))
-    model.add_text("search.html", env.get_template("search.html").render(**common, root="", shards=model.search_shards))
+        terms_by_kind=terms_by_kind, intro=model.intro))
+    model.add_text("donnees.html", env.get_template("open_data.html").render(
+        **common, root="", rights=model.rights, license=model.license))
+    # The shards that hold pages (none when nothing is public: the search then says "no result").
+    live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
+    model.add_text("search.html", env.get_template("search.html").render(
+        **common, root="", shards=" ".join(map(str, live))))
     model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
@@ -593,7 +639,8 @@ def _oai_static(model: SiteModel) -> str:
         v = e.view
         rec = ET.SubElement(recs, f"{{{OAI}}}record")
         header = ET.SubElement(rec, f"{{{OAI}}}header")
-        ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{host}:{v.id}"
+        # The same stable identifiers as the OAI-PMH endpoint (oralhist/oai.py).
+        ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{model.oai_repo or host}:{v.id}"
         ET.SubElement(header, f"{{{OAI}}}datestamp").text = stamp
         md = ET.SubElement(rec, f"{{{OAI}}}metadata")
         md.append(ET.fromstring(e.oai_dc))
@@ -662,14 +709,22 @@ def _write_audio(ws, f: OutFile, dest: Path) -> None:
         silence_ranges(f.source, dest, f.silence)
 
 
-def cache_dir(out: Path) -> Path:
-    """Hidden folder beside the site: the search-only pages and what unchanged interviews
-    produced last time (keyed by archive id, so it must never be inside the public site)."""
-    return out.parent / f".{out.name}.oralhist-cache"
+def cache_dir(out: Path, ws=None) -> Path:
+    """The publisher's private cache for the site at ``out``: the search-only pages and what
+    unchanged interviews produced last time. It is keyed by archive ids, so it lives inside the
+    archive (``.oralhist-cache/site-<hash of out>/``), never beside or inside the published
+    output (a web root). Without ``ws`` (old callers) the archive is not known: a folder in
+    the system's temporary space, never next to ``out``."""
+    key = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+    if ws is not None:
+        return ws.root / ".oralhist-cache" / f"site-{key}"
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "oralhist-site-cache" / key
 
 
-def search_source_dir(out: Path) -> Path:
-    return cache_dir(out) / "search-src"
+def search_source_dir(out: Path, ws=None) -> Path:
+    return cache_dir(out, ws) / "search-src"
 
 
 def shard_count(ws, n_interviews: int) -> int:
@@ -688,14 +743,14 @@ def shard_of(path: str, n: int) -> int:
     return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % n
 
 
-def search_page_path(out: Path, path: str, n: int) -> Path:
-    return search_source_dir(out) / str(shard_of(path, n)) / path
+def search_page_path(out: Path, path: str, n: int, ws=None) -> Path:
+    return search_source_dir(out, ws) / str(shard_of(path, n)) / path
 
 
-def read_cache(out: Path) -> dict:
+def read_cache(out: Path, ws=None) -> dict:
     try:
-        data = json.loads((cache_dir(out) / "interviews.json").read_text(encoding="utf-8"))
-        if data.get("version") == BUILD_VERSION and search_source_dir(out).is_dir():
+        data = json.loads((cache_dir(out, ws) / "interviews.json").read_text(encoding="utf-8"))
+        if data.get("version") == BUILD_VERSION and search_source_dir(out, ws).is_dir():
             return data.get("interviews", {})
     except (OSError, ValueError):
         pass
@@ -715,6 +770,10 @@ def read_manifest(out: Path) -> dict:
 def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / MANIFEST).is_file():
+        # Mark the folder as ours before anything else is written, so that a publish killed
+        # during the first build is finished by the next one (the full manifest comes last).
+        _atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True}).encode())
     old = read_manifest(out)
     old_files: dict = old.get("files", {})
     written, kept = [], 0
@@ -748,7 +807,7 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
             path.unlink()
             removed.append(rel)
     # The search-only pages live beside the site, one folder per shard, kept up to date like the site.
-    src = search_source_dir(out)
+    src = search_source_dir(out, ws)
     n = model.search_shards
     old_search: dict = old.get("search_pages", {})
     shard_pages: dict[int, list] = {k: [] for k in range(n)}
@@ -772,6 +831,11 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     keys, indexed = {}, []
     for k in range(n):
         keys[str(k)] = hashlib.sha256(json.dumps([shard_pages[k], model.language_index]).encode()).hexdigest()
+        if not shard_pages[k]:
+            # Pagefind refuses an empty folder; an empty shard has no index (search.html
+            # lists only the shards that hold pages).
+            del keys[str(k)]
+            continue
         if old_keys.get(str(k)) != keys[str(k)] or not (pf / str(k) / "pagefind.js").is_file():
             indexed.append(k)
     if indexed:
@@ -790,7 +854,7 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
                 "search_pages": {p: sha for p, (sha, _) in sorted(model.search_pages.items())}}
     cache = {"version": BUILD_VERSION, "interviews": {e.archive_id: (e.cached_out or e.cached) for e in model.interviews}}
     cdata = json.dumps(cache, sort_keys=True, ensure_ascii=False).encode()
-    cpath = cache_dir(out) / "interviews.json"
+    cpath = cache_dir(out, ws) / "interviews.json"
     if not cpath.is_file() or cpath.read_bytes() != cdata:
         _atomic_bytes(cpath, cdata)
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -798,6 +862,15 @@ def write_site(ws, model: SiteModel, out: Path, *, progress=NULL) -> dict:
     if not mpath.is_file() or mpath.read_bytes() != data:
         _atomic_bytes(mpath, data)
     return {"written": written, "kept": kept, "removed": removed, "indexed": bool(indexed), "shards_indexed": indexed}
+
+
+def _refuse_kiosk_in_public_site(ws, out: Path) -> None:
+    """A kiosk build (on-site-only interviews) never goes in or under the public site folder,
+    nor in a folder that holds it (the build would then own, and rewrite, the public site)."""
+    o, pub = Path(out).resolve(), ws.site.resolve()
+    if o == pub or pub in o.parents or o in pub.parents:
+        raise BadInput(out, f"a kiosk build (--on-site) must not be written in or around the public site {ws.site}; "
+                            "choose a folder outside it")
 
 
 def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
@@ -815,8 +888,10 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         raise BadInput(out, "exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
+    if on_site:
+        _refuse_kiosk_in_public_site(ws, out)
     scopes = ("public", "on-site") if on_site else ("public",)
-    cache = read_cache(out)
+    cache = read_cache(out, ws)
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
     render_model(model)

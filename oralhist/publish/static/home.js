@@ -17,6 +17,12 @@
       if (ok) n++;
     });
     if (count) count.textContent = String(n);
+    var label = document.getElementById("shown-label");
+    if (label) {
+      // French takes the singular for 0 and 1, English only for 1.
+      var one = label.getAttribute("data-lang") === "fr" ? n <= 1 : n === 1;
+      label.textContent = label.getAttribute(one ? "data-one" : "data-many");
+    }
   }
   selects.forEach(function (sel) { sel.addEventListener("change", apply); });
 })();

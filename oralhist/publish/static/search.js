@@ -28,10 +28,12 @@
     try {
       if (!pagefind) {
         // The index may be split into shards (pagefind/0/, pagefind/1/, ...): load the first, merge the others.
-        var shards = parseInt(form.getAttribute("data-shards"), 10) || 1;
-        var pf = await import(root + "pagefind/0/pagefind.js");
+        // data-shards lists the shards that hold pages; none when nothing is published yet.
+        var shards = (form.getAttribute("data-shards") || "").split(" ").filter(Boolean);
+        if (!shards.length) { status.textContent = status.getAttribute("data-no-results"); return; }
+        var pf = await import(root + "pagefind/" + shards[0] + "/pagefind.js");
         await pf.options({ baseUrl: "/" });
-        for (var k = 1; k < shards; k++) await pf.mergeIndex(root + "pagefind/" + k + "/", { baseUrl: "/" });
+        for (var k = 1; k < shards.length; k++) await pf.mergeIndex(root + "pagefind/" + shards[k] + "/", { baseUrl: "/" });
         pagefind = pf;
       }
     } catch (e) {

@@ -1,0 +1,83 @@
+"""Issue 13 item 10: a real OAI-PMH endpoint, harvested by Sickle over HTTP from a running server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from publish_helpers import make_audio, make_interview
+
+
+@pytest.fixture()
+def server(ws, corpus, ffmpeg, tmp_path):
+    import uvicorn
+
+    from oralhist.cli.oai import oai_asgi
+
+    audio = tmp_path / "a.mp3"
+    make_audio(ffmpeg, corpus, audio)
+    for k in range(5):
+        make_interview(ws, f"199{k}-temoin-{k}", corpus=corpus, audio=audio, title=f"Témoignage {k}",
+                       narrator=f"Témoin {k}")
+    make_interview(ws, "1989-prive", corpus=corpus, audio=audio, scope="none", narrator="Privé")
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(oai_asgi(ws, page_size=2), host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.02)
+    yield {"url": f"http://127.0.0.1:{port}/oai", "ws": ws}
+    srv.should_exit = True
+    t.join(5)
+
+
+def test_sickle_harvests_every_verb(server, cli):
+    from sickle import Sickle
+    from sickle.oaiexceptions import CannotDisseminateFormat, IdDoesNotExist
+
+    sk = Sickle(server["url"])
+    ident = sk.Identify()
+    assert ident.repositoryName == "Archive de test" and ident.deletedRecord == "persistent"
+    assert ident.baseURL == server["url"]
+    assert [f.metadataPrefix for f in sk.ListMetadataFormats()] == ["oai_dc"]
+    recs = list(sk.ListRecords(metadataPrefix="oai_dc"))  # page size 2: two resumption tokens followed
+    ids = sorted(r.header.identifier for r in recs)
+    assert ids == [f"oai:oralhist.archive-de-test:199{k}-temoin-{k}" for k in range(5)]
+    assert all("prive" not in i for i in ids)
+    assert recs[0].metadata["title"][0].startswith("Témoignage")
+    rec = sk.GetRecord(identifier=ids[0], metadataPrefix="oai_dc")
+    assert rec.metadata["title"] == ["Témoignage 0"]
+    with pytest.raises(IdDoesNotExist):
+        sk.GetRecord(identifier="oai:x:nope", metadataPrefix="oai_dc")
+    with pytest.raises(CannotDisseminateFormat):
+        sk.GetRecord(identifier=ids[0], metadataPrefix="marc21")
+    assert 'code="badVerb"' in requests.get(server["url"], params={"verb": "Nope"}).text
+    assert 'code="badArgument"' in requests.get(server["url"], params={"verb": "GetRecord"}).text
+    # from/until select by the record's last change.
+    stamp = datetime.strptime(recs[0].header.datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    later = (stamp + timedelta(days=1)).strftime("%Y-%m-%d")
+    assert len(list(sk.ListIdentifiers(metadataPrefix="oai_dc", **{"from": stamp.strftime("%Y-%m-%d")}))) == 5
+    r = requests.get(server["url"], params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": later})
+    assert 'code="noRecordsMatch"' in r.text
+    r = requests.get(server["url"], params={"verb": "ListRecords", "resumptionToken": "garbage!"})
+    assert 'code="badResumptionToken"' in r.text
+    # Consent withdrawn: the record becomes a deleted record, with a newer datestamp.
+    time.sleep(1.1)
+    res = cli("consent", "1990-temoin-0", "--scope", "none")
+    assert res.exit_code == 0, res.output
+    rec = sk.GetRecord(identifier="oai:oralhist.archive-de-test:1990-temoin-0", metadataPrefix="oai_dc")
+    assert rec.deleted and rec.header.deleted
+    assert rec.header.datestamp > recs[0].header.datestamp or rec.header.datestamp >= stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = rec.header.datestamp
+    changed = list(sk.ListIdentifiers(metadataPrefix="oai_dc", ignore_deleted=False, **{"from": start, "until": now}))
+    assert [h.identifier for h in changed] == ["oai:oralhist.archive-de-test:1990-temoin-0"] and changed[0].deleted
