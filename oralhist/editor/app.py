@@ -684,6 +684,7 @@ def set_link_status(ws, lid: int, status, who: str) -> dict:
             raise NotFound(str(lid), "lien inconnu")
         before = _val(ln.status)
         ln.status = LinkStatus(status)
+        ln.review = None
         s.add(ln)
         s.add(Revision(interview_id=ln.interview_id, kind="link", who=who, at=utcnow(),
                        before={"link": lid, "status": before}, after={"link": lid, "status": status},
