@@ -84,6 +84,7 @@ class LinkView:
     confidence: float = 1.0
     uri: Optional[str] = None
     inventory_number: Optional[str] = None
+    review: Optional[str] = None  # set when a correction changed its mention: not public until reviewed
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ def load_interview(
                 confidence=ln.confidence,
                 uri=term.uri,
                 inventory_number=term.inventory_number,
+                review=ln.review,
             )
         )
 

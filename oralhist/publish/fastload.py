@@ -124,7 +124,7 @@ def load_raw(ws) -> dict[str, Raw]:
                              "partial_transcript FROM topicsegment ORDER BY start_ms, id"):
             if x["interview_id"] in out:
                 out[x["interview_id"]].topics.append(x)
-        for x in _rows(conn, "SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, "
+        for x in _rows(conn, "SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, l.review, "
                              "l.status, t.label, t.kind, t.uri, t.inventory_number FROM link l JOIN term t "
                              "ON l.term_id = t.id ORDER BY l.start_ms, l.id"):
             if x["interview_id"] in out:
@@ -211,7 +211,8 @@ def build_view(r: Raw) -> InterviewView:
                   for t in sorted((t for t in r.topics if t["version"] == newest), key=lambda t: t["start_ms"])]
     links = tuple(LinkView(id=x["id"], term_id=x["term_id"], term_label=x["label"], kind=_val(x["kind"]),
                            start_ms=x["start_ms"], end_ms=x["end_ms"], quote=x["quote"], status=_val(x["status"]),
-                           confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"])
+                           confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"],
+                           review=x["review"])
                   for x in r.links)
     reds = tuple((x["start_ms"], x["end_ms"], x["reason"]) for x in r.redactions)
     c = r.consent
