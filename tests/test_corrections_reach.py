@@ -181,3 +181,20 @@ def test_a_new_machine_version_does_not_displace_the_approved_one(archive, cli, 
     r = cli("show", IID)
     assert r.exit_code == 0 and "Fitchela" not in r.output
     check_everywhere(archive, cli, page, tmp_path)
+
+
+def test_show_and_archive_page_say_a_newer_approved_version_waits(archive, cli, tmp_path):
+    from oralhist.align import NewSegment
+    from oralhist.corrections import save_version
+    from oralhist.editor.app import EditorConfig, make_app  # noqa: F401  (the page's data path)
+    from oralhist.publish import publish_site
+
+    assert cli("approve", IID).exit_code == 0
+    publish_site(archive)
+    assert "attend la publication" not in cli("show", IID).output
+    save_version(archive, IID, [NewSegment("Le pilote Fisichella parle.")], base_version=1, who="Camille")
+    assert cli("approve", IID).exit_code == 0
+    out = cli("show", IID).output
+    assert "publié — version 1, une version approuvée plus récente attend la publication" in out
+    publish_site(archive)
+    assert "attend la publication" not in cli("show", IID).output
