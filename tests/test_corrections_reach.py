@@ -25,7 +25,7 @@ def archive(ws, corpus, ffmpeg, tmp_path):
     durs = clip_durations(corpus)
     texts = [f"Le pilote Fitchela parle aux atlettes. {clip_text(corpus, CLIPS[0])}",
              clip_text(corpus, CLIPS[1]), clip_text(corpus, CLIPS[2])]
-    make_interview(ws, IID, corpus=corpus, audio=audio, texts=texts,
+    make_interview(ws, IID, corpus=corpus, audio=audio, texts=texts, topic_source="machine",
                    topics=[(0, durs[0], "Fitchela et les atlettes", "Fitchela parle aux atlettes.", ["Fitchela"]),
                            (durs[0], sum(durs), "Le comité", "Synopsis écrit par l'éditrice.", ["comité"])],
                    links=[("trade", "Pilote", 0, 2000, "Le pilote Fitchela", "accepted", 1.0),
