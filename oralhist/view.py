@@ -462,6 +462,35 @@ def _machine_topic_text(text_key: tuple, language: str) -> tuple:
     return title_from(kws, sents), synopsis(sents, language), tuple(kws), partial(sents)
 
 
+_WORD = re.compile(r"\w+", re.U)
+
+
+def _still_true(t, group) -> bool:
+    """Whether a machine topic's stored text is still made of its range's current text.
+
+    The synopsis is extractive (whole sentences of the range, in order), the partial
+    transcript a prefix of the range's text, the title and keywords words of it. If so the
+    stored text holds nothing stale and is kept (recomputing costs YAKE and lemmas, ~0.1 s a
+    topic); otherwise it is recomputed.
+    """
+    joined = " ".join(x.text for x in group)
+    if t.partial_transcript and not joined.startswith(t.partial_transcript.removesuffix(" …")):
+        return False
+    rest = t.synopsis.removesuffix(" …").strip()
+    for x in group:
+        if not rest:
+            break
+        tx = x.text.strip()
+        if rest.startswith(tx):
+            rest = rest[len(tx):].lstrip()
+        elif tx.startswith(rest):
+            rest = ""
+    if rest:
+        return False
+    have = set(_WORD.findall(joined.casefold()))
+    return all(w in have for w in _WORD.findall(f"{t.title} {' '.join(t.keywords)}".casefold()))
+
+
 def derive(view: "InterviewView") -> "InterviewView":
     """``view`` with every transcript-derived text recomputed from its own segments."""
     from dataclasses import replace
@@ -484,6 +513,8 @@ def derive(view: "InterviewView") -> "InterviewView":
             group = [s for s in sents if t.start_ms <= s.start_ms < max(t.end_ms, t.start_ms + 1)]
             if not group:
                 continue
+            if _still_true(t, group):
+                continue  # every word of the stored text is still said in its range: nothing stale
             key = tuple(tuple(getattr(s, f) for f in s.__dataclass_fields__) for s in group)
             title, syn, kws, part = _machine_topic_text(key, language)
             topics[k] = replace(t, title=title, synopsis=syn, keywords=kws, partial_transcript=part)
