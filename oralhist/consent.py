@@ -308,7 +308,8 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
             keywords=tuple(k for k in t.keywords if _words_of(k) <= vocab),
             partial_transcript=remaining[:300],
         ))
-    links = tuple(ln for ln in view.links if not _overlaps(ln.start_ms, ln.end_ms, reds))
+    # a link whose mention a correction changed waits for an editor before it is public again
+    links = tuple(ln for ln in view.links if not _overlaps(ln.start_ms, ln.end_ms, reds) and not ln.review)
 
     # 2. Anonymisation.
     narrator, title, summary = view.narrator, view.title, view.summary

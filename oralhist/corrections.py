@@ -190,6 +190,9 @@ def save_version(
                                  "this file; is it the right interview? nothing saved")
         segments = _inherit_speakers(old, new_segments, result.segments)
         tr = _write_version(s, base, latest, segments, who=who, source=source)
+        from oralhist.link import flag_changed_mentions
+
+        flag_changed_mentions(s, interview_id, old, segments, tr.version)
         s.add(Revision(
             interview_id=interview_id, transcript_id=tr.id, kind="transcript", who=who, at=utcnow(),
             before={"version": base.version, "segments": len(old), "words": n_old},

@@ -549,6 +549,7 @@ def set_status(ws, link_ids: list[int], status: str) -> list[Link]:
         for l in rows:
             before = _snapshot(l)
             l.status = st
+            l.review = None
             s.add(l)
             s.add(Revision(interview_id=l.interview_id, kind="link", who=_who(), before=before, after=_snapshot(l),
                            note=f"link {status}"))
@@ -610,6 +611,7 @@ class LinkRow:
     status: str
     source: str
     inventory_number: Optional[str] = None
+    review: Optional[str] = None  # why it needs a new look (its mention changed in a correction)
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -630,4 +632,40 @@ def list_links(s: Session, interview_id: Optional[str] = None, status: Optional[
         q = q.where(Link.term_id == find_term(s, term).id)
     rows = s.exec(q.order_by(Link.interview_id, Link.start_ms)).all()
     return [LinkRow(l.id, l.interview_id, t.label, t.kind.value, l.start_ms, l.end_ms, l.quote, l.confidence,
-                    l.status.value, l.source, t.inventory_number) for l, t in rows]
+                    l.status.value, l.source, t.inventory_number, l.review) for l, t in rows]
+
+
+def flag_changed_mentions(s: Session, interview_id: str, old_segments, new_segments, new_version: int) -> list[int]:
+    """Flag links whose mention a correction removed or changed; returns their ids.
+
+    The link keeps its times. If the words in its range changed and none of the term's
+    labels can still be found there, ``review`` says what changed and an accepted link goes
+    back to "suggested", so an editor looks at it again (links page, ``oralhist link list``).
+    """
+    from oralhist.view import text_in_range
+
+    flagged = []
+    for ln, t in s.exec(select(Link, Term).join(Term, Term.id == Link.term_id)
+                        .where(Link.interview_id == interview_id)).all():
+        before = text_in_range(old_segments, ln.start_ms, ln.end_ms)
+        after = text_in_range(new_segments, ln.start_ms, ln.end_ms)
+        if tokens(before) == tokens(after):
+            continue
+        ln.quote = after  # the staff copy follows the newest version (outputs derive theirs: view.derive)
+        s.add(ln)
+        toks = list(keys(after))
+        labels = [t.label, *(t.alt_labels or [])]
+        still = any(_contains(toks, list(keys(lab))) for lab in labels if tokens(lab))
+        if still:
+            continue
+        ln.review = f"v{new_version} : « {before[:120]} » → « {after[:120]} »"
+        if ln.status == LinkStatus.accepted:
+            ln.status = LinkStatus.suggested
+        s.add(ln)
+        flagged.append(ln.id)
+    return flagged
+
+
+def _contains(toks: list, sub: list) -> bool:
+    n = len(sub)
+    return any(toks[i:i + n] == sub for i in range(len(toks) - n + 1))

@@ -258,6 +258,9 @@ class Link(SQLModel, table=True):
     status: LinkStatus = LinkStatus.suggested
     source: str = "auto"  # auto | manual
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when a correction changed the words the link was made on; cleared when an editor
+    # accepts or rejects it again. Shown in the links page and `oralhist link list`.
+    review: Optional[str] = None
 
 
 class Revision(SQLModel, table=True):

@@ -7,7 +7,9 @@ place where consent is enforced — and only ever see the filtered copy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from sqlmodel import Session, select
@@ -66,6 +68,7 @@ class TopicView:
     synopsis: str = ""
     keywords: tuple[str, ...] = ()
     partial_transcript: str = ""
+    source: str = "machine"  # machine: text follows the transcript; editor: kept as written
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class LinkView:
     confidence: float = 1.0
     uri: Optional[str] = None
     inventory_number: Optional[str] = None
+    review: Optional[str] = None  # set when a correction changed its mention: not public until reviewed
 
 
 @dataclass(frozen=True)
@@ -189,15 +193,27 @@ class InterviewView:
 
 
 def current_transcript(s: Session, interview_id: str, *, prefer_approved: bool = False) -> Optional[Transcript]:
-    """The newest version; with ``prefer_approved`` the newest approved one if any (publishing)."""
-    q = select(Transcript).where(Transcript.interview_id == interview_id)
-    if prefer_approved:
-        approved = s.exec(
-            q.where(Transcript.status == TranscriptStatus.approved).order_by(Transcript.version.desc())
-        ).first()
-        if approved:
-            return approved
-    return s.exec(q.order_by(Transcript.version.desc())).first()
+    """The version outputs use: see ``pick_current`` (the one rule, documented in docs/transcribe.md)."""
+    rows = s.exec(select(Transcript.id, Transcript.version, Transcript.status)
+                  .where(Transcript.interview_id == interview_id)).all()
+    best = pick_current([{"id": r[0], "version": r[1], "status": r[2]} for r in rows], prefer_approved=prefer_approved)
+    return s.get(Transcript, best["id"]) if best else None
+
+
+def publication_note(s: Session, interview_id: str) -> Optional[str]:
+    """French line for staff when the site is older than the newest approved version, else None."""
+    from oralhist.records import StageRun
+
+    run = s.exec(select(StageRun).where(StageRun.interview_id == interview_id, StageRun.stage == "publish")).first()
+    if run is None:
+        return None
+    published = (run.options or {}).get("transcript_version")
+    newest = s.exec(select(Transcript.version).where(Transcript.interview_id == interview_id,
+                                                     Transcript.status == TranscriptStatus.approved)
+                    .order_by(Transcript.version.desc())).first()
+    if newest is None or published is None or newest <= published:
+        return None
+    return f"publié — version {published}, une version approuvée plus récente attend la publication"
 
 
 def current_topics(s: Session, interview_id: str) -> list[TopicSegment]:
@@ -285,10 +301,11 @@ def load_interview(
                 confidence=ln.confidence,
                 uri=term.uri,
                 inventory_number=term.inventory_number,
+                review=ln.review,
             )
         )
 
-    return InterviewView(
+    return derive(InterviewView(
         id=iv.id,
         title=iv.title,
         narrator=_person_name(s, iv.narrator_id),
@@ -340,13 +357,165 @@ def load_interview(
         model=tr.model if tr else None,
         segments=tuple(segments),
         topics=tuple(
-            TopicView(t.start_ms, t.end_ms, t.title, t.synopsis, tuple(t.keywords or ()), t.partial_transcript)
+            TopicView(t.start_ms, t.end_ms, t.title, t.synopsis, tuple(t.keywords or ()), t.partial_transcript,
+                      t.source or "machine")
             for t in current_topics(s, interview_id)
         ),
         links=tuple(links),
-    )
+    ))
 
 
 def list_interviews(s: Session) -> list[InterviewView]:
     ids = s.exec(select(Interview.id).order_by(Interview.id)).all()
     return [load_interview(s, i, with_words=False) for i in ids]
+
+
+# ------------------------------------------------------------------ one source of text
+#
+# Every text taken from a transcript (link quotes, machine-made topic text, speaker names
+# shown to readers) is derived here from the segments of the version the view holds, at
+# read time, from the time ranges. ``load_interview`` and the publisher's bulk reader
+# (publish/fastload.py) both end with ``derive``, so staff and public outputs cannot differ
+# and no stale copy of recognised text is ever shown.
+
+_SPEAKER_LABEL = re.compile(r"^SPEAKER_(\d+)$")
+ROLE_NAMES = {"narrator": "Personne interrogée", "interviewer": "Enquêteur·rice"}
+
+
+def pick_current(versions, *, prefer_approved: bool = False):
+    """The one rule for "current", over (version, status) pairs (or rows with both).
+
+    Publishing (``prefer_approved``): the newest approved version, else as below.
+    Otherwise: the newest version an editor made or touched (corrected or approved); a
+    newer machine version (``transcribe --force``) never displaces it. With no editor's
+    version, the newest machine version.
+    """
+    def st(v):
+        x = v["status"] if isinstance(v, dict) else v.status
+        return x.value if hasattr(x, "value") else str(x)
+
+    def ver(v):
+        return v["version"] if isinstance(v, dict) else v.version
+
+    vs = list(versions)
+    if not vs:
+        return None
+    if prefer_approved:
+        approved = [v for v in vs if st(v) == "approved"]
+        if approved:
+            return max(approved, key=ver)
+    edited = [v for v in vs if st(v) != "machine"]
+    return max(edited or vs, key=ver)
+
+
+def text_in_range(segments, start_ms: int, end_ms: int) -> str:
+    """The words of ``segments`` (with word times when known) that fall within the range."""
+    out = []
+    for sg in segments:
+        if sg.end_ms <= start_ms or sg.start_ms >= end_ms:
+            if not (sg.start_ms == sg.end_ms == start_ms):
+                continue
+        if sg.words:
+            out.extend(w.text.strip() for w in sg.words
+                       if w.end_ms > start_ms and w.start_ms < end_ms or w.start_ms == start_ms)
+        else:
+            out.append(sg.text.strip())
+    return " ".join(t for t in out if t)
+
+
+def display_names(speakers, segments) -> dict:
+    """label -> name shown to readers: the person's name, else the role, else "Intervenant·e n".
+
+    ``SPEAKER_n`` labels never reach a reader: unnamed speakers are numbered in order of
+    first speech; a role is used when only one speaker holds it.
+    """
+    roles: dict = {}
+    for sp in speakers:
+        roles.setdefault(sp.role, []).append(sp.label)
+    order = []
+    for sg in segments:
+        if sg.speaker and sg.speaker not in order:
+            order.append(sg.speaker)
+    for sp in speakers:
+        if sp.label not in order:
+            order.append(sp.label)
+    names, n = {}, 0
+    for label in order:
+        sp = next((x for x in speakers if x.label == label), None)
+        name = sp.name if sp else None
+        if name and not _SPEAKER_LABEL.match(name):
+            names[label] = name
+        elif sp and sp.role in ROLE_NAMES and len(roles.get(sp.role, ())) == 1:
+            names[label] = ROLE_NAMES[sp.role]
+        else:
+            n += 1
+            names[label] = f"Intervenant·e {n}"
+    return names
+
+
+@lru_cache(maxsize=4096)
+def _machine_topic_text(text_key: tuple, language: str) -> tuple:
+    from oralhist.topics import Sentence, keywords, partial, synopsis, title_from
+
+    sents = [Sentence(*x) for x in text_key]
+    kws = keywords(" ".join(s.text for s in sents), language)
+    return title_from(kws, sents), synopsis(sents, language), tuple(kws), partial(sents)
+
+
+_WORD = re.compile(r"\w+", re.U)
+
+
+def _still_true(t, group) -> bool:
+    """Whether a machine topic's stored text is still made of its range's current text.
+
+    The synopsis is extractive (whole sentences of the range, in order), the partial
+    transcript a prefix of the range's text, the title and keywords words of it. If so the
+    stored text holds nothing stale and is kept (recomputing costs YAKE and lemmas, ~0.1 s a
+    topic); otherwise it is recomputed.
+    """
+    joined = " ".join(x.text for x in group)
+    if t.partial_transcript and not joined.startswith(t.partial_transcript.removesuffix(" …")):
+        return False
+    rest = t.synopsis.removesuffix(" …").strip()
+    for x in group:
+        if not rest:
+            break
+        tx = x.text.strip()
+        if rest.startswith(tx):
+            rest = rest[len(tx):].lstrip()
+        elif tx.startswith(rest):
+            rest = ""
+    if rest:
+        return False
+    have = set(_WORD.findall(joined.casefold()))
+    return all(w in have for w in _WORD.findall(f"{t.title} {' '.join(t.keywords)}".casefold()))
+
+
+def derive(view: "InterviewView") -> "InterviewView":
+    """``view`` with every transcript-derived text recomputed from its own segments."""
+    from dataclasses import replace
+
+    from oralhist.topics import sentences_from_segments
+
+    names = display_names(view.speakers, view.segments)
+    segments = tuple(replace(sg, speaker_name=names.get(sg.speaker, sg.speaker_name)) if sg.speaker else sg
+                     for sg in view.segments)
+    speakers = tuple(replace(sp, name=names.get(sp.label, sp.name)) for sp in view.speakers)
+    links = tuple(replace(l, quote=text_in_range(view.segments, l.start_ms, l.end_ms) or l.quote) for l in view.links)
+    topics = list(view.topics)
+    if view.segments and topics:
+        interviewers = [sp.label for sp in view.speakers if sp.role == "interviewer"]
+        sents = sentences_from_segments(view.segments, interviewers)
+        language = (view.language or "fr").split("-")[0].lower()
+        for k, t in enumerate(topics):
+            if t.source != "machine":
+                continue  # an editor's own words are kept as written
+            group = [s for s in sents if t.start_ms <= s.start_ms < max(t.end_ms, t.start_ms + 1)]
+            if not group:
+                continue
+            if _still_true(t, group):
+                continue  # every word of the stored text is still said in its range: nothing stale
+            key = tuple(tuple(getattr(s, f) for f in s.__dataclass_fields__) for s in group)
+            title, syn, kws, part = _machine_topic_text(key, language)
+            topics[k] = replace(t, title=title, synopsis=syn, keywords=kws, partial_transcript=part)
+    return replace(view, segments=segments, speakers=speakers, links=links, topics=tuple(topics))

@@ -92,6 +92,7 @@ def make_interview(
     links: Optional[list[tuple[str, str, int, int, str, str, float]]] = None,
     redactions: Optional[list[tuple[int, int, str]]] = None,
     speaker_name: Optional[str] = None,
+    topic_source: str = "editor",
 ):
     """One interview: one segment per clip (text = the clip's prompt or ``texts``), words
     spread evenly, optional topics (start, end, title, synopsis, keywords) and links
@@ -154,7 +155,8 @@ def make_interview(
                 widx += 1
             t0 += d
         for a, b, ttl, syn, kw in topics or []:
-            s.add(TopicSegment(interview_id=iid, start_ms=a, end_ms=b, title=ttl, synopsis=syn, keywords=kw))
+            s.add(TopicSegment(interview_id=iid, start_ms=a, end_ms=b, title=ttl, synopsis=syn, keywords=kw,
+                               source=topic_source))  # hand-written titles: an editor's (machine: follow the text)
         for kind, label, a, b, quote, status, conf in links or []:
             term = s.exec(select(Term).where(Term.kind == TermKind(kind), Term.label == label)).first()
             if term is None:

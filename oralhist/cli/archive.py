@@ -68,15 +68,18 @@ def show(
     Example: oralhist show 1998-marcel-dupont --json
     """
     from oralhist import db
-    from oralhist.view import load_interview
+    from oralhist.view import load_interview, publication_note
 
     ws = workspace(ctx)
     with db.session(ws) as s:
         v = load_interview(s, interview_id)
+        note = publication_note(s, interview_id)
     if as_json:
-        print_json(v.to_dict(words=words))
+        print_json({**v.to_dict(words=words), "publication": note})
         return
     console.print(Text.assemble((v.id, "bold"), f"  {v.title}"))
+    if note:
+        console.print(f"  {note}", highlight=False)
     for k in ("narrator", "interviewer", "date", "place", "language", "museum", "status"):
         val = getattr(v, k)
         if val:

@@ -183,7 +183,8 @@ def link_list(
         return
     for r in rows:
         console.print(f"#{r.id} {r.status:9} {r.interview_id} {fmt_time(r.start_ms)}-{fmt_time(r.end_ms)} "
-                      f"{r.kind}:{r.term} ({r.confidence:.2f}) « {r.quote[:80]} »", highlight=False)
+                      f"{r.kind}:{r.term} ({r.confidence:.2f}) « {r.quote[:80]} »"
+                      + (f"  [à revoir : {r.review}]" if r.review else ""), highlight=False)
 
 
 @link_app.command("accept")

@@ -305,7 +305,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     # ---------------------------------------------------------------- pages
 
     def archive(request: Request):
-        from oralhist.view import list_interviews
+        from oralhist.view import list_interviews, publication_note
 
         q = request.query_params
         f_stage, f_review, f_text = q.get("etape", ""), q.get("relecture", ""), q.get("q", "").strip()
@@ -320,7 +320,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
                 hay = " ".join(filter(None, (v.id, v.title, v.narrator, v.place, v.museum))).casefold()
                 if f_text and f_text.casefold() not in hay:
                     continue
-                rows.append({"v": v, "review": review, "approved": approved})
+                rows.append({"v": v, "review": review, "approved": approved, "stale": publication_note(s, v.id)})
         return page(request, "archive.html", rows=rows, f_stage=f_stage, f_review=f_review, f_text=f_text)
 
     def interview_page(template: str, **extra):
@@ -684,6 +684,7 @@ def set_link_status(ws, lid: int, status, who: str) -> dict:
             raise NotFound(str(lid), "lien inconnu")
         before = _val(ln.status)
         ln.status = LinkStatus(status)
+        ln.review = None
         s.add(ln)
         s.add(Revision(interview_id=ln.interview_id, kind="link", who=who, at=utcnow(),
                        before={"link": lid, "status": before}, after={"link": lid, "status": status},

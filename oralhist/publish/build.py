@@ -916,10 +916,11 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "warnings": problems,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
-        fresh = [e.archive_id for e in model.interviews if e.cached is None]
+        fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]
         if fresh:
             with db.session(ws) as s:
-                for iid in fresh:
-                    mark_done(s, iid, "publish", {"site": str(out)})
+                for iid, tv in fresh:
+                    # the version published, for view.publication_note ("a newer approved version waits")
+                    mark_done(s, iid, "publish", {"site": str(out), "transcript_version": tv})
                 s.commit()
     return rep

@@ -17,7 +17,7 @@ from typing import Optional
 
 from sqlalchemy import text
 
-from oralhist.view import (ConsentView, InterviewView, LinkView, RecordingView, SegmentView, SpeakerView, TopicView,
+from oralhist.view import (derive, pick_current, ConsentView, InterviewView, LinkView, RecordingView, SegmentView, SpeakerView, TopicView,
                            WordView)
 
 
@@ -96,8 +96,7 @@ def load_raw(ws) -> dict[str, Raw]:
         for iid, ts in by_iv.items():
             if iid not in out:
                 continue
-            approved = [t for t in ts if _val(t["status"]) == "approved"]
-            t = max(approved or ts, key=lambda t: t["version"])
+            t = pick_current([dict(x, status=_val(x["status"])) for x in ts], prefer_approved=True)
             out[iid].transcript = t
             current[t["id"]] = iid
         seg_ids: dict[int, str] = {}
@@ -121,11 +120,11 @@ def load_raw(ws) -> dict[str, Raw]:
                 r.speakers.append(x)
                 if x["person_id"] in persons:
                     r.persons[x["person_id"]] = persons[x["person_id"]]
-        for x in _rows(conn, "SELECT interview_id, version, start_ms, end_ms, title, synopsis, keywords, "
+        for x in _rows(conn, "SELECT interview_id, version, source, start_ms, end_ms, title, synopsis, keywords, "
                              "partial_transcript FROM topicsegment ORDER BY start_ms, id"):
             if x["interview_id"] in out:
                 out[x["interview_id"]].topics.append(x)
-        for x in _rows(conn, "SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, "
+        for x in _rows(conn, "SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, l.review, "
                              "l.status, t.label, t.kind, t.uri, t.inventory_number FROM link l JOIN term t "
                              "ON l.term_id = t.id ORDER BY l.start_ms, l.id"):
             if x["interview_id"] in out:
@@ -208,11 +207,12 @@ def build_view(r: Raw) -> InterviewView:
     if r.topics:
         newest = max(t["version"] for t in r.topics)
         topics = [TopicView(t["start_ms"], t["end_ms"], t["title"], t["synopsis"], _keywords(t["keywords"]),
-                            t["partial_transcript"])
+                            t["partial_transcript"], t["source"] or "machine")
                   for t in sorted((t for t in r.topics if t["version"] == newest), key=lambda t: t["start_ms"])]
     links = tuple(LinkView(id=x["id"], term_id=x["term_id"], term_label=x["label"], kind=_val(x["kind"]),
                            start_ms=x["start_ms"], end_ms=x["end_ms"], quote=x["quote"], status=_val(x["status"]),
-                           confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"])
+                           confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"],
+                           review=x["review"])
                   for x in r.links)
     reds = tuple((x["start_ms"], x["end_ms"], x["reason"]) for x in r.redactions)
     c = r.consent
@@ -224,7 +224,7 @@ def build_view(r: Raw) -> InterviewView:
         consent = ConsentView(scope="none", redactions=reds)
     t = r.transcript
     narrator = r.persons.get(iv["narrator_id"])
-    return InterviewView(
+    return derive(InterviewView(
         id=iv["id"], title=iv["title"], narrator=pname(iv["narrator_id"]), interviewer=pname(iv["interviewer_id"]),
         date=iv["date"], place=iv["place"], language=iv["language"], museum=r.museum, status=iv["status"],
         duration_ms=iv["duration_ms"], summary=iv["summary"],
@@ -242,4 +242,4 @@ def build_view(r: Raw) -> InterviewView:
         segments=tuple(segments), topics=tuple(topics), links=links,
         extra={"narrator_pseudonym": narrator["pseudonym"] if narrator else None,
                "secret": ",".join(x["sha256"] for x in r.recordings)},
-    )
+    ))
