@@ -114,3 +114,18 @@ def test_consent_rechecked_withdrawn_and_redacted(archive, tmp_path):
     assert [c.interview_id for c in pub.clips] == ["iv-c"]
     assert len(notes) == 3 and all(WITHDRAWN_NOTE in n for n in notes)
     assert [s.title for s in pub.sections] == ["Le travail", "Les outils", "La fin"]
+
+
+def test_cli_import_list_show(archive, tmp_path, cli):
+    import json
+
+    bad = _write(tmp_path, EXPO.replace("iv-c 00:00-00:03", "iv-zz 00:00-00:03"), "bad.md")
+    r = cli("exhibit", "import", bad)
+    assert r.exit_code == 2 and "unknown interview 'iv-zz'" in " ".join(r.output.split())
+    r = cli("exhibit", "import", _write(tmp_path, EXPO))
+    assert r.exit_code == 0, r.output
+    r = cli("exhibit", "list", "--json")
+    assert json.loads(r.output)[0]["slug"] == "voix-de-la-mine"
+    d = json.loads(cli("exhibit", "show", "voix-de-la-mine", "--json").output)
+    assert [s["title"] for s in d["sections"]] == ["Le travail", "Les outils", "La fin"]
+    assert cli("exhibit", "show", "absente").exit_code == 2
