@@ -81,3 +81,32 @@ def exhibit_show(
             console.print(f"  object {o}", highlight=False)
         for t in sec.terms:
             console.print(f"  term {t}", highlight=False)
+
+
+objects_app = typer.Typer(help="Museum objects: pictures and inventory records.", no_args_is_help=True)
+app.add_typer(objects_app, name="objects")
+
+
+@objects_app.command("import")
+@handle_errors
+def objects_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Object CSV (inventory number, designation, museum, image/Photo, alt, "
+                                         "dates, materials, dimensions, credit line, rights)."),
+    images: Path = typer.Option(None, "--images", help="A folder of pictures named by inventory number."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Import objects with their pictures; a bad picture imports nothing.
+
+    Example: oralhist objects import objets.csv --images photos/
+    """
+    from oralhist.objects import import_objects
+
+    rep = import_objects(workspace(ctx), file, images)
+    if as_json:
+        print_json(rep.to_dict())
+        return
+    for inv in rep.without_alt:
+        err_console.print(f"warning: {file}: object {inv} has a picture but no alt text; it will not be published",
+                          highlight=False, soft_wrap=True)
+    console.print(f"{file}: {rep.images} pictures", highlight=False)
