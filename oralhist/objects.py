@@ -149,3 +149,12 @@ def missing_alt(s, inventory_numbers) -> list[str]:
         if rec is not None and rec.image_path and not (rec.alt or "").strip():
             out.append(inv)
     return out
+
+
+def find_object_record(s, ref: str):
+    """(object term, ObjectRecord or None) by inventory number or label; (None, None) if unknown."""
+    from oralhist.exhibit import find_object
+    from oralhist.records import ObjectRecord
+
+    t = find_object(s, ref)
+    return (t, s.get(ObjectRecord, t.id)) if t else (None, None)
