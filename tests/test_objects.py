@@ -52,3 +52,20 @@ def test_bad_picture_imports_nothing(ws, tmp_path, image, msg):
     with db.session(ws) as s:
         assert s.exec(select(Term)).all() == [] and s.exec(select(ObjectRecord)).all() == []
     assert not (ws.root / "objects").exists()
+
+
+def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus):
+    from publish_helpers import make_interview
+
+    from oralhist.exhibit import import_exhibition
+    from oralhist.publish import publish_site
+
+    make_interview(ws, "iv-a", corpus=corpus)
+    _img(tmp_path / "photos" / "pic.jpg")
+    import_objects(ws, _csv(tmp_path, "INV-9;Pic;Lewarde;photos/pic.jpg;;;\n"))
+    (tmp_path / "e.md").write_text("---\ntitle: T\nslug: t\n---\n## S\n[[object INV-9]]\n", encoding="utf-8")
+    import_exhibition(ws, tmp_path / "e.md")
+    rep = publish_site(ws)
+    assert any("INV-9 sans texte alternatif" in n for n in rep.details["exhibitions"])
+    html = (ws.site / "expositions" / "t" / "index.html").read_text()
+    assert "<img" not in html and not (ws.site / "expositions" / "media").exists()
