@@ -104,6 +104,9 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     site = ws.site
     assert "expositions/gestes-et-outils/index.html" in (site / "index.html").read_text()
     assert "expositions/gestes-et-outils/index.html" in (site / "sitemap.xml").read_text()
+    size = (site / "expositions" / "gestes-et-outils" / "index.html").stat().st_size
+    print(f"exhibition page: {size} bytes before media")
+    assert size < 200_000
     assert '"type": "Collection"' in (site / "expositions" / "collection.json").read_text()
     httpd = _serve(site)
     try:
