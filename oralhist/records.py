@@ -390,3 +390,23 @@ class StageLock(SQLModel, table=True):
     token: str
     acquired_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
+
+
+class ObjectRecord(SQLModel, table=True):
+    """A museum object's inventory record and picture (issue 14); one per object term.
+
+    The picture's original is ``image_path`` (archive-relative, read-only, named by its hash);
+    web derivatives are ``objects/derived/<sha256[:16]>-{card,page}.{webp,jpg}``.
+    """
+
+    term_id: int = Field(foreign_key="term.id", primary_key=True)
+    image_sha256: Optional[str] = None
+    image_path: Optional[str] = None
+    width: Optional[int] = None
+    height: Optional[int] = None
+    alt: Optional[str] = None  # required before the object is published
+    dates: Optional[str] = None
+    materials: Optional[str] = None
+    dimensions: Optional[str] = None
+    credit_line: Optional[str] = None
+    rights: Optional[str] = None

@@ -18,6 +18,7 @@ from oralhist.cli import publish  # noqa: E402,F401  consent, publish, run
 from oralhist.cli import export  # noqa: E402,F401  export ID --format ...
 from oralhist.cli import jobs  # noqa: E402,F401  worker, jobs, jobs retry
 from oralhist.cli import oai  # noqa: E402,F401  oai (OAI-PMH server)
+from oralhist.cli import exhibit  # noqa: E402,F401  exhibit import/list/show
 
 
 def main() -> None:

@@ -895,6 +895,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
     render_model(model)
+    from oralhist.publish.exhibits import add_exhibitions  # issue 14: exhibition pages
+
+    exhibit_notes = add_exhibitions(ws, model, today=today)
     problems = validate(model)
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
@@ -914,6 +917,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "search_shards_reindexed": figures["shards_indexed"],
         "seconds": round(time.perf_counter() - t0, 3),
         "warnings": problems,
+        "exhibitions": exhibit_notes,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
         fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]

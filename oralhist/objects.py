@@ -1,0 +1,160 @@
+"""Museum objects with their pictures and inventory fields (issue 14).
+
+``import_objects(ws, csv, images_dir=None)`` imports the object vocabulary (``vocab.import_vocab``)
+and, for each row, its picture and inventory record: the picture is named by an ``image`` /
+*Photo* / *Fichier image* column (a path relative to the CSV file; nothing outside its folder),
+or found in ``images_dir`` by inventory number (``<inventory>.jpg``…). Every picture is checked
+before anything is written; then originals are stored (hashed, read-only) and derivatives made
+(oralhist.images). ``missing_alt`` lists the objects that cannot be published yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from oralhist.errors import BadInput
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+
+_FIELDS = {
+    "image": ["image", "photo", "fichier_image", "fichier", "image_file", "visuel"],
+    "alt": ["alt", "texte_alternatif", "alt_text", "description_image"],
+    "dates": ["dates", "date", "datation", "periode"],
+    "materials": ["materials", "materiaux", "matieres", "materiau", "matiere"],
+    "dimensions": ["dimensions", "mesures"],
+    "credit_line": ["credit_line", "credit", "credits", "ligne_de_credit", "credit_photo"],
+    "rights": ["rights", "droits", "licence", "license"],
+}
+
+
+@dataclass
+class ObjectImportReport:
+    terms: dict = field(default_factory=dict)
+    images: int = 0
+    without_image: list = field(default_factory=list)
+    without_alt: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"terms": self.terms, "images": self.images, "without_image": self.without_image,
+                "without_alt": self.without_alt}
+
+
+def _rows(path: Path) -> list[dict]:
+    from oralhist.vocab import HEADERS, _decode, _header_key
+
+    text = _decode(path, path.read_bytes(), None)
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    delim = max(";,\t", key=first.count) if first else ","
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delim))
+    if not rows:
+        raise BadInput(path, "the file is empty; nothing imported")
+    names = {}
+    for f, alts in _FIELDS.items():
+        for a in alts:
+            names[_header_key(a)] = f
+    cols = {}
+    for i, h in enumerate(rows[0]):
+        k = _header_key(h)
+        f = names.get(k) or ("inventory_number" if HEADERS.get(k) == "inventory_number" else None)
+        if f and f not in cols.values():
+            cols[i] = f
+    out = []
+    for n, r in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in r):
+            continue
+        d = {f: (r[i].strip() if i < len(r) and r[i].strip() else None) for i, f in cols.items()}
+        d["line"] = n
+        out.append(d)
+    return out
+
+
+def import_objects(ws, path: Path, images_dir: Optional[Path] = None) -> ObjectImportReport:
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.images import check_image, resolve_inside, store_image
+    from oralhist.records import ObjectRecord, Term, TermKind
+    from oralhist.vocab import import_vocab, read_vocab
+
+    path = Path(path)
+    read_vocab(path, "object")  # the vocabulary itself is valid (raises BadInput otherwise)
+    rows = _rows(path)
+    # 1. Check every picture first: a bad one rejects the file before anything is written.
+    plan = []
+    for r in rows:
+        img = None
+        if r.get("image"):
+            img = resolve_inside(path.parent, r["image"], f"{path}: line {r['line']}")
+        elif images_dir and r.get("inventory_number"):
+            base = Path(images_dir)
+            for ext in IMAGE_EXTS:
+                for cand in (base / f"{r['inventory_number']}{ext}", base / f"{r['inventory_number']}{ext.upper()}"):
+                    if cand.is_file():
+                        img = resolve_inside(base, cand.name, base)
+                        break
+                if img:
+                    break
+        if img is not None:
+            try:
+                check_image(img)
+            except BadInput as e:
+                raise BadInput(path, f"line {r['line']}: {e.message}") from None
+        plan.append((r, img))
+    # 2. The terms, then the pictures and records.
+    rep = ObjectImportReport(terms=import_vocab(ws, path, "object").to_dict())
+    originals, derived = ws.root / "objects" / "originals", ws.root / "objects" / "derived"
+    with db.session(ws) as s:
+        for r, img in plan:
+            inv = r.get("inventory_number")
+            term = s.exec(select(Term).where(Term.kind == TermKind.object, Term.inventory_number == inv)).first() \
+                if inv else None
+            if term is None:
+                continue
+            rec = s.get(ObjectRecord, term.id) or ObjectRecord(term_id=term.id)
+            for f in ("alt", "dates", "materials", "dimensions", "credit_line", "rights"):
+                if r.get(f) is not None:
+                    setattr(rec, f, r[f])
+            if img is not None:
+                st = store_image(img, originals, derived)
+                rec.image_sha256, rec.image_path = st.sha256, ws.rel(st.original)
+                rec.width, rec.height = st.width, st.height
+                rep.images += 1
+            else:
+                rep.without_image.append(inv)
+            if rec.image_path and not (rec.alt or "").strip():
+                rep.without_alt.append(inv)
+            s.add(rec)
+        s.commit()
+    return rep
+
+
+def derivative(ws, rec, size: str = "card", ext: str = "webp") -> Path:
+    return ws.root / "objects" / "derived" / f"{rec.image_sha256[:16]}-{size}.{ext}"
+
+
+def missing_alt(s, inventory_numbers) -> list[str]:
+    """Objects with a picture but no alt text: they may not be published (warning + left out)."""
+    from sqlmodel import select
+
+    from oralhist.records import ObjectRecord, Term, TermKind
+
+    out = []
+    for inv in inventory_numbers:
+        t = s.exec(select(Term).where(Term.kind == TermKind.object, Term.inventory_number == inv)).first()
+        rec = s.get(ObjectRecord, t.id) if t else None
+        if rec is not None and rec.image_path and not (rec.alt or "").strip():
+            out.append(inv)
+    return out
+
+
+def find_object_record(s, ref: str):
+    """(object term, ObjectRecord or None) by inventory number or label; (None, None) if unknown."""
+    from oralhist.exhibit import find_object
+    from oralhist.records import ObjectRecord
+
+    t = find_object(s, ref)
+    return (t, s.get(ObjectRecord, t.id)) if t else (None, None)

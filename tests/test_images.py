@@ -1,0 +1,89 @@
+"""Object pictures (issue 14): real Pillow images, bad input, bounded memory."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from oralhist.errors import BadInput
+from oralhist.images import check_image, resolve_inside, store_image
+
+
+def _photo(path: Path, size=(1200, 800), exif_orient=None, gps=False):
+    im = Image.linear_gradient("L").resize(size).convert("RGB")
+    ex = Image.Exif()
+    if exif_orient:
+        ex[0x0112] = exif_orient
+    if gps:
+        ex[0x8825] = {1: "N", 2: (50.0, 37.0, 0.0)}
+    ex[0x010F] = "CameraMaker"
+    im.save(path, "JPEG", exif=ex.tobytes(), quality=90)
+    return path
+
+
+def test_derivatives_strip_metadata_and_apply_orientation(tmp_path):
+    src = _photo(tmp_path / "obj.jpg", (1200, 800), exif_orient=6, gps=True)
+    st = store_image(src, tmp_path / "orig", tmp_path / "der")
+    assert st.original.read_bytes() == src.read_bytes()
+    assert not (st.original.stat().st_mode & 0o222), "original must be read-only"
+    assert set(st.derivatives) == {"card.webp", "card.jpg", "page.webp", "page.jpg"}
+    for name, p in st.derivatives.items():
+        with Image.open(p) as im:
+            # orientation 6 = rotated 90°: the derivative is portrait
+            assert im.height > im.width, name
+            assert max(im.size) <= (480 if name.startswith("card") else 1600)
+            assert not im.getexif(), f"{name} still has EXIF"
+            assert b"CameraMaker" not in p.read_bytes()
+    # re-running is safe: same original, same derivatives
+    again = store_image(src, tmp_path / "orig", tmp_path / "der")
+    assert again.sha256 == st.sha256
+
+
+def test_not_an_image(tmp_path):
+    p = tmp_path / "notes.jpg"
+    p.write_text("ceci n'est pas une image")
+    with pytest.raises(BadInput, match="not an image"):
+        store_image(p, tmp_path / "orig", tmp_path / "der")
+    assert not (tmp_path / "orig").exists()
+
+
+def test_truncated_jpeg(tmp_path):
+    src = _photo(tmp_path / "full.jpg", (1600, 1200))
+    data = src.read_bytes()
+    bad = tmp_path / "cut.jpg"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadInput, match="cut.jpg: damaged image"):
+        store_image(bad, tmp_path / "orig", tmp_path / "der")
+    assert not (tmp_path / "orig").exists() and not (tmp_path / "der").exists()
+
+
+def test_path_outside_import_folder(tmp_path):
+    (tmp_path / "secret.jpg").write_bytes(b"x")
+    folder = tmp_path / "import"
+    folder.mkdir()
+    with pytest.raises(BadInput, match="outside the import folder"):
+        resolve_inside(folder, "../secret.jpg", folder / "objets.csv")
+
+
+def test_huge_png_refused(tmp_path):
+    p = tmp_path / "huge.png"
+    Image.new("1", (10_000, 10_000)).save(p)  # 100 MP, 1 bit: cheap to write
+    with pytest.raises(BadInput, match="too large"):
+        check_image(p)
+
+
+def test_100_megapixel_jpeg_downscaled_in_bounded_memory(tmp_path):
+    p = tmp_path / "big.jpg"
+    Image.new("L", (10_000, 10_000), 128).save(p, "JPEG", quality=50)  # 100 MP
+    code = (
+        "import resource,sys;from pathlib import Path;from oralhist.images import store_image;"
+        f"st=store_image(Path({str(p)!r}),Path({str(tmp_path / 'o')!r}),Path({str(tmp_path / 'd')!r}));"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    peak_mb = int(out.stdout.strip()) / 1024
+    assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB"  # full decode alone would be ≥ 300 MB (RGB)
+    with Image.open(tmp_path / "d" / f"{__import__('hashlib').sha256(p.read_bytes()).hexdigest()[:16]}-page.jpg") as im:
+        assert max(im.size) == 1600
