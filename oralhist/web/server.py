@@ -6,8 +6,8 @@ import socket
 import threading
 from typing import Callable, Optional
 
-from oralhist.editor.app import EditorConfig, make_app
-from oralhist.editor.auth import is_loopback, list_accounts
+from oralhist.web.app import EditorConfig, make_app
+from oralhist.web.auth import is_loopback, list_accounts
 from oralhist.errors import BadInput
 
 

@@ -538,7 +538,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     async def login(request: Request):
         from starlette.concurrency import run_in_threadpool
 
-        from oralhist.editor.auth import verify_login
+        from oralhist.web.auth import verify_login
 
         nxt = request.query_params.get("next", "/")
         if not nxt.startswith("/") or nxt.startswith("//"):
