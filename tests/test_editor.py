@@ -349,7 +349,7 @@ def test_network_mode_needs_accounts_and_login(ws, page):
         base = f"http://127.0.0.1:{port}/"
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(f"{base}api/i/{IID}/transcript")
-        assert exc.value.code == 403
+        assert exc.value.code == 401  # the workbench: "connexion requise"
         page.goto(f"{base}i/{IID}")
         assert "/login" in page.url
         page.fill("input[name=name]", "camille")

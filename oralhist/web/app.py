@@ -108,6 +108,7 @@ def _templates():
         lstrip_blocks=True,
     )
     env.filters["hms"] = hms
+    env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, LINK_FR=LINK_FR)
     return env
 
@@ -384,8 +385,23 @@ def make_app(cfg: EditorConfig) -> Starlette:
         q = request.query_params
         f_stage, f_review, f_text = q.get("etape", ""), q.get("relecture", ""), q.get("q", "").strip()
         rows = []
+        from oralhist import jobs as jobs_mod
+        from oralhist.records import Interview
+        from oralhist.web.permissions import can
+
+        acc = request.scope.get("state", {}).get("account")
         with db.session(ws) as s:
-            for v in list_interviews(s):
+            museums = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
+            views = [v for v in list_interviews(s) if can(acc, "read", museums.get(v.id))]
+        job_of: dict = {}
+        for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
+            cur = job_of.get(j["interview_id"])
+            # what a person wants to see: a failure first, else the running or next queued stage
+            rank = {"failed": 0, "running": 1, "queued": 2}.get(j["status"], 9)
+            if rank < 9 and (cur is None or rank < cur[0]):
+                job_of[j["interview_id"]] = (rank, j)
+        with db.session(ws) as s:
+            for v in views:
                 review, approved = _review_status(s, v.id)
                 if f_stage and v.status != f_stage:
                     continue
@@ -394,8 +410,10 @@ def make_app(cfg: EditorConfig) -> Starlette:
                 hay = " ".join(filter(None, (v.id, v.title, v.narrator, v.place, v.museum))).casefold()
                 if f_text and f_text.casefold() not in hay:
                     continue
-                rows.append({"v": v, "review": review, "approved": approved})
-        return page(request, "archive.html", rows=rows, f_stage=f_stage, f_review=f_review, f_text=f_text)
+                rows.append({"v": v, "review": review, "approved": approved,
+                             "job": job_of.get(v.id, (None, None))[1]})
+        return page(request, "archive.html", rows=rows, can_publish=can(acc, "publish", any_museum=True),
+                    STAGE_LABEL=jobs_mod.LABELS, f_stage=f_stage, f_review=f_review, f_text=f_text)
 
     def interview_page(template: str, **extra):
         def handler(request: Request):

@@ -233,8 +233,8 @@ def _same_origin(request) -> bool:
     from urllib.parse import urlsplit
 
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:  # every current browser sends it; Origin is "null" under no-referrer
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return True  # scripts (curl, requests) send none

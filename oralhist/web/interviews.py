@@ -123,6 +123,10 @@ def routes(cfg, page, guard) -> list:
                 with open(consent, "wb") as out:
                     await run_in_threadpool(shutil.copyfileobj, cf.file, out, 8 * 1024 * 1024)
             meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
+            if form.get("together") and not meta["interview"] and len(staged) > 1:
+                from oralhist.ingest import slugify
+
+                meta["interview"] = slugify(f"{meta['date'][:4]} {meta['narrator'] or staged[0].stem}")
             acc = _account(request)
             if acc is not None and acc.museum_id is not None:
                 from oralhist.records import Museum
