@@ -380,7 +380,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     # ---------------------------------------------------------------- pages
 
     def archive(request: Request):
-        from oralhist.view import list_interviews
+        from oralhist.view import list_summaries, review_states
 
         q = request.query_params
         f_stage, f_review, f_text = q.get("etape", ""), q.get("relecture", ""), q.get("q", "").strip()
@@ -392,7 +392,8 @@ def make_app(cfg: EditorConfig) -> Starlette:
         acc = request.scope.get("state", {}).get("account")
         with db.session(ws) as s:
             museums = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
-            views = [v for v in list_interviews(s) if can(acc, "read", museums.get(v.id))]
+            views = [v for v in list_summaries(s) if can(acc, "read", museums.get(v.id))]
+            reviews = review_states(s)
         job_of: dict = {}
         for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
             cur = job_of.get(j["interview_id"])
@@ -400,9 +401,9 @@ def make_app(cfg: EditorConfig) -> Starlette:
             rank = {"failed": 0, "running": 1, "queued": 2}.get(j["status"], 9)
             if rank < 9 and (cur is None or rank < cur[0]):
                 job_of[j["interview_id"]] = (rank, j)
-        with db.session(ws) as s:
+        if True:
             for v in views:
-                review, approved = _review_status(s, v.id)
+                review, approved = reviews.get(v.id, (None, None))
                 if f_stage and v.status != f_stage:
                     continue
                 if f_review and (review or "none") != f_review:

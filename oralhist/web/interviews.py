@@ -28,12 +28,12 @@ def _account(request):
 
 def list_visible(ws, account) -> list[dict]:
     from oralhist import jobs
-    from oralhist.view import list_interviews
+    from oralhist.view import list_summaries
     from oralhist.web.permissions import can
     from oralhist.records import Interview
 
     with db.session(ws) as s:
-        views = list_interviews(s)
+        views = list_summaries(s)
         museums = {iv.id: iv.museum_id for iv in s.exec(__import__("sqlmodel").select(Interview)).all()}
     rows = [v.summary_dict() for v in views if can(account, "read", museums.get(v.id))]
     by_iv: dict = {}
