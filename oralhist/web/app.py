@@ -398,8 +398,10 @@ def make_app(cfg: EditorConfig) -> Starlette:
         for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
             cur = job_of.get(j["interview_id"])
             # what a person wants to see: a failure first, else the running or next queued stage
-            rank = {"failed": 0, "running": 1, "queued": 2}.get(j["status"], 9)
-            if rank < 9 and (cur is None or rank < cur[0]):
+            order = ("normalise", "transcribe", "diarize", "index", "link", "publish")
+            rank = ({"failed": 0, "running": 1, "queued": 2}.get(j["status"], 9),
+                    order.index(j["stage"]) if j["stage"] in order else 9)
+            if rank[0] < 9 and (cur is None or rank < cur[0]):
                 job_of[j["interview_id"]] = (rank, j)
         if True:
             for v in views:
