@@ -241,6 +241,8 @@ def test_import_through_the_api_and_bad_files(bench, corpus):
     assert st == 202, body
     iid = body["id"]
     assert [j["stage"] for j in body["jobs"][iid]] == ["normalise", "transcribe", "diarize", "index", "link"]
+    html = c.call("GET", "/")[1]
+    assert "Jeanne &lt;b&gt;Martin&lt;/b&gt;" in html and "<b>Martin" not in html  # every field escaped
     one = c.call("GET", f"/api/interviews/{iid}")[1]
     assert one["museum"] == "Musée A" and [j["status"] for j in one["jobs"]] == ["queued"] * 5
     before = sorted(p.relative_to(ws.root) for p in ws.interviews.rglob("*"))
