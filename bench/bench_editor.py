@@ -93,7 +93,7 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from oralhist.editor.server import start_in_thread
+    from oralhist.web.server import start_in_thread
 
     with tempfile.TemporaryDirectory() as tmp:
         ws, n_segs, n_words, audio_bytes = build(Path(tmp))

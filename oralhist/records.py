@@ -306,6 +306,23 @@ class EditorAccount(SQLModel, table=True):
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: Optional[datetime] = None
+    # workbench roles (oralhist/web/permissions.py): volunteer | editor | admin
+    role: str = Field(default="editor")
+    museum_id: Optional[int] = Field(default=None, foreign_key="museum.id")  # None: every museum
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser or script of the workbench; stored, so a restart keeps people signed in.
+
+    ``id`` is the SHA-256 of the cookie's value (the cookie itself is never stored);
+    ``csrf`` is sent back by every write in the ``X-CSRF-Token`` header.
+    """
+
+    id: str = Field(primary_key=True)
+    account_id: int = Field(foreign_key="editoraccount.id", index=True)
+    csrf: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
 
 
 # --- people and museums by name (ingest, speakers and vocabularies share these) ---

@@ -519,3 +519,29 @@ def derive(view: "InterviewView") -> "InterviewView":
             title, syn, kws, part = _machine_topic_text(key, language)
             topics[k] = replace(t, title=title, synopsis=syn, keywords=kws, partial_transcript=part)
     return replace(view, segments=segments, speakers=speakers, links=links, topics=tuple(topics))
+def list_summaries(s: Session) -> list[InterviewView]:
+    """What ``list_interviews`` gives for the list fields (summary_dict), in three queries, not
+    one load per interview: the workbench's archive page with 1,000 interviews."""
+    people = dict(s.exec(select(Person.id, Person.name)).all())
+    museums = dict(s.exec(select(Museum.id, Museum.name)).all())
+    out = []
+    for iv in s.exec(select(Interview).order_by(Interview.id)).all():
+        out.append(InterviewView(
+            id=iv.id, title=iv.title, narrator=people.get(iv.narrator_id), interviewer=people.get(iv.interviewer_id),
+            date=iv.date, place=iv.place, language=iv.language,
+            museum=museums.get(iv.museum_id) if iv.museum_id else None, status=iv.status,
+            duration_ms=iv.duration_ms, summary=iv.summary))
+    return out
+
+
+def review_states(s: Session) -> dict[str, tuple[Optional[str], Optional[int]]]:
+    """interview id -> (status of the newest transcript version, newest approved version or None)."""
+    out: dict[str, tuple] = {}
+    approved: dict[str, int] = {}
+    for iid, version, status in s.exec(select(Transcript.interview_id, Transcript.version, Transcript.status)
+                                       .order_by(Transcript.interview_id, Transcript.version)).all():
+        st = status.value if hasattr(status, "value") else status
+        out[iid] = st
+        if st == "approved":
+            approved[iid] = version
+    return {iid: (st, approved.get(iid)) for iid, st in out.items()}

@@ -238,7 +238,7 @@ def test_a_server_killed_mid_save_leaves_the_last_good_version(archive):
 
 
 def test_editor_accounts(ws, cli):
-    from oralhist.editor.auth import check_password, verify_login
+    from oralhist.web.auth import check_password, verify_login
 
     r = cli("edit", "user", "add", "camille", "--password-stdin", input="court\n")
     assert r.exit_code == 2 and "at least 8" in r.output

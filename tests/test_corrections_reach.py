@@ -186,7 +186,7 @@ def test_a_new_machine_version_does_not_displace_the_approved_one(archive, cli, 
 def test_show_and_archive_page_say_a_newer_approved_version_waits(archive, cli, tmp_path):
     from oralhist.align import NewSegment
     from oralhist.corrections import save_version
-    from oralhist.editor.app import EditorConfig, make_app  # noqa: F401  (the page's data path)
+    from oralhist.web.app import EditorConfig, make_app  # noqa: F401  (the page's data path)
     from oralhist.publish import publish_site
 
     assert cli("approve", IID).exit_code == 0

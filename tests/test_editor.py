@@ -53,7 +53,7 @@ def _with_audio(ws, iid, audio):
 @pytest.fixture()
 def editor(ws, access_audio):
     """(base url, token url, ws) of a running editor on an archive with one interview."""
-    from oralhist.editor.server import start_in_thread
+    from oralhist.web.server import start_in_thread
 
     make_interview(ws, IID)
     _with_audio(ws, IID, access_audio)
@@ -245,7 +245,7 @@ def test_keyboard_shortcuts(page, editor):
 
 
 def test_xss_in_transcript_and_metadata_is_shown_as_text(page, ws, access_audio):
-    from oralhist.editor.server import start_in_thread
+    from oralhist.web.server import start_in_thread
     from oralhist.records import Link, Speaker, Term, TermKind, TopicSegment
 
     iid = make_interview(ws, "2022-xss", title=XSS, narrator=XSS, text_override={0: XSS + " Nous sommes"})
@@ -321,8 +321,8 @@ def test_token_is_required(editor):
 
 
 def test_network_mode_needs_accounts_and_login(ws, page):
-    from oralhist.editor.auth import set_account
-    from oralhist.editor.server import config_for
+    from oralhist.web.auth import set_account
+    from oralhist.web.server import config_for
     from oralhist.errors import BadInput
 
     make_interview(ws, IID)
@@ -333,8 +333,8 @@ def test_network_mode_needs_accounts_and_login(ws, page):
     # an account server (bound on loopback here, forced into accounts mode, to test the login)
     import uvicorn
 
-    from oralhist.editor.app import EditorConfig, make_app
-    from oralhist.editor.server import free_port
+    from oralhist.web.app import EditorConfig, make_app
+    from oralhist.web.server import free_port
     import threading
 
     cfg = EditorConfig(ws=ws, mode="accounts")
@@ -349,7 +349,7 @@ def test_network_mode_needs_accounts_and_login(ws, page):
         base = f"http://127.0.0.1:{port}/"
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(f"{base}api/i/{IID}/transcript")
-        assert exc.value.code == 403
+        assert exc.value.code == 401  # the workbench: "connexion requise"
         page.goto(f"{base}i/{IID}")
         assert "/login" in page.url
         page.fill("input[name=name]", "camille")
@@ -450,7 +450,7 @@ def test_oralhist_edit_command_prints_a_token_address(ws):
     import sys
     import time
 
-    from oralhist.editor.server import free_port
+    from oralhist.web.server import free_port
 
     make_interview(ws, IID)
     port = free_port()

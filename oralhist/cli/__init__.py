@@ -14,6 +14,7 @@ from oralhist.cli import transcribe  # noqa: E402,F401  models, transcribe, expo
 from oralhist.cli import speakers  # noqa: E402,F401  diarize, speakers, index
 from oralhist.cli import vocab  # noqa: E402,F401  vocab, link, search, clip
 from oralhist.cli import edit  # noqa: E402,F401  edit, import-corrections
+from oralhist.cli import serve  # noqa: E402,F401  serve, user
 from oralhist.cli import publish  # noqa: E402,F401  consent, publish, run
 from oralhist.cli import export  # noqa: E402,F401  export ID --format ...
 from oralhist.cli import jobs  # noqa: E402,F401  worker, jobs, jobs retry

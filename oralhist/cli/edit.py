@@ -48,7 +48,7 @@ def edit(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from oralhist.editor.server import serve
+    from oralhist.web.server import serve
 
     serve(workspace(ctx), host=host, port=port, who=_who(who), open_browser=open_browser,
           announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
@@ -67,7 +67,7 @@ def user_add(
     """
     import sys
 
-    from oralhist.editor.auth import set_account
+    from oralhist.web.auth import set_account
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -87,7 +87,7 @@ def user_list(
 
     Example: oralhist edit user list --json
     """
-    from oralhist.editor.auth import list_accounts
+    from oralhist.web.auth import list_accounts
 
     rows = list_accounts(workspace(ctx))
     if as_json:

@@ -96,4 +96,57 @@
       });
     });
   }
+
+  if (page === "archive") {
+    document.querySelectorAll("button.retry").forEach(function (b) {
+      b.addEventListener("click", async function () {
+        var r = await OH.api("POST", "/api/jobs/" + b.getAttribute("data-job") + "/retry", {});
+        if (r.ok) { location.reload(); } else { OH.say(r.body.error, true); }
+      });
+    });
+    var pub = document.getElementById("publish");
+    if (pub) pub.addEventListener("click", async function () {
+      var r = await OH.api("POST", "/api/publish", {});
+      OH.say(r.ok ? "Publication demandée : le site sera à jour dans quelques instants." : r.body.error, !r.ok);
+    });
+    var form = document.getElementById("import-form");
+    if (form) form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var data = new FormData(form);
+      var errs = document.getElementById("import-errors");
+      errs.textContent = "";
+      var bar = document.getElementById("import-progress");
+      bar.hidden = false;
+      var xhr = new XMLHttpRequest();  // XHR: upload progress events
+      xhr.open("POST", "/api/interviews");
+      var meta = document.querySelector('meta[name="csrf"]');
+      xhr.setRequestHeader("X-CSRF-Token", meta ? meta.content : "");
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+      xhr.onload = function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = { error: "réponse illisible" }; }
+        (body.failed || []).forEach(function (f) { errs.appendChild(OH.el("li", null, f.file + " : " + f.error)); });
+        if (xhr.status === 202 || xhr.status === 200) { OH.say("Import terminé ; le traitement commence."); setTimeout(function () { location.reload(); }, 800); }
+        else { OH.say(body.error || ("erreur " + xhr.status), true); }
+      };
+      xhr.onerror = function () { OH.say("connexion interrompue : réessayez", true); };
+      xhr.send(data);
+    });
+    // progress: refresh the list while a stage is queued or running (every 2 s)
+    if (document.querySelector("td.job progress")) {
+      setInterval(async function () {
+        var r = await OH.api("GET", "/api/interviews");
+        if (!r.ok) return;
+        r.body.forEach(function (iv) {
+          var cell = document.querySelector('td.job[data-interview="' + CSS.escape(iv.id) + '"]');
+          if (!cell) return;
+          var j = iv.jobs.find(function (x) { return x.status === "running"; }) ||
+                  iv.jobs.find(function (x) { return x.status === "failed"; });
+          var bar = cell.querySelector("progress"), msg = cell.querySelector(".msg");
+          if (j && bar) { bar.value = j.progress || 0; if (msg) msg.textContent = j.message || ""; }
+          if ((j && j.status === "failed" && bar) || (!j && bar && !iv.jobs.some(function (x) { return x.status === "queued"; }))) location.reload();
+        });
+      }, 2000);
+    }
+  }
 })();

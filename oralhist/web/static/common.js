@@ -10,7 +10,9 @@ var OH = (function () {
     statusEl.setAttribute("role", isError ? "alert" : "status");
   }
   async function api(method, url, data) {
-    var opts = { method: method, headers: { "X-Oralhist": "1" }, credentials: "same-origin" };
+    var meta = document.querySelector('meta[name="csrf"]');
+    var opts = { method: method, headers: { "X-Oralhist": "1", "X-CSRF-Token": meta ? meta.content : "" },
+                 credentials: "same-origin" };
     if (data !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(data);

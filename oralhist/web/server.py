@@ -6,8 +6,8 @@ import socket
 import threading
 from typing import Callable, Optional
 
-from oralhist.editor.app import EditorConfig, make_app
-from oralhist.editor.auth import is_loopback, list_accounts
+from oralhist.web.app import EditorConfig, make_app
+from oralhist.web.auth import is_loopback, list_accounts
 from oralhist.errors import BadInput
 
 
@@ -34,11 +34,31 @@ def url_for(cfg: EditorConfig, host: str, port: int) -> str:
     return base + (f"?token={cfg.token}" if cfg.mode == "token" else "")
 
 
-def build_server(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor"):
+def server_settings(ws) -> dict:
+    """[server] of oralhist.toml: host, port, hosts (names accepted in the Host header), secure_cookies."""
+    raw = ws.settings.raw.get("server", {}) if isinstance(ws.settings.raw, dict) else {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def workbench_config(ws, host: str) -> EditorConfig:
+    """`oralhist serve`: accounts always (one needs an admin first), Host names checked."""
+    if not list_accounts(ws):
+        raise BadInput(host, "the workbench needs an account first: oralhist user add LOGIN --role admin")
+    conf = server_settings(ws)
+    hosts = {"localhost", "127.0.0.1", "::1", host.lower()} | {str(h).lower() for h in conf.get("hosts", [])}
+    hosts.discard("0.0.0.0")
+    hosts.discard("::")
+    return EditorConfig(ws=ws, mode="accounts", allowed_hosts=tuple(sorted(hosts)),
+                        secure_cookies=bool(conf.get("secure_cookies", False)))
+
+
+def build_server(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", cfg: EditorConfig | None = None):
     """(uvicorn.Server, EditorConfig, url) — not started."""
     import uvicorn
 
-    cfg = config_for(ws, host, who)
+    cfg = cfg or config_for(ws, host, who)
+    if cfg.mode == "token" and not cfg.allowed_hosts:
+        cfg.allowed_hosts = ("localhost", "127.0.0.1", "::1")
     port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
     config = uvicorn.Config(make_app(cfg), host=host, port=port, log_level="warning", access_log=False,
                             server_header=False, lifespan="off")
@@ -75,3 +95,41 @@ def serve(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", op
 
         threading.Timer(0.8, lambda: webbrowser.open(url)).start()
     server.run()
+
+
+def serve_workbench(ws, *, host: str, port: int, announce=None, runner: bool = True) -> None:
+    """`oralhist serve`: the workbench, plus the embedded job runner on SQLite."""
+    from oralhist import jobs
+
+    cfg = workbench_config(ws, host)
+    server, cfg, url = build_server(ws, host=host, port=port, cfg=cfg)
+    say = announce or print
+    say(f"Atelier oralhist : {url}  — Ctrl+C pour arrêter")
+    run = None
+    if runner and not jobs.is_network(ws):
+        run = jobs.EmbeddedRunner(ws).start()
+    try:
+        server.run()
+    finally:
+        if run is not None:
+            run.stop()
+
+
+def start_workbench_in_thread(ws, *, host: str = "127.0.0.1", port: int = 0, runner: bool = True):
+    """Tests and benchmarks: (server, cfg, base url, runner or None)."""
+    import time
+
+    from oralhist import jobs
+
+    cfg = workbench_config(ws, host)
+    server, cfg, url = build_server(ws, host=host, port=port, cfg=cfg)
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not t.is_alive():
+            raise RuntimeError("the workbench did not start")
+        time.sleep(0.02)
+    server._thread = t
+    run = jobs.EmbeddedRunner(ws).start() if runner and not jobs.is_network(ws) else None
+    return server, cfg, url, run

@@ -34,6 +34,15 @@ HERE = Path(__file__).parent
 TOKEN_COOKIE = "oralhist_token"
 SESSION_COOKIE = "oralhist_session"
 LOW_CONFIDENCE = 0.5
+MAX_SEGMENTS = 20_000  # an hour is ~600; a save beyond this is refused (413)
+MAX_TOPICS = 1_000
+MAX_MS = 1_000 * 3600 * 200  # 200 hours: any time beyond is refused
+
+
+def check_ms(value: int, what: str) -> int:
+    if not 0 <= value <= MAX_MS:
+        raise BadInput(str(value), f"{what} hors de l’enregistrement")
+    return value
 
 STAGE_FR = {
     "ingested": "importé", "normalised": "normalisé", "transcribed": "transcrit", "diarized": "locuteurs",
@@ -53,8 +62,22 @@ class EditorConfig:
     mode: str = "token"  # token (localhost) | accounts (network)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     who: str = "editor"  # local mode: the name recorded with saves
-    sessions: dict = field(default_factory=dict)  # accounts mode: session id -> account name
+    sessions: dict = field(default_factory=dict)  # unused: sessions are stored in the database (websession)
     secure_cookies: bool = False
+    allowed_hosts: tuple = ()  # Host header names accepted (empty: any; `serve` fills it)
+    max_body: int = 8 * 1024 * 1024  # JSON writes (413 beyond)
+    max_upload: int = 4 * 1024**3  # multipart uploads of /api/interviews
+    limiter: object = None
+
+    def __post_init__(self):
+        if self.limiter is None:
+            from oralhist.web.auth import LoginLimiter
+
+            self.limiter = LoginLimiter()
+
+    @property
+    def local_csrf(self) -> str:
+        return hmac.new(self.token.encode(), b"csrf", "sha256").hexdigest()
 
 
 def _val(x):
@@ -85,6 +108,7 @@ def _templates():
         lstrip_blocks=True,
     )
     env.filters["hms"] = hms
+    env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, LINK_FR=LINK_FR)
     return env
 
@@ -106,6 +130,21 @@ class AccessControl:
         path = scope["path"]
         cfg = self.cfg
         user = None
+        account = None
+        if "\x00" in path or "\x00" in scope.get("query_string", b"").decode("latin-1"):
+            return await self._send(JSONResponse({"error": "adresse invalide (caractère nul)"}, 400), scope, receive, send)
+        if cfg.allowed_hosts:
+            host = (req.headers.get("host") or "").rsplit(":", 1)[0].strip("[]").lower()
+            if host not in cfg.allowed_hosts:
+                return await self._send(JSONResponse({"error": "nom d’hôte non autorisé"}, 400), scope, receive, send)
+        length = req.headers.get("content-length")
+        limit = cfg.max_upload if (path == "/api/interviews" and req.method == "POST") else cfg.max_body
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return await self._send(JSONResponse({"error": f"requête trop volumineuse (au plus {limit // 1024**2} Mo)"}, 413),
+                                    scope, receive, send)
+        receive = _limited(receive, limit)
+        from oralhist.web.permissions import Account
+
         if cfg.mode == "token":
             given = req.query_params.get("token")
             if given is not None and hmac.compare_digest(given.encode(), cfg.token.encode()):
@@ -120,17 +159,29 @@ class AccessControl:
                 user = cfg.who
             if user is None:
                 return await self._send(_forbidden(), scope, receive, send)
+            account = Account(cfg.who, "admin", None, cfg.local_csrf)
         else:
-            sid = req.cookies.get(SESSION_COOKIE, "")
-            user = cfg.sessions.get(sid) if sid else None
-            if user is None and not (path in ("/login", "/favicon.ico") or path.startswith("/static/")):
+            from starlette.concurrency import run_in_threadpool
+
+            from oralhist.web.auth import session_user
+
+            found = await run_in_threadpool(session_user, cfg.ws, req.cookies.get(SESSION_COOKIE, ""))
+            if found is not None:
+                account = Account(*found)
+                user = account.name
+            if user is None and not (path in ("/login", "/api/login", "/favicon.ico") or path.startswith("/static/")):
                 if path.startswith("/api/") or req.method != "GET":
-                    return await self._send(JSONResponse({"error": "connexion requise"}, 403), scope, receive, send)
+                    return await self._send(JSONResponse({"error": "connexion requise"}, 401 if path.startswith("/api/") else 403),
+                                            scope, receive, send)
                 nxt = path + (("?" + scope["query_string"].decode()) if scope.get("query_string") else "")
                 return await self._send(RedirectResponse("/login?next=" + quote(nxt), 303), scope, receive, send)
-        # Writes only from our own scripts (custom header = no cross-site form posts).
-        if req.method not in ("GET", "HEAD") and path != "/login" and req.headers.get("x-oralhist") != "1":
-            return await self._send(JSONResponse({"error": "requête refusée (en-tête manquant)"}, 403), scope, receive, send)
+        # Writes: the session's CSRF token in X-CSRF-Token (login itself checks the Origin instead).
+        if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login"):
+            sent = req.headers.get("x-csrf-token", "")
+            if account is None or not hmac.compare_digest(sent.encode(), account.csrf.encode()):
+                return await self._send(JSONResponse({"error": "requête refusée (jeton CSRF manquant ou faux)"}, 403),
+                                        scope, receive, send)
+        scope.setdefault("state", {})["account"] = account
         scope.setdefault("state", {})["user"] = user
         return await self.app(scope, receive, _with_headers(send))
 
@@ -152,6 +203,26 @@ class GzipExceptAudio:
         if scope["type"] == "http" and not scope["path"].startswith("/audio/"):
             return await self.gzip(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _limited(receive, limit: int):
+    """Count the body as it arrives (chunked requests have no Content-Length)."""
+    seen = 0
+
+    async def wrapped():
+        nonlocal seen
+        msg = await receive()
+        if msg["type"] == "http.request":
+            seen += len(msg.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge()
+        return msg
+
+    return wrapped
 
 
 def _with_headers(send):
@@ -273,13 +344,17 @@ def make_app(cfg: EditorConfig) -> Starlette:
     ws = cfg.ws
 
     def page(request: Request, template_name: str, status: int = 200, **ctx) -> HTMLResponse:
-        ctx.setdefault("user", request.scope.get("state", {}).get("user"))
+        acc = request.scope.get("state", {}).get("account")
+        ctx.setdefault("user", acc.name if acc and cfg.mode != "token" else None)
+        ctx.setdefault("account", acc)
+        ctx.setdefault("csrf", acc.csrf if acc else "")
         ctx.setdefault("archive_title", getattr(ws.settings, "title", "Archive"))
         ctx.setdefault("mode", cfg.mode)
         return HTMLResponse(env.get_template(template_name).render(request=request, **ctx), status_code=status)
 
     def who(request: Request) -> str:
-        return request.scope.get("state", {}).get("user") or cfg.who
+        acc = request.scope.get("state", {}).get("account")
+        return acc.name if acc else cfg.who
 
     def error(exc: OralhistError) -> JSONResponse:
         code = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFound) else 400
@@ -288,7 +363,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     async def body(request: Request) -> dict:
         try:
             data = json.loads(await request.body() or b"{}")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise BadInput(None, "corps JSON invalide") from None
         if not isinstance(data, dict):
             raise BadInput(None, "corps JSON invalide")
@@ -305,14 +380,32 @@ def make_app(cfg: EditorConfig) -> Starlette:
     # ---------------------------------------------------------------- pages
 
     def archive(request: Request):
-        from oralhist.view import list_interviews, publication_note
+        from oralhist.view import list_summaries, publication_note, review_states
 
         q = request.query_params
         f_stage, f_review, f_text = q.get("etape", ""), q.get("relecture", ""), q.get("q", "").strip()
         rows = []
+        from oralhist import jobs as jobs_mod
+        from oralhist.records import Interview
+        from oralhist.web.permissions import can
+
+        acc = request.scope.get("state", {}).get("account")
         with db.session(ws) as s:
-            for v in list_interviews(s):
-                review, approved = _review_status(s, v.id)
+            museums = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
+            views = [v for v in list_summaries(s) if can(acc, "read", museums.get(v.id))]
+            reviews = review_states(s)
+        job_of: dict = {}
+        for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
+            cur = job_of.get(j["interview_id"])
+            # what a person wants to see: a failure first, else the running or next queued stage
+            order = ("normalise", "transcribe", "diarize", "index", "link", "publish")
+            rank = ({"failed": 0, "running": 1, "queued": 2}.get(j["status"], 9),
+                    order.index(j["stage"]) if j["stage"] in order else 9)
+            if rank[0] < 9 and (cur is None or rank < cur[0]):
+                job_of[j["interview_id"]] = (rank, j)
+        if True:
+            for v in views:
+                review, approved = reviews.get(v.id, (None, None))
                 if f_stage and v.status != f_stage:
                     continue
                 if f_review and (review or "none") != f_review:
@@ -320,8 +413,11 @@ def make_app(cfg: EditorConfig) -> Starlette:
                 hay = " ".join(filter(None, (v.id, v.title, v.narrator, v.place, v.museum))).casefold()
                 if f_text and f_text.casefold() not in hay:
                     continue
-                rows.append({"v": v, "review": review, "approved": approved, "stale": publication_note(s, v.id)})
-        return page(request, "archive.html", rows=rows, f_stage=f_stage, f_review=f_review, f_text=f_text)
+                rows.append({"v": v, "review": review, "approved": approved,
+                             "job": job_of.get(v.id, (None, None))[1],
+                             "stale": publication_note(s, v.id)})
+        return page(request, "archive.html", rows=rows, can_publish=can(acc, "publish", any_museum=True),
+                    STAGE_LABEL=jobs_mod.LABELS, f_stage=f_stage, f_review=f_review, f_text=f_text)
 
     def interview_page(template: str, **extra):
         def handler(request: Request):
@@ -433,11 +529,21 @@ def make_app(cfg: EditorConfig) -> Starlette:
             segs = data.get("segments")
             if not isinstance(base, int) or not isinstance(segs, list):
                 raise BadInput(None, "base_version (entier) et segments (liste) sont requis")
+            if len(segs) > MAX_SEGMENTS:
+                return JSONResponse({"error": f"trop de segments (au plus {MAX_SEGMENTS})"}, 413)
+            from oralhist.records import Speaker
+
+            with db.session(ws) as s_:
+                known = set(s_.exec(select(Speaker.id).where(Speaker.interview_id == iid)).all())
             new = []
             for sg in segs:
                 if not isinstance(sg, dict) or not isinstance(sg.get("text", ""), str):
                     raise BadInput(None, "segment invalide")
                 sid = sg.get("speaker_id")
+                if sid is not None and (not isinstance(sid, int) or sid not in known):
+                    raise BadInput(str(sid), "locuteur inconnu pour cet entretien")
+                if len(sg.get("text", "")) > 100_000:
+                    return JSONResponse({"error": "segment trop long"}, 413)
                 new.append(NewSegment(text=sg.get("text", ""), speaker_id=sid if isinstance(sid, int) else None))
             new = [n for n in new if n.text.strip()] or new
             res = await run_in_threadpool(save_version, ws, iid, new, base_version=base, who=who(request),
@@ -535,56 +641,68 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
     # ---------------------------------------------------------------- login (network mode)
 
-    async def login(request: Request):
-        from starlette.concurrency import run_in_threadpool
+    from oralhist.web import auth as auth_views
 
-        from oralhist.editor.auth import verify_login
+    login, logout, api_login = auth_views.views(cfg, page)
 
-        nxt = request.query_params.get("next", "/")
-        if not nxt.startswith("/") or nxt.startswith("//"):
-            nxt = "/"
-        if cfg.mode != "accounts":
-            return RedirectResponse("/", 303)
-        if request.method == "GET":
-            return page(request, "login.html", next=nxt, failed=False)
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        name = (form.get("name") or [""])[0]
-        password = (form.get("password") or [""])[0]
-        if await run_in_threadpool(verify_login, ws, name, password):
-            sid = secrets.token_urlsafe(32)
-            cfg.sessions[sid] = name
-            resp = RedirectResponse(nxt, 303)
-            resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", secure=cfg.secure_cookies, path="/")
-            return resp
-        return page(request, "login.html", 403, next=nxt, failed=True, name=name)
+    def guard(action, handler):
+        """Every interview route asks the one permission function (403; 404 for another museum's)."""
+        import inspect
 
-    async def logout(request: Request):
-        cfg.sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
-        resp = JSONResponse({"ok": True})
-        resp.delete_cookie(SESSION_COOKIE, path="/")
-        return resp
+        from oralhist.web.permissions import can, interview_museum
+
+        async def wrapped(request: Request):
+            acc = request.scope.get("state", {}).get("account")
+            iid = request.path_params.get("iid")
+            lid = request.path_params.get("lid")
+            with db.session(ws) as s_:
+                if lid is not None:
+                    from oralhist.records import Link
+
+                    ln = s_.get(Link, lid)
+                    iid = ln.interview_id if ln else None
+                    if iid is None:
+                        return JSONResponse({"error": "lien inconnu"}, 404)
+                exists, mid = interview_museum(s_, iid) if iid else (False, None)
+            if iid and exists and not can(acc, "read", mid):
+                return JSONResponse({"error": "entretien inconnu"}, 404)
+            if not can(acc, action, mid, any_museum=not iid):
+                return JSONResponse({"error": "action réservée à un autre rôle"}, 403)
+            res = handler(request)
+            return await res if inspect.isawaitable(res) else res
+
+        return wrapped
+
+    from oralhist.web import interviews as interview_views, publish as publish_views
+
+    extra_routes = interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
 
     routes = [
-        Route("/", archive),
+        Route("/", guard("read", archive)),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
-        Route("/i/{iid}", interview_page("editor.html", tab="transcript", load=load_editor)),
-        Route("/i/{iid}/index", interview_page("topics.html", tab="index", load=load_topics)),
-        Route("/i/{iid}/links", interview_page("links.html", tab="links", load=load_links)),
-        Route("/i/{iid}/speakers", interview_page("speakers.html", tab="speakers", load=load_speakers)),
-        Route("/i/{iid}/history", interview_page("history.html", tab="history", load=load_history)),
-        Route("/audio/{iid}", audio),
-        Route("/api/i/{iid}/transcript", api_transcript_get, methods=["GET"]),
-        Route("/api/i/{iid}/transcript", api_transcript_save, methods=["POST"]),
-        Route("/api/i/{iid}/approve", api_approve, methods=["POST"]),
-        Route("/api/i/{iid}/restore", api_restore, methods=["POST"]),
-        Route("/api/i/{iid}/topics", api_topics, methods=["POST"]),
-        Route("/api/i/{iid}/speakers/{sid:int}", api_speaker, methods=["POST"]),
-        Route("/api/i/{iid}/links", api_link_add, methods=["POST"]),
-        Route("/api/links/{lid:int}", api_link_status, methods=["POST"]),
+        Route("/api/login", api_login, methods=["POST"]),
+        Route("/i/{iid}", guard("read", interview_page("editor.html", tab="transcript", load=load_editor))),
+        Route("/i/{iid}/index", guard("read", interview_page("topics.html", tab="index", load=load_topics))),
+        Route("/i/{iid}/links", guard("read", interview_page("links.html", tab="links", load=load_links))),
+        Route("/i/{iid}/speakers", guard("read", interview_page("speakers.html", tab="speakers", load=load_speakers))),
+        Route("/i/{iid}/history", guard("read", interview_page("history.html", tab="history", load=load_history))),
+        Route("/audio/{iid}", guard("read", audio)),
+        Route("/api/i/{iid}/transcript", guard("read", api_transcript_get), methods=["GET"]),
+        Route("/api/i/{iid}/transcript", guard("correct", api_transcript_save), methods=["POST"]),
+        Route("/api/i/{iid}/approve", guard("approve", api_approve), methods=["POST"]),
+        Route("/api/i/{iid}/restore", guard("restore", api_restore), methods=["POST"]),
+        Route("/api/i/{iid}/topics", guard("index", api_topics), methods=["POST"]),
+        Route("/api/i/{iid}/speakers/{sid:int}", guard("speakers", api_speaker), methods=["POST"]),
+        Route("/api/i/{iid}/links", guard("links", api_link_add), methods=["POST"]),
+        Route("/api/links/{lid:int}", guard("links", api_link_status), methods=["POST"]),
+        *extra_routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(GzipExceptAudio), Middleware(AccessControl, cfg=cfg)])
+    async def too_large(request, exc):
+        return JSONResponse({"error": "requête trop volumineuse"}, 413)
+
+    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: too_large}, middleware=[Middleware(GzipExceptAudio), Middleware(AccessControl, cfg=cfg)])
     app.state.cfg = cfg
     return app
 
@@ -601,14 +719,18 @@ def save_topics(ws, iid: str, data: dict, who: str) -> dict:
     base = data.get("base_version")
     if not isinstance(topics, list) or not isinstance(base, int):
         raise BadInput(None, "topics (liste) et base_version sont requis")
+    if len(topics) > MAX_TOPICS:
+        raise BadInput(None, f"trop de thèmes (au plus {MAX_TOPICS})")
     rows = []
     for i, t in enumerate(topics):
         if not isinstance(t, dict):
             raise BadInput(None, f"thème {i + 1} invalide")
         try:
             start, end = int(t["start_ms"]), int(t["end_ms"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise BadInput(None, f"thème {i + 1} : début et fin sont requis") from None
+        check_ms(start, f"thème {i + 1} : début")
+        check_ms(end, f"thème {i + 1} : fin")
         if end < start:
             raise BadInput(None, f"thème {i + 1} : la fin précède le début")
         kws = t.get("keywords") or []
@@ -700,8 +822,10 @@ def add_link(ws, iid: str, data: dict, who: str) -> dict:
         term_id = int(data.get("term_id"))
         start = int(data["start_ms"]) if not isinstance(data.get("start_ms"), str) else parse_hms(data["start_ms"])
         end = int(data["end_ms"]) if not isinstance(data.get("end_ms"), str) else parse_hms(data["end_ms"])
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         raise BadInput(None, "terme, début et fin sont requis") from None
+    check_ms(start, "début")
+    check_ms(end, "fin")
     if end < start:
         raise BadInput(None, "la fin précède le début")
     quote_ = str(data.get("quote") or "").strip()[:2000]

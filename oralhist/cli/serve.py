@@ -1,0 +1,87 @@
+"""serve (the workbench) and user (its accounts)."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from oralhist.cli.app import app
+from oralhist.cli.common import console, handle_errors, print_json, workspace
+
+user_app = typer.Typer(no_args_is_help=True,
+                       help="Workbench accounts: volunteer, editor or admin, tied to a museum or not.\n\n"
+                            "Example: oralhist user add camille --role volunteer --museum \"La Manufacture\"")
+app.add_typer(user_app, name="user")
+
+
+@app.command()
+@handle_errors
+def serve(
+    ctx: typer.Context,
+    host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default [server] host, else 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", "-p", help="Port (default [server] port, else 8080)."),
+) -> None:
+    """Run the workbench: import, progress, correction, consent, publishing, with accounts.
+
+    On SQLite the background jobs run inside this process; on PostgreSQL run `oralhist worker`.
+
+    Example: oralhist serve --host 0.0.0.0 --port 8080
+    """
+    from oralhist.web.server import serve_workbench, server_settings
+
+    ws = workspace(ctx)
+    conf = server_settings(ws)
+    serve_workbench(ws, host=host or str(conf.get("host", "127.0.0.1")), port=port or int(conf.get("port", 8080)),
+                    announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
+
+
+@user_app.command("add")
+@handle_errors
+def user_add(
+    ctx: typer.Context,
+    login: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("volunteer", "--role", help="volunteer, editor or admin."),
+    museum: Optional[str] = typer.Option(None, "--museum", help="Tie the account to this museum (default: all)."),
+) -> None:
+    """Create an account (or change its password, role, museum). Password prompted, or ORALHIST_PASSWORD.
+
+    Example: ORALHIST_PASSWORD=... oralhist user add admin --role admin
+    """
+    from oralhist.web.auth import set_account
+
+    password = os.environ.get("ORALHIST_PASSWORD") or typer.prompt("Mot de passe", hide_input=True,
+                                                                  confirmation_prompt=True)
+    created = set_account(workspace(ctx), login, password, role=role, museum=museum)
+    console.print(f"account {login} ({role}) {'created' if created else 'updated'}", highlight=False)
+
+
+@user_app.command("list")
+@handle_errors
+def user_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List accounts: login, role, museum (never passwords).
+
+    Example: oralhist user list --json
+    """
+    from oralhist.web.auth import list_accounts
+
+    rows = list_accounts(workspace(ctx))
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"{r['name']}  {r['role']}  {r['museum'] or 'tous les musées'}", highlight=False)
+
+
+@user_app.command("remove")
+@handle_errors
+def user_remove(ctx: typer.Context, login: str = typer.Argument(...)) -> None:
+    """Remove an account and close its sessions.
+
+    Example: oralhist user remove camille
+    """
+    from oralhist.web.auth import remove_account
+
+    remove_account(workspace(ctx), login)
+    console.print(f"account {login} removed", highlight=False)

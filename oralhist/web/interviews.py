@@ -1,0 +1,175 @@
+"""Interviews: the JSON list and record (= `list --json` / `show --json` + jobs), import, retry.
+
+Routes only parse, ask the permission function (``guard``), and call the library:
+``oralhist.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
+and ``oralhist.jobs``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from oralhist import db
+from oralhist.errors import BadInput, NotFound, OralhistError
+
+META_FIELDS = ("narrator", "interviewer", "date", "place", "language", "museum", "title", "interview")
+MAX_FILES = 50
+
+
+def _account(request):
+    return request.scope.get("state", {}).get("account")
+
+
+def list_visible(ws, account) -> list[dict]:
+    from oralhist import jobs
+    from oralhist.view import list_summaries
+    from oralhist.web.permissions import can
+    from oralhist.records import Interview
+
+    with db.session(ws) as s:
+        views = list_summaries(s)
+        museums = {iv.id: iv.museum_id for iv in s.exec(__import__("sqlmodel").select(Interview)).all()}
+    rows = [v.summary_dict() for v in views if can(account, "read", museums.get(v.id))]
+    by_iv: dict = {}
+    for j in jobs.list_jobs(ws, [r["id"] for r in rows], limit=10_000) if rows else []:
+        by_iv.setdefault(j["interview_id"], []).append(_job(j))
+    for r in rows:
+        r["jobs"] = by_iv.get(r["id"], [])
+    return rows
+
+
+def _job(j: dict) -> dict:
+    return {k: j.get(k) for k in ("id", "stage", "status", "progress", "message", "error", "attempts")}
+
+
+def show_one(ws, iid: str) -> dict:
+    from oralhist import jobs
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        v = load_interview(s, iid, with_words=False)
+        out = v.to_dict(words=False)
+    out["jobs"] = [_job(j) for j in jobs.list_jobs(ws, [iid])]
+    return out
+
+
+def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict:
+    """Ingest staged uploads with the CLI's code path, then queue the later stages."""
+    from oralhist import jobs
+    from oralhist.ingest import IngestMeta, ingest_paths
+
+    m = IngestMeta(**{k: (meta.get(k) or None) for k in META_FIELDS}, consent=consent, consent_scope=scope or None)
+    report = ingest_paths(ws, staged, m)
+    done = list(report.done)
+    queued = {}
+    for iid in done:
+        queued[iid] = [_job(j.__dict__ if not isinstance(j, dict) else j) for j in
+                       [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
+                         "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
+    return {"ids": done, "id": done[0] if done else None, "jobs": queued,
+            "failed": [{"file": f, "error": r} for f, r in report.failed],
+            "skipped": [{"id": i} for i in report.skipped]}
+
+
+def routes(cfg, page, guard) -> list:
+    ws = cfg.ws
+
+    async def api_list(request: Request):
+        return JSONResponse(await run_in_threadpool(list_visible, ws, _account(request)))
+
+    async def api_show(request: Request):
+        try:
+            return JSONResponse(await run_in_threadpool(show_one, ws, request.path_params["iid"]))
+        except NotFound:
+            return JSONResponse({"error": "entretien inconnu"}, 404)
+
+    async def api_import(request: Request):
+        """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
+        stage_dir = ws.root / ".uploads" / uuid.uuid4().hex
+        try:
+            try:
+                form = await request.form(max_files=MAX_FILES + 1, max_fields=50)
+            except Exception as exc:  # malformed multipart, too many parts
+                if type(exc).__name__ == "BodyTooLarge":
+                    raise
+                return JSONResponse({"error": f"formulaire illisible : {exc}"}, 400)
+            files = [f for f in form.getlist("files") if hasattr(f, "filename")]
+            if not files:
+                return JSONResponse({"error": "aucun fichier (champ « files »)"}, 400)
+            stage_dir.mkdir(parents=True)
+            staged = []
+            from oralhist.ingest import safe_file_name
+
+            for f in files:
+                name = safe_file_name((f.filename or "").replace("\\", "/").rsplit("/", 1)[-1]) or "fichier"
+                dest = stage_dir / name
+                if dest.exists():
+                    dest = stage_dir / f"{len(staged)}-{name}"
+                with open(dest, "wb") as out:
+                    await run_in_threadpool(shutil.copyfileobj, f.file, out, 8 * 1024 * 1024)
+                staged.append(dest)
+            consent = None
+            cf = form.get("consent")
+            if cf is not None and hasattr(cf, "filename"):
+                cdir = stage_dir / "consent"
+                cdir.mkdir()
+                consent = cdir / (safe_file_name((cf.filename or "").rsplit("/", 1)[-1]) or "formulaire")
+                with open(consent, "wb") as out:
+                    await run_in_threadpool(shutil.copyfileobj, cf.file, out, 8 * 1024 * 1024)
+            meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
+            if form.get("together") and not meta["interview"] and len(staged) > 1:
+                from oralhist.ingest import slugify
+
+                meta["interview"] = slugify(f"{meta['date'][:4]} {meta['narrator'] or staged[0].stem}")
+            acc = _account(request)
+            if acc is not None and acc.museum_id is not None:
+                from oralhist.records import Museum
+
+                with db.session(ws) as s:
+                    meta["museum"] = s.get(Museum, acc.museum_id).name  # a tied account imports into its museum
+            try:
+                res = await run_in_threadpool(import_files, ws, staged, meta, consent, str(form.get("scope") or ""),
+                                              acc.name if acc else cfg.who)
+            except BadInput as exc:
+                return JSONResponse({"error": str(exc), "file": exc.path if hasattr(exc, "path") else None}, 400)
+            except OralhistError as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+            status = 202 if res["ids"] else (200 if res["skipped"] and not res["failed"] else 400)
+            if status == 400:
+                res["error"] = "; ".join(f"{f['file']} : {f['error']}" for f in res["failed"]) or "rien importé"
+            return JSONResponse(res, status)
+        finally:
+            shutil.rmtree(stage_dir, ignore_errors=True)
+
+    async def api_retry(request: Request):
+        from oralhist import jobs
+        from oralhist.records import Job
+        from oralhist.web.permissions import can, interview_museum
+
+        jid = request.path_params["jid"]
+        with db.session(ws) as s:
+            job = s.get(Job, jid)
+            mid = interview_museum(s, job.interview_id)[1] if job and job.interview_id else None
+        acc = _account(request)
+        if job is None or (job.interview_id and not can(acc, "read", mid)):
+            return JSONResponse({"error": "tâche inconnue"}, 404)
+        if not can(acc, "publish" if job.stage == "publish" else "retry", mid):
+            return JSONResponse({"error": "action réservée à un autre rôle"}, 403)
+        try:
+            j = await run_in_threadpool(jobs.retry, ws, jid, who=acc.name if acc else None)
+        except OralhistError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"id": j.id, "status": j.status})
+
+    return [
+        Route("/api/interviews", guard("read", api_list), methods=["GET"]),
+        Route("/api/interviews", guard("import", api_import), methods=["POST"]),
+        Route("/api/interviews/{iid}", guard("read", api_show), methods=["GET"]),
+        Route("/api/jobs/{jid:int}/retry", api_retry, methods=["POST"]),
+    ]

@@ -1,0 +1,53 @@
+"""The one permission function of the workbench: who may do what, on which museum's interviews.
+
+volunteer: read, import, correct the interviews of their museum;
+editor:    also approve, index, links, speakers;
+admin:     also consent, redactions, vocabularies, accounts, publishing; every museum when
+           the account is tied to none. The local token mode (``oralhist edit``) is one
+           admin on this computer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+LEVEL = {"volunteer": 1, "editor": 2, "admin": 3}
+NEEDS = {
+    "read": 1, "import": 1, "correct": 1, "retry": 1,
+    "approve": 2, "index": 2, "links": 2, "speakers": 2, "restore": 2,
+    "consent": 3, "vocab": 3, "accounts": 3, "publish": 3,
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+    museum_id: Optional[int]
+    csrf: str
+
+
+def can(account: Optional[Account], action: str, interview_museum_id: Optional[int] = None,
+        *, any_museum: bool = False) -> bool:
+    """True when ``account`` may do ``action`` (on an interview of ``interview_museum_id``).
+
+    An account tied to a museum reaches only that museum's interviews (an interview with no
+    museum is reachable by untied accounts only). ``any_museum``: the action is not about one
+    interview (list, import, publish).
+    """
+    if account is None or action not in NEEDS:
+        return False
+    if LEVEL.get(account.role, 0) < NEEDS[action]:
+        return False
+    if any_museum or account.museum_id is None:
+        return True
+    return interview_museum_id == account.museum_id
+
+
+def interview_museum(s, iid: str):
+    """(exists, museum_id) of an interview."""
+    from oralhist.records import Interview
+
+    iv = s.get(Interview, iid)
+    return (iv is not None, iv.museum_id if iv is not None else None)
