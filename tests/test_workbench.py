@@ -266,3 +266,15 @@ def test_import_through_the_api_and_bad_files(bench, corpus):
     assert st == 400 and not (ws.root.parent / "evil.wav").exists()
     assert sorted(p.relative_to(ws.root) for p in ws.interviews.rglob("*")) == before
     assert not list((ws.root / ".uploads").glob("*"))
+
+
+def test_oai_pmh_is_served_by_the_workbench_without_login(bench):
+    """Harvesters have no account: /oai answers in `oralhist serve`, every other page wants a login."""
+    base, _ = bench
+    c = Client(base)
+    st, body = c.call("GET", "/oai?verb=Identify")
+    assert st == 200 and "<Identify>" in body and "<repositoryName>" in body
+    st, body = c.call("GET", "/oai?verb=Nonsense")
+    assert st == 200 and 'code="badVerb"' in body
+    st, _ = c.call("GET", "/api/interviews")
+    assert st == 401

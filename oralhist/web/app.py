@@ -116,6 +116,9 @@ def _templates():
 # ------------------------------------------------------------------------------------- access
 
 
+OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/oai.py), the one address open without login
+
+
 class AccessControl:
     """Pure ASGI middleware: token (local) or account session (network) on EVERY request."""
 
@@ -143,6 +146,8 @@ class AccessControl:
             return await self._send(JSONResponse({"error": f"requête trop volumineuse (au plus {limit // 1024**2} Mo)"}, 413),
                                     scope, receive, send)
         receive = _limited(receive, limit)
+        if path == OAI_PATH:  # public: harvesters have no login (and read only public records)
+            return await self.app(scope, receive, _with_headers(send))
         from oralhist.web.permissions import Account
 
         if cfg.mode == "token":
@@ -675,6 +680,8 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
     from oralhist.web import interviews as interview_views, publish as publish_views
 
+    from oralhist.oai import create_app as create_oai_app
+
     extra_routes = interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
 
     routes = [
@@ -697,6 +704,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         Route("/api/i/{iid}/links", guard("links", api_link_add), methods=["POST"]),
         Route("/api/links/{lid:int}", guard("links", api_link_status), methods=["POST"]),
         *extra_routes,
+        Route(OAI_PATH, create_oai_app(ws, path=OAI_PATH), methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def too_large(request, exc):
