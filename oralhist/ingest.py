@@ -172,8 +172,30 @@ def _unique_id(s: Session, base: str, taken: set[str]) -> str:
 # --------------------------------------------------------------------------- manifest
 
 
-def read_manifest(path: Path) -> list[_Group]:
-    """Parse and validate a CSV manifest completely; raise BadInput (whole manifest refused)."""
+def _inside(base: Path, name: str, where: str, what: str, allow_outside: bool) -> Path:
+    """``name`` (relative to the manifest's folder) as a path, refused when it leaves that folder.
+
+    A manifest names files beside it; an absolute path or ``../`` reaching elsewhere (a typo,
+    or a manifest received from someone else naming /etc/passwd) needs ``--allow-outside``.
+    """
+    p = Path(name)
+    full = p if p.is_absolute() else base / p
+    if not allow_outside:
+        try:
+            full.resolve().relative_to(base.resolve())
+        except ValueError:
+            raise BadInput(where, f"{what} {name!r} is outside the manifest's folder {base}; "
+                                  "move it there, or pass --allow-outside") from None
+    return full
+
+
+def read_manifest(path: Path, *, allow_outside: bool = False) -> list[_Group]:
+    """Parse and validate a CSV manifest completely; raise BadInput (whole manifest refused).
+
+    The CSV is read strictly (an unclosed quote is an error naming the line, never a narrator
+    called "unterminated"); files and consent forms must lie in the manifest's folder or below
+    unless ``allow_outside``.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(display_name(path), "manifest not found")
@@ -185,7 +207,14 @@ def read_manifest(path: Path) -> list[_Group]:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    import io
+
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise BadInput(f"{display_name(path)} line {reader.line_num}",
+                       f"not valid CSV ({exc}; an unclosed quote?)") from None
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in MANIFEST_COLUMNS if c not in header]
     if missing:
@@ -197,7 +226,7 @@ def read_manifest(path: Path) -> list[_Group]:
     base = path.parent
     groups: dict[str, _Group] = {}
     order: list[tuple[str, int, int, Path]] = []
-    for lineno, raw in enumerate(reader, start=2):
+    for lineno, raw in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue
@@ -208,13 +237,15 @@ def read_manifest(path: Path) -> list[_Group]:
         fname = row.get("file", "")
         if not fname:
             raise BadInput(where, "empty 'file' cell")
-        fpath = (base / fname) if not Path(fname).is_absolute() else Path(fname)
+        fpath = _inside(base, fname, where, "file", allow_outside)
         if not fpath.is_file():
             raise BadInput(where, f"file not found: {fname}")
         part_txt = row.get("part", "")
         if part_txt and not part_txt.isdigit():
             raise BadInput(where, f"bad part number {part_txt!r} (a whole number: 1, 2, ...)")
         consent = row.get("consent") or None
+        if consent:
+            _inside(base, consent, where, "consent form", allow_outside)
         g = groups.get(key)
         meta = IngestMeta(
             narrator=row.get("narrator") or None,
@@ -405,6 +436,7 @@ def ingest_paths(
     meta: IngestMeta | None = None,
     manifest: Path | str | None = None,
     progress: Progress = NULL,
+    allow_outside: bool = False,
 ) -> StageReport:
     """Ingest files and folders (or a CSV manifest) into the archive.
 
@@ -419,7 +451,7 @@ def ingest_paths(
     report.details = {"skipped_files": [], "duplicates": [], "recordings": 0, "orphans_removed": []}
     groups: list[_Group]
     if manifest is not None:
-        groups = read_manifest(Path(manifest))
+        groups = read_manifest(Path(manifest), allow_outside=allow_outside)
         # Flags given beside a manifest fill what the manifest leaves blank.
         for g in groups:
             g.meta = replace(g.meta, **{k: getattr(meta, k) for k in

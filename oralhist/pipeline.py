@@ -64,7 +64,7 @@ def stage_function(module: str, name: str) -> Callable:
 
 
 def ingest_locked(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
-                  wait: float = 3600.0) -> StageReport:
+                  wait: float = 3600.0, allow_outside: bool = False) -> StageReport:
     """Ingest under the archive-wide ingest lock: two ingests of the same files at once (two
     `run` on two machines) make one set of interviews; the second finds them in the archive."""
     from oralhist import locks
@@ -75,7 +75,7 @@ def ingest_locked(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path]
         progress.log(f"ingest: another ingest is running ({holder}); waiting for it to end")
         lock = locks.acquire(ws, None, "ingest", wait=wait)
     try:
-        return ingest(ws, paths, meta=meta, manifest=manifest, progress=progress)
+        return ingest(ws, paths, meta=meta, manifest=manifest, progress=progress, allow_outside=allow_outside)
     finally:
         locks.release(lock)
 
@@ -200,10 +200,10 @@ def refresh_staff_exports(ws, ids: Optional[Sequence[str]] = None) -> StageRepor
 
 def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
             model: Optional[str] = None, language: Optional[str] = None, speakers: Optional[int] = None,
-            publish: bool = True) -> PipelineReport:
+            publish: bool = True, allow_outside: bool = False) -> PipelineReport:
     """Ingest ``paths`` (or ``manifest``) and run every later stage on those interviews."""
     out = PipelineReport()
-    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress, allow_outside=allow_outside)
     out.reports.append(rep)
     ids = list(dict.fromkeys([*rep.done, *(i for i in rep.skipped if isinstance(i, str))]))
     out.interviews = ids
@@ -237,7 +237,8 @@ def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = Non
 
 
 def queue_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, queue: str = "default",
-              progress=NULL, publish: bool = True, who: Optional[str] = None) -> PipelineReport:
+              progress=NULL, publish: bool = True, who: Optional[str] = None,
+              allow_outside: bool = False) -> PipelineReport:
     """Ingest here (synchronously), then queue every later stage for the workers (``run --queue``).
 
     The jobs use the archive's settings (model, language). Returns the ingest report; the
@@ -246,7 +247,7 @@ def queue_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = N
     from oralhist import jobs
 
     out = PipelineReport()
-    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress)
+    rep = ingest_locked(ws, paths, meta=meta, manifest=manifest, progress=progress, allow_outside=allow_outside)
     out.reports.append(rep)
     ids = list(dict.fromkeys([*rep.done, *(i for i in rep.skipped if isinstance(i, str))]))
     for dup in rep.details.get("duplicates", []):  # files already in the archive: their interview

@@ -11,4 +11,4 @@ python3 -m venv .venv
 # pyproject's ranges for Python 3.11-3.13); the tests run on the newest releases instead.
 .venv/bin/pip install -q -c requirements/lock.txt -e .
 .venv/bin/oralhist init "$ARCHIVE" --title "Mémoires du travail — démonstration"
-.venv/bin/oralhist --workspace "$ARCHIVE" run --manifest interviews/manifest.csv
+.venv/bin/oralhist --workspace "$ARCHIVE" run --manifest interviews/manifest.csv --allow-outside

@@ -468,3 +468,40 @@ def test_new_part_resets_later_stages(ws, cli, ffmpeg, corpus, tmp_path):
     with db.session(ws) as s:
         assert not stage.is_done(s, "1980-x", "normalise") and not stage.is_done(s, "1980-x", "transcribe")
         assert s.get(Interview, "1980-x").status == "ingested"
+
+
+def test_manifest_with_an_unclosed_quote_is_refused(ws, cli, ffmpeg, corpus, tmp_path):
+    """Issue 15 item 12: an unterminated quote used to become the narrator ("unterminated")."""
+    make(ffmpeg, corpus, tmp_path / "a.wav", "-c:a", "pcm_s16le")
+    m = _manifest(tmp_path, 'interview,file,narrator\nA,a.wav,"unterminated\nB,a.wav,Rose\n')
+    res = cli("ingest", "--manifest", m)
+    assert res.exit_code == 2, res.output
+    assert "manifest.csv line" in res.output and "not valid CSV" in res.output
+    assert_nothing_written(ws)
+
+
+@pytest.mark.parametrize("name", ["../outside.wav", "ABSOLUTE", "/etc/passwd"])
+def test_manifest_paths_stay_in_the_manifest_folder(ws, cli, ffmpeg, corpus, tmp_path, name):
+    """Issue 15 item 12: `../`, absolute paths and /etc/passwd are not opened without --allow-outside."""
+    (tmp_path / "cartes").mkdir()
+    make(ffmpeg, corpus, tmp_path / "outside.wav", "-c:a", "pcm_s16le")
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "outside.wav")
+    m = _manifest(tmp_path / "cartes", f"interview,file\nA,{name}\n")
+    res = cli("ingest", "--manifest", m, "--no-normalise")
+    assert res.exit_code == 2, res.output
+    assert "outside the manifest's folder" in res.output and "--allow-outside" in res.output
+    assert_nothing_written(ws)
+
+
+def test_manifest_consent_form_outside_needs_allow_outside(ws, cli, ffmpeg, corpus, tmp_path):
+    (tmp_path / "cartes").mkdir()
+    make(ffmpeg, corpus, tmp_path / "cartes" / "a.wav", "-c:a", "pcm_s16le")
+    (tmp_path / "accord.pdf").write_bytes(b"%PDF consent")
+    m = _manifest(tmp_path / "cartes", "interview,file,narrator,date,consent\nA,a.wav,Rose,1972,../accord.pdf\n")
+    res = cli("ingest", "--manifest", m, "--no-normalise")
+    assert res.exit_code == 2 and "consent form '../accord.pdf' is outside" in res.output
+    assert_nothing_written(ws)
+    res = cli("ingest", "--manifest", m, "--no-normalise", "--allow-outside", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["done"] == ["1972-rose"]

@@ -28,7 +28,7 @@ def test_demo_runs_every_stage_on_the_sample(tmp_path):
     archive = tmp_path / "demo"
     subprocess.run([*exe, "init", str(archive)], check=True, capture_output=True)
     done = subprocess.run(
-        [*exe, "--workspace", str(archive), "run", "--manifest", str(REPO / "interviews" / "manifest.csv")],
+        [*exe, "--workspace", str(archive), "run", "--manifest", str(REPO / "interviews" / "manifest.csv"), "--allow-outside"],
         capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -127,6 +127,7 @@ def ingest(
     interview: Optional[str] = typer.Option(None, "--interview", metavar="ID",
                                             help="Make all files the parts of this interview, in order (created or extended)."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV manifest: one row per file (see docs/archive.md)."),
+    allow_outside: bool = typer.Option(False, "--allow-outside", help="Let a manifest name files and consent forms outside its own folder."),
     no_normalise: bool = typer.Option(False, "--no-normalise", help="Do not make asr.wav and the listening copy now."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
 ) -> None:
@@ -146,7 +147,7 @@ def ingest(
     meta = IngestMeta(narrator=narrator, interviewer=interviewer, date=date, place=place, language=language,
                       museum=museum, title=title, consent=consent, consent_scope=scope, interview=interview)
     with progress_bar(enabled=not as_json) as prog:
-        rep = ingest_locked(ws, paths or [], meta=meta, manifest=manifest, progress=prog)
+        rep = ingest_locked(ws, paths or [], meta=meta, manifest=manifest, progress=prog, allow_outside=allow_outside)
     norm = None
     # Interviews already holding the files given are normalised too when a killed run left them
     # un-normalised (the stage skips those already done).

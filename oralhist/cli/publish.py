@@ -132,6 +132,7 @@ def run(
     scope: Optional[str] = typer.Option(None, "--scope", help="Consent scope: public, on-site, research-only or none (default none)."),
     interview: Optional[str] = typer.Option(None, "--interview", metavar="ID", help="Make all files the parts of this interview."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV manifest: one row per file."),
+    allow_outside: bool = typer.Option(False, "--allow-outside", help="Let a manifest name files and consent forms outside its own folder."),
     model: Optional[str] = typer.Option(None, "--model", help="Recognition model (default: the archive's, Whisper base)."),
     speakers: Optional[int] = typer.Option(None, "--speakers", help="Number of speakers, when known."),
     no_publish: bool = typer.Option(False, "--no-publish", help="Stop before writing the site."),
@@ -142,7 +143,7 @@ def run(
 
     Running it again finishes what an interruption or a failure left undone.
 
-    Example: oralhist run --manifest interviews/manifest.csv
+    Example: oralhist run --manifest interviews/manifest.csv --allow-outside
     """
     from oralhist.ingest import IngestMeta
     from oralhist.pipeline import run_all
@@ -155,10 +156,11 @@ def run(
         if queue:
             from oralhist.pipeline import queue_all
 
-            rep = queue_all(ws, paths or [], meta, manifest, queue=queue, progress=prog, publish=not no_publish)
+            rep = queue_all(ws, paths or [], meta, manifest, queue=queue, progress=prog, publish=not no_publish,
+                           allow_outside=allow_outside)
         else:
             rep = run_all(ws, paths or [], meta, manifest, progress=prog, model=model, language=language,
-                          speakers=speakers, publish=not no_publish)
+                          speakers=speakers, publish=not no_publish, allow_outside=allow_outside)
     if as_json:
         print_json(rep.to_dict())
     else:
