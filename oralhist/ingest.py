@@ -314,7 +314,9 @@ def copy_hashed(src: Path, dest_dir: Path, buffer: int = HASH_BUFFER) -> tuple[P
                 if not n:
                     break
                 h.update(view[:n])
-                fout.write(view[:n])
+                done = 0
+                while done < n:  # a raw write may be short (a nearly full disk): finish it or fail
+                    done += fout.write(view[done:n])
                 size += n
             os.fsync(fout.fileno())
     except BaseException:

@@ -78,6 +78,8 @@ def _storage_problem(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) \
             or "readonly database" in text or "read-only" in text:
         return "the archive cannot be written (read-only folder or file): check its permissions"
+    if "unable to open database file" in text:  # SQLite in WAL mode must create its -shm/-wal files
+        return "the archive's database cannot be opened: is the archive folder read-only, or gone?"
     if isinstance(exc, sa_exc.DBAPIError) or isinstance(exc, sa_exc.OperationalError):
         return f"the archive's database cannot be used ({text.splitlines()[0] if text else type(exc).__name__})"
     return None
