@@ -228,7 +228,7 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
     else:  # publish alone rewrites the exports of the interviews diarized before the kill
         with sqlite3.connect(ws.db_path) as c:
             ids = [r[0] for r in c.execute("select interview_id from stagerun where stage='diarize'")]
-        _oh(ws.root, "publish")
+        _oh(ws.root, "publish", "--local")
     for i in ids:
         vtt = default_path(ws, i, "vtt").read_text(encoding="utf-8")
         assert "<v " in vtt, (i, vtt[:300])
