@@ -107,6 +107,14 @@ def iter_pcm(path: Path | str, rate: int = ASR_RATE, mono: bool = False) -> Iter
             yield from out(resampler.resample(None))
 
 
+def decode_mono(path: Path | str, rate: int = ASR_RATE) -> np.ndarray:
+    """A whole file as one mono float32 array at ``rate`` (evaluation and short clips; the
+    stages stream instead). Our own PyAV decoding, not faster-whisper's ``decode_audio``, which
+    passes an argument PyAV 19 removed."""
+    blocks = [b[0] for b in iter_pcm(path, rate=rate, mono=True)]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
 def _iter_two_rates(path: Path | str, seconds: float = 10.0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Decode once; yield blocks (16 kHz per-channel float32, 22.05 kHz mono float32).
 

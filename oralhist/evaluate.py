@@ -221,14 +221,15 @@ def score(reference: str, hypothesis: str, language: str) -> dict:
 
 
 def decode_16k(path: Path):
-    """Any audio file as 16 kHz mono float32 (PyAV, through faster-whisper)."""
-    from faster_whisper import decode_audio
+    """Any audio file as 16 kHz mono float32 (PyAV)."""
+    import av
 
+    from oralhist.audio import decode_mono
     from oralhist.errors import BadInput
 
     try:
-        return decode_audio(str(path), sampling_rate=16000)
-    except Exception as exc:  # PyAV raises many kinds
+        return decode_mono(path, rate=16000)
+    except (av.error.FFmpegError, IndexError, UnicodeError, ValueError) as exc:  # not audio: the user's file
         raise BadInput(path, f"cannot decode audio ({exc})") from None
 
 

@@ -28,9 +28,9 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
 
 
 def decode(path: Path) -> np.ndarray:
-    from faster_whisper import decode_audio
+    from oralhist.audio import decode_mono
 
-    return decode_audio(str(path), sampling_rate=SR)
+    return decode_mono(path, rate=SR)
 
 
 def _area1():

@@ -176,11 +176,11 @@ def test_guard_catches_what_whisper_writes_without_voice_detection(whisper, name
 
 @pytest.mark.slow
 def test_speech_then_long_silence_keeps_speech_only(whisper, corpus):
-    from faster_whisper import decode_audio
+    from oralhist.audio import decode_mono
 
     from oralhist.transcribe import DecodeOptions, recognise
 
-    speech = decode_audio(str(corpus / "fr" / "fleurs_fr_005.ogg"), sampling_rate=SR)
+    speech = decode_mono(corpus / "fr" / "fleurs_fr_005.ogg", rate=SR)
     tail = _signals(20)["low hum and hiss"]
     audio = np.concatenate([speech, tail])
     for opts in (DecodeOptions(), DecodeOptions(vad=False)):
