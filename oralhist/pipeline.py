@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from oralhist.errors import StageError
 from oralhist.progress import NULL
 from oralhist.stage import StageReport
 
@@ -50,17 +49,8 @@ class PipelineReport:
 
 
 def stage_function(module: str, name: str) -> Callable:
-    """The entry function of a stage; a clear error while its module is not in this version."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            raise StageError(module, f"this stage is not available in this version (no module {module})") from None
-        raise
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise StageError(module, f"this stage is not available in this version (no {name})")
-    return fn
+    """The entry function of a stage, its module imported when first used (heavy imports wait)."""
+    return getattr(importlib.import_module(module), name)
 
 
 def ingest_locked(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
@@ -152,17 +142,14 @@ def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_E
     stage run, a new speaker name...). ``details["rewritten"]`` lists the stale ones rewritten.
     """
     from oralhist import db
-    from oralhist.errors import BadInput, OralhistError
+    from oralhist.errors import OralhistError
     from oralhist.exports import default_path, exporter
     from oralhist.view import load_interview
 
     rep = StageReport(stage="exports")
     writers = {}
     for fmt in formats:
-        try:
-            writers[fmt] = exporter(fmt)
-        except BadInput:
-            continue  # format not in this version
+        writers[fmt] = exporter(fmt)
     rep.details["formats"] = sorted(writers)
     rep.details["rewritten"] = []
     for iid in ids:
