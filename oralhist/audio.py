@@ -109,10 +109,20 @@ def iter_pcm(path: Path | str, rate: int = ASR_RATE, mono: bool = False) -> Iter
 
 def decode_mono(path: Path | str, rate: int = ASR_RATE) -> np.ndarray:
     """A whole file as one mono float32 array at ``rate`` (evaluation and short clips; the
-    stages stream instead). Our own PyAV decoding, not faster-whisper's ``decode_audio``, which
-    passes an argument PyAV 19 removed."""
-    blocks = [b[0] for b in iter_pcm(path, rate=rate, mono=True)]
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+    stages stream instead). It decodes exactly as faster-whisper's ``decode_audio`` does (PyAV
+    resampling to 16-bit mono, then /32768), without the argument PyAV 19 removed, so the
+    recogniser hears the same samples on every PyAV release."""
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+    out: list[np.ndarray] = []
+    with open_media(path) as container:
+        for frame in container.decode(audio=0):
+            out.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        out.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    if not out:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(out).astype(np.float32) / 32768.0
 
 
 def _iter_two_rates(path: Path | str, seconds: float = 10.0) -> Iterator[tuple[np.ndarray, np.ndarray]]:

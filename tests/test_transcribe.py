@@ -260,7 +260,9 @@ def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
     blocks = recognise(whisper, audio, language="en", block_s=12)
     for rec in (one, blocks):
         text = normalise(" ".join(s.text for s in rec.result.kept), "en")
-        assert text.count("ask not what your country can do for you") == 2
+        # Both copies are heard (Whisper base varies in a word or two between runs and
+        # thread counts — "can do to you", a repeated "ask" — so the check is on the closing clause).
+        assert text.count("what you can do for your country") == 2, text
         starts = [s.start_ms for s in rec.result.kept]
         assert starts == sorted(starts)
     second = [s for s in blocks.result.kept if s.start_ms > 12_000]
