@@ -232,14 +232,6 @@ def test_every_command_has_an_example():
         assert "Example: oralhist " in getattr(mod, name).__doc__
 
 
-def test_run_reports_a_missing_stage_clearly(monkeypatch):
-    from oralhist.errors import StageError
-    from oralhist.pipeline import stage_function
-
-    with pytest.raises(StageError, match="not available"):
-        stage_function("oralhist.no_such_stage", "go")
-
-
 def test_fast_loader_matches_load_interview(ws, corpus, audio, cli):
     """The publisher's bulk SQL reader gives the same views as view.load_interview."""
     from oralhist import db
