@@ -75,7 +75,7 @@ def start_in_thread(ws, **kw):
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not t.is_alive():
-            raise RuntimeError("the editor did not start")
+            raise RuntimeError("the web application did not start")
         time.sleep(0.02)
     server._thread = t
     return server, cfg, url
@@ -117,19 +117,8 @@ def serve_workbench(ws, *, host: str, port: int, announce=None, runner: bool = T
 
 def start_workbench_in_thread(ws, *, host: str = "127.0.0.1", port: int = 0, runner: bool = True):
     """Tests and benchmarks: (server, cfg, base url, runner or None)."""
-    import time
-
     from oralhist import jobs
 
-    cfg = workbench_config(ws, host)
-    server, cfg, url = build_server(ws, host=host, port=port, cfg=cfg)
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not t.is_alive():
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.02)
-    server._thread = t
+    server, cfg, url = start_in_thread(ws, host=host, port=port, cfg=workbench_config(ws, host))
     run = jobs.EmbeddedRunner(ws).start() if runner and not jobs.is_network(ws) else None
     return server, cfg, url, run
