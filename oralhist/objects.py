@@ -158,3 +158,50 @@ def find_object_record(s, ref: str):
 
     t = find_object(s, ref)
     return (t, s.get(ObjectRecord, t.id)) if t else (None, None)
+
+
+MAX_ALT = 1000
+
+
+def set_alt(ws, term_id: int, alt: str) -> str:
+    """Give an object's picture its alt text (the workbench asks for it before publication)."""
+    from oralhist import db
+    from oralhist.errors import NotFound
+    from oralhist.records import ObjectRecord, Term, TermKind
+
+    text = " ".join(str(alt or "").split())
+    if not text:
+        raise BadInput(None, "texte alternatif : champ requis (décrivez ce que montre la photographie)")
+    if len(text) > MAX_ALT:
+        raise BadInput(None, f"texte alternatif : trop long (au plus {MAX_ALT} caractères)")
+    with db.session(ws) as s:
+        t = s.get(Term, int(term_id))
+        if t is None or (t.kind.value if hasattr(t.kind, "value") else t.kind) != TermKind.object.value:
+            raise NotFound(str(term_id), "objet inconnu")
+        rec = s.get(ObjectRecord, t.id) or ObjectRecord(term_id=t.id)
+        rec.alt = text
+        s.add(rec)
+        s.commit()
+    return text
+
+
+def list_objects(s, museum_id: Optional[int] = None, *, every_museum: bool = True) -> list[dict]:
+    """The object terms with their record, for the workbench's objects page (one museum's, or all)."""
+    from sqlmodel import select
+
+    from oralhist.records import Museum, ObjectRecord, Term, TermKind
+
+    q = select(Term).where(Term.kind == TermKind.object)
+    if not every_museum:
+        q = q.where(Term.museum_id == museum_id)
+    museums = {m.id: m.name for m in s.exec(select(Museum)).all()}
+    out = []
+    for t in s.exec(q.order_by(Term.inventory_number, Term.label)).all():
+        rec = s.get(ObjectRecord, t.id)
+        has_image = bool(rec and rec.image_path)
+        out.append({"id": t.id, "label": t.label, "designation": t.designation, "inventory": t.inventory_number,
+                    "ref": t.inventory_number or t.label, "museum": museums.get(t.museum_id),
+                    "museum_id": t.museum_id, "image": has_image, "alt": (rec.alt if rec else None) or "",
+                    "needs_alt": has_image and not (rec.alt or "").strip(),
+                    "dates": rec.dates if rec else None, "materials": rec.materials if rec else None})
+    return out

@@ -683,6 +683,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     from oralhist.oai import create_app as create_oai_app
 
     extra_routes = interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
+    extra_routes += __import__("oralhist.web.exhibits", fromlist=["routes"]).routes(cfg, page, guard)  # issue 14: curators
 
     routes = [
         Route("/", guard("read", archive)),

@@ -1,7 +1,7 @@
 """The one permission function of the workbench: who may do what, on which museum's interviews.
 
 volunteer: read, import, correct the interviews of their museum;
-editor:    also approve, index, links, speakers;
+editor:    also approve, index, links, speakers, curate (exhibitions and objects' alt text);
 admin:     also consent, redactions, vocabularies, accounts, publishing; every museum when
            the account is tied to none. The local token mode (``oralhist edit``) is one
            admin on this computer.
@@ -15,7 +15,7 @@ from typing import Optional
 LEVEL = {"volunteer": 1, "editor": 2, "admin": 3}
 NEEDS = {
     "read": 1, "import": 1, "correct": 1, "retry": 1,
-    "approve": 2, "index": 2, "links": 2, "speakers": 2, "restore": 2,
+    "approve": 2, "index": 2, "links": 2, "speakers": 2, "restore": 2, "curate": 2,
     "consent": 3, "vocab": 3, "accounts": 3, "publish": 3,
 }
 

@@ -1,0 +1,428 @@
+"""The curators' pages (issue 14, workbench side): exhibitions, adding clips, objects' alt text.
+
+Who curates: editors and admins (permission ``curate``). An account tied to a museum sees and
+edits the exhibitions of that museum (the front matter's ``museum:``) and adds clips of that
+museum's interviews and that museum's objects; an untied account (a federation editor, an admin,
+the local token) reaches every exhibition. Another museum's exhibition, interview or object
+answers 404; a volunteer gets 403 (the ``guard``).
+
+Routes only parse, check the account's reach, and call the library (``oralhist.exhibit``,
+``oralhist.objects``, ``oralhist.search``): the CLI's ``exhibit import`` and these pages store
+the same form.
+
+Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects, terms,
+consent notes), /expositions/{slug}/markdown (export), /expositions/recherche (search the
+transcripts, add a hit), /expositions/termes and /expositions/termes/{id} (a term's passages),
+/expositions/lecteur/{iid} (the player with in/out points), /objets (objects, alt text).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from oralhist import db
+from oralhist.errors import BadInput, ConflictError, NotFound, OralhistError
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_HIT = re.compile(r"\[([^\[\]]+)\]")
+
+
+def _account(request: Request):
+    return request.scope.get("state", {}).get("account")
+
+
+def _error(exc: OralhistError) -> JSONResponse:
+    code = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFound) else 400
+    return JSONResponse({"error": exc.reason}, status_code=code)
+
+
+class Reach:
+    """What one account may reach: its museum (id, name) or every museum."""
+
+    def __init__(self, s, account):
+        from oralhist.records import Interview, Museum
+
+        self.museum_id = account.museum_id if account is not None else None
+        self.museum = s.get(Museum, self.museum_id).name if self.museum_id is not None else None
+        self._iv = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
+
+    @property
+    def everything(self) -> bool:
+        return self.museum_id is None
+
+    def exhibition(self, exh) -> bool:
+        return self.everything or exh.museum == self.museum
+
+    def interview(self, iid: str) -> bool:
+        return iid in self._iv and (self.everything or self._iv[iid] == self.museum_id)
+
+    def object(self, museum_id) -> bool:
+        return self.everything or museum_id == self.museum_id
+
+
+def _reach(ws, request) -> Reach:
+    with db.session(ws) as s:
+        return Reach(s, _account(request))
+
+
+def visible_exhibitions(ws, reach: Reach) -> list:
+    from oralhist.exhibit import list_exhibitions
+
+    return [e for e in list_exhibitions(ws) if reach.exhibition(e)]
+
+
+def load_visible(ws, reach: Reach, slug: str):
+    """The exhibition if this account may curate it; NotFound otherwise (another museum's: 404)."""
+    from oralhist.exhibit import load_exhibition
+
+    if not _SLUG.match(slug or ""):
+        raise NotFound(slug, "exposition inconnue")
+    try:
+        exh = load_exhibition(ws, slug)
+    except NotFound:
+        raise NotFound(slug, "exposition inconnue") from None
+    if not reach.exhibition(exh):
+        raise NotFound(slug, "exposition inconnue")
+    return exh
+
+
+def targets(exhibitions) -> list[dict]:
+    """« Exposition › section » choices for the « ajouter à l'exposition… » buttons."""
+    return [{"value": f"{e.slug}|{i}", "label": f"{e.title} › {sec.title}"}
+            for e in exhibitions for i, sec in enumerate(e.sections)]
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """search's « [mot] » marks as (text, is_hit) parts: the template escapes and wraps them."""
+    out, pos = [], 0
+    for m in _HIT.finditer(snippet or ""):
+        out += [(snippet[pos:m.start()], False), (m.group(1), True)]
+        pos = m.end()
+    return out + [(snippet[pos:], False)]
+
+
+def routes(cfg, page_, guard) -> list:
+    from oralhist.exhibit import fmt_time
+
+    ws = cfg.ws
+
+    def page(request, template, status=200, **ctx):
+        return page_(request, template, status, clock=fmt_time, **ctx)
+
+    def titles(s) -> dict:
+        from oralhist.records import Interview
+
+        return {i: (t or i) for i, t in s.exec(select(Interview.id, Interview.title)).all()}
+
+    def target_from(request, exhibitions) -> str:
+        t = request.query_params.get("cible", "")
+        values = [x["value"] for x in targets(exhibitions)]
+        return t if t in values else (values[0] if values else "")
+
+    # ---------------------------------------------------------------- pages
+
+    def list_page(request: Request):
+        from oralhist.exhibit import curator_notes
+
+        reach = _reach(ws, request)
+        rows = []
+        with db.session(ws) as s:
+            for e in visible_exhibitions(ws, reach):
+                rows.append({"e": e, "withdrawn": curator_notes(s, e)["withdrawn"]})
+        return page(request, "expo_list.html", rows=rows, museum=reach.museum)
+
+    def edit_page(request: Request):
+        from oralhist.exhibit import curator_notes, exhibition_version
+        from oralhist.objects import list_objects
+        from oralhist.records import Term
+
+        reach = _reach(ws, request)
+        try:
+            exh = load_visible(ws, reach, request.path_params["slug"])
+        except NotFound:
+            return page(request, "notfound.html", 404, iid=request.path_params["slug"])
+        with db.session(ws) as s:
+            notes = curator_notes(s, exh)
+            names = titles(s)
+            objects = [o for o in list_objects(s) if reach.object(o["museum_id"])]
+            terms = sorted({t.label for t in s.exec(select(Term)).all()}, key=str.casefold)
+        return page(request, "expo_edit.html", e=exh, notes=notes, names=names, version=exhibition_version(ws, exh.slug),
+                    objects=[o for o in objects if not o["needs_alt"]], terms=terms,
+                    no_alt={o["ref"] for o in objects if o["needs_alt"]})
+
+    def markdown(request: Request):
+        from oralhist.exhibit import to_markdown
+
+        try:
+            exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
+        except NotFound as exc:
+            return _error(exc)
+        return Response(to_markdown(exh), media_type="text/markdown; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{exh.slug}.md"'})
+
+    def search_page(request: Request):
+        from oralhist.search import search
+
+        reach = _reach(ws, request)
+        exhibitions = visible_exhibitions(ws, reach)
+        q = request.query_params.get("q", "").strip()[:200]
+        hits, message = [], None
+        if q:
+            try:
+                with db.session(ws) as s:
+                    found = search(s, q, limit=100)
+            except BadInput:
+                found, message = [], "Tapez au moins un mot à chercher."
+            hits = [{"h": h, "parts": snippet_parts(h.snippet)} for h in found if reach.interview(h.interview_id)][:30]
+        return page(request, "expo_search.html", q=q, hits=hits, message=message, targets=targets(exhibitions),
+                    cible=target_from(request, exhibitions))
+
+    def terms_page(request: Request):
+        from oralhist.records import Link, LinkStatus, Term
+
+        reach = _reach(ws, request)
+        with db.session(ws) as s:
+            counts: dict = {}
+            for tid, iid in s.exec(select(Link.term_id, Link.interview_id)
+                                   .where(Link.status != LinkStatus.rejected)).all():
+                if reach.interview(iid):
+                    counts[tid] = counts.get(tid, 0) + 1
+            rows = [(t, counts.get(t.id, 0)) for t in s.exec(select(Term).order_by(Term.kind, Term.label)).all()
+                    if reach.object(t.museum_id) or t.museum_id is None]
+        return page(request, "expo_terms.html", rows=rows, cible=request.query_params.get("cible", ""))
+
+    def term_page(request: Request):
+        from oralhist.records import Link, LinkStatus, Term
+
+        reach = _reach(ws, request)
+        exhibitions = visible_exhibitions(ws, reach)
+        with db.session(ws) as s:
+            t = s.get(Term, request.path_params["tid"])
+            if t is None or not (t.museum_id is None or reach.object(t.museum_id)):
+                return page(request, "notfound.html", 404, iid=str(request.path_params["tid"]))
+            names = titles(s)
+            links = [ln for ln in s.exec(select(Link).where(Link.term_id == t.id, Link.status != LinkStatus.rejected)
+                                         .order_by(Link.interview_id, Link.start_ms)).all()
+                     if reach.interview(ln.interview_id)]
+        return page(request, "expo_term.html", t=t, links=links, names=names, targets=targets(exhibitions),
+                    cible=target_from(request, exhibitions))
+
+    def player_page(request: Request):
+        from oralhist.view import load_interview
+
+        iid = request.path_params["iid"]
+        reach = _reach(ws, request)
+        exhibitions = visible_exhibitions(ws, reach)
+        q = request.query_params
+
+        def ms(name):
+            try:
+                return max(0, int(q.get(name, "")))
+            except ValueError:
+                return None
+
+        with db.session(ws) as s:
+            try:
+                v = load_interview(s, iid, with_words=False)
+            except NotFound:
+                return page(request, "notfound.html", 404, iid=iid)
+        return page(request, "expo_player.html", iv=v, start=ms("debut"), end=ms("fin"), targets=targets(exhibitions),
+                    cible=target_from(request, exhibitions))
+
+    def objects_page(request: Request):
+        from oralhist.objects import list_objects
+
+        reach = _reach(ws, request)
+        exhibitions = visible_exhibitions(ws, reach)
+        with db.session(ws) as s:
+            rows = [o for o in list_objects(s) if reach.object(o["museum_id"])]
+        return page(request, "expo_objects.html", rows=rows, targets=targets(exhibitions),
+                    cible=target_from(request, exhibitions), museum=reach.museum)
+
+    def thumbnail(request: Request):
+        from oralhist.objects import derivative
+        from oralhist.records import ObjectRecord, Term
+
+        reach = _reach(ws, request)
+        with db.session(ws) as s:
+            t = s.get(Term, request.path_params["tid"])
+            rec = s.get(ObjectRecord, t.id) if t is not None else None
+        if rec is None or not rec.image_sha256 or not reach.object(t.museum_id):
+            return Response("image inconnue", status_code=404)
+        p = derivative(ws, rec, "card", "jpg")
+        if not p.is_file():
+            return Response("image inconnue", status_code=404)
+        return FileResponse(p, media_type="image/jpeg")
+
+    # ---------------------------------------------------------------- API (JSON)
+
+    async def body(request: Request) -> dict:
+        import json
+
+        try:
+            data = json.loads(await request.body() or b"{}")
+        except (ValueError, RecursionError):
+            raise BadInput(None, "corps JSON invalide") from None
+        if not isinstance(data, dict):
+            raise BadInput(None, "corps JSON invalide")
+        return data
+
+    def _json(exh, ws_=ws) -> dict:
+        from oralhist.exhibit import curator_notes, exhibition_version
+
+        with db.session(ws_) as s:
+            notes = curator_notes(s, exh)
+        return {"exhibition": exh.to_dict(), "notes": notes, "version": exhibition_version(ws_, exh.slug),
+                "url": f"/expositions/{exh.slug}"}
+
+    async def api_list(request: Request):
+        reach = await run_in_threadpool(_reach, ws, request)
+        rows = await run_in_threadpool(visible_exhibitions, ws, reach)
+        return JSONResponse([{"slug": e.slug, "title": e.title, "museum": e.museum, "sections": len(e.sections),
+                              "clips": len(e.clips)} for e in rows])
+
+    async def api_create(request: Request):
+        from oralhist.exhibit import create_exhibition
+
+        try:
+            data = await body(request)
+            reach = await run_in_threadpool(_reach, ws, request)
+            exh = await run_in_threadpool(
+                create_exhibition, ws, data.get("title"), str(data.get("slug") or ""), data.get("intro_md") or "",
+                data.get("section") or "Première partie", reach.museum)
+            return JSONResponse(await run_in_threadpool(_json, exh), 201)
+        except OralhistError as exc:
+            return _error(exc)
+
+    async def api_get(request: Request):
+        try:
+            exh = await run_in_threadpool(load_visible, ws, await run_in_threadpool(_reach, ws, request),
+                                          request.path_params["slug"])
+            return JSONResponse(await run_in_threadpool(_json, exh))
+        except OralhistError as exc:
+            return _error(exc)
+
+    async def api_save(request: Request):
+        from oralhist.exhibit import update_exhibition
+
+        try:
+            data = await body(request)
+            reach = await run_in_threadpool(_reach, ws, request)
+            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
+            doc = data.get("exhibition")
+            for sec in (doc or {}).get("sections") or []:
+                for c in (sec.get("clips") if isinstance(sec, dict) else None) or []:
+                    if isinstance(c, dict) and not reach.interview(str(c.get("interview_id"))):
+                        raise NotFound(str(c.get("interview_id")), f"entretien inconnu : {c.get('interview_id')}")
+            base = data.get("version")
+            exh = await run_in_threadpool(update_exhibition, ws, exh.slug, doc,
+                                          base if isinstance(base, str) else None)
+            return JSONResponse(await run_in_threadpool(_json, exh))
+        except OralhistError as exc:
+            return _error(exc)
+
+    def _ms(data, key):
+        from oralhist.consent import parse_time
+
+        v = data.get(key)
+        if isinstance(v, bool):
+            raise BadInput(None, f"{key} invalide")
+        if isinstance(v, (int, float)):
+            return int(v)
+        if isinstance(v, str) and v.strip():
+            try:
+                return parse_time(v)
+            except BadInput:
+                raise BadInput(v, f"temps illisible : {v} (mm:ss ou hh:mm:ss)") from None
+        raise BadInput(None, "début et fin de l’extrait sont requis")
+
+    async def api_add_clip(request: Request):
+        from oralhist.exhibit import add_clip
+
+        try:
+            data = await body(request)
+            reach = await run_in_threadpool(_reach, ws, request)
+            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
+            iid = str(data.get("interview_id") or "")
+            if not reach.interview(iid):
+                raise NotFound(iid, f"entretien inconnu : {iid}")
+            start = _ms(data, "start_ms" if "start_ms" in data else "start")
+            end = _ms(data, "end_ms" if "end_ms" in data else "end")
+            exh = await run_in_threadpool(add_clip, ws, exh.slug, data.get("section", 0), iid, start, end)
+            return JSONResponse(await run_in_threadpool(_json, exh))
+        except OralhistError as exc:
+            return _error(exc)
+
+    async def api_add_object(request: Request):
+        from oralhist.exhibit import add_object, find_object
+
+        try:
+            data = await body(request)
+            reach = await run_in_threadpool(_reach, ws, request)
+            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
+            ref = str(data.get("object") or "")
+            with db.session(ws) as s:
+                t = find_object(s, ref)
+            if t is None or not reach.object(t.museum_id):
+                raise NotFound(ref, f"objet inconnu : {ref}")
+            exh = await run_in_threadpool(add_object, ws, exh.slug, data.get("section", 0), ref)
+            return JSONResponse(await run_in_threadpool(_json, exh))
+        except OralhistError as exc:
+            return _error(exc)
+
+    async def api_add_term(request: Request):
+        from oralhist.exhibit import add_term
+
+        try:
+            data = await body(request)
+            reach = await run_in_threadpool(_reach, ws, request)
+            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
+            exh = await run_in_threadpool(add_term, ws, exh.slug, data.get("section", 0), str(data.get("term") or ""))
+            return JSONResponse(await run_in_threadpool(_json, exh))
+        except OralhistError as exc:
+            return _error(exc)
+
+    async def api_alt(request: Request):
+        from oralhist.objects import set_alt
+        from oralhist.records import Term
+
+        try:
+            data = await body(request)
+            tid = request.path_params["tid"]
+            reach = await run_in_threadpool(_reach, ws, request)
+            with db.session(ws) as s:
+                t = s.get(Term, tid)
+            if t is None or not reach.object(t.museum_id):
+                raise NotFound(str(tid), "objet inconnu")
+            alt = await run_in_threadpool(set_alt, ws, tid, data.get("alt"))
+            return JSONResponse({"id": tid, "alt": alt})
+        except OralhistError as exc:
+            return _error(exc)
+
+    c = lambda h: guard("curate", h)  # noqa: E731  every route: editors and admins (volunteers 403)
+    return [
+        Route("/expositions", c(list_page)),
+        Route("/expositions/recherche", c(search_page)),
+        Route("/expositions/termes", c(terms_page)),
+        Route("/expositions/termes/{tid:int}", c(term_page)),
+        Route("/expositions/lecteur/{iid}", c(player_page)),
+        Route("/expositions/{slug}", c(edit_page)),
+        Route("/expositions/{slug}/markdown", c(markdown)),
+        Route("/objets", c(objects_page)),
+        Route("/objets/{tid:int}/vignette.jpg", c(thumbnail)),
+        Route("/api/expositions", c(api_list), methods=["GET"]),
+        Route("/api/expositions", c(api_create), methods=["POST"]),
+        Route("/api/expositions/{slug}", c(api_get), methods=["GET"]),
+        Route("/api/expositions/{slug}", c(api_save), methods=["POST"]),
+        Route("/api/expositions/{slug}/clips", c(api_add_clip), methods=["POST"]),
+        Route("/api/expositions/{slug}/objects", c(api_add_object), methods=["POST"]),
+        Route("/api/expositions/{slug}/terms", c(api_add_term), methods=["POST"]),
+        Route("/api/objets/{tid:int}/alt", c(api_alt), methods=["POST"]),
+    ]
