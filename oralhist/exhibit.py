@@ -350,7 +350,7 @@ def _body_text(value, what: str) -> str:
     for n, ln in enumerate(lines, start=1):
         # these lines have a meaning in the file format: a narrative may not carry them
         if ln.startswith("## ") or _DIRECTIVE.match(ln.strip()) or ln.strip() == "---" and n == 1:
-            raise BadInput(None, f"{what}, ligne {n} : « {ln.strip()[:40]} » est réservé au format du fichier "
+            raise BadInput(None, f"{what}, ligne {n} : « {ln.strip()[:40]} » est réservé au format du fichier "
                                  "(titre de section ou [[…]]) ; utilisez les boutons de la page")
     return text
 
@@ -425,7 +425,7 @@ def save_exhibition(ws, exh: Exhibition, *, new_clips=None) -> Exhibition:
     from oralhist.db import session
 
     if not _SLUG.match(exh.slug or ""):
-        raise BadInput(exh.slug, "adresse (slug) : des mots en minuscules sans accents reliés par « - »")
+        raise BadInput(exh.slug, "adresse (slug) : des mots en minuscules sans accents reliés par « - »")
     with session(ws) as s:
         for c in (exh.clips if new_clips is None else new_clips):
             check_clip(s, c.interview_id, c.start_ms, c.end_ms)
@@ -460,7 +460,7 @@ def create_exhibition(ws, title: str, slug: str, intro_md: str = "", first_secti
 
     slug = (slug or "").strip()
     if not _SLUG.match(slug):
-        raise BadInput(slug, "adresse (slug) : des mots en minuscules sans accents reliés par « - », "
+        raise BadInput(slug, "adresse (slug) : des mots en minuscules sans accents reliés par « - », "
                              "par exemple voix-de-la-mine")
     exh = Exhibition(slug=slug, title=_one_line(title, "titre"), intro_md=_body_text(intro_md, "introduction"),
                      sections=(Section(title=_one_line(first_section or "Première partie", "première section")),),

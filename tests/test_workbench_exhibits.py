@@ -253,13 +253,16 @@ def test_curator_walk_in_chromium(bench, browser):
         _status(page, "Ajouté")
         # a clip from a term's passages
         page.goto(base + "/expositions/termes")
+        _axe(page)
         page.click("text=lampe de mineur")
         page.wait_for_selector("button.add-clip")
         _axe(page)
         page.click("button.add-clip")
         _status(page, "Ajouté")
         # a clip from the player, in/out taken from the playhead
-        page.goto(base + "/expositions/lecteur/iv-c")
+        page.goto(base + "/i/iv-c")
+        page.click("text=Extrait pour une exposition")  # from the interview's pages
+        page.wait_for_url("**/expositions/lecteur/iv-c")
         _until(page, "document.getElementById('audio').readyState >= 1")
         _axe(page)
         page.evaluate("document.getElementById('audio').currentTime = 1.2")

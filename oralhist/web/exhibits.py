@@ -317,10 +317,12 @@ def routes(cfg, page_, guard) -> list:
             reach = await run_in_threadpool(_reach, ws, request)
             exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
             doc = data.get("exhibition")
-            for sec in (doc or {}).get("sections") or []:
+            had = {c.interview_id for c in exh.clips}
+            for sec in (doc.get("sections") if isinstance(doc, dict) else None) or []:
                 for c in (sec.get("clips") if isinstance(sec, dict) else None) or []:
-                    if isinstance(c, dict) and not reach.interview(str(c.get("interview_id"))):
-                        raise NotFound(str(c.get("interview_id")), f"entretien inconnu : {c.get('interview_id')}")
+                    iid = str(c.get("interview_id")) if isinstance(c, dict) else ""
+                    if iid not in had and not reach.interview(iid):  # a new clip: of this museum's interviews
+                        raise NotFound(iid, f"entretien inconnu : {iid}")
             base = data.get("version")
             exh = await run_in_threadpool(update_exhibition, ws, exh.slug, doc,
                                           base if isinstance(base, str) else None)
