@@ -349,7 +349,7 @@ def _body_text(value, what: str) -> str:
     lines = text.split("\n")
     for n, ln in enumerate(lines, start=1):
         # these lines have a meaning in the file format: a narrative may not carry them
-        if ln.startswith("## ") or _DIRECTIVE.match(ln.strip()) or ln.strip() == "---" and n == 1:
+        if ln.startswith("## ") or (ln.lstrip().startswith("[[") and ln.rstrip().endswith("]]")):
             raise BadInput(None, f"{what}, ligne {n} : « {ln.strip()[:40]} » est réservé au format du fichier "
                                  "(titre de section ou [[…]]) ; utilisez les boutons de la page")
     return text

@@ -84,6 +84,7 @@ def test_roles_csrf_and_museums(bench):
     assert body["exhibition"]["museum"] == MINE and body["url"] == "/expositions/voix-de-la-mine"
     assert cur.call("POST", "/api/expositions", {"title": "y", "slug": "voix-de-la-mine"})[0] == 409
     assert cur.call("POST", "/api/expositions", {"title": "y", "slug": "Pas Bon"})[0] == 400
+    assert cur.call("POST", "/api/expositions", {"title": "y", "slug": "recherche"})[0] == 400
     # another museum's curator: the exhibition, its pages and our interviews do not exist for them
     b = _client(base, "cur-b")
     assert b.call("GET", "/api/expositions")[1] == []
@@ -143,6 +144,8 @@ def test_clip_and_object_validation(bench):
     e["sections"][0]["narrative_md"] = "texte\n[[clip iv-zz 00:01-00:02]]"
     st, body = cur.call("POST", "/api/expositions/voix-de-la-mine", {"version": doc["version"], "exhibition": e})
     assert st == 400 and "réservé" in body["error"]
+    e["sections"][0]["narrative_md"] = "## Une section cachée"
+    assert cur.call("POST", "/api/expositions/voix-de-la-mine", {"version": doc["version"], "exhibition": e})[0] == 400
     assert cur.call("GET", "/api/expositions/voix-de-la-mine")[1]["version"] == doc["version"]
 
 

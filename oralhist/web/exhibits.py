@@ -31,6 +31,7 @@ from oralhist import db
 from oralhist.errors import BadInput, ConflictError, NotFound, OralhistError
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED = ("recherche", "termes", "lecteur")  # page addresses under /expositions/
 _HIT = re.compile(r"\[([^\[\]]+)\]")
 
 
@@ -293,6 +294,8 @@ def routes(cfg, page_, guard) -> list:
 
         try:
             data = await body(request)
+            if str(data.get("slug") or "") in RESERVED:
+                raise BadInput(data.get("slug"), f"l’adresse {data.get('slug')} est réservée ; choisissez-en une autre")
             reach = await run_in_threadpool(_reach, ws, request)
             exh = await run_in_threadpool(
                 create_exhibition, ws, data.get("title"), str(data.get("slug") or ""), data.get("intro_md") or "",
