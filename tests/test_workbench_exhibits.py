@@ -101,6 +101,7 @@ def test_roles_csrf_and_museums(bench):
     assert b.call("POST", "/api/objets/1/alt", {"alt": "x"})[0] == 404
     st, page = b.call("GET", "/objets")
     assert st == 200 and "OBJ-1" not in page
+    assert b.call("GET", "/api/objets")[1] == []
     # our curator does not see B's exhibition; the admin sees both
     assert [e["slug"] for e in cur.call("GET", "/api/expositions")[1]] == ["voix-de-la-mine"]
     a = _client(base, "admin")
@@ -131,6 +132,8 @@ def test_clip_and_object_validation(bench):
 
     with db.session(ws) as s:
         tid = find_object(s, "OBJ-3").id
+    objs = {o["ref"]: o for o in cur.call("GET", "/api/objets")[1]}
+    assert sorted(objs) == ["OBJ-1", "OBJ-2", "OBJ-3"] and objs["OBJ-3"]["needs_alt"] and not objs["OBJ-1"]["needs_alt"]
     assert cur.call("POST", f"/api/objets/{tid}/alt", {"alt": "   "})[0] == 400
     assert cur.call("POST", f"/api/objets/{tid}/alt", {"alt": "Lampe bleue"}, csrf=False)[0] == 403
     assert cur.call("POST", f"/api/objets/{tid}/alt", {"alt": " Lampe  bleue "})[1]["alt"] == "Lampe bleue"

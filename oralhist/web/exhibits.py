@@ -10,7 +10,7 @@ Routes only parse, check the account's reach, and call the library (``oralhist.e
 ``oralhist.objects``, ``oralhist.search``): the CLI's ``exhibit import`` and these pages store
 the same form.
 
-Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects, terms,
+Pages (each with a JSON twin under /api/: expositions, expositions/{slug}, objets): /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects, terms,
 consent notes), /expositions/{slug}/markdown (export), /expositions/recherche (search the
 transcripts, add a hit), /expositions/termes and /expositions/termes/{id} (a term's passages),
 /expositions/lecteur/{iid} (the player with in/out points), /objets (objects, alt text).
@@ -45,27 +45,32 @@ def _error(exc: OralhistError) -> JSONResponse:
 
 
 class Reach:
-    """What one account may reach: its museum (id, name) or every museum."""
+    """What one account may curate, asked of the one permission function (``permissions.can``)
+    with the museum of each exhibition, interview or object."""
 
     def __init__(self, s, account):
         from oralhist.records import Interview, Museum
 
+        self.account = account
         self.museum_id = account.museum_id if account is not None else None
-        self.museum = s.get(Museum, self.museum_id).name if self.museum_id is not None else None
+        ids = {m.name: m.id for m in s.exec(select(Museum)).all()}
+        self.museum = next((n for n, i in ids.items() if i == self.museum_id), None)
+        self._ids = ids
         self._iv = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
 
-    @property
-    def everything(self) -> bool:
-        return self.museum_id is None
+    def _can(self, museum_id) -> bool:
+        from oralhist.web.permissions import can
+
+        return can(self.account, "curate", museum_id)
 
     def exhibition(self, exh) -> bool:
-        return self.everything or exh.museum == self.museum
+        return self._can(self._ids.get(exh.museum) if exh.museum else None)
 
     def interview(self, iid: str) -> bool:
-        return iid in self._iv and (self.everything or self._iv[iid] == self.museum_id)
+        return iid in self._iv and self._can(self._iv[iid])
 
     def object(self, museum_id) -> bool:
-        return self.everything or museum_id == self.museum_id
+        return self._can(museum_id)
 
 
 def _reach(ws, request) -> Reach:
@@ -394,6 +399,16 @@ def routes(cfg, page_, guard) -> list:
         except OralhistError as exc:
             return _error(exc)
 
+    async def api_objects(request: Request):
+        from oralhist.objects import list_objects
+
+        def rows():
+            reach = _reach(ws, request)
+            with db.session(ws) as s:
+                return [o for o in list_objects(s) if reach.object(o["museum_id"])]
+
+        return JSONResponse(await run_in_threadpool(rows))
+
     async def api_alt(request: Request):
         from oralhist.objects import set_alt
         from oralhist.records import Term
@@ -429,5 +444,6 @@ def routes(cfg, page_, guard) -> list:
         Route("/api/expositions/{slug}/clips", c(api_add_clip), methods=["POST"]),
         Route("/api/expositions/{slug}/objects", c(api_add_object), methods=["POST"]),
         Route("/api/expositions/{slug}/terms", c(api_add_term), methods=["POST"]),
+        Route("/api/objets", c(api_objects), methods=["GET"]),
         Route("/api/objets/{tid:int}/alt", c(api_alt), methods=["POST"]),
     ]
