@@ -10,16 +10,16 @@ Routes only parse, check the account's reach, and call the library (``oralhist.e
 ``oralhist.objects``, ``oralhist.search``): the CLI's ``exhibit import`` and these pages store
 the same form.
 
-Pages (each with a JSON twin under /api/: expositions, expositions/{slug}, objets): /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects, terms,
-consent notes), /expositions/{slug}/markdown (export), /expositions/recherche (search the
+Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects,
+terms, consent notes), /expositions/{slug}/markdown (export), /expositions/recherche (search the
 transcripts, add a hit), /expositions/termes and /expositions/termes/{id} (a term's passages),
 /expositions/lecteur/{iid} (the player with in/out points), /objets (objects, alt text).
+JSON twins: /api/expositions, /api/expositions/{slug}, /api/objets; writes are POSTs under /api/.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
