@@ -195,9 +195,10 @@ def list_objects(s, museum_id: Optional[int] = None, *, every_museum: bool = Tru
     if not every_museum:
         q = q.where(Term.museum_id == museum_id)
     museums = {m.id: m.name for m in s.exec(select(Museum)).all()}
+    records = {r.term_id: r for r in s.exec(select(ObjectRecord)).all()}  # one query, not one per object
     out = []
     for t in s.exec(q.order_by(Term.inventory_number, Term.label)).all():
-        rec = s.get(ObjectRecord, t.id)
+        rec = records.get(t.id)
         has_image = bool(rec and rec.image_path)
         out.append({"id": t.id, "label": t.label, "designation": t.designation, "inventory": t.inventory_number,
                     "ref": t.inventory_number or t.label, "museum": museums.get(t.museum_id),
