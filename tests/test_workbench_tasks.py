@@ -296,3 +296,96 @@ def test_publish_preview_and_truthful_status_after_approve(bench):
     s4 = wait_job(admin)
     assert s4["status"] == "à jour", s4
     assert not any(IID in p.read_text(encoding="utf-8", errors="ignore") for p in ws.site.rglob("*.html"))
+
+
+def _axe_clean(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    res = Axe().run(page)
+    assert res.violations_count == 0, res.generate_report()
+
+
+def test_consent_word_vocab_and_publish_pages_in_chromium_with_axe(browser, bench, tmp_path):
+    """An admin uses the pages with the keyboard only; axe-core finds nothing on any of them."""
+    base, ws = bench
+    ctx = browser.new_context(locale="fr-FR", bypass_csp=True)  # Playwright's wait_for_function evaluates strings
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failed = []
+    page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    page.goto(base + "/login")
+    page.fill("input[name=name]", "admin")
+    page.fill("input[name=password]", PW)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_selector("table.list")
+    # consent: reached from the interview's tabs
+    page.goto(f"{base}/i/{IID}")
+    page.click("nav[aria-label=Entretien] >> text=Consentement")
+    page.wait_for_function("document.getElementById('effect').textContent.length > 0")
+    assert "n’est pas sur le site public" in page.inner_text("#effect")
+    page.wait_for_function("document.getElementById('wave').dataset.ready === '1'")  # peaks drawn
+    _axe_clean(page)
+    # keyboard only: choose "publique", save
+    page.focus("input[name=scope][value=public]")
+    page.keyboard.press("Space")
+    page.focus("#consent-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('status').textContent.includes('Consentement enregistré')")
+    assert "sera mis en ligne à la prochaine publication" in page.inner_text("#effect")
+    # a redaction set from the playhead: play to ~2 s, "Début = tête de lecture", then type the end
+    page.evaluate("document.getElementById('audio').currentTime = 2.0")
+    page.wait_for_function("document.getElementById('audio').currentTime >= 1.9")
+    page.focus("#set-start")
+    page.keyboard.press("Enter")
+    assert page.input_value("#r-start").startswith("00:00:02")
+    page.fill("#r-end", "00:00:04")
+    page.fill("input[name=reason]", "<b>santé d’un tiers</b>")
+    page.focus("#redact-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#redactions tbody tr")
+    assert page.inner_text("#redactions tbody tr td:nth-child(3)") == "<b>santé d’un tiers</b>"  # shown as text
+    assert page.inner_text("#redactions-caption") == "1 passage retiré"
+    _axe_clean(page)
+    page.focus("button.unredact")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('redactions-caption').textContent === 'Aucun passage retiré'")
+    # Word page
+    page.click("nav[aria-label=Entretien] >> text=Word")
+    page.wait_for_selector("#corrections-form")
+    _axe_clean(page)
+    bad = tmp_path / "pas-word.docx"
+    bad.write_bytes(b"bonjour")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("#corrections-form button[type=submit]")
+    page.wait_for_selector("#result.error")
+    assert page.inner_text("#result").startswith("pas-word.docx : ce n’est pas un document Word")
+    _axe_clean(page)
+    # vocabulary page
+    page.click("nav[aria-label=Archive] >> text=Vocabulaires")
+    page.wait_for_selector("#vocab-form")
+    _axe_clean(page)
+    csv = tmp_path / "lieux.csv"
+    csv.write_text("label\nLewarde\nDouai\n", encoding="utf-8")
+    page.set_input_files("#vocab-form input[name=file]", str(csv))
+    page.select_option("#vocab-form select[name=kind]", "place")
+    page.click("#vocab-form button[type=submit]")
+    page.wait_for_selector("#result.ok")
+    assert page.inner_text("#result") == "lieux.csv : 2 termes créés, 0 mis à jour, 0 inchangé."
+    assert page.inner_text("#vocab-counts tr[data-kind=place] .n") == "2"
+    # publish: preview, status, the button runs the job with progress, then "à jour"
+    page.click("nav[aria-label=Archive] >> text=Publier")
+    page.wait_for_selector("#preview")
+    assert page.inner_text("#site-status") == "jamais publié : 1 entretien sera mis en ligne"
+    _axe_clean(page)
+    page.focus("#publish-now")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('site-status').textContent === 'à jour'", timeout=120_000)
+    assert "dernière publication le" in page.inner_text(".site-status")
+    _axe_clean(page)
+    assert (ws.site / "index.html").is_file()
+    assert not errors, errors  # no script error on any page
+    # the only refused request is the bad Word file (favicon aside)
+    assert [(st, u.replace(base, "")) for st, u in failed if not u.endswith("/favicon.ico")] == \
+        [(400, f"/api/i/{IID}/corrections")], failed
+    ctx.close()

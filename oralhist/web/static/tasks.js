@@ -93,7 +93,7 @@
       var r = await OH.api("GET", base + "/consent");
       if (r.ok) render(r.body); else OH.say(r.body.error, true);
       var p = await OH.api("GET", base + "/peaks?n=" + (canvas ? canvas.width : 800));
-      if (p.ok) { peaks = p.body; draw(); }
+      if (p.ok) { peaks = p.body; draw(); if (canvas) canvas.dataset.ready = "1"; }
     })();
 
     document.getElementById("consent-form").addEventListener("submit", function (ev) {
