@@ -219,6 +219,17 @@ def effect_of_consent(ws, interview_id: str, *, today: Optional[date] = None) ->
     note = site_notes(ws, today=today).get(interview_id)
     on_site = interview_id in read_cache(ws.site, ws)
     if note is None:
-        return ("Cet entretien est en ligne ; le site est à jour pour lui." if on_site
-                else "Cet entretien n’est pas sur le site public et n’y sera pas mis à la prochaine publication.")
+        if on_site:
+            return "Cet entretien est en ligne ; le site est à jour pour lui."
+        from sqlmodel import select
+
+        from oralhist import db
+        from oralhist.records import Consent
+
+        with db.session(ws) as s:
+            c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+            cd = None if c is None else {"scope": c.scope, "embargo_until": c.embargo_until}
+        reason = withheld_reason(cd, today or date.today())
+        return ("Cet entretien n’est pas sur le site public et n’y sera pas mis à la prochaine publication"
+                + (f" ({reason})." if reason else "."))
     return note[:1].upper() + note[1:] + "."
