@@ -389,3 +389,23 @@ def test_consent_word_vocab_and_publish_pages_in_chromium_with_axe(browser, benc
     assert [(st, u.replace(base, "")) for st, u in failed if not u.endswith("/favicon.ico")] == \
         [(400, f"/api/i/{IID}/corrections")], failed
     ctx.close()
+
+
+def test_cli_consent_withdraw_and_unredact(ws):
+    """The CLI twin of the page's withdrawal and « Rétablir » (one library function)."""
+    make_interview(ws, IID)
+    r = cli(ws, "consent", IID, "--scope", "public", "--redact", "0:02-0:04", "--reason", "tiers")
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if "redacted #" in x)
+    rid = line.split("#", 1)[1].split()[0]
+    assert cli(ws, "consent", IID, "--unredact", "999").returncode == 2  # unknown: refused, nothing written
+    r = cli(ws, "consent", IID, "--unredact", rid, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["redactions"] == []
+    assert cli(ws, "consent", IID, "--withdraw", "--scope", "public").returncode == 2
+    r = cli(ws, "consent", IID, "--withdraw", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["scope"] == "none"
+    from oralhist.records import Revision
+
+    with db.session(ws) as s:
+        notes = [x.note for x in s.exec(select(Revision).where(Revision.kind == "consent").order_by(Revision.id)).all()]
+    assert notes == [None, f"redactions removed: #{rid}", "consent withdrawn"]
