@@ -87,12 +87,16 @@ def set_consent(
     anonymise: Optional[bool] = None,
     pseudonym: Optional[str] = None,
     redact: Iterable[tuple[int, int, str]] = (),
+    unredact: Iterable[int] = (),
+    withdraw: bool = False,
     who: str = "unknown",
 ):
     """Change an interview's consent; returns the new ``ConsentView``.
 
-    Everything is checked before anything is written; the change and its ``Revision`` row
-    (kind ``consent``, before/after) are one transaction.
+    ``unredact``: ids of Redaction rows to remove (see ``redaction_rows``); ``withdraw``: the
+    narrator withdraws consent (scope ``none``, noted in the revision). Everything is checked
+    before anything is written; the change and its ``Revision`` row (kind ``consent``,
+    before/after) are one transaction.
     """
     from sqlmodel import select
 
@@ -113,6 +117,11 @@ def set_consent(
             raise BadInput(f"{a}-{b}", "a redaction needs 0 <= start < end")
     if pseudonym is not None and not pseudonym.strip():
         raise BadInput(pseudonym, "the pseudonym is empty")
+    if withdraw:
+        if scope not in (None, "none"):
+            raise BadInput(scope, "a withdrawal sets the scope to none; do not give another scope")
+        scope = "none"
+    unredact = sorted({int(x) for x in unredact})
 
     with db.session(ws) as s:
         iv = s.get(Interview, interview_id)
@@ -123,6 +132,10 @@ def set_consent(
                 raise BadInput(f"{a}-{b}", f"redaction starts after the end of the interview ({iv.duration_ms / 1000:.1f} s)")
         if pseudonym is not None and iv.narrator_id is None:
             raise BadInput(interview_id, "the interview has no narrator to give a pseudonym to")
+        for rid in unredact:
+            red = s.get(Redaction, rid)
+            if red is None or red.interview_id != interview_id:
+                raise BadInput(str(rid), f"no redaction #{rid} on {interview_id} (see `oralhist consent {interview_id}`)")
         before = load_interview(s, interview_id, with_words=False).consent
         row = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
         if row is None:
@@ -145,6 +158,8 @@ def set_consent(
         s.add(row)
         for a, b, r in reds:
             s.add(Redaction(interview_id=interview_id, start_ms=a, end_ms=min(b, iv.duration_ms or b), reason=r, created_by=who))
+        for rid in unredact:
+            s.delete(s.get(Redaction, rid))
         iv.updated_at = utcnow()
         s.add(iv)
         s.flush()
@@ -153,9 +168,23 @@ def set_consent(
 
         s.add(Revision(interview_id=interview_id, kind="consent", who=who,
                        before=asdict(before) if before else None, after=asdict(after),
-                       note=f"pseudonym set to {pseudonym!r}" if pseudonym else None))
+                       note="; ".join(filter(None, [
+                           "consent withdrawn" if withdraw else None,
+                           f"pseudonym set to {pseudonym!r}" if pseudonym else None,
+                           f"redactions removed: {', '.join(f'#{i}' for i in unredact)}" if unredact else None,
+                       ])) or None))
         s.commit()
         return after
+
+
+def redaction_rows(s, interview_id: str) -> list:
+    """The interview's Redaction rows (with their ids, for ``unredact``), in time order."""
+    from sqlmodel import select
+
+    from oralhist.records import Redaction
+
+    return list(s.exec(select(Redaction).where(Redaction.interview_id == interview_id)
+                       .order_by(Redaction.start_ms, Redaction.id)).all())
 
 
 def load_for_public(s, interview_id: str):

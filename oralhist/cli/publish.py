@@ -25,6 +25,9 @@ def consent(
     redact: Optional[list[str]] = typer.Option(None, "--redact", metavar="START-END",
                                                help="Remove a passage from public outputs, e.g. 12:34-13:05 or 754-785 (repeatable)."),
     reason: Optional[list[str]] = typer.Option(None, "--reason", help="Why (one per --redact, kept in the archive only)."),
+    unredact: Optional[list[int]] = typer.Option(None, "--unredact", metavar="ID",
+                                                 help="Remove the redaction with this number (as listed; repeatable)."),
+    withdraw: bool = typer.Option(False, "--withdraw", help="The narrator withdraws consent: scope none, recorded as a withdrawal."),
     who: str = typer.Option("oralhist consent", "--who", help="Name recorded in the revision history."),
     as_json: bool = typer.Option(False, "--json", help="Print the consent as JSON."),
 ) -> None:
@@ -48,22 +51,29 @@ def consent(
     ranges = [parse_range(r) for r in redact]
     reasons = reason * len(ranges) if len(reason) == 1 else (reason or [""] * len(ranges))
     clear = embargo_until is not None and embargo_until.lower() in ("none", "")
-    changing = any(x is not None for x in (scope, anonymise, pseudonym)) or embargo_until is not None or ranges
+    changing = (any(x is not None for x in (scope, anonymise, pseudonym)) or embargo_until is not None or ranges
+                or unredact or withdraw)
     if changing:
         cv = set_consent(ws, interview_id, scope=scope, embargo_until=None if clear else embargo_until,
                          clear_embargo=clear, anonymise=anonymise, pseudonym=pseudonym,
-                         redact=[(a, b, r) for (a, b), r in zip(ranges, reasons)], who=who)
+                         redact=[(a, b, r) for (a, b), r in zip(ranges, reasons)], unredact=unredact or (),
+                         withdraw=withdraw, who=who)
     else:
         with db.session(ws) as s:
             cv = load_interview(s, interview_id, with_words=False).consent
     if as_json:
         print_json(asdict(cv))
         return
+    from oralhist.consent import redaction_rows
+
+    with db.session(ws) as s:
+        rows = redaction_rows(s, interview_id)
     console.print(f"{interview_id}: scope {cv.scope}"
                   + (f", embargo until {cv.embargo_until}" if cv.embargo_until else "")
                   + (", anonymised" if cv.anonymise else ""), highlight=False)
-    for a, b, r in cv.redactions:
-        console.print(f"  redacted {a / 1000:.1f}-{b / 1000:.1f} s" + (f" ({r})" if r else ""), highlight=False)
+    for row in rows:
+        console.print(f"  redacted #{row.id} {row.start_ms / 1000:.1f}-{row.end_ms / 1000:.1f} s"
+                      + (f" ({row.reason})" if row.reason else ""), highlight=False)
 
 
 @app.command()

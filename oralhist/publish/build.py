@@ -257,6 +257,20 @@ def _link_dict(ln) -> dict:
     return asdict(ln)
 
 
+def site_settings_key(ws, lang: str, scopes: Sequence[str]) -> str:
+    """The part of every interview's fingerprint that comes from the settings (publish/status.py too)."""
+    site_raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
+    threshold = float(site_raw.get("link_threshold", DEFAULT_LINK_THRESHOLD))
+    try:
+        import oralhist.exports.ohms  # noqa: F401
+        has_ohms = True
+    except ImportError:
+        has_ohms = False
+    return repr((BUILD_VERSION, threshold, lang, ws.settings.base_url.rstrip("/"), ws.settings.title, tuple(scopes),
+                 has_ohms, str(site_raw.get("rights", "") or "").strip(), str(site_raw.get("license", "") or "").strip(),
+                 str(site_raw.get("intro", "") or "").strip()))
+
+
 def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
                scopes: Sequence[str] = ("public",), progress=NULL, cache: Optional[dict] = None,
                out: Optional[Path] = None) -> SiteModel:
@@ -285,13 +299,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     model.license = str(site_raw.get("license", "") or "").strip()
     if model.license and not re.match(r"^https?://", model.license):
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
-    try:
-        import oralhist.exports.ohms  # noqa: F401
-        has_ohms = True
-    except ImportError:
-        has_ohms = False
-    settings_key = repr((BUILD_VERSION, threshold, lang, model.base_url, model.title, tuple(scopes), has_ohms,
-                         model.rights, model.license, model.intro))
+    settings_key = site_settings_key(ws, lang, scopes)
     from oralhist.publish.fastload import _scope, load_words
     from oralhist.view import ConsentView
 

@@ -408,6 +408,9 @@ def make_app(cfg: EditorConfig) -> Starlette:
                     order.index(j["stage"]) if j["stage"] in order else 9)
             if rank[0] < 9 and (cur is None or rank < cur[0]):
                 job_of[j["interview_id"]] = (rank, j)
+        from oralhist.publish.status import site_notes as _site_notes
+
+        site_notes = _site_notes(ws)  # what the next publish changes (truthful "publié"; issue 11)
         if True:
             for v in views:
                 review, approved = reviews.get(v.id, (None, None))
@@ -420,7 +423,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
                     continue
                 rows.append({"v": v, "review": review, "approved": approved,
                              "job": job_of.get(v.id, (None, None))[1],
-                             "stale": publication_note(s, v.id)})
+                             "stale": site_notes.get(v.id)})
         return page(request, "archive.html", rows=rows, can_publish=can(acc, "publish", any_museum=True),
                     STAGE_LABEL=jobs_mod.LABELS, f_stage=f_stage, f_review=f_review, f_text=f_text)
 
@@ -682,8 +685,12 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
     from oralhist.oai import create_app as create_oai_app
 
-    extra_routes = interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
-    extra_routes += __import__("oralhist.web.exhibits", fromlist=["routes"]).routes(cfg, page, guard)  # issue 14: curators
+    from oralhist.web import exhibits as exhibit_views
+    from oralhist.web import tasks as task_views
+
+    extra_routes = (interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
+                    + task_views.routes(cfg, page, guard)
+                    + exhibit_views.routes(cfg, page, guard))  # issue 14: curators
 
     routes = [
         Route("/", guard("read", archive)),

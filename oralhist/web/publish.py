@@ -1,10 +1,54 @@
-"""Publishing from the workbench: POST /api/publish (admins) queues the whole-archive job."""
+"""Publishing from the workbench (admins): the « Publier » page, its status and the job.
+
+GET /publish                 the page: what the public will see, what is withheld and why, and a
+                             truthful site status ("à jour" / "N modifications en attente");
+GET /api/publish             the same as JSON (``oralhist.publish.status.site_status``) + the last job;
+POST /api/publish            queues the whole-archive publish job (``oralhist.jobs.enqueue_publish``).
+"""
 
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+JOB_FR = {"queued": "en attente", "running": "en cours", "done": "terminée", "failed": "échec", "cancelled": "annulée"}
+
+
+def last_publish_job(ws):
+    from sqlmodel import select
+
+    from oralhist import db, jobs
+    from oralhist.records import Job
+
+    with db.session(ws) as s:
+        j = s.exec(select(Job).where(Job.stage == jobs.PUBLISH).order_by(Job.id.desc())).first()
+        if j is None:
+            return None
+        d = jobs.job_dict(j)
+    d["status_fr"] = JOB_FR.get(d["status"], d["status"])
+    return d
+
+
+def status_payload(ws) -> dict:
+    from oralhist.publish.status import site_status
+
+    d = site_status(ws).to_dict()
+    d["last_published_fr"] = when_fr(d["last_published"])
+    d["job"] = last_publish_job(ws)
+    return d
+
+
+def when_fr(iso) -> str | None:
+    """'2026-12-01T04:20:00+00:00' -> '1er décembre 2026 à 05:20' (the server's time zone)."""
+    if not iso:
+        return None
+    from datetime import datetime
+
+    from oralhist.publish.typography import long_date
+
+    t = datetime.fromisoformat(iso).astimezone()
+    return f"{long_date(t.date().isoformat())} à {t:%H:%M}"
 
 
 def routes(cfg, page, guard) -> list:
@@ -17,4 +61,15 @@ def routes(cfg, page, guard) -> list:
         job = await run_in_threadpool(jobs.enqueue_publish, ws, who=acc.name if acc else None)
         return JSONResponse({"job": {"id": job.id, "stage": job.stage, "status": job.status}}, 202)
 
-    return [Route("/api/publish", guard("publish", api_publish), methods=["POST"])]
+    async def api_status(request):
+        return JSONResponse(await run_in_threadpool(status_payload, ws))
+
+    async def publish_page(request):
+        st = await run_in_threadpool(status_payload, ws)
+        return page(request, "publish.html", st=st, JOB_FR=JOB_FR)
+
+    return [
+        Route("/publish", guard("publish", publish_page)),
+        Route("/api/publish", guard("publish", api_status), methods=["GET"]),
+        Route("/api/publish", guard("publish", api_publish), methods=["POST"]),
+    ]

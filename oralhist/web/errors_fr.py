@@ -1,0 +1,86 @@
+"""French wording, at the web edge, of the library's (English) one-line errors.
+
+The library and the CLI speak English; the workbench's users read French. Known reasons are
+translated here by pattern; an unknown one is shown as it is after a French lead-in, so no
+error is ever hidden. The file shown is the name the user uploaded, never a server path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from oralhist.errors import BadInput
+
+
+class Refused(BadInput):
+    """A request the web layer refuses itself; its reason is already French."""
+
+_KINDS = {"trade": "métier", "object": "objet", "place": "lieu", "subject": "sujet"}
+
+PATTERNS: list[tuple[str, str]] = [
+    # corrections (oralhist.corrections)
+    (r"not a Word \.docx document.*", "ce n’est pas un document Word (.docx) lisible"),
+    (r"unsupported file type (.*); use \.docx, \.txt or \.vtt", r"type de fichier non pris en charge (\1) : envoyez un .docx, un .txt ou un .vtt"),
+    (r"not UTF-8 text \(byte (\d+)\); save it as UTF-8", r"texte qui n’est pas en UTF-8 (octet \1) : enregistrez-le en UTF-8"),
+    (r"not a valid WebVTT file.*", "ce n’est pas un fichier de sous-titres WebVTT valide"),
+    (r"no caption text found in the file", "aucun texte de sous-titre dans le fichier"),
+    (r"no transcript text found in the file", "aucun texte de transcription dans le fichier"),
+    (r"the edited transcript is empty; nothing saved", "la transcription corrigée est vide : rien n’a été enregistré"),
+    (r"fewer than 20% of the words of version (\d+) of (\S+) are in.*",
+     r"moins de 20 % des mots de la version \1 se retrouvent dans ce fichier : est-ce bien la transcription de cet entretien ? Rien n’a été enregistré"),
+    (r"exported from version (\d+), but version (\d+) of \S+ \(by (.*?)\) is newer.*",
+     r"document exporté depuis la version \1, mais la version \2 (de \3) est plus récente : l’importer annulerait ses "
+     r"corrections. Téléchargez de nouveau le document, refaites les corrections, ou cochez « importer quand même »"),
+    (r"another save of this transcript happened at the same time.*",
+     "une autre modification de cette transcription a eu lieu en même temps : réessayez"),
+    (r"no transcript yet.*", "pas encore de transcription pour cet entretien"),
+    # vocabularies (oralhist.vocab)
+    (r"the file is empty; nothing imported", "le fichier est vide : rien n’a été importé"),
+    (r"line 1: no label column \(found: (.*?); expected: .*", r"ligne 1 : pas de colonne « label » (trouvé : \1) : rien n’a été importé"),
+    (r"no --kind given and the file has no kind column; nothing imported",
+     "le fichier n’a pas de colonne « kind » : choisissez le type des termes ; rien n’a été importé"),
+    (r"line (\d+): (\d+) cells for (\d+) columns.*", r"ligne \1 : \2 cellules pour \3 colonnes ; rien n’a été importé"),
+    (r"line (\d+): unknown kind '(.*?)'.*", r"ligne \1 : type inconnu « \2 » (métier, objet, lieu ou sujet : trade, object, place, subject) ; rien n’a été importé"),
+    (r"line (\d+): empty label; nothing imported", r"ligne \1 : libellé vide ; rien n’a été importé"),
+    (r"line (\d+): duplicate label '(.*?)' \(first at line (\d+)\).*", r"ligne \1 : libellé « \2 » en double (déjà ligne \3) ; rien n’a été importé"),
+    (r"line (\d+): duplicate URI (\S+) \(first at line (\d+)\).*", r"ligne \1 : URI \2 en double (déjà ligne \3) ; rien n’a été importé"),
+    (r"no terms below the header; nothing imported", "aucun terme sous la ligne d’en-tête : rien n’a été importé"),
+    (r"unknown thesaurus format '(.*?)'.*", r"format de thésaurus inconnu (« \1 ») : utilisez .csv, .ttl, .rdf/.xml, .nt ou .jsonld"),
+    (r"not UTF-8 \(byte (\d+)\); nothing imported", r"le fichier n’est pas en UTF-8 (octet \1) : rien n’a été importé"),
+    (r"broken (\S+) syntax: (.*); nothing imported", r"syntaxe \1 incorrecte (\2) : rien n’a été importé"),
+    (r"duplicate prefLabel '(.*?)'.*", r"libellé préféré « \1 » en double : rien n’a été importé"),
+    (r"no skos:Concept with a skos:prefLabel found; nothing imported", "aucun skos:Concept avec un skos:prefLabel : rien n’a été importé"),
+    (r"a SKOS thesaurus needs --kind.*", "un thésaurus SKOS demande le type des termes (métier, objet, lieu ou sujet)"),
+    (r"unknown kind '(.*?)'.*", r"type inconnu « \1 » (métier, objet, lieu ou sujet)"),
+    (r"cannot be read as (\S+).*", r"illisible avec l’encodage \1"),
+    # consent (oralhist.consent)
+    (r"unknown consent scope.*", "diffusion inconnue : publique, sur place, recherche seulement ou aucune"),
+    (r"embargo date must be YYYY-MM-DD", "date d’embargo invalide (attendu : AAAA-MM-JJ)"),
+    (r"a redaction needs 0 <= start < end", "un passage retiré doit finir après son début"),
+    (r"redaction starts after the end of the interview \((.*) s\)", r"le passage commence après la fin de l’enregistrement (\1 s)"),
+    (r"the pseudonym is empty", "le pseudonyme est vide"),
+    (r"the interview has no narrator to give a pseudonym to", "l’entretien n’a pas de narrateur à qui donner un pseudonyme"),
+    (r"a withdrawal sets the scope to none.*", "un retrait du consentement met la diffusion à « aucune »"),
+    (r"no redaction #(\d+) on .*", r"pas de passage retiré n° \1 pour cet entretien"),
+    (r"no such interview.*", "entretien inconnu"),
+]
+_COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
+
+
+def french(reason: str) -> str:
+    """The French wording of one library reason (unknown ones keep their text, introduced in French)."""
+    text = str(reason or "").strip()
+    for rx, repl in _COMPILED:
+        m = rx.fullmatch(text)
+        if m:
+            return m.expand(repl)
+    return f"refusé : {text}" if text else "refusé"
+
+
+def message(exc, shown_name: str | None = None) -> str:
+    """``<fichier> : <raison en français>`` for an ``OralhistError``."""
+    raw = getattr(exc, "reason", str(exc))
+    reason = raw if isinstance(exc, Refused) else french(raw)
+    if isinstance(exc, Refused) and shown_name is None:
+        shown_name = exc.path  # the web layer names the user's file itself
+    return f"{shown_name} : {reason}" if shown_name else reason[:1].upper() + reason[1:]

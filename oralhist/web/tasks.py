@@ -1,0 +1,367 @@
+"""Task pages of the workbench: consent and redactions, corrections by Word, vocabulary import.
+
+Each page has its JSON twin; routes only parse, ask the permission function (``guard``) and
+call the library functions the CLI calls:
+
+- consent:      ``oralhist.consent.set_consent`` (= ``oralhist consent``), ``redaction_rows``;
+                what it does to the site: ``oralhist.publish.status.effect_of_consent``;
+                the waveform: ``oralhist.waveform.peaks``;
+- corrections:  ``oralhist.exports.exporter("docx")`` (= ``oralhist export -f docx``) and
+                ``oralhist.corrections.import_corrections`` (= ``oralhist import-corrections``);
+- vocabulary:   ``oralhist.vocab.import_vocab`` (= ``oralhist vocab import``).
+
+Library errors are English one-liners; ``errors_fr`` words them in French, naming the file
+the user sent (never a server path).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from oralhist import db
+from oralhist.errors import ConflictError, NotFound, OralhistError
+from oralhist.web.errors_fr import Refused, message
+
+SCOPE_FR = {"public": "publique (site web)", "on-site": "sur place seulement (borne du musée)",
+            "research-only": "recherche seulement", "none": "aucune diffusion"}
+KIND_FR = {"trade": "métiers", "object": "objets", "place": "lieux", "subject": "sujets"}
+MAX_REDACTIONS = 200
+
+
+def _account(request):
+    return request.scope.get("state", {}).get("account")
+
+
+def _who(request, cfg) -> str:
+    acc = _account(request)
+    return acc.name if acc else cfg.who
+
+
+def _err(exc: OralhistError, name: str | None = None) -> JSONResponse:
+    code = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFound) else 400
+    return JSONResponse({"error": message(exc, name), "conflict": code == 409}, code)
+
+
+# ------------------------------------------------------------------------------------ consent
+
+
+def consent_payload(ws, iid: str) -> dict:
+    from oralhist.consent import redaction_rows
+    from oralhist.publish.status import effect_of_consent
+    from oralhist.publish.typography import long_date
+    from oralhist.records import Interview, Person
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        v = load_interview(s, iid, with_words=False)
+        iv = s.get(Interview, iid)
+        person = s.get(Person, iv.narrator_id) if iv.narrator_id else None
+        rows = redaction_rows(s, iid)
+    c = v.consent
+    scope = c.scope if c else "none"
+    return {
+        "interview": iid,
+        "narrator": v.narrator,
+        "duration_ms": v.duration_ms,
+        "scope": scope,
+        "scope_fr": SCOPE_FR.get(scope, scope),
+        "embargo_until": c.embargo_until if c else None,
+        "embargo_fr": long_date(c.embargo_until) if c and c.embargo_until else None,
+        "anonymise": bool(c and c.anonymise),
+        "pseudonym": person.pseudonym if person else None,
+        "redactions": [{"id": r.id, "start_ms": r.start_ms, "end_ms": r.end_ms, "reason": r.reason,
+                        "created_by": r.created_by} for r in rows],
+        "effect": effect_of_consent(ws, iid),
+    }
+
+
+def _int(x, what: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or x != x:
+        raise Refused(None, f"{what} : nombre entier de millisecondes attendu")
+    return int(x)
+
+
+def parse_consent_change(data: dict) -> dict:
+    """The JSON body of POST /api/i/{id}/consent -> keyword arguments of ``set_consent``."""
+    kw: dict = {}
+    if "scope" in data and data["scope"] is not None:
+        if not isinstance(data["scope"], str):
+            raise Refused(None, "scope : texte attendu")
+        kw["scope"] = data["scope"]
+    if "embargo_until" in data:
+        e = data["embargo_until"]
+        if e in (None, ""):
+            kw["clear_embargo"] = True
+        elif isinstance(e, str):
+            kw["embargo_until"] = e.strip()
+        else:
+            raise Refused(None, "embargo_until : date AAAA-MM-JJ attendue")
+    for k in ("anonymise", "withdraw"):
+        if k in data and data[k] is not None:
+            if not isinstance(data[k], bool):
+                raise Refused(None, f"{k} : vrai ou faux attendu")
+            kw[k] = data[k]
+    if data.get("pseudonym") not in (None, ""):
+        if not isinstance(data["pseudonym"], str) or len(data["pseudonym"]) > 200:
+            raise Refused(None, "pseudonym : texte de 200 caractères au plus attendu")
+        kw["pseudonym"] = data["pseudonym"]
+    red = data.get("redact") or []
+    if not isinstance(red, list) or len(red) > MAX_REDACTIONS:
+        raise Refused(None, f"redact : liste de {MAX_REDACTIONS} passages au plus attendue")
+    out = []
+    for i, r in enumerate(red):
+        if not isinstance(r, dict):
+            raise Refused(None, f"passage {i + 1} invalide")
+        reason = r.get("reason") or ""
+        if not isinstance(reason, str) or len(reason) > 1000:
+            raise Refused(None, f"passage {i + 1} : motif de 1000 caractères au plus attendu")
+        out.append((_int(r.get("start_ms"), f"passage {i + 1}, début"), _int(r.get("end_ms"), f"passage {i + 1}, fin"),
+                    reason.strip()))
+    if out:
+        kw["redact"] = out
+    un = data.get("unredact") or []
+    if not isinstance(un, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in un):
+        raise Refused(None, "unredact : liste de numéros de passages attendue")
+    if un:
+        kw["unredact"] = un
+    if not kw:
+        raise Refused(None, "aucun changement demandé")
+    return kw
+
+
+# ------------------------------------------------------------------------------------ corrections
+
+
+def docx_bytes(ws, iid: str) -> bytes:
+    """The Word export of the newest version, as `oralhist export ID -f docx` writes it."""
+    from oralhist.exports import exporter
+    from oralhist.view import load_interview
+
+    write = exporter("docx")
+    with db.session(ws) as s:
+        view = load_interview(s, iid)
+    with tempfile.TemporaryDirectory(prefix="oralhist-docx-") as tmp:
+        return write(view, Path(tmp) / f"{iid}.docx").read_bytes()
+
+
+def corrections_report(res) -> dict:
+    d = res.to_dict()
+    st = res.stats
+    if res.unchanged:
+        d["message"] = f"Aucune différence avec la version {res.version} : rien n’a été enregistré."
+    else:
+        from oralhist.publish.typography import plural
+
+        def n(k, one, many):
+            return f"{k} {plural(k, one, many)}"
+
+        d["message"] = (f"Version {res.version} enregistrée (à partir de la version {res.base_version}) : "
+                        f"{n(st.kept, 'mot gardé', 'mots gardés')} avec leurs temps, {n(st.changed, 'modifié', 'modifiés')}, "
+                        f"{n(st.inserted, 'ajouté', 'ajoutés')}, {n(st.deleted, 'supprimé', 'supprimés')}.")
+        if st.unplaced:
+            d["message"] += f" Mots sans place dans l’audio (temps nul) : {' '.join(st.unplaced)}."
+    return d
+
+
+# ------------------------------------------------------------------------------------ uploads
+
+
+async def _one_file(request: Request, field: str = "file"):
+    """(form, upload) of a multipart request with one file; BadInput in French otherwise."""
+    try:
+        form = await request.form(max_files=2, max_fields=10)
+    except Exception as exc:  # malformed multipart
+        if type(exc).__name__ == "BodyTooLarge":
+            raise
+        raise Refused(None, "formulaire illisible (envoyez le fichier en multipart/form-data)") from None
+    f = form.get(field)
+    if f is None or not hasattr(f, "filename"):
+        raise Refused(None, f"aucun fichier (champ « {field} »)")
+    return form, f
+
+
+def _staged_name(filename: str, fallback: str) -> str:
+    from oralhist.ingest import safe_file_name
+
+    return safe_file_name((filename or "").replace("\\", "/").rsplit("/", 1)[-1]) or fallback
+
+
+async def _stage(ws, upload, fallback: str) -> tuple[Path, str]:
+    """Write the upload to a private folder under .uploads/ under a safe name; (path, name to show)."""
+    from oralhist.probe import display_name
+
+    name = _staged_name(upload.filename, fallback)
+    shown = display_name((upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1])[:200] or name
+    folder = ws.root / ".uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    dest = folder / name
+    with open(dest, "wb") as out:
+        await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1024 * 1024)
+    if dest.stat().st_size == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Refused(shown, "le fichier est vide")
+    return dest, shown
+
+
+# ------------------------------------------------------------------------------------ routes
+
+
+def routes(cfg, page, guard) -> list:
+    ws = cfg.ws
+
+    def interview_page(template: str, tab: str, **extra):
+        def handler(request: Request):
+            from oralhist.view import load_interview
+
+            iid = request.path_params["iid"]
+            with db.session(ws) as s:
+                try:
+                    v = load_interview(s, iid, with_words=False)
+                except NotFound:
+                    return page(request, "notfound.html", 404, iid=iid)
+            return page(request, template, v=v, tab=tab, **extra)
+
+        return handler
+
+    # consent -----------------------------------------------------------------------------
+
+    async def api_consent_get(request: Request):
+        try:
+            return JSONResponse(await run_in_threadpool(consent_payload, ws, request.path_params["iid"]))
+        except OralhistError as exc:
+            return _err(exc)
+
+    async def api_consent_set(request: Request):
+        import json
+
+        from oralhist.consent import set_consent
+
+        iid = request.path_params["iid"]
+        try:
+            try:
+                data = json.loads(await request.body() or b"{}")
+            except (ValueError, RecursionError):
+                raise Refused(None, "corps JSON invalide") from None
+            if not isinstance(data, dict):
+                raise Refused(None, "corps JSON invalide")
+            kw = parse_consent_change(data)
+            await run_in_threadpool(lambda: set_consent(ws, iid, who=_who(request, cfg), **kw))
+            return JSONResponse(await run_in_threadpool(consent_payload, ws, iid))
+        except OralhistError as exc:
+            return _err(exc)
+
+    async def api_peaks(request: Request):
+        from oralhist.waveform import peaks
+
+        try:
+            n = int(request.query_params.get("n", "800"))
+        except ValueError:
+            n = 800
+        try:
+            return JSONResponse(await run_in_threadpool(peaks, ws, request.path_params["iid"], n),
+                                headers={"cache-control": "private, max-age=60"})
+        except NotFound:
+            return JSONResponse({"error": "pas encore d’audio normalisé pour cet entretien"}, 404)
+        except OralhistError as exc:
+            return _err(exc)
+
+    # corrections by Word -----------------------------------------------------------------
+
+    async def api_docx(request: Request):
+        iid = request.path_params["iid"]
+        try:
+            data = await run_in_threadpool(docx_bytes, ws, iid)
+        except NotFound:
+            return JSONResponse({"error": "pas encore de transcription pour cet entretien"}, 404)
+        except OralhistError as exc:
+            return _err(exc)
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        headers={"content-disposition": f'attachment; filename="{iid}.docx"'})
+
+    async def api_corrections(request: Request):
+        from oralhist.corrections import import_corrections
+
+        iid = request.path_params["iid"]
+        dest = None
+        name = None
+        try:
+            form, upload = await _one_file(request)
+            dest, name = await _stage(ws, upload, f"{iid}.docx")
+            force = str(form.get("force") or "").lower() in ("1", "true", "on", "oui")
+            res = await run_in_threadpool(lambda: import_corrections(ws, iid, dest, who=_who(request, cfg), force=force))
+            return JSONResponse(corrections_report(res))
+        except OralhistError as exc:
+            return _err(exc, name)
+        finally:
+            if dest is not None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
+
+    # vocabulary ----------------------------------------------------------------------------
+
+    def vocab_counts() -> dict:
+        from sqlalchemy import func
+        from sqlmodel import select
+
+        from oralhist.records import Term
+
+        with db.session(ws) as s:
+            rows = s.exec(select(Term.kind, func.count()).group_by(Term.kind)).all()
+        return {getattr(k, "value", k): n for k, n in rows}
+
+    async def api_vocab_get(request: Request):
+        return JSONResponse({"terms": await run_in_threadpool(vocab_counts)})
+
+    async def api_vocab_import(request: Request):
+        from oralhist.publish.typography import plural
+        from oralhist.vocab import KINDS, import_vocab
+
+        dest = None
+        name = None
+        try:
+            form, upload = await _one_file(request)
+            kind = str(form.get("kind") or "").strip() or None
+            if kind is not None and kind not in KINDS:
+                raise Refused(None, "type inconnu (métier, objet, lieu ou sujet)")
+            dest, name = await _stage(ws, upload, "vocabulaire.csv")
+            rep = await run_in_threadpool(import_vocab, ws, dest, kind)
+        except OralhistError as exc:
+            return _err(exc, name)
+        finally:
+            if dest is not None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
+        d = rep.to_dict()
+        d["file"] = name
+
+        def n(k, one, many):
+            return f"{k} {plural(k, one, many)}"
+
+        d["counts"] = {"created": len(rep.created), "updated": len(rep.updated), "unchanged": len(rep.unchanged)}
+        d["message"] = (f"{name} : {n(len(rep.created), 'terme créé', 'termes créés')}, "
+                        f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
+        d["terms"] = await run_in_threadpool(vocab_counts)
+        return JSONResponse(d)
+
+    def vocab_page(request: Request):
+        return page(request, "vocab.html", counts=vocab_counts(), KIND_FR=KIND_FR)
+
+    return [
+        Route("/i/{iid}/consent", guard("consent", interview_page("consent.html", "consent", SCOPE_FR=SCOPE_FR))),
+        Route("/api/i/{iid}/consent", guard("consent", api_consent_get), methods=["GET"]),
+        Route("/api/i/{iid}/consent", guard("consent", api_consent_set), methods=["POST"]),
+        Route("/api/i/{iid}/peaks", guard("read", api_peaks), methods=["GET"]),
+        Route("/i/{iid}/word", guard("correct", interview_page("word.html", "word"))),
+        Route("/api/i/{iid}/docx", guard("read", api_docx), methods=["GET"]),
+        Route("/api/i/{iid}/corrections", guard("correct", api_corrections), methods=["POST"]),
+        Route("/vocab", guard("vocab", vocab_page)),
+        Route("/api/vocab", guard("vocab", api_vocab_get), methods=["GET"]),
+        Route("/api/vocab", guard("vocab", api_vocab_import), methods=["POST"]),
+    ]
