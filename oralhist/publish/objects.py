@@ -77,7 +77,7 @@ def object_media(ws, model, rec) -> dict:
 
 def _manifest(page: ObjectPage, rec, term, base: str, model) -> str:
     """IIIF Presentation 3 manifest of one object: its picture painted on one canvas."""
-    from iiif_prezi3 import Annotation, AnnotationPage, Homepage, KeyValueString, Manifest, ResourceItem
+    from iiif_prezi3 import Annotation, AnnotationBody, AnnotationPage, Homepage, KeyValueString, Manifest, Resource
 
     folder = page.path.rsplit("/", 1)[0]
     mid = f"{base}/{folder}"
@@ -102,11 +102,11 @@ def _manifest(page: ObjectPage, rec, term, base: str, model) -> str:
     canvas = m.make_canvas(id=cid, width=pg["w"], height=pg["h"], label=label)
     ap = AnnotationPage(id=f"{cid}/page/1")
     ap.add_item(Annotation(id=f"{cid}/page/1/a1", motivation="painting", target=cid,
-                           body=ResourceItem(id=f"{base}/{pg['jpg']}", type="Image", format="image/jpeg",
+                           body=AnnotationBody(id=f"{base}/{pg['jpg']}", type="Image", format="image/jpeg",
                                              width=pg["w"], height=pg["h"], label={"fr": [page.alt or page.label]})))
     canvas.add_item(ap)
     card = page.media["card"]
-    m.thumbnail = [ResourceItem(id=f"{base}/{card['jpg']}", type="Image", format="image/jpeg",
+    m.thumbnail = [Resource(id=f"{base}/{card['jpg']}", type="Image", format="image/jpeg",
                                 width=card["w"], height=card["h"])]
     return m.json(indent=1)
 
