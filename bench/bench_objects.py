@@ -8,6 +8,7 @@ one process), so a busy machine shows in both figures; ``uptime`` is printed wit
 """
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,11 @@ def _baseline_one(src: Path, out: Path) -> None:
         t.save(out / f"{src.stem}-{name}.jpg", "JPEG", quality=82, optimize=True, progressive=True)
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main(n: int = 50) -> None:
     from PIL import Image
 
@@ -48,23 +54,30 @@ def main(n: int = 50) -> None:
         im.save(p, quality=90, exif=ex.tobytes())
         srcs.append(p)
     k = min(n, 10)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for s in srcs[:k]:
         _baseline_one(s, tmp / "baseline")
     baseline = k / (time.perf_counter() - t0)
-    rates, rss = [], []
+    baseline_cpu = (time.process_time() - c0) / k
+    rates, rss, cpu = [], [], []
     for run in range(3):
         out = tmp / f"run{run}"
         stats = {}
+        c0 = _children_cpu()
         t0 = time.perf_counter()
         store_images(srcs, out / "o", out / "d", workers=2, stats=stats)
         rates.append(n / (time.perf_counter() - t0))
+        cpu.append((_children_cpu() - c0) / n)  # CPU seconds per image, the workers' own (pool joined)
         rss.append(stats["peak_rss_mb"])
+    c = statistics.median(cpu)
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"{n} images of 12 MP, 2 processes: {statistics.median(rates):.1f} images/s (median of 3: "
           f"{', '.join(f'{r:.1f}' for r in rates)}), peak RSS per worker {max(rss):.0f} MB; baseline (first "
           f"version, one process, {k} images) {baseline:.2f} images/s; ratio {statistics.median(rates) / baseline:.1f}x; "
           f"load: {load}; cores: {os.cpu_count()}")
+    print(f"CPU per image (workers' user+sys, median of 3): {c * 1000:.0f} ms -> {2 / c:.1f} images/s on 2 idle "
+          f"cores (baseline, first version: {baseline_cpu * 1000:.0f} ms CPU per image -> {2 / baseline_cpu:.1f} images/s "
+          f"on 2 idle cores if it were run 2 at a time)")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from oralhist.errors import BadInput
 
 #: widths (longest side, px) of the derivatives
 SIZES = {"card": 480, "page": 1600}
-FORMATS = {"webp": ("WEBP", {"quality": 80, "method": 4}), "jpg": ("JPEG", {"quality": 82, "optimize": True, "progressive": True})}
+#: WebP ``method`` 2 instead of 4: 3× less CPU (bench/RESULTS-objects.md) for files a few % larger
+FORMATS = {"webp": ("WEBP", {"quality": 80, "method": 2}), "jpg": ("JPEG", {"quality": 82, "optimize": True, "progressive": True})}
 #: refused beyond this many pixels (Pillow's own guard is raised to this value while we open)
 MAX_PIXELS = 120_000_000
 #: other formats cannot be decoded at a reduced scale, so their bound is lower
@@ -155,7 +156,11 @@ def make_derivatives(original: Path, out_dir: Path, stem: str, base=None) -> dic
         for size_name, longest in sorted(SIZES.items(), key=lambda kv: -kv[1]):
             k = min(1.0, longest / max(base.size))
             size = (max(1, round(base.width * k)), max(1, round(base.height * k)))
-            im = base.resize(size, Image.Resampling.LANCZOS) if size != base.size else base
+            # draft left the page size within 2× of the decode: bicubic is enough there (half the
+            # cost of Lanczos); the card, 3× smaller again, gets Lanczos.
+            k2 = max(base.size) / max(size)
+            filt = Image.Resampling.BICUBIC if k2 < 2 else Image.Resampling.LANCZOS
+            im = base.resize(size, filt) if size != base.size else base
             for ext, (fmt, opts) in FORMATS.items():
                 dest = out_dir / f"{stem}-{size_name}.{ext}"
                 tmp = dest.with_suffix(f"{dest.suffix}.{os.getpid()}.part")  # two workers may derive the same picture
