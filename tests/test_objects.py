@@ -57,7 +57,7 @@ def test_bad_picture_imports_nothing(ws, tmp_path, image, msg):
     assert not (ws.root / "objects").exists()
 
 
-def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus):
+def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus, cli):
     from publish_helpers import make_interview
 
     from oralhist.exhibit import import_exhibition
@@ -74,3 +74,5 @@ def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus):
     assert "<img" not in html and not (ws.site / "expositions" / "media").exists()
     assert rep.details["objects"] == ["objet INV-9 sans texte alternatif, non publié"]
     assert not (ws.site / "objets").exists()
+    r = cli("publish", "--local")
+    assert r.exit_code == 0 and "attention : objet INV-9 sans texte alternatif, non publié" in r.output
