@@ -7,7 +7,7 @@
   Beside each page, ``manifest.json``: a IIIF Presentation 3 manifest (the picture painted on
   one canvas), built and validated with ``iiif-prezi3``. ``objets/index.html`` lists them,
   ``objets/collection.json`` is their IIIF Collection. An object whose picture has no alt text
-  is not published: a warning goes to the publish report.
+  is not published: a warning goes to the publish report. Object pages are in the search index.
 * **Trade pages as small exhibitions**: the trade's term page gains its broader and narrower
   trades, the objects linked in the same passages (an object link of the same interview whose
   range overlaps the trade's) and the museums that hold those objects.
@@ -135,7 +135,7 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.publish.build import LOCAL_BASE, _env, slugify
+    from oralhist.publish.build import LOCAL_BASE, _env, shard_of, slugify
     from oralhist.publish.i18n import messages
     from oralhist.records import Museum, ObjectRecord, Term, TermKind
 
@@ -145,6 +145,7 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     notes: list[str] = []
     pages: dict[int, ObjectPage] = {}
     view_of = _views(model, today)
+    live_before = {shard_of(p, model.search_shards) for p in model.search_pages}
     with db.session(ws) as s:
         museums = {mu.id: mu.name for mu in s.exec(select(Museum)).all()}
         rows = s.exec(select(Term, ObjectRecord).join(ObjectRecord, ObjectRecord.term_id == Term.id)
@@ -176,6 +177,7 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
             html = tpl.render(**common, root="../../", o=pg, rec=rec, term=term, clips=clips,
                               term_slug=tp.slug if tp else None)
             model.add_text(pg.path, html)
+            model.search_pages[pg.path] = (hashlib.sha256(html.encode()).hexdigest(), html)  # Pagefind
             if pg.media:
                 model.add_text(f"{folder}/manifest.json", _manifest(pg, rec, term, base, model))
         # Term pages: an object's links to its object page; a trade's becomes a small exhibition.
@@ -196,6 +198,11 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
             model.add_text(path, html)
             if path in model.search_pages:
                 model.search_pages[path] = (hashlib.sha256(html.encode()).hexdigest(), html)
+    live = {shard_of(p, model.search_shards) for p in model.search_pages}
+    if live != live_before and "search.html" in model.files:  # the search page lists the shards that hold pages
+        del model.files["search.html"]
+        model.add_text("search.html", env.get_template("search.html").render(
+            **common, root="", shards=" ".join(map(str, sorted(live)))))
     listed = sorted(pages.values(), key=lambda p: (p.label.casefold(), p.term_id))
     if listed:
         model.add_text("objets/index.html", env.get_template("objects.html").render(**common, root="../", objects=listed))
