@@ -221,12 +221,13 @@ def store_images(srcs, originals_dir: Path, derivatives_dir: Path, workers: int 
     state; each decodes one picture at a time, so memory is bounded per worker). Results are in
     the order of ``srcs``. The first bad picture raises BadInput once all workers have stopped.
     ``stats``, if given, receives ``peak_rss_mb`` (the largest worker's peak)."""
+    import multiprocessing as mp
+
     srcs = [Path(p) for p in srcs]
     peaks = []
-    if workers <= 1 or len(srcs) < POOL_MIN:
+    if workers <= 1 or len(srcs) < POOL_MIN or mp.current_process().daemon:  # a daemon may not have children
         out = [_store_one((str(p), str(originals_dir), str(derivatives_dir))) for p in srcs]
     else:
-        import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:

@@ -66,8 +66,10 @@ def object_media(ws, model, rec) -> dict:
             src = derivative(ws, rec, size, ext)
             path = f"objets/media/{src.name}"
             if path not in model.files:
-                data = src.read_bytes()
-                model.add(OutFile(path=path, key=hashlib.sha256(data).hexdigest(), content=data))
+                # copied, not read into memory: the name holds the original's hash, the key the file's
+                # size and time, so an unchanged picture is neither read nor rewritten at each publish
+                st = src.stat()
+                model.add(OutFile(path=path, key=f"{src.name}|{st.st_size}|{st.st_mtime_ns}", source=src, recipe="copy"))
             d[ext] = path
         with Image.open(derivative(ws, rec, size, "jpg")) as im:  # header only
             d["w"], d["h"] = im.size
