@@ -186,12 +186,20 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
         trades = {t.label: t for t in s.exec(select(Term).where(Term.kind == TermKind.trade)).all()}
         slug_of = {tp.term_id: tp.slug for tp in model.terms.values()}
         obj_terms = {t.id: t for t in s.exec(select(Term).where(Term.kind == TermKind.object)).all()}
+        # links by term and interview, object links by interview: one pass over the links
+        by_term: dict[int, dict[int, list]] = {}
+        object_links: dict[int, list] = {}
+        for k, e in enumerate(model.interviews):
+            for ln in e.links:
+                by_term.setdefault(ln.term_id, {}).setdefault(k, []).append(ln)
+                if ln.kind == "object":
+                    object_links.setdefault(k, []).append(ln)
         for tp in model.terms.values():
             extra = None
             if tp.kind == "object" and tp.term_id in pages:
                 extra = {"object": pages[tp.term_id]}
             elif tp.kind == "trade":
-                extra = _trade(tp, model, trades, slug_of, obj_terms, pages, museums)
+                extra = _trade(tp, by_term, object_links, trades, slug_of, obj_terms, pages, museums)
             if extra is None:
                 continue
             html = env.get_template("term_more.html").render(**common, root="../", t=tp, x=extra)
@@ -230,7 +238,8 @@ def _insert(model, path: str, marker: str, text: str) -> None:
         model.add_text(path, new)
 
 
-def _trade(tp, model, trades: dict, slug_of: dict, obj_terms: dict, pages: dict, museums: dict) -> dict:
+def _trade(tp, by_term: dict, object_links: dict, trades: dict, slug_of: dict, obj_terms: dict, pages: dict,
+           museums: dict) -> dict:
     """Broader/narrower trades, objects named in the same passages, the museums holding them."""
     term = trades.get(tp.label)
     broader = None
@@ -240,13 +249,8 @@ def _trade(tp, model, trades: dict, slug_of: dict, obj_terms: dict, pages: dict,
     narrower = [{"label": t.label, "slug": slug_of.get(t.id)} for t in
                 sorted(trades.values(), key=lambda t: t.label.casefold()) if t.broader == tp.label]
     found: dict[int, int] = {}  # object term id -> passages
-    for e in model.interviews:
-        mine = [ln for ln in e.links if ln.term_id == tp.term_id]
-        if not mine:
-            continue
-        for ln in e.links:
-            if ln.kind != "object":
-                continue
+    for k, mine in by_term.get(tp.term_id, {}).items():
+        for ln in object_links.get(k, ()):
             if any(ln.start_ms < t.end_ms and t.start_ms < ln.end_ms for t in mine):
                 found[ln.term_id] = found.get(ln.term_id, 0) + 1
     objects, held = [], {}
