@@ -5,13 +5,14 @@ and, for each row, its picture and inventory record: the picture is named by an 
 *Photo* / *Fichier image* column (a path relative to the CSV file; nothing outside its folder),
 or found in ``images_dir`` by inventory number (``<inventory>.jpg``…). Every picture is checked
 before anything is written; then originals are stored (hashed, read-only) and derivatives made
-(oralhist.images). ``missing_alt`` lists the objects that cannot be published yet.
+(oralhist.images, two worker processes); only then are rows written. ``missing_alt`` lists the objects that cannot be published yet.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -72,11 +73,11 @@ def _rows(path: Path) -> list[dict]:
     return out
 
 
-def import_objects(ws, path: Path, images_dir: Optional[Path] = None) -> ObjectImportReport:
+def import_objects(ws, path: Path, images_dir: Optional[Path] = None, *, workers: int = 2) -> ObjectImportReport:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.images import check_image, resolve_inside, store_image
+    from oralhist.images import check_image, resolve_inside, store_images
     from oralhist.records import ObjectRecord, Term, TermKind
     from oralhist.vocab import import_vocab, read_vocab
 
@@ -104,9 +105,26 @@ def import_objects(ws, path: Path, images_dir: Optional[Path] = None) -> ObjectI
             except BadInput as e:
                 raise BadInput(path, f"line {r['line']}: {e.message}") from None
         plan.append((r, img))
-    # 2. The terms, then the pictures and records.
+    # 2. The pictures (originals + derivatives, two worker processes), before any row: a picture
+    #    that fails to decode (truncated…) removes what this run wrote and rejects the file.
+    root = ws.root / "objects"
+    originals, derived = root / "originals", root / "derived"
+    existed = root.exists()
+    before = {q for q in root.rglob("*")} if existed else set()
+    todo = list(dict.fromkeys(img for _, img in plan if img is not None))  # one worker per file
+    try:
+        stored = dict(zip(todo, store_images(todo, originals, derived, workers=workers)))
+    except BadInput as e:
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for q in sorted(set(root.rglob("*")) - before, reverse=True):
+                if q.is_file():
+                    q.chmod(0o644)
+                    q.unlink()
+        raise BadInput(path, f"{Path(e.path).name if e.path else ''}: {e.reason}") from None
+    # 3. The terms, then the records.
     rep = ObjectImportReport(terms=import_vocab(ws, path, "object").to_dict())
-    originals, derived = ws.root / "objects" / "originals", ws.root / "objects" / "derived"
     with db.session(ws) as s:
         for r, img in plan:
             inv = r.get("inventory_number")
@@ -119,7 +137,7 @@ def import_objects(ws, path: Path, images_dir: Optional[Path] = None) -> ObjectI
                 if r.get(f) is not None:
                     setattr(rec, f, r[f])
             if img is not None:
-                st = store_image(img, originals, derived)
+                st = stored[img]
                 rec.image_sha256, rec.image_path = st.sha256, ws.rel(st.original)
                 rec.width, rec.height = st.width, st.height
                 rep.images += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from oralhist.consent import set_consent
 from oralhist.exhibit import import_exhibition
 from oralhist.objects import import_objects
 from oralhist.publish import publish_site
+from oralhist.vocab import import_vocab
 
 EXPO = """---
 title: Gestes et outils
@@ -75,32 +77,66 @@ def _all_text(root: Path) -> str:
                      (".html", ".json", ".xml", ".vtt", ".txt", ".js"))
 
 
+def _one(site: Path, pattern: str) -> Path:
+    found = sorted(site.glob(pattern))
+    assert len(found) == 1, (pattern, found)
+    return found[0]
+
+
+def _play_clips(page, n: int) -> None:
+    """Play every clip player of the page: each must stop within its range (±0.3 s)."""
+    audios = page.locator("audio.range")
+    assert audios.count() == n
+    for k in range(n):
+        a = audios.nth(k).element_handle()
+        start, end = float(a.get_attribute("data-start")), float(a.get_attribute("data-end"))
+        err = page.evaluate("(a) => { a.muted = true; return a.play().then(() => 'ok', (e) => String(e)); }", a)
+        assert err == "ok", err
+        for _ in range(75):
+            page.wait_for_timeout(200)
+            state = page.evaluate("(a) => [a.paused, a.currentTime, a.readyState, a.error && a.error.code]", a)
+            if state[0] and state[1] > 0:
+                break
+        assert state[0] and state[1] > 0, (k, state)
+        t = page.evaluate("(a) => a.currentTime", a)
+        assert start - 0.3 <= t <= end + 0.3, (k, start, end, t)
+        assert t >= end - 0.3, f"clip {k} stopped early at {t}"
+
+
 def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path, page):
     from axe_playwright_python.sync_playwright import Axe
 
     audio = tmp_path / "a.mp3"
     make_audio(ffmpeg, corpus, audio)
-    lk = [("object", "outil", 1000, 3000, "outil", "accepted", 1.0)]
-    make_interview(ws, "iv-a", corpus=corpus, audio=audio, title="Le fond", links=lk)
-    make_interview(ws, "iv-b", corpus=corpus, audio=audio, title="Le jour", narrator="Jeanne Caron",
-                   texts=["zygomatique retrait unique", "deuxième passage", "troisième passage"])
-    make_interview(ws, "iv-c", corpus=corpus, audio=audio, title="La lampe", narrator="Paul Leroy")
+    # Objects and trades first, so that the interviews' links name them.
     folder = tmp_path / "objets"
     rows = []
     for i, col in enumerate([(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40)], start=1):
         (folder / "img").mkdir(parents=True, exist_ok=True)
         Image.blend(Image.linear_gradient("L").resize((1200, 900)).convert("RGB"),
                     Image.new("RGB", (1200, 900), col), 0.5).save(folder / "img" / f"o{i}.jpg")
-        rows.append(f"OBJ-{i};Objet {i};Lewarde;img/o{i}.jpg;Photographie de l'objet {i}")
-    (folder / "objets.csv").write_text("inventaire;designation;musee;image;alt\n" + "\n".join(rows) + "\n",
-                                       encoding="utf-8")
+        rows.append(f"OBJ-{i};Objet {i};Lewarde;img/o{i}.jpg;Photographie de l'objet {i};fer et bois;Don X")
+    (folder / "objets.csv").write_text("inventaire;designation;musee;image;alt;materiaux;credit\n" + "\n".join(rows)
+                                       + "\n", encoding="utf-8")
     import_objects(ws, folder / "objets.csv")
+    (tmp_path / "metiers.csv").write_text("label;broader\nmétiers de la mine;\nmineur;métiers de la mine\n"
+                                          "porion;mineur\n", encoding="utf-8")
+    import_vocab(ws, tmp_path / "metiers.csv", "trade")
+    lk = [("object", "outil", 1000, 3000, "outil", "accepted", 1.0),
+          ("object", "Objet 1 (OBJ-1)", 1000, 3500, "la lampe du fond", "accepted", 1.0),
+          ("trade", "mineur", 500, 4000, "le mineur", "accepted", 1.0)]
+    make_interview(ws, "iv-a", corpus=corpus, audio=audio, title="Le fond", links=lk)
+    make_interview(ws, "iv-b", corpus=corpus, audio=audio, title="Le jour", narrator="Jeanne Caron",
+                   texts=["zygomatique retrait unique", "deuxième passage", "troisième passage"],
+                   links=[("object", "Objet 2 (OBJ-2)", 0, 2500, "zygomatique retrait", "accepted", 1.0),
+                          ("trade", "mineur", 0, 2500, "zygomatique", "accepted", 1.0)])
+    make_interview(ws, "iv-c", corpus=corpus, audio=audio, title="La lampe", narrator="Paul Leroy")
     (tmp_path / "expo.md").write_text(EXPO, encoding="utf-8")
     exh = import_exhibition(ws, tmp_path / "expo.md")
     assert len(exh.sections) == 3 and len(exh.clips) == 5 and len({c.interview_id for c in exh.clips}) == 3
 
     rep = publish_site(ws)
-    assert rep.details["exhibitions"] == []
+    assert rep.details["exhibitions"] == [] and rep.details["objects"] == []
     site = ws.site
     assert "expositions/gestes-et-outils/index.html" in (site / "index.html").read_text()
     assert "expositions/gestes-et-outils/index.html" in (site / "sitemap.xml").read_text()
@@ -108,6 +144,31 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     print(f"exhibition page: {size} bytes before media")
     assert size < 200_000
     assert '"type": "Collection"' in (site / "expositions" / "collection.json").read_text()
+    # Object pages: the record, the passages, a IIIF manifest; linked from term pages and the exhibition.
+    obj1 = _one(site, "objets/*-objet-1/index.html")
+    obj2 = _one(site, "objets/*-objet-2/index.html")
+    h1 = obj1.read_text()
+    assert "fer et bois" in h1 and "Don X" in h1 and "OBJ-1" in h1 and "Lewarde" in h1
+    assert h1.count('class="range"') == 1 and "<blockquote>" in h1 and 'srcset="' in h1
+    assert "zygomatique" in obj2.read_text()
+    from iiif_prezi3 import Manifest
+
+    man = json.loads((obj1.parent / "manifest.json").read_text())
+    Manifest(**man)  # validates against the IIIF Presentation 3 models
+    body = man["items"][0]["items"][0]["items"][0]["body"]
+    assert body["type"] == "Image" and (site / body["id"].split("/", 3)[3]).is_file()
+    assert man["items"][0]["width"] == 1200 and man["items"][0]["height"] == 900
+    expo = (site / "expositions" / "gestes-et-outils" / "index.html").read_text()
+    assert f"objets/{obj1.parent.name}/index.html" in expo
+    assert f"objets/{obj1.parent.name}/index.html" in (site / "objets" / "index.html").read_text()
+    assert f"objets/{obj1.parent.name}/index.html" in _one(site, "t/*-objet-1-obj-1.html").read_text()
+    trade = _one(site, "t/*-mineur.html").read_text()
+    assert "métiers de la mine" in trade and "porion" in trade and "Lewarde (2 objets)" in trade
+    assert f"objets/{obj1.parent.name}/index.html" in trade and f"objets/{obj2.parent.name}/index.html" in trade
+    assert f"objets/{obj1.parent.name}/index.html" in (site / "sitemap.xml").read_text()
+    from oralhist.publish.build import search_page_path
+
+    assert search_page_path(site, str(obj1.relative_to(site)), rep.details["search_shards"], ws).is_file()
     httpd = _serve(site)
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/expositions/gestes-et-outils/index.html"
@@ -119,24 +180,20 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
             img.scroll_into_view_if_needed()
             page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=10000)
             assert img.get_attribute("alt").startswith("Photographie de l'objet")
-        audios = page.locator("audio.range")
-        assert audios.count() == 5
-        for k in range(5):
-            a = audios.nth(k).element_handle()
-            start, end = float(a.get_attribute("data-start")), float(a.get_attribute("data-end"))
-            err = page.evaluate("(a) => { a.muted = true; return a.play().then(() => 'ok', (e) => String(e)); }", a)
-            assert err == "ok", err
-            for _ in range(75):
-                page.wait_for_timeout(200)
-                state = page.evaluate("(a) => [a.paused, a.currentTime, a.readyState, a.error && a.error.code]", a)
-                if state[0] and state[1] > 0:
-                    break
-            assert state[0] and state[1] > 0, (k, state)
-            t = page.evaluate("(a) => a.currentTime", a)
-            assert start - 0.3 <= t <= end + 0.3, (k, start, end, t)
-            assert t >= end - 0.3, f"clip {k} stopped early at {t}"
+        _play_clips(page, 5)
         res = Axe().run(page)
         assert res.violations_count == 0, res.generate_report()
+        root = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        page.goto(root + str(obj1.relative_to(site)))  # the object page: picture, record, clip in place
+        img = page.locator(".object-picture img")
+        page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=10000)
+        assert img.get_attribute("alt") == "Photographie de l'objet 1"
+        _play_clips(page, 1)
+        assert Axe().run(page).violations_count == 0
+        for path in (str(_one(site, "t/*-mineur.html").relative_to(site)), "objets/index.html"):
+            page.goto(root + path)
+            res = Axe().run(page)
+            assert res.violations_count == 0, (path, res.generate_report())
     finally:
         httpd.shutdown()
 
@@ -150,3 +207,7 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     assert not (site / "media" / "iv-b").exists()
     html = (site / "expositions" / "gestes-et-outils" / "index.html").read_text()
     assert html.count('class="range"') == 3 and html.count("<img") == 4 and "Les outils" in html
+    # the object pages stay, without the withdrawn passage; the trade page no longer names object 2
+    assert obj2.is_file() and obj2.read_text().count('class="range"') == 0
+    trade = _one(site, "t/*-mineur.html").read_text()
+    assert obj1.parent.name in trade and obj2.parent.name not in trade and "Lewarde (1 objet)" in trade

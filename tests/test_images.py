@@ -89,3 +89,43 @@ def test_100_megapixel_jpeg_downscaled_in_bounded_memory(tmp_path):
     assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB"  # full decode alone would be ≥ 300 MB (RGB)
     with Image.open(tmp_path / "d" / f"{__import__('hashlib').sha256(p.read_bytes()).hexdigest()[:16]}-page.jpg") as im:
         assert max(im.size) == 1600
+
+
+def test_draft_decoding_keeps_exif_orientation_right(tmp_path):
+    """A 12-MP camera JPEG stored sideways (orientation 6) is decoded at reduced scale and
+    turned upright: the derivative matches a full decode + exif_transpose + resize."""
+    from PIL import ImageChops, ImageOps, ImageStat
+
+    im = Image.new("RGB", (4000, 3000), (230, 230, 230))
+    im.paste((200, 20, 20), (0, 0, 1000, 750))  # red block top-left as stored
+    im.paste((20, 20, 200), (3000, 2250, 4000, 3000))  # blue block bottom-right as stored
+    ex = Image.Exif()
+    ex[0x0112] = 6
+    src = tmp_path / "sideways.jpg"
+    im.save(src, "JPEG", quality=90, exif=ex.tobytes())
+    st = store_image(src, tmp_path / "o", tmp_path / "d")
+    with Image.open(src) as full:
+        want = ImageOps.exif_transpose(full).convert("RGB")
+    with Image.open(st.derivatives["page.jpg"]) as got:
+        assert got.size == (1200, 1600), got.size  # portrait, longest side 1600
+        ref = want.resize(got.size, Image.Resampling.LANCZOS)
+        diff = ImageStat.Stat(ImageChops.difference(got.convert("RGB"), ref)).mean
+        assert max(diff) < 4, diff
+        # orientation 6: the stored top-left ends at the top-right once upright
+        assert got.getpixel((1150, 50))[0] > 150 and got.getpixel((1150, 50))[2] < 80
+        assert min(got.getpixel((50, 50))) > 200  # stored bottom-left: grey
+        assert got.getpixel((50, 1550))[2] > 150
+
+
+def test_pool_of_two_reports_the_bad_picture(tmp_path):
+    from oralhist.images import store_images
+
+    good = [_photo(tmp_path / f"p{i}.jpg", (800, 600)) for i in range(4)]
+    bad = tmp_path / "cut.jpg"
+    bad.write_bytes(good[0].read_bytes()[:3000])
+    stats = {}
+    done = store_images(good, tmp_path / "o", tmp_path / "d", workers=2, stats=stats)
+    assert [d.original.name[:64] for d in done] == [__import__("hashlib").sha256(p.read_bytes()).hexdigest() for p in good]
+    assert 0 < stats["peak_rss_mb"] < 500
+    with pytest.raises(BadInput, match="cut.jpg: damaged image"):
+        store_images(good[:2] + [bad] + good[2:], tmp_path / "o2", tmp_path / "d2", workers=2)

@@ -40,12 +40,15 @@ def test_import_with_image_column_and_folder(ws, tmp_path):
 
 
 @pytest.mark.parametrize("image,msg", [("../dehors.jpg", "outside the import folder"),
-                                       ("photos/texte.jpg", "not an image")])
+                                       ("photos/texte.jpg", "not an image"),
+                                       ("photos/cut.jpg", "cut.jpg: damaged image")])
 def test_bad_picture_imports_nothing(ws, tmp_path, image, msg):
     _img(tmp_path / "dehors.jpg")
     folder = tmp_path / "import"
     (folder / "photos").mkdir(parents=True)
     (folder / "photos" / "texte.jpg").write_text("pas une image")
+    whole = _img(folder / "photos" / "whole.jpg").read_bytes()
+    (folder / "photos" / "cut.jpg").write_bytes(whole[: len(whole) // 2])  # truncated JPEG
     p = _csv(folder, f"INV-1;Lampe;Lewarde;{image};Une lampe;;\n")
     with pytest.raises(BadInput, match=msg):
         import_objects(ws, p)
@@ -54,7 +57,7 @@ def test_bad_picture_imports_nothing(ws, tmp_path, image, msg):
     assert not (ws.root / "objects").exists()
 
 
-def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus):
+def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus, cli):
     from publish_helpers import make_interview
 
     from oralhist.exhibit import import_exhibition
@@ -69,3 +72,7 @@ def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus):
     assert any("INV-9 sans texte alternatif" in n for n in rep.details["exhibitions"])
     html = (ws.site / "expositions" / "t" / "index.html").read_text()
     assert "<img" not in html and not (ws.site / "expositions" / "media").exists()
+    assert rep.details["objects"] == ["objet INV-9 sans texte alternatif, non publié"]
+    assert not (ws.site / "objets").exists()
+    r = cli("publish", "--local")
+    assert r.exit_code == 0 and "attention : objet INV-9 sans texte alternatif, non publié" in r.output

@@ -115,6 +115,8 @@ def publish(
         d = rep.details
         console.print(f"published {d['interviews']} interview(s), {d['terms']} index page(s) in {d['site']} "
                       f"({d['written']} file(s) written, {d['kept']} unchanged, {d['removed']} removed)", highlight=False)
+        for note in d.get("objects", []) + d.get("exhibitions", []):  # issue 14: left out, for the curator
+            console.print(f"attention : {note}", highlight=False, soft_wrap=True)
         _open_hint(Path(d["site"]))
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)

@@ -904,8 +904,10 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
     render_model(model)
     from oralhist.publish.exhibits import add_exhibitions  # issue 14: exhibition pages
+    from oralhist.publish.objects import add_objects  # issue 14: object and trade pages
 
-    exhibit_notes = add_exhibitions(ws, model, today=today)
+    object_notes, object_pages = add_objects(ws, model, today=today)
+    exhibit_notes = add_exhibitions(ws, model, today=today, objects_pages=object_pages)
     problems = validate(model)
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
@@ -926,6 +928,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "seconds": round(time.perf_counter() - t0, 3),
         "warnings": problems,
         "exhibitions": exhibit_notes,
+        "objects": object_notes,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
         fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]

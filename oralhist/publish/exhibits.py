@@ -4,24 +4,18 @@ Consent is re-checked here at every publish (``exhibit.public_exhibition``): a c
 interview is no longer public or that a redaction overlaps is left out and noted for the
 curator; clip words come from ``consent.public_view`` only. Objects without alt text are left
 out with a warning. Pages: ``expositions/<slug>/index.html``; pictures under
-``expositions/media/``; ``expositions/collection.json`` (IIIF Collection); the home page and the
+``objets/media/`` (shared with the object pages, publish/objects.py); ``expositions/collection.json`` (IIIF Collection); the home page and the
 sitemap get the list.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from typing import Optional
 
 
-def _clock(ms: int) -> str:
-    s = ms // 1000
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
-def add_exhibitions(ws, model, *, today: Optional[date] = None) -> list[str]:
+def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: Optional[dict] = None) -> list[str]:
     """Render every stored exhibition into ``model.files``; returns the curator's notes."""
     from html import escape
     from xml.sax.saxutils import escape as xml_escape
@@ -29,8 +23,9 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None) -> list[str]:
     from oralhist import db
     from oralhist.consent import load_for_public, public_view
     from oralhist.exhibit import list_exhibitions, public_exhibition
-    from oralhist.objects import derivative, find_object_record
-    from oralhist.publish.build import OutFile, _env
+    from oralhist.objects import find_object_record
+    from oralhist.publish.build import _env
+    from oralhist.publish.objects import clip_dict, object_media
     from oralhist.publish.i18n import messages
 
     exhibitions = list_exhibitions(ws)
@@ -57,13 +52,7 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None) -> list[str]:
                         continue
                     if c.interview_id not in views:
                         views[c.interview_id] = public_view(load_for_public(s, c.interview_id), today=today)
-                    v = views[c.interview_id]
-                    words = [(round(w.start_ms / 1000, 2), w.text) for sg in v.segments for w in sg.words
-                             if c.start_ms <= w.start_ms < c.end_ms]
-                    clips.append({"start": f"{c.start_ms / 1000:.2f}", "end": f"{c.end_ms / 1000:.2f}",
-                                  "audio": entry.audio_path, "page": v.id, "title": v.title or v.id,
-                                  "narrator": v.narrator, "words": words,
-                                  "label": f"{_clock(c.start_ms)}–{_clock(c.end_ms)}"})
+                    clips.append(clip_dict(views[c.interview_id], entry.audio_path, c.start_ms, c.end_ms))
                 objects = []
                 for inv in sec.objects:
                     term, rec = find_object_record(s, inv)
@@ -72,19 +61,11 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None) -> list[str]:
                     if not (rec.alt or "").strip():
                         notes.append(f"{exh.slug} › {sec.title} : objet {inv} sans texte alternatif, non publié")
                         continue
-                    o = {"alt": rec.alt, "label": term.designation or term.label, "inventory": term.inventory_number,
-                         "credit": rec.credit_line}
-                    for ext in ("webp", "jpg"):
-                        src = derivative(ws, rec, "page", ext)
-                        data = src.read_bytes()
-                        path = f"expositions/media/{src.name}"
-                        if path not in model.files:
-                            model.add(OutFile(path=path, key=hashlib.sha256(data).hexdigest(), content=data))
-                        o[ext] = path
-                    from PIL import Image
-                    with Image.open(derivative(ws, rec, "page", "jpg")) as im:
-                        o["w"], o["h"] = im.size
-                    objects.append(o)
+                    pg = (objects_pages or {}).get(term.id)
+                    objects.append({"alt": rec.alt, "label": term.designation or term.label,
+                                    "inventory": term.inventory_number, "credit": rec.credit_line,
+                                    "media": pg.media if pg and pg.media else object_media(ws, model, rec),
+                                    "page": pg.path if pg else None})
                 terms = [{"label": t, "slug": term_slugs.get(t)} for t in sec.terms]
                 sections.append({"title": sec.title, "html": sec.narrative_html, "clips": clips,
                                  "objects": objects, "terms": terms})
