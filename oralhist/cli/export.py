@@ -34,7 +34,8 @@ def export(
     write = exporter(fmt)
     with db.session(ws) as s:
         view = load_interview(s, interview_id, version=version)
-    path = write(view, out or default_path(ws, interview_id, fmt))
+    kw = {"base_url": ws.settings.base_url} if fmt == "iiif" else {}
+    path = write(view, out or default_path(ws, interview_id, fmt), **kw)
     console.print(f"wrote {path}", highlight=False)
 
 

@@ -588,12 +588,13 @@ def render_model(model: SiteModel) -> SiteModel:
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
         terms_by_kind=terms_by_kind, intro=model.intro))
     model.add_text("donnees.html", env.get_template("open_data.html").render(
-        **common, root="", rights=model.rights, license=model.license))
+        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url)))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
     live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
     model.add_text("search.html", env.get_template("search.html").render(
         **common, root="", shards=" ".join(map(str, live))))
-    model.add_text("sitemap.xml", _sitemap(model))
+    if model.base_url:  # a local build has no web addresses: no sitemap (relative ones are invalid)
+        model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
     return model
