@@ -163,7 +163,27 @@ def test_addresses_work_off_this_computer(ws, cli, corpus, ffmpeg, tmp_path):
     from usp.tree import sitemap_from_str
 
     ws = _archive(ws, corpus, ffmpeg, tmp_path)
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import Consent, Interview, Transcript
+
+    with db.session(ws) as s:  # an interview last changed in 2021
+        old = datetime(2021, 3, 4, 10, 0, tzinfo=timezone.utc)
+        for row in (s.get(Interview, "1999-jeanne-martin"),
+                    *s.exec(select(Consent).where(Consent.interview_id == "1999-jeanne-martin")),
+                    *s.exec(select(Transcript).where(Transcript.interview_id == "1999-jeanne-martin"))):
+            setattr(row, "created_at" if isinstance(row, Transcript) else "updated_at", old)
+            s.add(row)
+        s.commit()
     assert cli("publish").exit_code == 0
+    oai = ET.parse(ws.site / "oai-pmh.xml").getroot()
+    OAI = "{http://www.openarchives.org/OAI/2.0/}"
+    stamps = {h.findtext(f"{OAI}identifier"): h.findtext(f"{OAI}datestamp") for h in oai.iter(f"{OAI}header")}
+    assert stamps["oai:oralhist.archive-de-test:1999-jeanne-martin"] == "2021-03-04"  # its last change, not today
+    assert oai.findtext(f".//{OAI}earliestDatestamp") == "2021-03-04"
     robots = (ws.site / "robots.txt").read_text(encoding="utf-8")
     rp = RobotFileParser()
     rp.parse(robots.splitlines())

@@ -94,6 +94,7 @@ class InterviewEntry:
     # Set when the interview is unchanged since the last build: its outputs are reused.
     cached: Optional[dict] = None
     oai_dc: str = ""  # the oai_dc element of the OAI-PMH file, as XML text
+    changed: str = ""  # YYYY-MM-DD of the record's last change (the OAI-PMH datestamp)
     rights: str = ""  # this interview's rights statement and licence: its consent record's, else [site]'s
     license: str = ""
     cached_out: Optional[dict] = None  # what the next build may reuse
@@ -260,6 +261,15 @@ def _link_dict(ln) -> dict:
     return asdict(ln)
 
 
+def _last_change(r) -> str:
+    """The day of the record's last change (interview, consent, current transcript), as the
+    OAI-PMH endpoint dates it (oralhist/oai.py); not the day of publishing."""
+    stamps = [(r.interview or {}).get("updated_at"), (r.consent or {}).get("updated_at"),
+              (r.transcript or {}).get("created_at")]
+    days = [str(x)[:10] for x in stamps if x]
+    return max(days) if days else ""
+
+
 def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
                scopes: Sequence[str] = ("public",), progress=NULL, cache: Optional[dict] = None,
                out: Optional[Path] = None) -> SiteModel:
@@ -357,6 +367,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
             from oralhist.publish.rights import effective
 
             entry.rights, entry.license = effective(model.rights, model.license, r.consent)
+        entry.changed = _last_change(r)
         model.interviews.append(entry)
         v = entry.view
         for ln in entry.links:
@@ -630,7 +641,8 @@ def _oai_static(model: SiteModel) -> str:
     host = re.sub(r"^[a-z]+://", "", base).split("/")[0] or "localhost"
     for tag, val in (("repositoryName", model.title), ("baseURL", f"{base}/oai-pmh.xml"),
                      ("protocolVersion", "2.0"), ("adminEmail", "archive@example.invalid"),
-                     ("earliestDatestamp", "2000-01-01"), ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
+                     ("earliestDatestamp", min((e.changed for e in model.interviews if e.changed), default="2000-01-01")),
+                     ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
         ET.SubElement(ident, f"{{{OAI}}}{tag}").text = val
     fmts = ET.SubElement(root, f"{{{SR}}}ListMetadataFormats")
     fmt = ET.SubElement(fmts, f"{{{OAI}}}metadataFormat")
@@ -638,8 +650,9 @@ def _oai_static(model: SiteModel) -> str:
     ET.SubElement(fmt, f"{{{OAI}}}schema").text = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
     ET.SubElement(fmt, f"{{{OAI}}}metadataNamespace").text = dublincore.OAI_DC
     recs = ET.SubElement(root, f"{{{SR}}}ListRecords", {"metadataPrefix": "oai_dc"})
-    stamp = date.today().isoformat()
+    today = date.today().isoformat()
     for e in model.interviews:
+        stamp = e.changed or today
         v = e.view
         rec = ET.SubElement(recs, f"{{{OAI}}}record")
         header = ET.SubElement(rec, f"{{{OAI}}}header")
