@@ -132,7 +132,7 @@ def test_per_interview_rights_override_every_public_record(ws, cli, corpus, ffmp
                               "1999-jeanne-martin": ("Musée de la mine, 1998.", SITE_LICENSE)}.items():
         media = ws.site / "media" / iid
         html = (ws.site / "i" / f"{iid}.html").read_text(encoding="utf-8")
-        assert f'rel="license" href="{lic}"' in html
+        assert f'rel="license" href="{lic}"' in html and rights in html
         d = extruct.extract(html, base_url=f"{BASE}/i/{iid}.html", syntaxes=["json-ld"])["json-ld"][0]
         assert d["license"] == lic and d["copyrightNotice"] == rights
         expanded = jsonld.expand(d, {"documentLoader": lambda url, options=None: {
@@ -228,6 +228,10 @@ def test_staff_exports_readable_and_iiif_ids_are_web_addresses(ws, cli, corpus, 
             assert stat.S_IMODE(out.stat().st_mode) == 0o644, (fmt, oct(out.stat().st_mode))
     finally:
         os.umask(old)
+    # the staff DC and OHMS carry the interview's rights too
+    assert f"Musée de la mine, 1998. — {SITE_LICENSE}" in (tmp_path / "staff" / "x.dc.xml").read_text(encoding="utf-8")
+    ohms = ET.parse(tmp_path / "staff" / "x.ohms.xml").getroot().find(f"{O}record")
+    assert ohms.findtext(f"{O}usage") == SITE_LICENSE and ohms.findtext(f"{O}xmlfilename") == "x.ohms.xml"
     text = (tmp_path / "staff" / "x.iiif.json").read_text(encoding="utf-8")
     man = Manifest(**json.loads(text))
     assert "file:" not in text and str(man.id) == f"{BASE}/media/1998-marcel-dupont/manifest.json"
