@@ -90,6 +90,8 @@ def set_consent(
     unredact: Iterable[int] = (),
     withdraw: bool = False,
     who: str = "unknown",
+    rights: Optional[str] = None,
+    license: Optional[str] = None,
 ):
     """Change an interview's consent; returns the new ``ConsentView``.
 
@@ -122,6 +124,8 @@ def set_consent(
             raise BadInput(scope, "a withdrawal sets the scope to none; do not give another scope")
         scope = "none"
     unredact = sorted({int(x) for x in unredact})
+    if license is not None and license.strip() and not re.match(r"^https?://\S+$", license.strip()):
+        raise BadInput(license, "the licence must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/)")
 
     with db.session(ws) as s:
         iv = s.get(Interview, interview_id)
@@ -140,6 +144,11 @@ def set_consent(
         row = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
         if row is None:
             row = Consent(interview_id=interview_id)
+        own_before = {"rights": row.rights, "license": row.license}
+        if rights is not None:  # "" goes back to the archive's [site] rights
+            row.rights = rights.strip() or None
+        if license is not None:
+            row.license = license.strip() or None
         if scope is not None:
             row.scope = ConsentScope(scope)
         if clear_embargo:
@@ -166,8 +175,9 @@ def set_consent(
         after = load_interview(s, interview_id, with_words=False).consent
         from dataclasses import asdict
 
+        own_after = {"rights": row.rights, "license": row.license}
         s.add(Revision(interview_id=interview_id, kind="consent", who=who,
-                       before=asdict(before) if before else None, after=asdict(after),
+                       before=(asdict(before) | own_before) if before else None, after=asdict(after) | own_after,
                        note="; ".join(filter(None, [
                            "consent withdrawn" if withdraw else None,
                            f"pseudonym set to {pseudonym!r}" if pseudonym else None,

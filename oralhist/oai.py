@@ -69,8 +69,9 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
     from oralhist.records import Consent, Interview, Revision, Transcript
 
     repo = repository_identifier(ws)
-    site = (ws.settings.raw or {}).get("site", {})
-    rights = " — ".join(x for x in (str(site.get("rights", "")), str(site.get("license", ""))) if x) or None
+    from oralhist.publish.rights import dc_rights, effective, site_rights
+
+    archive_rights = site_rights(ws)
     base = ws.settings.base_url.rstrip("/")
     out = []
     with db.session(ws) as s:
@@ -84,7 +85,7 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
             pv = public_view(full, today=today)
             if pv is not None:
                 page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
-                dc = dublincore.element(pv, identifier=page, rights=rights)
+                dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
                 out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
                 continue
             was_public = any((r.before or {}).get("scope") == "public" or (r.after or {}).get("scope") == "public"

@@ -139,6 +139,9 @@ class Consent(SQLModel, table=True):
     form_size: Optional[int] = None
     signed_on: Optional[date] = None
     notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    # This interview's own rights statement and licence (a URI), overriding [site] rights/license.
+    rights: Optional[str] = Field(default=None, sa_column=Column(Text))
+    license: Optional[str] = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from speakersdata import SUBJECTS, _pieces, ingest_clip, transcript_from_texts
@@ -48,9 +49,34 @@ def test_ohms_xml_parses_with_index_points(ws, cli, corpus, tmp_path):
     lines = transcript.split("\n")
     marks = sync[3:].split("|")
     assert len(marks) == total // 60_000
-    for m in marks:  # every mark names an existing line and word
+    for m in marks:  # every mark names an existing line (from 0, as the viewer counts) and word (from 1)
         line, word = int(m.split("(")[0]), int(m.split("(")[1].rstrip(")"))
-        assert 1 <= line <= len(lines) and 1 <= word <= len(lines[line - 1].split())
+        assert 0 <= line < len(lines) and 1 <= word <= len(lines[line].split())
+    # The OHMS viewer's reading (app/Ohms/Transcript.php, formatTranscript): the transcript
+    # exploded on newlines, the sync's "(word)" parts dropped, minute 0 on line 0, minute n's
+    # anchor put at the start of line chunklines[n]. The line it names is the one being spoken
+    # at that minute (or, in a pause, the next one): never a line late.
+    from oralhist import db
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        segs = [sg for sg in load_interview(s, iid).segments]
+    size, rest = sync.split(":", 1)
+    chunklines = re.sub(r"\(.*?\)", "", rest).split("|")
+    chunklines[0] = "0"
+    assert len(segs) == len(lines)
+    for n, li in enumerate(map(int, chunklines)):
+        t = n * int(size) * 60_000
+        if n == 0:
+            continue
+        # a word of that line starts at or after the minute, and none of the line before does
+        assert segs[li].words[-1].start_ms >= t, (n, li)
+        assert li == 0 or segs[li - 1].words[-1].start_ms < t, (n, li)
+    # Speaker names: the viewer styles a line as a speaker's when it matches [A-Z-.' ]+: at the start.
+    turns = [ln for ln in lines if ":" in ln.split(" ")[0] or re.match(r"^[^a-z]+:", ln)]
+    assert turns and all(re.match(r"^[A-Z\-.' ]+:", ln) for ln in turns)
+    assert {ln.split(":")[0] for ln in turns} == {"JEANNE MARTIN", "ENQUETEUR-RICE"}
+    assert "SPEAKER_" not in out.read_text(encoding="utf-8")
 
 
 def test_chapters_vtt(ws, cli, corpus, tmp_path):

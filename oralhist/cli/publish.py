@@ -29,13 +29,19 @@ def consent(
                                                  help="Remove the redaction with this number (as listed; repeatable)."),
     withdraw: bool = typer.Option(False, "--withdraw", help="The narrator withdraws consent: scope none, recorded as a withdrawal."),
     who: str = typer.Option("oralhist consent", "--who", help="Name recorded in the revision history."),
+    rights: Optional[str] = typer.Option(None, "--rights", help="This interview's rights statement, instead of [site] rights ('' goes back to it)."),
+    license: Optional[str] = typer.Option(None, "--license", metavar="URI",
+                                          help="This interview's licence (a URI), instead of [site] license ('' goes back to it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the consent as JSON."),
 ) -> None:
-    """Show or change what the narrator agreed to: scope, embargo, anonymisation, redactions.
+    """Show or change what the narrator agreed to: scope, embargo, anonymisation, redactions,
+    and the rights statement and licence of this interview's public records.
 
     With no option, prints the current consent. Each change is recorded as a revision.
 
     Example: oralhist consent 1998-marcel-dupont --scope public --redact 12:34-13:05 --reason "santé d'un tiers"
+
+    Example: oralhist consent 1998-marcel-dupont --license https://creativecommons.org/licenses/by-nc-nd/4.0/ --rights "© Marcel Dupont"
     """
     from dataclasses import asdict
 
@@ -51,18 +57,21 @@ def consent(
     ranges = [parse_range(r) for r in redact]
     reasons = reason * len(ranges) if len(reason) == 1 else (reason or [""] * len(ranges))
     clear = embargo_until is not None and embargo_until.lower() in ("none", "")
-    changing = (any(x is not None for x in (scope, anonymise, pseudonym)) or embargo_until is not None or ranges
-                or unredact or withdraw)
+    changing = (any(x is not None for x in (scope, anonymise, pseudonym, rights, license)) or embargo_until is not None
+                or ranges or unredact or withdraw)
     if changing:
         cv = set_consent(ws, interview_id, scope=scope, embargo_until=None if clear else embargo_until,
                          clear_embargo=clear, anonymise=anonymise, pseudonym=pseudonym,
                          redact=[(a, b, r) for (a, b), r in zip(ranges, reasons)], unredact=unredact or (),
-                         withdraw=withdraw, who=who)
+                         withdraw=withdraw, who=who, rights=rights, license=license)
     else:
         with db.session(ws) as s:
             cv = load_interview(s, interview_id, with_words=False).consent
+    from oralhist.publish.rights import interview_rights
+
+    own = interview_rights(ws, interview_id)
     if as_json:
-        print_json(asdict(cv))
+        print_json(asdict(cv) | own)
         return
     from oralhist.consent import redaction_rows
 
@@ -71,6 +80,8 @@ def consent(
     console.print(f"{interview_id}: scope {cv.scope}"
                   + (f", embargo until {cv.embargo_until}" if cv.embargo_until else "")
                   + (", anonymised" if cv.anonymise else ""), highlight=False)
+    if own["rights"] or own["license"]:
+        console.print("  rights: " + " — ".join(x for x in (own["rights"], own["license"]) if x), highlight=False)
     for row in rows:
         console.print(f"  redacted #{row.id} {row.start_ms / 1000:.1f}-{row.end_ms / 1000:.1f} s"
                       + (f" ({row.reason})" if row.reason else ""), highlight=False)

@@ -59,11 +59,15 @@ def export_bag(ws, interview_id: str, out_dir: Path, *, include_consent: bool = 
                 "links": [{"term": ln.term_label, "kind": ln.kind, "uri": ln.uri, "start_ms": ln.start_ms,
                            "end_ms": ln.end_ms, "status": ln.status} for ln in view.links],
             }, ensure_ascii=False, indent=1), encoding="utf-8")
-            (tmp / "dc.xml").write_text(dublincore.to_xml(view), encoding="utf-8")
+            from oralhist.publish.rights import dc_rights, effective, site_rights
+
+            c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+            rights, license = effective(*site_rights(ws), c)
+            (tmp / "dc.xml").write_text(dublincore.to_xml(view, rights=dc_rights(rights, license)), encoding="utf-8")
             try:
                 from oralhist.exports import ohms
 
-                ohms.write(view, tmp / "ohms.xml")
+                ohms.write(view, tmp / "ohms.xml", rights=rights, usage=license, repository=ws.settings.title)
             except ImportError:
                 pass
             if include_consent:

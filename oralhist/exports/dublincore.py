@@ -67,8 +67,8 @@ def to_xml(view, **kw) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(el, encoding="unicode") + "\n"
 
 
-def write(view, out: Path) -> Path:
+def write(view, out: Path, **kw) -> Path:
     out = Path(out)
     with atomic_write(out) as fh:
-        fh.write(to_xml(view))
+        fh.write(to_xml(view, **kw))
     return out

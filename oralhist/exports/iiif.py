@@ -4,8 +4,8 @@ One audio canvas with the interview's duration; the access audio painted on it; 
 transcript as a WebVTT ``supplementing`` annotation; the index (topic) segments as ranges
 pointing at ``canvas#t=start,end``.
 
-``write(view, out)`` makes a manifest whose ids are relative file names next to ``out`` (for
-staff copies); the public site calls ``manifest_json(view, base=...)`` with its own URLs.
+``write(view, out)`` makes the staff copy, with the published site's addresses (``base_url``)
+or a local build's; the public site calls ``build_manifest(view, base=...)`` with its own.
 """
 
 from __future__ import annotations
@@ -74,10 +74,18 @@ def manifest_json(view, **kw) -> str:
     return m.json(indent=2)
 
 
-def write(view, out: Path) -> Path:
+# Where a site built with `oralhist publish --local` is served (`python3 -m http.server 8000`).
+LOCAL_BASE = "http://localhost:8000"
+
+
+def write(view, out: Path, *, base_url: str = "") -> Path:
+    """The staff manifest. IIIF ids must be web addresses (never ``file://``): those of the
+    published site under ``base_url`` ([site] base_url), else those of a local build."""
     out = Path(out)
-    base = out.parent.resolve().as_uri()
-    text = manifest_json(view, base=base, audio_url=f"{base}/{view.id}.mp3", vtt_url=f"{base}/{view.id}.vtt")
+    site = (base_url or LOCAL_BASE).rstrip("/")
+    base = f"{site}/media/{view.id}"
+    text = manifest_json(view, base=base, audio_url=f"{base}/audio.mp3", vtt_url=f"{base}/captions.vtt",
+                         homepage=f"{site}/i/{view.id}.html")
     with atomic_write(out) as fh:
         fh.write(text)
     return out

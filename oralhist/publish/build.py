@@ -94,6 +94,9 @@ class InterviewEntry:
     # Set when the interview is unchanged since the last build: its outputs are reused.
     cached: Optional[dict] = None
     oai_dc: str = ""  # the oai_dc element of the OAI-PMH file, as XML text
+    changed: str = ""  # YYYY-MM-DD of the record's last change (the OAI-PMH datestamp)
+    rights: str = ""  # this interview's rights statement and licence: its consent record's, else [site]'s
+    license: str = ""
     cached_out: Optional[dict] = None  # what the next build may reuse
 
 
@@ -114,6 +117,7 @@ class SiteModel:
     license: str = ""  # [site] license: a URI (Creative Commons, rightsstatements.org)
     oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
     intro: str = ""  # [site] intro: the home page's introduction to the archive
+    funding: str = ""  # [site] funding: who funded the collection (OHMS <funding>)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -268,7 +272,17 @@ def site_settings_key(ws, lang: str, scopes: Sequence[str]) -> str:
         has_ohms = False
     return repr((BUILD_VERSION, threshold, lang, ws.settings.base_url.rstrip("/"), ws.settings.title, tuple(scopes),
                  has_ohms, str(site_raw.get("rights", "") or "").strip(), str(site_raw.get("license", "") or "").strip(),
-                 str(site_raw.get("intro", "") or "").strip()))
+                 str(site_raw.get("intro", "") or "").strip(),
+                 str(site_raw.get("funding", "") or "").strip()))
+
+
+def _last_change(r) -> str:
+    """The day of the record's last change (interview, consent, current transcript), as the
+    OAI-PMH endpoint dates it (oralhist/oai.py); not the day of publishing."""
+    stamps = [(r.interview or {}).get("updated_at"), (r.consent or {}).get("updated_at"),
+              (r.transcript or {}).get("created_at")]
+    days = [str(x)[:10] for x in stamps if x]
+    return max(days) if days else ""
 
 
 def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
@@ -296,6 +310,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     model.oai_repo = repository_identifier(ws)
     model.rights = str(site_raw.get("rights", "") or "").strip()
     model.intro = str(site_raw.get("intro", "") or "").strip()
+    model.funding = str(site_raw.get("funding", "") or "").strip()
     model.license = str(site_raw.get("license", "") or "").strip()
     if model.license and not re.match(r"^https?://", model.license):
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
@@ -358,6 +373,10 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
             entry = InterviewEntry(view=view, audio_path=audio_path, audio_source=src, audio_key=audio_key,
                                    audio_recipe=recipe, links=links, decade=_decade(view.date), archive_id=iid,
                                    fingerprint=fp)
+            from oralhist.publish.rights import effective
+
+            entry.rights, entry.license = effective(model.rights, model.license, r.consent)
+        entry.changed = _last_change(r)
         model.interviews.append(entry)
         v = entry.view
         for ln in entry.links:
@@ -441,10 +460,10 @@ def _jsonld(entry: InterviewEntry, model: SiteModel, page_url: str) -> dict:
     if v.museum:
         # schema.org's Museum is a Place; the publisher is an organisation.
         d["publisher"] = {"@type": "Organization", "name": v.museum}
-    if model.license:
-        d["license"] = model.license
-    if model.rights:
-        d["copyrightNotice"] = model.rights
+    if entry.license:
+        d["license"] = entry.license
+    if entry.rights:
+        d["copyrightNotice"] = entry.rights
     text = " ".join(sg.text.strip() for sg in getattr(v, "segments", ()) if sg.text.strip())
     if text:
         d["transcript"] = text
@@ -521,17 +540,21 @@ def render_model(model: SiteModel) -> SiteModel:
         man = iiif.build_manifest(
             v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
             audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
-            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}",
-            rights=model.license or None)
-        from oralhist.publish.rights import iiif_rights
+            vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}")
+        from oralhist.publish.rights import dc_rights as _dc_rights, iiif_rights
 
-        iiif_rights(man, model, v, iiif_base)
+        iiif_rights(man, model, v, iiif_base, rights=e.rights, license=e.license)
         model.add_text(f"{media}/manifest.json", man.json(indent=2))
-        dc_rights = " — ".join(x for x in (model.rights, model.license) if x) or None
+        dc_rights = _dc_rights(e.rights, e.license)
         model.add_text(f"{media}/dc.xml", dublincore.to_xml(v, identifier=absu(page), rights=dc_rights,
                                                             audio_url=absu(e.audio_path) if e.audio_path else None))
         if ohms is not None:
-            model.add_text(f"{media}/ohms.xml", _ohms_text(ohms, v))
+            model.add_text(f"{media}/ohms.xml", ohms.to_text(
+                v, media_url=absu(e.audio_path) if e.audio_path and model.base_url else "",
+                file_name=Path(e.audio_path).name if e.audio_path else "", repository=model.title,
+                repository_url=f"{model.base_url}/" if model.base_url else "", rights=e.rights, usage=e.license,
+                funding=model.funding, page_url=absu(page) if model.base_url else "",
+                xml_url=absu(f"{media}/ohms.xml") if model.base_url else "", xml_filename="ohms.xml"))
         terms = []
         for ln in e.links:
             tp = model.terms[ln.term_id]
@@ -543,7 +566,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
-            cues=json_for_script(caption_cues(v)), rights=model.rights, license=model.license,
+            cues=json_for_script(caption_cues(v)), rights=e.rights, license=e.license,
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
@@ -585,23 +608,16 @@ def render_model(model: SiteModel) -> SiteModel:
         **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
         terms_by_kind=terms_by_kind, intro=model.intro))
     model.add_text("donnees.html", env.get_template("open_data.html").render(
-        **common, root="", rights=model.rights, license=model.license))
+        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url)))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
     live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
     model.add_text("search.html", env.get_template("search.html").render(
         **common, root="", shards=" ".join(map(str, live))))
-    model.add_text("sitemap.xml", _sitemap(model))
+    if model.base_url:  # a local build has no web addresses: no sitemap (relative ones are invalid)
+        model.add_text("sitemap.xml", _sitemap(model))
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
     return model
-
-
-def _ohms_text(ohms, view) -> str:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        p = ohms.write(view, Path(d) / "ohms.xml")
-        return Path(p).read_text(encoding="utf-8")
 
 
 def _sitemap(model: SiteModel) -> str:
@@ -634,7 +650,8 @@ def _oai_static(model: SiteModel) -> str:
     host = re.sub(r"^[a-z]+://", "", base).split("/")[0] or "localhost"
     for tag, val in (("repositoryName", model.title), ("baseURL", f"{base}/oai-pmh.xml"),
                      ("protocolVersion", "2.0"), ("adminEmail", "archive@example.invalid"),
-                     ("earliestDatestamp", "2000-01-01"), ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
+                     ("earliestDatestamp", min((e.changed for e in model.interviews if e.changed), default="2000-01-01")),
+                     ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
         ET.SubElement(ident, f"{{{OAI}}}{tag}").text = val
     fmts = ET.SubElement(root, f"{{{SR}}}ListMetadataFormats")
     fmt = ET.SubElement(fmts, f"{{{OAI}}}metadataFormat")
@@ -642,8 +659,9 @@ def _oai_static(model: SiteModel) -> str:
     ET.SubElement(fmt, f"{{{OAI}}}schema").text = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
     ET.SubElement(fmt, f"{{{OAI}}}metadataNamespace").text = dublincore.OAI_DC
     recs = ET.SubElement(root, f"{{{SR}}}ListRecords", {"metadataPrefix": "oai_dc"})
-    stamp = date.today().isoformat()
+    today = date.today().isoformat()
     for e in model.interviews:
+        stamp = e.changed or today
         v = e.view
         rec = ET.SubElement(recs, f"{{{OAI}}}record")
         header = ET.SubElement(rec, f"{{{OAI}}}header")
