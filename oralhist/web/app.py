@@ -141,7 +141,8 @@ class AccessControl:
             if host not in cfg.allowed_hosts:
                 return await self._send(JSONResponse({"error": "nom d’hôte non autorisé"}, 400), scope, receive, send)
         length = req.headers.get("content-length")
-        limit = cfg.max_upload if (path == "/api/interviews" and req.method == "POST") else cfg.max_body
+        limit = cfg.max_upload if ((path == "/api/interviews" and req.method == "POST")
+                                   or (path.startswith("/api/uploads/") and req.method == "PATCH")) else cfg.max_body
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await self._send(JSONResponse({"error": f"requête trop volumineuse (au plus {limit // 1024**2} Mo)"}, 413),
                                     scope, receive, send)
@@ -691,6 +692,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
     extra_routes = (interview_views.routes(cfg, page, guard) + publish_views.routes(cfg, page, guard)
                     + task_views.routes(cfg, page, guard)
                     + exhibit_views.routes(cfg, page, guard))  # issue 14: curators
+    extra_routes += __import__("oralhist.web.upload", fromlist=["routes"]).routes(cfg, page, guard)  # import page, tus
 
     routes = [
         Route("/", guard("read", archive)),

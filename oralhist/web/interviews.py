@@ -72,9 +72,13 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
         queued[iid] = [_job(j.__dict__ if not isinstance(j, dict) else j) for j in
                        [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
                          "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
+    from oralhist.web.messages_fr import fr
+
     return {"ids": done, "id": done[0] if done else None, "jobs": queued,
-            "failed": [{"file": f, "error": r} for f, r in report.failed],
-            "skipped": [{"id": i} for i in report.skipped]}
+            "failed": [{"file": f, "error": fr(r)} for f, r in report.failed],
+            "skipped": [{"id": i} for i in report.skipped],
+            "duplicates": [dict(d, error=fr(f"already in the archive (interview {d['interview']}); nothing added"))
+                           for d in report.details.get("duplicates", [])]}
 
 
 def routes(cfg, page, guard) -> list:
@@ -91,37 +95,28 @@ def routes(cfg, page, guard) -> list:
 
     async def api_import(request: Request):
         """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
-        stage_dir = ws.root / ".uploads" / uuid.uuid4().hex
-        try:
-            try:
-                form = await request.form(max_files=MAX_FILES + 1, max_fields=50)
-            except Exception as exc:  # malformed multipart, too many parts
-                if type(exc).__name__ == "BodyTooLarge":
-                    raise
-                return JSONResponse({"error": f"formulaire illisible : {exc}"}, 400)
-            files = [f for f in form.getlist("files") if hasattr(f, "filename")]
-            if not files:
-                return JSONResponse({"error": "aucun fichier (champ « files »)"}, 400)
-            stage_dir.mkdir(parents=True)
-            staged = []
-            from oralhist.ingest import safe_file_name
+        from oralhist.ingest import safe_file_name
+        from oralhist.web.multipart import stream_form
+        from oralhist.web.upload import uploads_root
 
-            for f in files:
-                name = safe_file_name((f.filename or "").replace("\\", "/").rsplit("/", 1)[-1]) or "fichier"
-                dest = stage_dir / name
-                if dest.exists():
-                    dest = stage_dir / f"{len(staged)}-{name}"
-                with open(dest, "wb") as out:
-                    await run_in_threadpool(shutil.copyfileobj, f.file, out, 8 * 1024 * 1024)
-                staged.append(dest)
-            consent = None
-            cf = form.get("consent")
-            if cf is not None and hasattr(cf, "filename"):
-                cdir = stage_dir / "consent"
-                cdir.mkdir()
-                consent = cdir / (safe_file_name((cf.filename or "").rsplit("/", 1)[-1]) or "formulaire")
-                with open(consent, "wb") as out:
-                    await run_in_threadpool(shutil.copyfileobj, cf.file, out, 8 * 1024 * 1024)
+        stage_dir = uploads_root(ws) / ("multipart-" + uuid.uuid4().hex)
+        try:
+            def name_for(field, filename, i):
+                name = safe_file_name((filename or "").replace("\\", "/").rsplit("/", 1)[-1]) or "fichier"
+                if field == "consent":
+                    return f"consent/{name}"
+                return name if not (stage_dir / name).exists() else f"{i}-{name}"
+
+            stage_dir.mkdir(parents=True)
+            try:
+                form = await stream_form(request, stage_dir, name_for, max_files=MAX_FILES + 1, max_fields=50)
+            except BadInput as exc:  # malformed multipart, too many parts, a cut body
+                return JSONResponse({"error": exc.reason}, 400)
+            staged = [f.path for f in form.files_of("files")]
+            if not staged:
+                return JSONResponse({"error": "aucun fichier (champ « files »)"}, 400)
+            consents = form.files_of("consent")
+            consent = consents[0].path if consents else None
             meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
             if form.get("together") and not meta["interview"] and len(staged) > 1:
                 from oralhist.ingest import slugify
@@ -136,10 +131,13 @@ def routes(cfg, page, guard) -> list:
             try:
                 res = await run_in_threadpool(import_files, ws, staged, meta, consent, str(form.get("scope") or ""),
                                               acc.name if acc else cfg.who)
-            except BadInput as exc:
-                return JSONResponse({"error": str(exc), "file": exc.path if hasattr(exc, "path") else None}, 400)
-            except OralhistError as exc:
-                return JSONResponse({"error": str(exc)}, 400)
+            except OralhistError as exc:  # refused before anything was written (the CLI's exit 2)
+                from pathlib import Path
+
+                from oralhist.web.messages_fr import fr
+
+                name = Path(exc.path).name if exc.path else None
+                return JSONResponse({"error": (f"{name} : " if name else "") + fr(exc.reason), "file": name}, 400)
             status = 202 if res["ids"] else (200 if res["skipped"] and not res["failed"] else 400)
             if status == 400:
                 res["error"] = "; ".join(f"{f['file']} : {f['error']}" for f in res["failed"]) or "rien importé"
