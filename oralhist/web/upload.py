@@ -124,7 +124,7 @@ def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
         except BadInput as exc:
             errors.append({"upload": u, "file": None, "error": exc.reason})
     if errors:
-        return 400, {"error": "; ".join(e["error"] for e in errors), "failed": errors}
+        return 400, {"error": "; ".join(e["error"] for e in errors), "failed": errors, "kept": True}
 
     stage = uploads_root(ws) / f"stage-{uuid.uuid4().hex}"
     stage.mkdir(parents=True)
@@ -161,7 +161,7 @@ def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
             keep_uploads = True
             name = Path(exc.path).name if exc.path else None
             return 400, {"error": (f"{found[by_name[name]][1]} : " if name in by_name else "") + fr(exc.reason),
-                         "upload": by_name.get(name), "failed": [{"upload": by_name.get(name), "error": fr(exc.reason)}]}
+                         "failed": [{"upload": by_name.get(name), "error": fr(exc.reason)}], "kept": True}
         for f in res["failed"]:
             name = Path(f["file"]).name
             f["upload"] = by_name.get(name)
@@ -247,14 +247,14 @@ def routes(cfg, page, guard) -> list:
     def import_page(request: Request):
         from sqlmodel import select
 
-        from oralhist.ingest import SCOPES
+        from oralhist.jobs import LABELS
         from oralhist.records import Museum
 
         acc = _account(request)
         with db.session(ws) as s:
             museums = [m.name for m in s.exec(select(Museum).order_by(Museum.name)).all()]
             mine = s.get(Museum, acc.museum_id).name if acc and acc.museum_id else None
-        return page(request, "upload.html", museums=museums, my_museum=mine, scopes=SCOPES,
+        return page(request, "upload.html", museums=museums, my_museum=mine, labels=LABELS,
                     max_mb=cfg.max_upload // 1024**2)
 
     async def api_imports(request: Request):
