@@ -265,7 +265,9 @@ def test_import_through_the_api_and_bad_files(bench, corpus):
     st, body = c.call("POST", "/api/interviews", raw=data, headers={"Content-Type": ctype})
     assert st == 400 and not (ws.root.parent / "evil.wav").exists()
     assert sorted(p.relative_to(ws.root) for p in ws.interviews.rglob("*")) == before
-    assert not list((ws.root / ".uploads").glob("*"))
+    from oralhist.web.upload import uploads_root
+
+    assert not list(uploads_root(ws).glob("*"))
 
 
 def test_oai_pmh_is_served_by_the_workbench_without_login(bench):
