@@ -95,6 +95,27 @@ def finished_upload(ws, account, uid: str) -> tuple[Path, str]:
     return data, str(md.get("filename") or md.get("name") or uid)
 
 
+def trim_to_offset(ws, account, uid: str) -> None:
+    """Cut an upload's data back to its recorded offset (a server killed mid-PATCH wrote bytes it
+    never recorded; tuspyserver appends, so a resumed PATCH would otherwise land after them)."""
+    from tuspyserver.lock import acquire_upload_lock
+
+    if len(uid) != 32 or any(c not in "0123456789abcdef" for c in uid):
+        return
+    d = _user_dir(ws, account)
+    data, info = d / uid, d / f"{uid}.info"
+    if not data.is_file():
+        return
+    with acquire_upload_lock(str(data), locks_dir=str(d / ".locks"), blocking=True):
+        try:
+            offset = int(json.loads(info.read_text("utf-8")).get("offset") or 0)
+        except (OSError, ValueError, TypeError):
+            return
+        if data.stat().st_size > offset:
+            with open(data, "r+b") as f:
+                f.truncate(offset)
+
+
 def drop_upload(ws, account, uid: str) -> None:
     d = _user_dir(ws, account)
     for p in (d / uid, d / f"{uid}.info", d / ".locks" / f"{uid}.lock"):
@@ -229,6 +250,11 @@ class TusEndpoint:
             return await JSONResponse({"error": "action réservée à un autre rôle"}, 403)(scope, receive, send)
         if self.app is None:
             self.app = make_tus_app(self.cfg)
+        if scope["method"] == "PATCH":
+            from starlette.concurrency import run_in_threadpool
+
+            uid = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+            await run_in_threadpool(trim_to_offset, self.cfg.ws, scope.get("state", {}).get("account"), uid)
         scope = dict(scope, path_params={})
         await self.app(scope, receive, send)
 

@@ -14,7 +14,7 @@
   var labels = JSON.parse(document.body.getAttribute("data-labels") || "{}");
   var maxBytes = Number(document.body.getAttribute("data-max-mb") || 0) * 1024 * 1024;
   var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
-  var CHUNK = 32 * 1024 * 1024;  // one PATCH per 32 Mo: a dropped connection loses at most that
+  var CHUNK = 128 * 1024 * 1024;  // one PATCH per 128 Mo (the server records what arrived even when a connection drops)
   var items = [];  // {file, li, bar, status, uid}
   var busy = false;
 
