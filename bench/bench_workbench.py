@@ -103,10 +103,11 @@ def _send_file(conn, path: Path, start: int = 0, length: int | None = None) -> N
 
 
 def upload_figures(root: Path, mb: int, chunk_mb: int) -> None:
+    """Three rounds, each: the bare sink (baseline), multipart, tus; ratios taken within a round."""
     import base64
     import http.client
-    import uuid
     import sys
+    import uuid
     from urllib.parse import urlsplit
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -117,116 +118,96 @@ def upload_figures(root: Path, mb: int, chunk_mb: int) -> None:
     c = Client(base)
     assert c.login("vol", "correct horse battery")[0] == 200
     pid = proc.pid
-    u = urlsplit(base)
+    u, su = urlsplit(base), urlsplit(sink)
     cookie = "; ".join(f"{k.name}={k.value}" for k in c.jar)
     wav = root / "big.wav"
     write_wav(wav, mb)
     size = wav.stat().st_size
-
-    t = time.perf_counter()
-    shutil.copyfile(wav, root / "copy.bin")
-    base_copy = size / 1e6 / (time.perf_counter() - t)
-    (root / "copy.bin").unlink()
-    # baseline: the same bytes POSTed to a bare uvicorn + Starlette sink in the same conditions
-    su = urlsplit(sink)
-    sink_times = []
-    for _ in range(3):
-        conn = http.client.HTTPConnection(su.hostname, su.port, timeout=600)
-        conn.putrequest("POST", "/sink")
-        conn.putheader("Content-Length", str(size))
-        conn.endheaders()
-        t = time.perf_counter()
-        _send_file(conn, wav)
-        conn.getresponse().read()
-        sink_times.append(time.perf_counter() - t)
-        conn.close()
-    base_sink = size / 1e6 / statistics.median(sink_times)
-    (root / "sink.bin").unlink(missing_ok=True)
-    sink_proc.stdin.close()
-    sink_proc.wait()
-    print(f"baseline: {mb} MB POSTed to a bare uvicorn + Starlette sink over loopback: {base_sink:.0f} MB/s "
-          f"(median of 3); local file copy {base_copy:.0f} MB/s; load {os.getloadavg()[0]:.2f}")
-
-    # (a) multipart, POST /api/interviews. The WAV made non-audio by its first bytes, so that ingest
-    # refuses it at once: the figure is the transfer and its streaming to disk.
+    # multipart: the WAV made non-audio by its first bytes, so that ingest refuses it at once (the
+    # figure is the transfer and its streaming to disk); tus: the real WAV, then ingested once
     blob = root / "big.bin"
     shutil.copyfile(wav, blob)
     with open(blob, "r+b") as f:
         f.write(b"NOTAUDIO")
-    times, growth = [], []
-    for _ in range(3):
+
+    def post(host, port, method, path, headers, parts):
+        conn = http.client.HTTPConnection(host, port, timeout=900)
+        conn.putrequest(method, path)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        for part in parts:
+            if isinstance(part, bytes):
+                conn.send(part)
+            else:
+                _send_file(conn, *part)
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+    auth = {"X-CSRF-Token": c.csrf, "Cookie": cookie}
+    md = f"filename {base64.b64encode(b'big.wav').decode()},filetype {base64.b64encode(b'audio/wav').decode()}"
+    chunk = chunk_mb * 1024 * 1024
+    rows = []  # (sink s, multipart s, tus s, multipart RSS growth, tus RSS growth, load)
+    ingest_s = None
+    for rnd in range(3):
+        t = time.perf_counter()
+        st, _, _ = post(su.hostname, su.port, "POST", "/sink", {"Content-Length": str(size)}, [(wav,)])
+        t_sink = time.perf_counter() - t
+        (root / "sink.bin").unlink(missing_ok=True)
+
         b = uuid.uuid4().hex
         head = (f'--{b}\r\nContent-Disposition: form-data; name="narrator"\r\n\r\nX\r\n'
                 f'--{b}\r\nContent-Disposition: form-data; name="files"; filename="big.wav"\r\n'
                 "Content-Type: application/octet-stream\r\n\r\n").encode()
         tail = f"\r\n--{b}--\r\n".encode()
         r0 = rss_mb(pid)
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-        conn.putrequest("POST", "/api/interviews")
-        conn.putheader("Content-Type", f"multipart/form-data; boundary={b}")
-        conn.putheader("Content-Length", str(len(head) + size + len(tail)))
-        conn.putheader("X-CSRF-Token", c.csrf)
-        conn.putheader("Cookie", cookie)
-        conn.endheaders()
         t = time.perf_counter()
-        conn.send(head)
-        _send_file(conn, blob)
-        conn.send(tail)
-        resp = conn.getresponse()
-        body = resp.read()
-        times.append(time.perf_counter() - t)
-        growth.append(rss_mb(pid) - r0)
-        conn.close()
-        assert resp.status == 400 and b"audio" in body, body[:200]
-    blob.unlink()
-    print(f"upload {mb} MB multipart over loopback: {size / 1e6 / statistics.median(times):.0f} MB/s (median of 3: "
-          f"{', '.join(f'{x:.2f}' for x in times)} s; {size / 1e6 / statistics.median(times) / base_sink:.2f} x the bare sink), "
-          f"server RSS growth {max(growth):.0f} MB; load {os.getloadavg()[0]:.2f}")
+        st, _, body = post(u.hostname, u.port, "POST", "/api/interviews",
+                           {"Content-Type": f"multipart/form-data; boundary={b}",
+                            "Content-Length": str(len(head) + size + len(tail)), **auth}, [head, (blob,), tail])
+        t_mp = time.perf_counter() - t
+        g_mp = rss_mb(pid) - r0
+        assert st == 400 and b"audio" in body, body[:200]
 
-    # (b) tus: create, PATCH in chunk_mb pieces (as the page), then POST /api/imports (ingest)
-    def tus(method, path, headers, body_path=None, start=0, length=0):
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-        conn.putrequest(method, path)
-        for k, v in {"Tus-Resumable": "1.0.0", "X-CSRF-Token": c.csrf, "Cookie": cookie, **headers}.items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        if body_path is not None:
-            _send_file(conn, body_path, start, length)
-        r = conn.getresponse()
-        r.read()
-        conn.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}
-
-    md = f"filename {base64.b64encode(b'big.wav').decode()},filetype {base64.b64encode(b'audio/wav').decode()}"
-    chunk = chunk_mb * 1024 * 1024
-    times, growth, ingest_times = [], [], []
-    for i in range(3):
         r0 = rss_mb(pid)
         t = time.perf_counter()
-        st, h = tus("POST", "/api/uploads/", {"Upload-Length": str(size), "Upload-Metadata": md, "Content-Length": "0"})
+        st, h, _ = post(u.hostname, u.port, "POST", "/api/uploads/", {"Tus-Resumable": "1.0.0", "Upload-Length": str(size),
+                                                                      "Upload-Metadata": md, "Content-Length": "0", **auth}, [])
         assert st == 201, st
         loc = urlsplit(h["location"]).path
         off = 0
         while off < size:
             n = min(chunk, size - off)
-            st, h = tus("PATCH", loc, {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(off),
-                                       "Content-Length": str(n)}, wav, off, n)
+            st, h, _ = post(u.hostname, u.port, "PATCH", loc, {"Tus-Resumable": "1.0.0", "Upload-Offset": str(off),
+                                                               "Content-Type": "application/offset+octet-stream",
+                                                               "Content-Length": str(n), **auth}, [(wav, off, n)])
             assert st == 204, st
             off = int(h["upload-offset"])
-        times.append(time.perf_counter() - t)
-        growth.append(rss_mb(pid) - r0)
-        t = time.perf_counter()
-        st, res = c.call("POST", "/api/imports", {"uploads": [loc.rsplit("/", 1)[1]], "narrator": f"Bench {i}",
-                                                   "scope": "none"})
-        ingest_times.append(time.perf_counter() - t)
-        assert st in (200, 202), res  # 202 the first time; then the same bytes: a duplicate, nothing added
-    print(f"upload {mb} MB WAV with tus ({chunk_mb} MB PATCHes) over loopback: {size / 1e6 / statistics.median(times):.0f} MB/s "
-          f"(median of 3: {', '.join(f'{x:.2f}' for x in times)} s; "
-          f"{size / 1e6 / statistics.median(times) / base_sink:.2f} x the bare sink), server RSS growth {max(growth):.0f} MB; "
-          f"then POST /api/imports (ingest: copy, hash, read back) {statistics.median(ingest_times):.1f} s; "
-          f"load {os.getloadavg()[0]:.2f}")
-    proc.stdin.close()
-    proc.wait()
+        t_tus = time.perf_counter() - t
+        g_tus = rss_mb(pid) - r0
+        if rnd == 0:
+            t = time.perf_counter()
+            st, res = c.call("POST", "/api/imports", {"uploads": [loc.rsplit("/", 1)[1]], "narrator": "Bench", "scope": "none"})
+            ingest_s = time.perf_counter() - t
+            assert st == 202, res
+        else:
+            assert post(u.hostname, u.port, "DELETE", loc, {"Tus-Resumable": "1.0.0", **auth}, [])[0] == 204
+        rows.append((t_sink, t_mp, t_tus, g_mp, g_tus, os.getloadavg()[0]))
+        print(f"round {rnd + 1}: bare sink {size / 1e6 / t_sink:.0f} MB/s, multipart {size / 1e6 / t_mp:.0f} MB/s "
+              f"({t_sink / t_mp:.2f} x sink), tus {size / 1e6 / t_tus:.0f} MB/s ({t_sink / t_tus:.2f} x sink); "
+              f"server RSS growth multipart {g_mp:.0f} MB, tus {g_tus:.0f} MB; load {rows[-1][5]:.2f}", flush=True)
+    med = lambda i: statistics.median(r[i] for r in rows)  # noqa: E731
+    print(f"upload of a {mb} MB WAV over loopback, median of 3 rounds: bare uvicorn+Starlette sink {size / 1e6 / med(0):.0f} MB/s; "
+          f"multipart POST /api/interviews {size / 1e6 / med(1):.0f} MB/s ({statistics.median(r[0] / r[1] for r in rows):.2f} x sink), "
+          f"server RSS growth at most {max(r[3] for r in rows):.0f} MB; tus /api/uploads/ ({chunk_mb} MB PATCHes) "
+          f"{size / 1e6 / med(2):.0f} MB/s ({statistics.median(r[0] / r[2] for r in rows):.2f} x sink), RSS growth at most "
+          f"{max(r[4] for r in rows):.0f} MB; then POST /api/imports (ingest copies, hashes, reads back) {ingest_s:.1f} s; "
+          f"load {min(r[5] for r in rows):.1f}-{max(r[5] for r in rows):.1f}")
+    for p_ in (sink_proc, proc):
+        p_.stdin.close()
+        p_.wait()
 
 
 def page_figures(root: Path) -> None:

@@ -250,7 +250,8 @@ class TusEndpoint:
             return await JSONResponse({"error": "action réservée à un autre rôle"}, 403)(scope, receive, send)
         if self.app is None:
             self.app = make_tus_app(self.cfg)
-        if scope["method"] == "PATCH":
+        override = dict(scope.get("headers") or []).get(b"x-http-method-override", b"").decode("latin-1").strip().upper()
+        if "PATCH" in (scope["method"], override):
             from starlette.concurrency import run_in_threadpool
 
             uid = scope["path"].rstrip("/").rsplit("/", 1)[-1]
