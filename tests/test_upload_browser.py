@@ -37,6 +37,18 @@ def test_volunteer_drops_two_files_and_a_consent_scan(browser, ws, corpus, tmp_p
         page.wait_for_selector("#dropzone")
         assert page.input_value("#f-museum") == "Musée A"  # a tied account imports into its museum
         axe_clean(page)
+        # a file that is not audio: ingest's message, in French, next to that file
+        notes = tmp_path / "notes.wav"
+        notes.write_bytes(b"ceci n'est pas du son " * 200)
+        page.set_input_files("#up-files", str(notes))
+        page.fill("#f-narrator", "Personne")
+        page.click("#up-submit")
+        msg = page.wait_for_selector("#up-list li.failed .file-status[role=alert]", timeout=60_000).inner_text()
+        assert msg.startswith("ce n’est pas un fichier audio"), msg
+        assert "notes.wav" in page.inner_text("#up-list li.failed")
+        page.click("#up-list li.failed button:has-text('Retirer')")
+        assert page.locator("#up-list li").count() == 0
+        page.fill("#f-narrator", "")
         clips = sorted((corpus / "fr").glob("*.ogg"))[:2]
         page.set_input_files("#up-files", str(clips[0]))
         dt = page.evaluate_handle(
