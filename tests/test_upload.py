@@ -278,10 +278,11 @@ def test_stale_uploads_are_swept(ws):
 
 
 def test_french_wording_of_ingest_messages():
-    from oralhist.web.messages_fr import fr
+    from oralhist.web.errors_fr import french as fr
 
     assert fr("empty file (0 bytes)") == "fichier vide (0 octet)"
     assert fr("already in the archive (interview 1998-x); nothing added") == f"déjà dans l’archive (entretien 1998-x){NNBSP}; rien ajouté"
     assert fr("not an audio file, or damaged (Invalid data)").startswith("ce n’est pas un fichier audio, ou il est endommagé")
     assert fr("no audio could be decoded (empty or damaged audio stream)").startswith("aucun son n’a pu être décodé")
-    assert fr("something new") == "something new"  # never lost
+    assert fr("not ingested: another part of interview was refused") == f"non importé{NNBSP}: une autre partie de l’entretien a été refusée"
+    assert fr("something new") == "refusé : something new"  # never lost

@@ -72,7 +72,7 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
         queued[iid] = [_job(j.__dict__ if not isinstance(j, dict) else j) for j in
                        [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
                          "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
-    from oralhist.web.messages_fr import fr
+    from oralhist.web.errors_fr import french as fr
 
     return {"ids": done, "id": done[0] if done else None, "jobs": queued,
             "failed": [{"file": f, "error": fr(r)} for f, r in report.failed],
@@ -134,7 +134,7 @@ def routes(cfg, page, guard) -> list:
             except OralhistError as exc:  # refused before anything was written (the CLI's exit 2)
                 from pathlib import Path
 
-                from oralhist.web.messages_fr import fr
+                from oralhist.web.errors_fr import french as fr
 
                 name = Path(exc.path).name if exc.path else None
                 return JSONResponse({"error": (f"{name} : " if name else "") + fr(exc.reason), "file": name}, 400)

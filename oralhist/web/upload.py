@@ -126,7 +126,7 @@ def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
     """Stage finished uploads (hard links), ingest them with the CLI's code path; -> (status, JSON)."""
     from oralhist.ingest import safe_file_name, slugify
     from oralhist.web.interviews import META_FIELDS, import_files
-    from oralhist.web.messages_fr import fr
+    from oralhist.web.errors_fr import french as fr
 
     sweep_stale(ws)
     uids = body.get("uploads")
