@@ -384,6 +384,9 @@ def _env():
     env.filters["duration"] = typography.duration
     env.filters["decade"] = typography.decade
     env.globals["plural"] = typography.plural
+    env.filters["number"] = typography.number
+    env.filters["position"] = typography.position
+    env.filters["time_dt"] = typography.time_datetime
     return env
 
 
@@ -561,21 +564,9 @@ def render_model(model: SiteModel) -> SiteModel:
         model.add_text(f"t/{tp.slug}.html", html)
         model.search_pages[f"t/{tp.slug}.html"] = (hashlib.sha256(html.encode()).hexdigest(), html)
 
-    museums = sorted({e.view.museum for e in model.interviews if e.view.museum})
-    places = sorted({e.view.place for e in model.interviews if e.view.place}
-                    | {ln.term_label for e in model.interviews for ln in e.links if ln.kind == "place"})
-    trades = sorted({ln.term_label for e in model.interviews for ln in e.links if ln.kind == "trade"})
-    decades = sorted({e.decade for e in model.interviews if e.decade})
-    cards = []
-    for e in model.interviews:
-        v = e.view
-        tr = sorted({ln.term_label for ln in e.links if ln.kind == "trade"})
-        pl = sorted({ln.term_label for ln in e.links if ln.kind == "place"} | ({v.place} if v.place else set()))
-        cards.append({"v": v, "trades": tr, "places": pl, "decade": e.decade or ""})
-    cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
-    model.add_text("index.html", env.get_template("home.html").render(
-        **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
-        terms_by_kind=terms_by_kind, intro=model.intro))
+    from oralhist.publish.home import add_home  # issue 13 item 2: filters, sorting, pages for 1,000 interviews
+
+    add_home(model, env, common, terms_by_kind)
     model.add_text("donnees.html", env.get_template("open_data.html").render(
         **common, root="", rights=model.rights, license=model.license))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
