@@ -539,6 +539,7 @@ def render_model(model: SiteModel) -> SiteModel:
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
             cues=json_for_script(caption_cues(v)), rights=model.rights, license=model.license,
+            **interview_extras(model, v, page),
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
@@ -577,6 +578,46 @@ def render_model(model: SiteModel) -> SiteModel:
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
     return model
+
+
+def citation(model: SiteModel, view, page: str) -> str:
+    """A citation of the interview: narrator, « title », interviewer, museum, date, and the
+    stable address (absolute with ``base_url``). The page's script adds the moment (#t=…)."""
+    from oralhist.publish import typography
+
+    lang = model.language
+    parts = []
+    if view.narrator:
+        parts.append(view.narrator)
+    parts.append(typography.quote(view.title or view.id, lang))
+    if view.interviewer:
+        parts.append(("entretien avec " if lang == "fr" else "interviewed by ") + view.interviewer)
+    if view.museum:
+        parts.append(view.museum)
+    if view.date:
+        parts.append(typography.long_date(view.date, lang))
+    url = f"{model.base_url}/{page}" if model.base_url else page
+    return ", ".join(parts) + ". " + ("En ligne\u00a0: " if lang == "fr" else "Online: ") + url
+
+
+def interview_extras(model: SiteModel, view, page: str) -> dict:
+    """What the interview page adds for visitors (issue 13 item 3 and 6): the citation, the
+    stable address, topic keywords as links (to the term page when a published term has that
+    label, else to the search), and whether the index is still the machine's."""
+    if not hasattr(model, "_kw_slugs"):
+        model._kw_slugs = {tp.label.casefold(): tp.slug for tp in model.terms.values()}
+    slugs = model._kw_slugs
+
+    def keyword_href(k: str) -> str:
+        from urllib.parse import quote
+
+        slug = slugs.get((k or "").casefold())
+        return f"../t/{slug}.html" if slug else f"../search.html?q={quote(k)}"
+
+    return {"citation": citation(model, view, page),
+            "page_url": f"{model.base_url}/{page}" if model.base_url else "",
+            "keyword_href": keyword_href,
+            "auto_index": any(getattr(t, "source", "machine") != "editor" for t in view.topics)}
 
 
 def _ohms_text(ohms, view) -> str:
