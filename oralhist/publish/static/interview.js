@@ -65,13 +65,19 @@
       var s = segs[hits[cur]];
       s.classList.add("hit-cur");
       s.scrollIntoView({ block: "center" });
+      // Focus stays in the search box (Enter again goes on); Tab from there reaches the passage.
       var ts = s.querySelector("a.ts");
-      if (ts) ts.focus({ preventScroll: true });
+      Array.prototype.forEach.call(document.querySelectorAll("#transcript a.ts[data-next]"), function (x) { x.removeAttribute("data-next"); });
+      if (ts) ts.setAttribute("data-next", "");
       countEl.textContent = (cur + 1) + " / " + hits.length;
     }
     var timer = null;
     q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 150); });
     q.addEventListener("keydown", function (ev) {
+      if (ev.key === "Tab" && !ev.shiftKey && cur >= 0) {
+        var target = segs[hits[cur]].querySelector("a.ts");
+        if (target) { ev.preventDefault(); target.focus(); return; }
+      }
       if (ev.key === "Enter") { ev.preventDefault(); clearTimeout(timer); if (cur < 0) run(); go(ev.shiftKey ? -1 : 1); }
       if (ev.key === "Escape") { q.value = ""; run(); }
     });
