@@ -75,7 +75,7 @@ def facets(cards: list[dict], lang: str) -> dict[str, list[tuple[str, str]]]:
     return {k: v for k, v in out.items() if v}
 
 
-def home_data_js(cards: list[dict], facet_values: dict) -> str:
+def home_data_js(cards: list[dict], facet_values: dict, lang: str = "fr") -> str:
     """``window.OH_HOME``: facet values once, then one array per interview with indexes into them
     (compact: about 350 bytes an interview with its summary)."""
     keys = list(facet_values)
@@ -95,7 +95,7 @@ def home_data_js(cards: list[dict], facet_values: dict) -> str:
             "pageSize": PAGE_SIZE}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return "/* oralhist: the home page's cards, for static/home.js */\nwindow.OH_HOME=" + text + ";\n"
+    return f'/* oralhist: the home page\'s cards for static/home.js, labels in lang="{lang}" */\nwindow.OH_HOME=' + text + ";\n"
 
 
 def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
@@ -106,7 +106,7 @@ def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
     m = messages(model.language)
     cards = home_cards(model)
     facet_values = facets(cards, model.language)
-    model.add_text("home-data.js", home_data_js(cards, facet_values))
+    model.add_text("home-data.js", home_data_js(cards, facet_values, model.language))
     labels = {"museum": m["museum"], "trade": m["trade"], "place": m["place"], "decade": m["decade"],
               "language": m["language"]}
     filters = [(k, labels[k], facet_values[k]) for k in labels if k in facet_values]
