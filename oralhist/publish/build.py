@@ -27,7 +27,7 @@ from oralhist.progress import NULL
 from oralhist.stage import StageReport
 
 MANIFEST = ".oralhist-build.json"
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: issue 13's interview pages (times, share, cite, find) and home-data.js
 # Suggested (machine) links are published when at least this confident; accepted links always;
 # rejected never. ``[site] link_threshold`` overrides it.
 DEFAULT_LINK_THRESHOLD = 0.8
@@ -602,11 +602,11 @@ def citation(model: SiteModel, view, page: str) -> str:
 
 def interview_extras(model: SiteModel, view, page: str) -> dict:
     """What the interview page adds for visitors (issue 13 item 3 and 6): the citation, the
-    stable address, topic keywords as links (to the term page when a published term has that
-    label, else to the search), and whether the index is still the machine's."""
-    if not hasattr(model, "_kw_slugs"):
-        model._kw_slugs = {tp.label.casefold(): tp.slug for tp in model.terms.values()}
-    slugs = model._kw_slugs
+    stable address, topic keywords as links (to the term page when a term this interview links
+    to has that label, else to the search), and whether the index is still the machine's."""
+    # Only the terms this interview links to: they are part of its fingerprint, so a page kept
+    # from an earlier build never points at a term page that has gone.
+    slugs = {ln.term_label.casefold(): model.terms[ln.term_id].slug for ln in view.links if ln.term_id in model.terms}
 
     def keyword_href(k: str) -> str:
         from urllib.parse import quote
