@@ -300,3 +300,16 @@ def test_print_style_sheet_keeps_a_readable_transcript(site, page):
     assert shown["#transcript"] != "none" and shown[".seg"] == "grid" and shown[".facts"] != "none"
     pdf = page.pdf()
     assert pdf[:4] == b"%PDF" and len(pdf) > 5000
+
+
+def test_search_page_counts_in_french(site, page):
+    page.goto(f"{site['url']}/search.html?q=zéphyr")
+    page.locator("#results a").first.wait_for(timeout=20000)
+    hrefs = page.eval_on_selector_all("#results > li > h2 > a", "els => els.map(e => e.getAttribute('href'))")
+    assert any(h.endswith("/i/gen-0123.html") for h in hrefs), hrefs
+    n = len(hrefs)
+    assert page.inner_text("#search-status") == (f"{n} résultat" if n <= 1 else f"{n} résultats")
+    # the singular for one, as French wants it ("1 résultats" before)
+    one = page.evaluate("""() => { const s = document.getElementById('search-status');
+        return [s.getAttribute('data-result-one'), s.getAttribute('data-results')]; }""")
+    assert one == ["résultat", "résultats"]
