@@ -53,7 +53,7 @@ def home_cards(model) -> list[dict]:
             "place": v.place or "", "museum": v.museum or "", "summary": _short(v.summary or ""),
             "trades": trades, "places": places, "decade": e.decade or "", "language": language,
         })
-    cards.sort(key=lambda c: (c["date"], c["title"].casefold()))
+    cards.sort(key=lambda c: (not c["date"], c["date"], c["title"].casefold()))  # undated last, as home.js
     return cards
 
 
