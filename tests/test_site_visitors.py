@@ -319,3 +319,18 @@ def test_search_page_counts_in_french(site, page):
     one = page.evaluate("""() => { const s = document.getElementById('search-status');
         return [s.getAttribute('data-result-one'), s.getAttribute('data-results')]; }""")
     assert one == ["résultat", "résultats"]
+
+
+def test_phone_width_has_no_sideways_scroll(site, browser):
+    ctx = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = ctx.new_page()
+    try:
+        for path in ("index.html", "i/1998-marcel-dupont.html"):
+            page.goto(f"{site['url']}/{path}")
+            if path.startswith("i/"):
+                page.click("#share")
+                page.click("#cite-box summary")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 360, (path, width)
+    finally:
+        ctx.close()
