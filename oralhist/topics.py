@@ -344,11 +344,131 @@ def synopsis(sentences: Sequence[Sentence], language: str = "fr", max_sentences:
     return text if len(text) <= max_chars else text[: max_chars - 1].rsplit(" ", 1)[0] + " …"
 
 
-def title_from(kws: Sequence[str], sentences: Sequence[Sentence], max_chars: int = 70) -> str:
+# Noun phrases for titles (French): a determiner opens a phrase, content words and "de / à /
+# en" links continue it ("la sortie de piste", "le rugissement du tigre"), a stop word or a
+# conjugated verb ends it. No tagger: simplemma tells a verb form (its lemma is an infinitive).
+_NP_DET = {"le": "le", "la": "la", "les": "les", "l'": "l'", "un": "un", "une": "une", "du": "le", "des": "les",
+           "au": "le", "aux": "les", "ce": "le", "cet": "l'", "cette": "la", "ces": "les", "son": "le", "sa": "la",
+           "ses": "les", "mon": "mon", "ma": "ma", "mes": "mes", "notre": "notre", "nos": "nos", "leur": "leur",
+           "leurs": "leurs", "votre": "votre", "vos": "vos"}
+_NP_LINK = {"de", "d'", "du", "des", "à", "au", "aux", "en"}
+# adjectives that come before the noun and are stop words for keywords ("un autre avion")
+_NP_PRE = {"autre", "même", "premier", "première", "deuxième", "dernier", "dernière", "grand", "grande", "petit",
+           "petite", "vieux", "vieille", "nouveau", "nouvelle", "bon", "bonne", "seul", "seule"}
+_NP_INNER_DET = {"l'", "la", "le", "les", "sa", "son", "ses", "leur", "leurs", "notre", "nos", "un", "une", "mon", "ma", "mes"}
+_NP_NOT = {"mieux", "plus", "moins", "très", "trop", "bien", "mal", "ainsi", "justement", "vraiment", "exactement"}
+_NP_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*'|[^\W\d_]+(?:-[^\W\d_]+)*|\S")
+_VERB_END = re.compile(r"(?:ent|ait|aient|ais|ons|ez|ont|iez|ions|era|eront|erait|ant)$")
+_INFINITIVE = re.compile(r"(?:er|ir|re|oir)$")
+
+
+def _verb_like(tok: str, language: str) -> bool:
+    import simplemma
+
+    t = tok.lower()
+    if not _VERB_END.search(t):
+        return False
+    try:
+        lem = simplemma.lemmatize(t, lang=language).lower()
+    except ValueError:
+        return False
+    return lem != t and bool(_INFINITIVE.search(lem))
+
+
+def noun_phrases(text: str, language: str = "fr", max_words: int = 4) -> list[tuple[str, list[str]]]:
+    """Noun phrases of a French sentence as (determiner, words): "le rugissement du tigre" ->
+    ("le", ["rugissement", "du", "tigre"]). At most ``max_words`` content words each."""
+    stop = stopwords(language)
+    toks = _NP_TOKEN.findall(text.replace("\u2019", "'"))
+    n = len(toks)
+
+    def content(t: str) -> bool:
+        tl = t.lower()
+        return t[:1].isalpha() and len(t) > 1 and tl not in stop and tl not in _NP_NOT and not t.endswith("'")
+
+    out = []
+    for i, tok in enumerate(toks):
+        det = tok.lower()
+        if det not in _NP_DET:
+            continue
+        j, words, k_content = i + 1, [], 0
+        if det in ("leur", "son") and j < n and toks[j].lower().endswith(("er", "ir")):
+            continue  # "leur demander": a pronoun before a verb
+        while j < n and not k_content and toks[j].lower() in _NP_PRE:
+            words.append(toks[j])
+            j += 1
+        while j < n and k_content < max_words:
+            t, tl = toks[j], toks[j].lower()
+            if tl in _NP_LINK and k_content:
+                k = j + 1
+                if k < n and tl in ("de", "d'", "à") and toks[k].lower() in _NP_INNER_DET:
+                    k += 1
+                # after a link, an infinitive ends the phrase ("en déclarer")
+                if (k < n and content(toks[k]) and not _verb_like(toks[k], language)
+                        and not toks[k].lower().endswith(("er", "ir"))):
+                    words.extend(toks[j:k])
+                    j = k
+                    continue
+                break
+            if not content(t) or _verb_like(t, language):
+                break
+            words.append(t)
+            k_content += 1
+            j += 1
+        if k_content:
+            out.append((det, words))
+    return out
+
+
+def _phrase_text(det: str, words: Sequence[str]) -> str:
+    shown = _NP_DET.get(det, det)
+    first = words[0]
+    if shown in ("le", "la") and first[:1].lower() in "aeiouyéèêàâîôûh":
+        shown = "l'"
+    out = ""
+    for w in words:
+        out += w if (not out or out.endswith("'")) else " " + w
+    text = (shown if shown.endswith("'") else shown + " ") + out
+    return text[0].upper() + text[1:]
+
+
+def title_from(kws: Sequence[str], sentences: Sequence[Sentence], max_chars: int = 70,
+               language: str = "fr") -> str:
+    """A short noun phrase of the segment ("Le rugissement du tigre"), not a list of keywords.
+
+    Candidates are the noun phrases of its sentences (``noun_phrases``); each is scored by how
+    much of the segment's keywords (YAKE, ranked) and repeated lemmas it carries, with a
+    preference for two to four content words, for the first phrases of the segment and for the
+    narrator's answers over questions.
+    Without any noun phrase: the best keyword alone, else the segment's first words."""
+    weight: dict[str, float] = {}
+    for r, k in enumerate(kws[:6]):
+        for lem in lemmas(k, language):
+            weight[lem] = max(weight.get(lem, 0.0), 1.0 / (1 + r))
+    tf: dict[str, int] = {}
+    for s in sentences:
+        for lem in lemmas(s.text, language):
+            tf[lem] = tf.get(lem, 0) + 1
+    best, best_score, rank = None, 0.0, 0
+    for si, s in enumerate(sentences):
+        for det, words in noun_phrases(s.text, language) if language == "fr" else ():
+            rank += 1
+            lems = lemmas(" ".join(words), language)
+            if not lems:
+                continue
+            score = sum(2.0 * weight.get(lem, 0.0) + 0.3 * min(tf.get(lem, 1) - 1, 3) for lem in set(lems))
+            score += 0.8 if 2 <= len(lems) <= 4 else 0.0
+            score -= 0.6 if s.question or s.by_interviewer else 0.0
+            # what a segment is about tends to come first (the subject of its opening sentence)
+            score += 1.0 / rank
+            if score > best_score:
+                best, best_score = (det, words), score
+    if best is not None:
+        t = _phrase_text(*best)
+        return t if len(t) <= max_chars else t[:max_chars].rsplit(" ", 1)[0]
     if kws:
-        t = ", ".join(kws[:3])
-        t = t[0].upper() + t[1:]
-        return t if len(t) <= max_chars else t[:max_chars].rsplit(",", 1)[0]
+        t = kws[0][0].upper() + kws[0][1:]
+        return t[:max_chars]
     first = sentences[0].text if sentences else ""
     return first if len(first) <= max_chars else first[: max_chars - 1].rsplit(" ", 1)[0] + " …"
 
@@ -373,7 +493,7 @@ def index_sentences(sentences: Sequence[Sentence], *, duration_ms: int, language
         start = 0 if k == 0 else group[0].start_ms
         end = duration_ms if k == len(bounds) - 2 else sentences[bounds[k + 1]].start_ms
         kws = keywords(" ".join(s.text for s in group), language)
-        topics.append(Topic(start_ms=start, end_ms=max(end, start), title=title_from(kws, group),
+        topics.append(Topic(start_ms=start, end_ms=max(end, start), title=title_from(kws, group, language=language),
                             synopsis=synopsis(group, language), keywords=tuple(kws), partial_transcript=partial(group)))
     return topics
 

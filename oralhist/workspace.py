@@ -41,6 +41,8 @@ beam_size = 5
 language = "fr"
 # Public address of the published site, used in sitemaps, IIIF and OAI-PMH (optional).
 base_url = ""
+# The home page's introduction to the archive (a blank line between paragraphs), e.g.
+# intro = "Des mineurs, des fileuses et des cheminots racontent leur métier."
 
 [database]
 # Leave empty for SQLite in this folder; DATABASE_URL in the environment wins.

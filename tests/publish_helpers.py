@@ -171,3 +171,58 @@ def make_interview(
             mark_done(s, iid, st)
         s.commit()
     return durs
+
+
+def many_interview_facts(i: int, n: int) -> dict:
+    """The facts of generated interview ``i`` of ``n`` (the tests compute expected counts from it)."""
+    return {
+        "id": f"gen-{i:04d}",
+        "title": f"Témoignage n° {i:04d}",
+        "narrator": f"Témoin {n - i:04d}",
+        "museum": f"Musée {i % 4}",
+        "place": f"Commune {i % 5}",
+        "trade": f"métier {i % 7}",
+        "date": f"{1950 + i % 70}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        "language": "en" if i % 10 == 0 else "fr",
+        "summary": ("Un zéphyr unique souffle sur la fosse." if i == 123 else
+                    f"Souvenirs de travail au musée {i % 4}, racontés par un témoin de la commune {i % 5}."),
+    }
+
+
+def make_many(ws, n: int, start: int = 0) -> None:
+    """``n`` public interviews inserted directly through records.py in one transaction (a second
+    or two for 1,000): one short segment each, one accepted trade link, no audio."""
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import (Consent, ConsentScope, Interview, Link, LinkStatus, Museum, Person, Segment,
+                                  Term, TermKind, Transcript)
+
+    with db.session(ws) as s:
+        museums, terms = {}, {}
+        facts = [many_interview_facts(i, n) for i in range(start, start + n)]
+        for f in facts:
+            if f["museum"] not in museums:
+                museums[f["museum"]] = s.exec(select(Museum).where(Museum.name == f["museum"])).first() or Museum(name=f["museum"])
+                s.add(museums[f["museum"]])
+            if f["trade"] not in terms:
+                terms[f["trade"]] = Term(kind=TermKind.trade, label=f["trade"])
+                s.add(terms[f["trade"]])
+        s.flush()
+        people = [Person(name=f["narrator"]) for f in facts]
+        s.add_all(people)
+        s.flush()
+        s.execute(insert(Interview), [dict(id=f["id"], title=f["title"], narrator_id=p.id,
+                                           museum_id=museums[f["museum"]].id, date=f["date"], place=f["place"],
+                                           language=f["language"], summary=f["summary"], duration_ms=60_000 + 1000 * (i % 50))
+                                      for i, (f, p) in enumerate(zip(facts, people))])
+        s.execute(insert(Consent), [dict(interview_id=f["id"], scope=ConsentScope.public) for f in facts])
+        s.execute(insert(Transcript), [dict(interview_id=f["id"], version=1, model="base", language=f["language"],
+                                            duration_ms=60_000) for f in facts])
+        trs = dict(s.exec(select(Transcript.interview_id, Transcript.id)).all())
+        s.execute(insert(Segment), [dict(transcript_id=trs[f["id"]], idx=0, start_ms=0, end_ms=5000,
+                                         text=f"{f['summary']} Je travaillais comme {f['trade']}.") for f in facts])
+        s.execute(insert(Link), [dict(interview_id=f["id"], term_id=terms[f["trade"]].id, start_ms=1000, end_ms=4000,
+                                      quote=f["trade"], status=LinkStatus.accepted, confidence=1.0) for f in facts])
+        s.commit()

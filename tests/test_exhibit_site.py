@@ -173,7 +173,7 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     trade = _one(site, "t/*-mineur.html").read_text()
     assert "métiers de la mine" in trade and "porion" in trade and "Lewarde (2 objets)" in trade
     assert f"objets/{obj1.parent.name}/index.html" in trade and f"objets/{obj2.parent.name}/index.html" in trade
-    assert f"objets/{obj1.parent.name}/index.html" in (site / "sitemap.xml").read_text()
+    assert f"https://musee.example.org/objets/{obj1.parent.name}/index.html" in (tmp_path / "web" / "sitemap.xml").read_text()
     from oralhist.publish.build import search_page_path
 
     assert search_page_path(site, str(obj1.relative_to(site)), rep.details["search_shards"], ws).is_file()

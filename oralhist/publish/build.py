@@ -27,7 +27,7 @@ from oralhist.progress import NULL
 from oralhist.stage import StageReport
 
 MANIFEST = ".oralhist-build.json"
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: issue 13's interview pages (times, share, cite, find) and home-data.js
 # Suggested (machine) links are published when at least this confident; accepted links always;
 # rejected never. ``[site] link_threshold`` overrides it.
 DEFAULT_LINK_THRESHOLD = 0.8
@@ -411,6 +411,9 @@ def _env():
     env.filters["duration"] = typography.duration
     env.filters["decade"] = typography.decade
     env.globals["plural"] = typography.plural
+    env.filters["number"] = typography.number
+    env.filters["position"] = typography.position
+    env.filters["time_dt"] = typography.time_datetime
     return env
 
 
@@ -567,6 +570,7 @@ def render_model(model: SiteModel) -> SiteModel:
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
             cues=json_for_script(caption_cues(v)), rights=e.rights, license=e.license,
+            **interview_extras(model, v, page),
         )
         model.add_text(page, html)
         shtml = search_tpl.render(lang=model.language, v=v, terms=terms, m=m)
@@ -592,21 +596,9 @@ def render_model(model: SiteModel) -> SiteModel:
         model.add_text(f"t/{tp.slug}.html", html)
         model.search_pages[f"t/{tp.slug}.html"] = (hashlib.sha256(html.encode()).hexdigest(), html)
 
-    museums = sorted({e.view.museum for e in model.interviews if e.view.museum})
-    places = sorted({e.view.place for e in model.interviews if e.view.place}
-                    | {ln.term_label for e in model.interviews for ln in e.links if ln.kind == "place"})
-    trades = sorted({ln.term_label for e in model.interviews for ln in e.links if ln.kind == "trade"})
-    decades = sorted({e.decade for e in model.interviews if e.decade})
-    cards = []
-    for e in model.interviews:
-        v = e.view
-        tr = sorted({ln.term_label for ln in e.links if ln.kind == "trade"})
-        pl = sorted({ln.term_label for ln in e.links if ln.kind == "place"} | ({v.place} if v.place else set()))
-        cards.append({"v": v, "trades": tr, "places": pl, "decade": e.decade or ""})
-    cards.sort(key=lambda c: (c["v"].date or "", c["v"].title or c["v"].id))
-    model.add_text("index.html", env.get_template("home.html").render(
-        **common, root="", cards=cards, museums=museums, places=places, trades=trades, decades=decades,
-        terms_by_kind=terms_by_kind, intro=model.intro))
+    from oralhist.publish.home import add_home  # issue 13 item 2: filters, sorting, pages for 1,000 interviews
+
+    add_home(model, env, common, terms_by_kind)
     model.add_text("donnees.html", env.get_template("open_data.html").render(
         **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url)))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
@@ -618,6 +610,46 @@ def render_model(model: SiteModel) -> SiteModel:
     model.add_text("oai-pmh.xml", _oai_static(model))
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
     return model
+
+
+def citation(model: SiteModel, view, page: str) -> str:
+    """A citation of the interview: narrator, « title », interviewer, museum, date, and the
+    stable address (absolute with ``base_url``). The page's script adds the moment (#t=…)."""
+    from oralhist.publish import typography
+
+    lang = model.language
+    parts = []
+    if view.narrator:
+        parts.append(view.narrator)
+    parts.append(typography.quote(view.title or view.id, lang))
+    if view.interviewer:
+        parts.append(("entretien avec " if lang == "fr" else "interviewed by ") + view.interviewer)
+    if view.museum:
+        parts.append(view.museum)
+    if view.date:
+        parts.append(typography.long_date(view.date, lang))
+    url = f"{model.base_url}/{page}" if model.base_url else page
+    return ", ".join(parts) + ". " + ("En ligne\u00a0: " if lang == "fr" else "Online: ") + url
+
+
+def interview_extras(model: SiteModel, view, page: str) -> dict:
+    """What the interview page adds for visitors (issue 13 item 3 and 6): the citation, the
+    stable address, topic keywords as links (to the term page when a term this interview links
+    to has that label, else to the search), and whether the index is still the machine's."""
+    # Only the terms this interview links to: they are part of its fingerprint, so a page kept
+    # from an earlier build never points at a term page that has gone.
+    slugs = {ln.term_label.casefold(): model.terms[ln.term_id].slug for ln in view.links if ln.term_id in model.terms}
+
+    def keyword_href(k: str) -> str:
+        from urllib.parse import quote
+
+        slug = slugs.get((k or "").casefold())
+        return f"../t/{slug}.html" if slug else f"../search.html?q={quote(k)}"
+
+    return {"citation": citation(model, view, page),
+            "page_url": f"{model.base_url}/{page}" if model.base_url else "",
+            "keyword_href": keyword_href,
+            "auto_index": any(getattr(t, "source", "machine") != "editor" for t in view.topics)}
 
 
 def _sitemap(model: SiteModel) -> str:

@@ -65,3 +65,29 @@ def quote(text: str, language: str = "fr") -> str:
     if (language or "fr")[:2] == "fr":
         return f"«{NNBSP}{text}{NNBSP}»"
     return f"\u201c{text}\u201d"
+
+
+def number(n, language: str = "fr") -> str:
+    """'1 000' (narrow no-break space in French, from CLDR), '1,000' in English."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(int(n or 0), locale=(language or "fr")[:2])
+
+
+def position(ms, language: str = "fr") -> str:
+    """A moment in a recording: '0 s', '1 min 07 s', '1 h 02 min 03 s' (never '01:07')."""
+    s = max(0, int(ms or 0)) // 1000
+    h, mnt, sec = s // 3600, s // 60 % 60, s % 60
+    sp = "\u00a0"
+    if h:
+        return f"{h}{sp}h{sp}{mnt:02d}{sp}min{sp}{sec:02d}{sp}s"
+    if mnt:
+        return f"{mnt}{sp}min{sp}{sec:02d}{sp}s"
+    return f"{sec}{sp}s"
+
+
+def time_datetime(ms) -> str:
+    """The machine-readable form of a position for <time datetime>: an ISO 8601 duration."""
+    s = max(0, int(ms or 0)) // 1000
+    h, mnt, sec = s // 3600, s // 60 % 60, s % 60
+    return "PT" + (f"{h}H" if h else "") + (f"{mnt}M" if mnt or h else "") + f"{sec}S"

@@ -10,6 +10,8 @@
   if (!audio || !box || !data) return;
   var cues = JSON.parse(data.textContent);  // [start ms, end ms, speaker, text], sorted by start
   var cur = -2;
+  // Nothing is shown before the visitor plays or moves in the recording (no band, no cue).
+  var started = false;
   function find(ms) {
     var lo = 0, hi = cues.length - 1, ans = -1;
     while (lo <= hi) { var mid = (lo + hi) >> 1; if (cues[mid][0] <= ms) { ans = mid; lo = mid + 1; } else { hi = mid - 1; } }
@@ -18,7 +20,7 @@
   function show() {
     var on = !toggle || toggle.checked;
     box.hidden = !on;
-    var i = on ? find(audio.currentTime * 1000) : -1;
+    var i = on && started ? find(audio.currentTime * 1000) : -1;
     if (i === cur) return;
     cur = i;
     box.textContent = "";
@@ -26,13 +28,15 @@
     if (cues[i][2]) {
       var who = document.createElement("span");
       who.className = "who";
-      who.textContent = cues[i][2] + " : ";
+      who.textContent = cues[i][2] + "\u00a0: ";
       box.appendChild(who);
     }
     box.appendChild(document.createTextNode(cues[i][3]));
   }
-  audio.addEventListener("timeupdate", show);
-  audio.addEventListener("seeked", show);
+  function start() { started = true; show(); }
+  audio.addEventListener("timeupdate", function () { if (!audio.paused || started) start(); });
+  audio.addEventListener("play", start);
+  audio.addEventListener("seeked", start);
   if (toggle) toggle.addEventListener("change", function () { cur = -2; show(); });
   show();
 })();

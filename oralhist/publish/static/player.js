@@ -71,25 +71,55 @@
     parts.forEach(function (n) { sec = sec * 60 + n; });
     return isNaN(sec) ? null : sec;
   }
-  // A server without HTTP range requests (e.g. `python -m http.server`) makes the audio
-  // unseekable; then the file is fetched once and played from memory, where seeking works.
+  // The page says preload="none": the audio is fetched once, by whichever of two ways fits the
+  // server. A server with HTTP range requests gets a 2-byte probe answered 206, and the element
+  // then streams (and seeks) as usual. A server without them (`python -m http.server`) answers
+  // the probe with the whole file: that answer is kept and played from memory, where seeking
+  // works, instead of letting the element download the file a second time. From file:// (kiosk,
+  // USB key) the element reads the file itself.
   var ready = !audio ? Promise.resolve() : new Promise(function (resolve) {
-    function check() {
-      var seekable = audio.seekable.length > 0 && audio.seekable.end(0) > 0;
-      if (seekable || !/^https?:/.test(location.protocol) || !window.fetch) { resolve(); return; }
-      fetch(audio.currentSrc).then(function (r) { return r.blob(); }).then(function (blob) {
-        // A visitor may have pressed play meanwhile: carry on from the same moment.
-        var wasPlaying = !audio.paused, at = audio.currentTime;
-        audio.addEventListener("loadedmetadata", function () {
-          if (at) audio.currentTime = at;
-          if (wasPlaying) { var pr = audio.play(); if (pr && pr.catch) pr.catch(function () {}); }
-          resolve();
-        }, { once: true });
-        audio.src = URL.createObjectURL(blob);
-        audio.load();
-      }).catch(function () { resolve(); });
+    var srcEl = audio.querySelector("source");
+    var url = srcEl ? srcEl.src : audio.currentSrc || audio.src;
+    var wantPlay = false, settled = false;
+    function onPlay() { if (!settled) wantPlay = true; }
+    audio.addEventListener("play", onPlay);
+    function done() {
+      if (settled) return;
+      settled = true;
+      audio.removeEventListener("play", onPlay);
+      if (wantPlay && audio.paused) { var pr = audio.play(); if (pr && pr.catch) pr.catch(function () {}); }
+      resolve();
     }
-    if (audio.readyState >= 1) check(); else audio.addEventListener("loadedmetadata", check, { once: true });
+    function whenMeta() {
+      if (audio.readyState >= 1) { done(); return; }
+      audio.addEventListener("loadedmetadata", done, { once: true });
+      audio.addEventListener("error", done, { once: true });
+    }
+    function direct() {
+      if (srcEl && !srcEl.parentNode) audio.insertBefore(srcEl, audio.firstChild);
+      audio.preload = "metadata";
+      audio.load();
+      whenMeta();
+    }
+    if (!url || !/^https?:/.test(location.protocol) || !window.fetch) { direct(); return; }
+    // No source while the probe runs: a press on play meanwhile waits (paused stays false and
+    // playback starts once the audio is there), it does not start a download of its own.
+    if (srcEl) srcEl.remove();
+    audio.load();
+    fetch(url, { headers: { Range: "bytes=0-1" } }).then(function (r) {
+      if (r.status === 206) {
+        if (r.body && r.body.cancel) r.body.cancel();
+        direct();
+        return;
+      }
+      if (!r.ok) { direct(); return; }
+      return r.blob().then(function (blob) {
+        audio.src = URL.createObjectURL(blob);
+        audio.preload = "auto";
+        audio.load();
+        whenMeta();
+      });
+    }).catch(direct);
   });
   function seek(sec, play) {
     if (!audio) return;

@@ -42,7 +42,11 @@
     }
     var search = await pagefind.search(q);
     var results = await Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }));
-    status.textContent = results.length ? search.results.length + " " + status.getAttribute("data-results")
+    // French takes the singular for 0 and 1, English only for 1; numbers in the page's locale.
+    var n = search.results.length, lang = status.getAttribute("data-lang") || "fr";
+    var one = lang === "fr" ? n <= 1 : n === 1;
+    var shown = window.Intl ? new Intl.NumberFormat(lang).format(n) : String(n);
+    status.textContent = results.length ? shown + " " + status.getAttribute(one ? "data-result-one" : "data-results")
                                         : status.getAttribute("data-no-results");
     results.forEach(function (d) {
       var li = document.createElement("li");
