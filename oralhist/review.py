@@ -206,15 +206,20 @@ def merge_speakers(ws, iid: str, source: str, target: str, *, who: str) -> dict:
     """
     from oralhist.align import AlignedSegment
     from oralhist.corrections import _SAVE_LOCK, _commit, _write_version, old_segments
-    from oralhist.diarize import _speaker
-    from oralhist.records import Revision, utcnow
+    from oralhist.records import Interview, Revision, Speaker, utcnow
     from oralhist.view import current_transcript
 
     if source == target:
         raise BadInput(source, "choisissez deux locuteurs différents")
     with _SAVE_LOCK, db.session(ws) as s:
-        src = _speaker(s, iid, source)
-        dst = _speaker(s, iid, target)
+        if s.get(Interview, iid) is None:
+            raise NotFound(iid, "entretien inconnu")
+        labels = {sp.label: sp for sp in s.exec(select(Speaker).where(Speaker.interview_id == iid)).all()}
+        for label in (source, target):
+            if label not in labels:
+                raise BadInput(label, f"locuteur inconnu : {label} (étiquettes de {iid} : "
+                                      f"{', '.join(sorted(labels)) or 'aucune'})")
+        src, dst = labels[source], labels[target]
         tr = current_transcript(s, iid)
         if tr is None:
             raise NotFound(iid, "pas encore de transcription pour cet entretien")

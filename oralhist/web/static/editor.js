@@ -10,6 +10,9 @@
   var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
                 conflict: false, timer: null, pendingSeek: null, lastSave: 0 };
   var starts = [], spans = [], cur = -1, lastRange = null, reindexTimer = null;
+  // Undo/redo: a stack of editor states (deep clones of the segments, never re-parsed markup).
+  var UNDO_LIMIT = 100, TYPING_PAUSE_MS = 800;
+  var undo = { past: [], future: [], typingAt: 0, typingSeg: null };
 
   // ------------------------------------------------------------------ loading and rendering
   async function load() {
@@ -32,7 +35,80 @@
     box.setAttribute("data-version", d.version);
     state.dirty = false;
     reindex();
+    undo.typingAt = 0;  // the stacks survive a refresh after saving (they hold text, not times)
   }
+
+  // ------------------------------------------------------------------ undo / redo
+  function caretPoint() {  // [segment index, characters before the caret in its text]
+    var s = window.getSelection();
+    if (!s.rangeCount || !box.contains(s.anchorNode)) return null;
+    var text = s.anchorNode.nodeType === 1 ? s.anchorNode.closest(".text") : s.anchorNode.parentNode.closest(".text");
+    if (!text) return null;
+    var r = document.createRange();
+    r.setStart(text, 0);
+    r.setEnd(s.anchorNode, s.anchorOffset);
+    var segs = Array.prototype.indexOf.call(box.querySelectorAll(".seg"), text.closest(".seg"));
+    return [segs, r.toString().length];
+  }
+  function placeCaret(pt) {
+    if (!pt) return;
+    var seg = box.querySelectorAll(".seg")[pt[0]];
+    if (!seg) return;
+    var text = seg.querySelector(".text"), left = pt[1];
+    var walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT), n, node = null, off = 0;
+    while ((n = walker.nextNode())) {
+      if (left <= n.data.length) { node = n; off = left; break; }
+      left -= n.data.length;
+    }
+    text.focus();
+    var r = document.createRange();
+    if (node) r.setStart(node, off); else r.selectNodeContents(text), r.collapse(false);
+    r.collapse(true);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+  function snapshot() {
+    return { segs: Array.prototype.map.call(box.querySelectorAll(".seg"), function (seg) {
+               return { node: seg.cloneNode(true), speaker: seg.querySelector("select.speaker").value };
+             }), caret: caretPoint() };
+  }
+  function restore(snap) {
+    box.textContent = "";
+    snap.segs.forEach(function (x) {
+      var node = x.node.cloneNode(true);
+      var sel = node.querySelector("select.speaker");
+      sel.value = x.speaker;
+      sel.dataset.prev = x.speaker;
+      box.appendChild(node);
+    });
+    reindex();
+    placeCaret(snap.caret);
+  }
+  // Called just BEFORE every change (beforeinput, split, merge, speaker); typing in one
+  // segment without a pause is one step, so one snapshot per burst, not per key.
+  function remember(kind, seg, fix) {
+    var now = Date.now(), typing = kind === "typing";
+    if (!(typing && undo.typingSeg === seg && now - undo.typingAt < TYPING_PAUSE_MS)) {
+      var snap = snapshot();
+      if (fix) fix(snap);
+      undo.past.push(snap);
+      if (undo.past.length > UNDO_LIMIT) undo.past.shift();
+    }
+    undo.typingAt = typing ? now : 0;
+    undo.typingSeg = typing ? seg : null;
+    undo.future = [];
+  }
+  function stepBack(redo) {
+    var from = redo ? undo.future : undo.past, to = redo ? undo.past : undo.future;
+    if (!from.length) { OH.say(redo ? "Rien à rétablir." : "Rien à annuler."); return; }
+    to.push(snapshot());
+    undo.typingAt = 0;
+    restore(from.pop());
+    OH.say(redo ? "Modification rétablie." : "Modification annulée.");
+    markDirty();
+  }
+
 
   function showVersion(v, status) {
     document.getElementById("version").textContent = "v" + v;
@@ -50,6 +126,7 @@
       if (sp[0] === selected) o.selected = true;
       sel.appendChild(o);
     });
+    sel.dataset.prev = selected === null || selected === undefined ? "" : String(selected);
     label.appendChild(sel);
     return label;
   }
@@ -150,8 +227,11 @@
 
   function split(seg) {
     var text = seg.querySelector(".text");
-    var r = lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
+    var now = window.getSelection();  // the caret now, else where it was before a button took the focus
+    var r = now.rangeCount && text.contains(now.anchorNode) ? now.getRangeAt(0).cloneRange()
+      : lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
     if (!r) { OH.say("Placez d’abord le curseur dans le texte du segment à couper.", true); return; }
+    remember("split");
     var tail = document.createRange();
     tail.setStart(r.startContainer, r.startOffset);
     tail.setEnd(text, text.childNodes.length);
@@ -171,6 +251,7 @@
   function merge(seg) {
     var next = seg.nextElementSibling;
     if (!next) { OH.say("Pas de segment suivant.", true); return; }
+    remember("merge");
     var a = seg.querySelector(".text"), b = next.querySelector(".text");
     a.appendChild(document.createTextNode(" "));
     while (b.firstChild) a.appendChild(b.firstChild);
@@ -189,7 +270,23 @@
     else if (t.classList.contains("merge")) merge(seg);
   });
   box.addEventListener("input", markDirty);
-  box.addEventListener("change", function (ev) { if (ev.target.matches("select.speaker")) markDirty(); });
+  box.addEventListener("change", function (ev) {
+    var sel = ev.target;
+    if (!sel.matches("select.speaker")) return;
+    var k = Array.prototype.indexOf.call(box.querySelectorAll(".seg"), sel.closest(".seg"));
+    remember("speaker", null, function (snap) { snap.segs[k].speaker = sel.dataset.prev || ""; });
+    sel.dataset.prev = sel.value;
+    markDirty();
+  });
+  // the browser's own undo (Edit menu) knows nothing of split/merge: ours replaces it
+  box.addEventListener("beforeinput", function (ev) {
+    if (ev.inputType === "historyUndo" || ev.inputType === "historyRedo") {
+      ev.preventDefault();
+      stepBack(ev.inputType === "historyRedo");
+      return;
+    }
+    if (ev.target.closest && ev.target.closest(".text")) remember("typing", ev.target.closest(".seg"));
+  });
   box.addEventListener("keydown", function (ev) {
     if (!ev.target.classList.contains("text") || ev.key !== "Enter") return;
     ev.preventDefault();  // one paragraph per segment: Enter never adds a line
@@ -201,6 +298,7 @@
     var text = (ev.clipboardData || window.clipboardData).getData("text/plain").replace(/\s+/g, " ");
     document.execCommand("insertText", false, text);
   });
+  box.addEventListener("drop", function (ev) { if (ev.target.closest(".text")) ev.preventDefault(); });
 
   // ------------------------------------------------------------------ saving
   function collect() {
@@ -229,8 +327,9 @@
       if (b.unchanged) { OH.say("Aucun changement à enregistrer (version " + b.version + ")."); showVersion(b.version); }
       else {
         showVersion(b.version, "corrected");
-        var msg = "Enregistré : version " + b.version + " — " + b.kept + " mots gardés avec leur temps, " +
-          b.changed + " modifiés, " + b.inserted + " ajoutés, " + b.deleted + " supprimés.";
+        var msg = "Enregistré : version " + b.version + " — " + OH.plural(b.kept, "mot gardé", "mots gardés") +
+          " avec leur temps, " + OH.plural(b.changed, "modifié", "modifiés") + ", " + OH.plural(b.inserted, "ajouté", "ajoutés") +
+          ", " + OH.plural(b.deleted, "supprimé", "supprimés") + ".";
         if (b.unplaced.length) msg += " Sans place dans le temps : " + b.unplaced.join(" ");
         OH.say(msg);
         if (!state.dirty && !box.contains(document.activeElement)) refresh();
@@ -238,7 +337,7 @@
     } else if (r.status === 409) {
       state.conflict = true;
       state.dirty = true;
-      OH.say("Conflit : " + r.body.error, true);
+      OH.say("Conflit : " + r.body.error + (r.body.at ? " (enregistrée le " + OH.when(r.body.at) + ")" : ""), true);
       var btn = OH.el("button", { type: "button", id: "reload" }, "Recharger la dernière version");
       btn.addEventListener("click", function () { location.reload(); });
       document.getElementById("status").appendChild(document.createTextNode(" "));
@@ -288,15 +387,23 @@
   document.getElementById("approve").addEventListener("click", approve);
   document.getElementById("linksel").addEventListener("click", linkSelection);
 
+  // Audio shortcuts never take a key that moves, selects or edits text: Ctrl+arrows,
+  // Ctrl+Shift+arrows, Home/End, Ctrl+Z/Y stay the text field's own. Alt+J/K/L (by key
+  // position, so AZERTY and macOS Option work too) drive the player, as in video players.
   document.addEventListener("keydown", function (ev) {
     var ctrl = ev.ctrlKey || ev.metaKey;
+    var alt = ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey;
+    var key = (ev.key || "").toLowerCase();
     var handled = true;
-    if (ev.key === "Escape" || (ctrl && (ev.key === " " || ev.code === "Space"))) toggle();
-    else if (ctrl && ev.key === "ArrowLeft") jump(-5);
-    else if (ctrl && ev.key === "ArrowRight") jump(5);
-    else if (ctrl && ev.key === "ArrowUp") setRate(audio.playbackRate + 0.1);
-    else if (ctrl && ev.key === "ArrowDown") setRate(audio.playbackRate - 0.1);
-    else if (ctrl && (ev.key === "s" || ev.key === "S")) save(true);
+    if (ev.key === "Escape" || (ctrl && !ev.shiftKey && (ev.key === " " || ev.code === "Space"))) toggle();
+    else if (alt && ev.code === "KeyK") toggle();
+    else if (alt && ev.code === "KeyJ") jump(-5);
+    else if (alt && ev.code === "KeyL") jump(5);
+    else if (alt && ev.code === "KeyU") setRate(audio.playbackRate - 0.1);
+    else if (alt && ev.code === "KeyI") setRate(audio.playbackRate + 0.1);
+    else if (ctrl && !ev.altKey && key === "s") save(true);
+    else if (ctrl && !ev.altKey && ((key === "z" && ev.shiftKey) || (key === "y" && !ev.shiftKey))) stepBack(true);
+    else if (ctrl && !ev.altKey && key === "z") stepBack(false);
     else handled = false;
     if (handled) { ev.preventDefault(); ev.stopPropagation(); }
   }, true);
