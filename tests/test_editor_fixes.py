@@ -242,6 +242,14 @@ def test_restore_asks_first_and_says_what_happens(page, editor):
     for english in ("UTC", "machine", "editor", "->", "(subject)", "1 modifiés", "restored"):
         assert english not in body, english
     assert "reconnaissance automatique" in body and f"version {v0} restaurée comme version {latest + 1}" in body
+    # someone saves meanwhile: the restore is refused, in French, with their time in the reader's zone
+    save_version(ws, IID, [NewSegment("encore autre chose")], base_version=latest + 1, who="Dominique")
+    page.click(f"tr[data-version='{v0}'] button.restore")
+    dlg.get_by_role("button", name=f"Restaurer comme version {latest + 2}").click()
+    page.wait_for_function("document.getElementById('status').textContent.includes('Conflit')")
+    msg = page.inner_text("#status")
+    assert "enregistrée par Dominique" in msg and "Rien n’a été écrasé" in msg and "UTC" not in msg
+    assert any(m in msg for m in MOIS) and current(ws)[0] == latest + 2
 
 
 # ----------------------------------------------------------------------------- index and links

@@ -100,6 +100,9 @@ def _templates():
     env.filters["hms"] = hms
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
+    from oralhist.publish.typography import long_date
+
+    env.filters["long_date"] = long_date  # '1998-06-14' -> '14 juin 1998'
     env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, LINK_FR=LINK_FR, KIND_FR=KIND_FR,
                        SOURCE_FR=source_fr)
     return env

@@ -155,6 +155,10 @@ def routes(cfg, page, guard) -> list:
     def who(request: Request) -> str:
         return who_of(request, cfg.who)
 
+    def conflict(iid: str, base) -> JSONResponse:
+        msg, at = conflict_message(ws, iid, base)
+        return JSONResponse({"error": msg, "conflict": True, "at": at}, status_code=409)
+
     # ---------------------------------------------------------------- pages
 
     def interview_page(template: str, **extra):
@@ -286,8 +290,11 @@ def routes(cfg, page, guard) -> list:
         try:
             res = save_version(ws, iid, new, base_version=base, who=who(request), source="editor")
         except ConflictError:
-            msg, at = conflict_message(ws, iid, base)
-            return JSONResponse({"error": msg, "conflict": True, "at": at}, status_code=409)
+            return conflict(iid, base)
+        except BadInput as exc:
+            if "is empty" in exc.reason:
+                raise BadInput(iid, "la transcription modifiée est vide ; rien n’a été enregistré") from None
+            raise
         return res.to_dict()
 
     def api_approve(request: Request, data: dict):
@@ -303,7 +310,13 @@ def routes(cfg, page, guard) -> list:
         v, base = data.get("version"), data.get("base_version")
         if not isinstance(v, int) or not isinstance(base, int):
             raise BadInput(None, "version et base_version sont requis")
-        return restore_version(ws, request.path_params["iid"], v, base_version=base, who=who(request)).to_dict()
+        iid = request.path_params["iid"]
+        try:
+            return restore_version(ws, iid, v, base_version=base, who=who(request)).to_dict()
+        except ConflictError:
+            return conflict(iid, base)
+        except NotFound:
+            raise NotFound(iid, f"pas de version {v} pour cet entretien") from None
 
     def api_topics(request: Request, data: dict):
         from oralhist.review import save_topics

@@ -145,7 +145,8 @@
         if (!(await confirmRestore(v))) { OH.say("Restauration annulée : rien n’a changé."); btn.focus(); return; }
         var r = await OH.api("POST", OH.base + "/restore", { version: v, base_version: latest });
         if (r.ok) { OH.say("Version " + v + " restaurée comme version " + r.body.version + "."); setTimeout(function () { location.reload(); }, 400); }
-        else OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error, true);
+        else OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error +
+                    (r.body.at ? " (enregistrée le " + OH.when(r.body.at) + ")" : ""), true);
       });
     });
   }
