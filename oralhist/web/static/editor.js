@@ -10,7 +10,8 @@
   var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
                 conflict: false, timer: null, pendingSeek: null, lastSave: 0 };
   var starts = [], spans = [], cur = -1, lastRange = null, reindexTimer = null;
-  // Undo/redo: a stack of editor states (deep clones of the segments, never re-parsed markup).
+  // Undo/redo: a stack of steps holding the segments a change touched (deep clones, never
+  // re-parsed markup).
   var UNDO_LIMIT = 100, TYPING_PAUSE_MS = 800;
   var undo = { past: [], future: [], typingAt: 0, typingSeg: null };
 
@@ -28,6 +29,7 @@
     state.speakers = d.speakers;
     state.low = d.low;
     showVersion(d.version, d.status);
+    var before = box.querySelectorAll(".seg").length;
     box.textContent = "";
     var frag = document.createDocumentFragment();
     d.segments.forEach(function (sg) { frag.appendChild(segmentEl(sg)); });
@@ -35,7 +37,10 @@
     box.setAttribute("data-version", d.version);
     state.dirty = false;
     reindex();
-    undo.typingAt = 0;  // the stacks survive a refresh after saving (they hold text, not times)
+    // the stacks survive a refresh after saving (same segments, new word times), not a reshaping
+    if (before !== d.segments.length || !undo.loaded) { undo.past = []; undo.future = []; }
+    undo.loaded = true;
+    undo.typingAt = 0;
   }
 
   // ------------------------------------------------------------------ undo / redo
@@ -47,12 +52,11 @@
     var r = document.createRange();
     r.setStart(text, 0);
     r.setEnd(s.anchorNode, s.anchorOffset);
-    var segs = Array.prototype.indexOf.call(box.querySelectorAll(".seg"), text.closest(".seg"));
-    return [segs, r.toString().length];
+    return [indexOf(text.closest(".seg")), r.toString().length];
   }
   function placeCaret(pt) {
     if (!pt) return;
-    var seg = box.querySelectorAll(".seg")[pt[0]];
+    var seg = box.children[pt[0]];
     if (!seg) return;
     var text = seg.querySelector(".text"), left = pt[1];
     var walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT), n, node = null, off = 0;
@@ -68,31 +72,38 @@
     sel.removeAllRanges();
     sel.addRange(r);
   }
-  function snapshot() {
-    return { segs: Array.prototype.map.call(box.querySelectorAll(".seg"), function (seg) {
-               return { node: seg.cloneNode(true), speaker: seg.querySelector("select.speaker").value };
-             }), caret: caretPoint() };
+  // A step is {at, before, count, caret}: the segments [at, at+count) of now were `before`
+  // (clones of whole segments, with their speaker) — so a step costs one or two segments,
+  // not the whole transcript, and undoing it swaps them back (and records the inverse step).
+  function grab(at, n) {
+    var out = [];
+    for (var i = 0; i < n && box.children[at + i]; i++) {
+      var seg = box.children[at + i];
+      out.push({ node: seg.cloneNode(true), speaker: seg.querySelector("select.speaker").value });
+    }
+    return out;
   }
-  function restore(snap) {
-    box.textContent = "";
-    snap.segs.forEach(function (x) {
+  function put(at, count, items) {
+    for (var i = 0; i < count && box.children[at]; i++) box.children[at].remove();
+    var ref = box.children[at] || null;
+    items.forEach(function (x) {
       var node = x.node.cloneNode(true);
       var sel = node.querySelector("select.speaker");
       sel.value = x.speaker;
       sel.dataset.prev = x.speaker;
-      box.appendChild(node);
+      box.insertBefore(node, ref);
     });
-    reindex();
-    placeCaret(snap.caret);
   }
-  // Called just BEFORE every change (beforeinput, split, merge, speaker); typing in one
-  // segment without a pause is one step, so one snapshot per burst, not per key.
-  function remember(kind, seg, fix) {
+  function indexOf(seg) { return Array.prototype.indexOf.call(box.children, seg); }
+  // Called just BEFORE every change: typing (beforeinput), split, merge (n = 2), speaker.
+  // Typing in one segment without a pause is one step.
+  function remember(kind, seg, n, fix) {
     var now = Date.now(), typing = kind === "typing";
     if (!(typing && undo.typingSeg === seg && now - undo.typingAt < TYPING_PAUSE_MS)) {
-      var snap = snapshot();
-      if (fix) fix(snap);
-      undo.past.push(snap);
+      var at = indexOf(seg);
+      var step = { at: at, before: grab(at, n), count: { split: 2, merge: 1 }[kind] || 1, caret: caretPoint() };
+      if (fix) fix(step.before[0]);
+      undo.past.push(step);
       if (undo.past.length > UNDO_LIMIT) undo.past.shift();
     }
     undo.typingAt = typing ? now : 0;
@@ -102,13 +113,14 @@
   function stepBack(redo) {
     var from = redo ? undo.future : undo.past, to = redo ? undo.past : undo.future;
     if (!from.length) { OH.say(redo ? "Rien à rétablir." : "Rien à annuler."); return; }
-    to.push(snapshot());
+    var step = from.pop();
+    to.push({ at: step.at, before: grab(step.at, step.count), count: step.before.length, caret: caretPoint() });
+    put(step.at, step.count, step.before);
     undo.typingAt = 0;
-    restore(from.pop());
+    placeCaret(step.caret);  // (the word index is rebuilt by markDirty, as after typing)
     OH.say(redo ? "Modification rétablie." : "Modification annulée.");
     markDirty();
   }
-
 
   function showVersion(v, status) {
     document.getElementById("version").textContent = "v" + v;
@@ -231,7 +243,7 @@
     var r = now.rangeCount && text.contains(now.anchorNode) ? now.getRangeAt(0).cloneRange()
       : lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
     if (!r) { OH.say("Placez d’abord le curseur dans le texte du segment à couper.", true); return; }
-    remember("split");
+    remember("split", seg, 1);
     var tail = document.createRange();
     tail.setStart(r.startContainer, r.startOffset);
     tail.setEnd(text, text.childNodes.length);
@@ -251,7 +263,7 @@
   function merge(seg) {
     var next = seg.nextElementSibling;
     if (!next) { OH.say("Pas de segment suivant.", true); return; }
-    remember("merge");
+    remember("merge", seg, 2);
     var a = seg.querySelector(".text"), b = next.querySelector(".text");
     a.appendChild(document.createTextNode(" "));
     while (b.firstChild) a.appendChild(b.firstChild);
@@ -273,8 +285,7 @@
   box.addEventListener("change", function (ev) {
     var sel = ev.target;
     if (!sel.matches("select.speaker")) return;
-    var k = Array.prototype.indexOf.call(box.querySelectorAll(".seg"), sel.closest(".seg"));
-    remember("speaker", null, function (snap) { snap.segs[k].speaker = sel.dataset.prev || ""; });
+    remember("speaker", sel.closest(".seg"), 1, function (before) { before.speaker = sel.dataset.prev || ""; });
     sel.dataset.prev = sel.value;
     markDirty();
   });
@@ -285,7 +296,7 @@
       stepBack(ev.inputType === "historyRedo");
       return;
     }
-    if (ev.target.closest && ev.target.closest(".text")) remember("typing", ev.target.closest(".seg"));
+    if (ev.target.closest && ev.target.closest(".text")) remember("typing", ev.target.closest(".seg"), 1);
   });
   box.addEventListener("keydown", function (ev) {
     if (!ev.target.classList.contains("text") || ev.key !== "Enter") return;
