@@ -250,6 +250,9 @@ def test_restore_asks_first_and_says_what_happens(page, editor):
     msg = page.inner_text("#status")
     assert "enregistrée par Dominique" in msg and "Rien n’a été écrasé" in msg and "UTC" not in msg
     assert any(m in msg for m in MOIS) and current(ws)[0] == latest + 2
+    from oralhist.corrections import restore_version
+
+    restore_version(ws, IID, v0, base_version=latest + 2, who="Dominique")  # the next tests work on v1's text
 
 
 # ----------------------------------------------------------------------------- index and links
