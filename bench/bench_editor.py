@@ -13,7 +13,10 @@ Measured (median of --repeat runs):
 - bytes transferred for everything but the audio (HTML, CSS, JS, transcript JSON; gzip
   on the wire), from Chromium's own request sizes;
 - baseline in the same run: the same transcript JSON without gzip (what it would cost
-  without compression).
+  without compression);
+- undo (issue 11): a split (Ctrl+Entrée: one snapshot of the whole editor state, then the
+  split) and its undo (Ctrl+Z: the state restored from the snapshot), keypress to the segment
+  count changing, against a baseline in the same page: a key that changes nothing (Shift).
 
 Writes bench/results-editor.json; bench/RESULTS-editor.md quotes the figures.
 """
@@ -53,7 +56,9 @@ def build(root: Path):
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     d = ws.derived_dir(IID)
     d.mkdir(parents=True)
-    clip = join_clips(REPO.parent / "shared" / "corpus", root / "clip.mp3", ffmpeg, rate=22050,
+    corpus = REPO / "tests" / "data" / "corpus"
+    corpus = corpus if corpus.is_dir() else REPO.parent / "shared" / "corpus"
+    clip = join_clips(corpus, root / "clip.mp3", ffmpeg, rate=22050,
                       extra=["-c:a", "libmp3lame", "-b:a", "48k"])
     access = d / "access.mp3"
     subprocess.run([ffmpeg, "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip), "-t", "3600", "-c", "copy",
@@ -87,6 +92,27 @@ def build(root: Path):
     return ws, len(old), len(rows), access.stat().st_size
 
 
+def undo_times(page, n_segs: int, splits: list, undos: list, noops: list) -> None:
+    """Ctrl+Enter (split, after snapshotting the editor) and Ctrl+Z (restore) on the whole hour."""
+    count = "document.querySelectorAll('#segments .seg').length"
+    page.uncheck("#autosave")
+    page.evaluate("""() => { const t = document.querySelectorAll('#segments .text')[300]; t.focus();
+        const w = t.querySelectorAll('span.w')[2]; const r = document.createRange(); r.setStart(w.firstChild, 0);
+        const s = getSelection(); s.removeAllRanges(); s.addRange(r); }""")
+    t0 = time.perf_counter()
+    page.keyboard.press("Shift")
+    page.evaluate(count)
+    noops.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(f"{count} === {n_segs + 1}", polling=10)
+    splits.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"{count} === {n_segs}", polling=10)
+    undos.append(time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
@@ -104,6 +130,7 @@ def main() -> None:
         req.add_header("Cookie", f"oralhist_token={cfg.token}")
         raw_json = len(urllib.request.urlopen(req).read())
         loads, transfers, json_wire = [], [], []
+        splits, undos, noops = [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=["--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -124,6 +151,7 @@ def main() -> None:
                 non_audio = [(u, s) for u, s in sizes if "/audio/" not in u]
                 transfers.append(sum(s["responseBodySize"] + s["responseHeadersSize"] for _, s in non_audio))
                 json_wire.append(sum(s["responseBodySize"] for u, s in non_audio if "/api/" in u))
+                undo_times(page, n_segs, splits, undos, noops)
                 ctx.close()
             browser.close()
         server.should_exit = True
@@ -136,6 +164,12 @@ def main() -> None:
         "transferred_runs": transfers,
         "transcript_json_on_wire_bytes": int(statistics.median(json_wire)),
         "baseline_transcript_json_uncompressed_bytes": raw_json,
+        "split_with_undo_snapshot_s_median": round(statistics.median(splits), 3),
+        "undo_s_median": round(statistics.median(undos), 3),
+        "baseline_noop_key_s_median": round(statistics.median(noops), 3),
+        "undo_runs": {"split": [round(x, 3) for x in splits], "undo": [round(x, 3) for x in undos],
+                      "noop": [round(x, 3) for x in noops]},
+        "load_average": open("/proc/loadavg").read().split()[:3],
     }
     print(json.dumps(out, indent=2))
     (REPO / "bench" / "results-editor.json").write_text(json.dumps(out, indent=2) + "\n")

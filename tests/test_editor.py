@@ -224,14 +224,14 @@ def test_keyboard_shortcuts(page, editor):
     page.keyboard.press("Control+Space")
     page.wait_for_function(f"{audio}.paused")
     page.evaluate(f"{audio}.currentTime = 20")
-    page.keyboard.press("Control+ArrowLeft")
+    page.keyboard.press("Alt+j")  # Ctrl+arrows are left to the text (test_editor_fixes.py)
     assert abs(page.evaluate(f"{audio}.currentTime") - 15) < 0.3
-    page.keyboard.press("Control+ArrowUp")
-    page.keyboard.press("Control+ArrowUp")
+    page.keyboard.press("Alt+i")
+    page.keyboard.press("Alt+i")
     assert page.evaluate(f"{audio}.playbackRate") == pytest.approx(1.2)
-    page.keyboard.press("Control+ArrowDown")
-    page.keyboard.press("Control+ArrowDown")
-    page.keyboard.press("Control+ArrowDown")
+    page.keyboard.press("Alt+u")
+    page.keyboard.press("Alt+u")
+    page.keyboard.press("Alt+u")
     assert page.evaluate(f"{audio}.playbackRate") == pytest.approx(0.9)
     assert page.inner_text("#rate") == "0.9"
     # also while typing in a segment
@@ -407,6 +407,9 @@ def test_index_links_speakers_and_restore(page, editor):
     page.click("#linksel")
     page.wait_for_url("**/links?*")
     assert page.input_value("textarea[name=quote]") == "changements significatifs"
+    page.click("#term-input")
+    page.keyboard.type("athl")
+    page.keyboard.press("Enter")
     page.click("#add-link button[type=submit]")
     page.wait_for_selector("tr[data-link] >> nth=1")
     with db.session(ws) as s:
@@ -431,6 +434,7 @@ def test_index_links_speakers_and_restore(page, editor):
     save_version(ws, IID, [NewSegment("tout autre chose")], base_version=1, who="x")
     page.goto(f"{base}i/{IID}/history")
     page.click("tr[data-version='1'] button.restore")
+    page.click("#restore-dialog button[value=ok]")
     page.wait_for_function("document.getElementById('status').textContent.includes('version 3')")
     assert _words(ws, 3) == _words(ws, 1)
     assert [v.version for v in _versions(ws)] == [1, 2, 3]

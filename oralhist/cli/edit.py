@@ -42,7 +42,8 @@ def edit(
     who: Optional[str] = typer.Option(None, "--who", help="Name recorded with your saves (local mode; default: your login)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the editor in the default browser."),
 ) -> None:
-    """Run the local web editor and print its address (with a one-time access token).
+    """Run the workbench for one person on this computer (`oralhist serve` in token mode): no login,
+    an address with a one-time access token.
 
     Example: oralhist edit --port 8765
     """
@@ -59,22 +60,16 @@ def edit(
 def user_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Login name."),
+    role: Optional[str] = typer.Option(None, "--role", help="volunteer, editor or admin (new accounts: editor)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (scripts)."),
 ) -> None:
-    """Create an editor account, or set a new password for an existing one.
+    """Create an editor account, or set a new password for an existing one (= `oralhist user add`).
 
     Example: oralhist edit user add camille
     """
-    import sys
+    from oralhist.cli.serve import add_account
 
-    from oralhist.web.auth import set_account
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
-    created = set_account(workspace(ctx), name, password)
-    console.print(f"account {name} {'created' if created else 'updated'}", highlight=False)
+    add_account(ctx, name, role, None, password_stdin)
 
 
 @user_app.command("list")
@@ -83,18 +78,13 @@ def user_list(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array for scripts."),
 ) -> None:
-    """List editor accounts (names and creation dates; never passwords).
+    """List accounts (= `oralhist user list`; never passwords).
 
     Example: oralhist edit user list --json
     """
-    from oralhist.web.auth import list_accounts
+    from oralhist.cli.serve import list_account_rows
 
-    rows = list_accounts(workspace(ctx))
-    if as_json:
-        print_json(rows)
-        return
-    for r in rows:
-        console.print(f"{r['name']}  (created {r['created_at']}, last login {r['last_login_at'] or '-'})", highlight=False)
+    list_account_rows(ctx, as_json)
 
 
 @app.command("import-corrections")

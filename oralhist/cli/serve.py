@@ -37,6 +37,32 @@ def serve(
                     announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
 
 
+def add_account(ctx: typer.Context, login: str, role: Optional[str], museum: Optional[str], password_stdin: bool) -> None:
+    """`user add` and `edit user add`: password from stdin, ORALHIST_PASSWORD, or prompted twice."""
+    import sys
+
+    from oralhist.web.auth import set_account
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("ORALHIST_PASSWORD") or typer.prompt("Mot de passe", hide_input=True,
+                                                                      confirmation_prompt=True)
+    created = set_account(workspace(ctx), login, password, role=role, museum=museum)
+    console.print(f"account {login}{f' ({role})' if role else ''} {'created' if created else 'updated'}", highlight=False)
+
+
+def list_account_rows(ctx: typer.Context, as_json: bool) -> None:
+    from oralhist.web.auth import list_accounts
+
+    rows = list_accounts(workspace(ctx))
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"{r['name']}  {r['role']}  {r['museum'] or 'tous les musées'}", highlight=False)
+
+
 @user_app.command("add")
 @handle_errors
 def user_add(
@@ -44,17 +70,13 @@ def user_add(
     login: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("volunteer", "--role", help="volunteer, editor or admin."),
     museum: Optional[str] = typer.Option(None, "--museum", help="Tie the account to this museum (default: all)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (scripts)."),
 ) -> None:
     """Create an account (or change its password, role, museum). Password prompted, or ORALHIST_PASSWORD.
 
     Example: ORALHIST_PASSWORD=... oralhist user add admin --role admin
     """
-    from oralhist.web.auth import set_account
-
-    password = os.environ.get("ORALHIST_PASSWORD") or typer.prompt("Mot de passe", hide_input=True,
-                                                                  confirmation_prompt=True)
-    created = set_account(workspace(ctx), login, password, role=role, museum=museum)
-    console.print(f"account {login} ({role}) {'created' if created else 'updated'}", highlight=False)
+    add_account(ctx, login, role, museum, password_stdin)
 
 
 @user_app.command("list")
@@ -64,14 +86,7 @@ def user_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", 
 
     Example: oralhist user list --json
     """
-    from oralhist.web.auth import list_accounts
-
-    rows = list_accounts(workspace(ctx))
-    if as_json:
-        print_json(rows)
-        return
-    for r in rows:
-        console.print(f"{r['name']}  {r['role']}  {r['museum'] or 'tous les musées'}", highlight=False)
+    list_account_rows(ctx, as_json)
 
 
 @user_app.command("remove")

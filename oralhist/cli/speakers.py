@@ -69,12 +69,15 @@ def diarize(
 def speakers_cmd(
     ctx: typer.Context,
     interview_id: str = typer.Argument(..., metavar="ID"),
-    action: Optional[str] = typer.Argument(None, metavar="ACTION", help="rename (LABEL \"Name\") or role (LABEL interviewer|narrator|other); none: list."),
+    action: Optional[str] = typer.Argument(None, metavar="ACTION", help="rename (LABEL \"Name\"), role (LABEL interviewer|narrator|other) or merge (LABEL INTO_LABEL); none: list."),
     label: Optional[str] = typer.Argument(None, metavar="LABEL", help="A speaker label such as SPEAKER_1."),
-    value: Optional[str] = typer.Argument(None, metavar="VALUE", help="The new name, or the role."),
+    value: Optional[str] = typer.Argument(None, metavar="VALUE", help="The new name, the role, or the label to merge into."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """List an interview's speakers (talk time, a sample quote), rename one, or set its role.
+    """List an interview's speakers (talk time, a sample quote), rename one, set its role, or merge two.
+
+    merge SPEAKER_2 SPEAKER_1 gives every turn of SPEAKER_2 to SPEAKER_1 as a new transcript version
+    (older versions keep both labels).
 
     Example: oralhist speakers 1998-marcel-dupont rename SPEAKER_1 "Marcel Dupont"
     """
@@ -100,10 +103,21 @@ def speakers_cmd(
             t.add_row(i.label, i.name or "", i.role or "", f"{m}:{sec:02d}", i.quote)
         console.print(t)
         return
-    if action not in ("rename", "role"):
-        raise BadInput(action, "unknown action; use `rename LABEL NAME` or `role LABEL ROLE`")
+    if action not in ("rename", "role", "merge"):
+        raise BadInput(action, "unknown action; use `rename LABEL NAME`, `role LABEL ROLE` or `merge LABEL INTO_LABEL`")
     if not label or not value:
-        raise BadInput(action, f"usage: oralhist speakers {interview_id} {action} LABEL {'NAME' if action == 'rename' else 'ROLE'}")
+        raise BadInput(action, f"usage: oralhist speakers {interview_id} {action} LABEL {dict(rename='NAME', role='ROLE').get(action, 'INTO_LABEL')}")
+    if action == "merge":
+        from oralhist.review import merge_speakers
+
+        res = merge_speakers(ws, interview_id, label, value, who="oralhist speakers")
+        _refresh_exports(ws, [interview_id])
+        if as_json:
+            print_json(res)
+        else:
+            console.print(f"{interview_id}: {label} merged into {value} ({res['segments']} segments) as version "
+                          f"{res['version']}", highlight=False)
+        return
     if action == "rename":
         info = rename_speaker(ws, interview_id, label, value)
     else:

@@ -81,38 +81,41 @@ def start_in_thread(ws, **kw):
     return server, cfg, url
 
 
-def serve(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", open_browser: bool = False,
-          announce: Optional[Callable[[str], None]] = None) -> None:
-    server, cfg, url = build_server(ws, host=host, port=port, who=who)
+def run(ws, cfg: EditorConfig, *, host: str, port: int, announce: Optional[Callable[[str], None]] = None,
+        open_browser: bool = False, runner: bool = True) -> None:
+    """Run the application until Ctrl+C: `oralhist serve` (accounts) and `oralhist edit` (token mode)
+    are this one function with two configurations. On SQLite an accounts server also runs the jobs."""
+    from oralhist import jobs
+
+    server, cfg, url = build_server(ws, host=host, port=port, cfg=cfg)
     say = announce or print
-    say(f"Éditeur oralhist : {url}")
     if cfg.mode == "token":
+        say(f"Éditeur oralhist : {url}")
         say("  (adresse personnelle : elle contient un jeton d’accès ; ne la partagez pas) — Ctrl+C pour arrêter")
     else:
-        say("  connexion avec un compte éditeur (oralhist edit user add NOM) — Ctrl+C pour arrêter")
+        say(f"Atelier oralhist : {url}  — connexion avec un compte (oralhist user add NOM) — Ctrl+C pour arrêter")
     if open_browser:
         import webbrowser
 
         threading.Timer(0.8, lambda: webbrowser.open(url)).start()
-    server.run()
+    background = jobs.EmbeddedRunner(ws).start() if runner and cfg.mode != "token" and not jobs.is_network(ws) else None
+    try:
+        server.run()
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def serve(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", open_browser: bool = False,
+          announce: Optional[Callable[[str], None]] = None) -> None:
+    """`oralhist edit`: token mode on this computer (accounts when it listens beyond it)."""
+    run(ws, config_for(ws, host, who), host=host, port=port, announce=announce, open_browser=open_browser,
+        runner=False)
 
 
 def serve_workbench(ws, *, host: str, port: int, announce=None, runner: bool = True) -> None:
     """`oralhist serve`: the workbench, plus the embedded job runner on SQLite."""
-    from oralhist import jobs
-
-    cfg = workbench_config(ws, host)
-    server, cfg, url = build_server(ws, host=host, port=port, cfg=cfg)
-    say = announce or print
-    say(f"Atelier oralhist : {url}  — Ctrl+C pour arrêter")
-    run = None
-    if runner and not jobs.is_network(ws):
-        run = jobs.EmbeddedRunner(ws).start()
-    try:
-        server.run()
-    finally:
-        if run is not None:
-            run.stop()
+    run(ws, workbench_config(ws, host), host=host, port=port, announce=announce, runner=runner)
 
 
 def start_workbench_in_thread(ws, *, host: str = "127.0.0.1", port: int = 0, runner: bool = True):

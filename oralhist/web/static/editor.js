@@ -10,6 +10,10 @@
   var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
                 conflict: false, timer: null, pendingSeek: null, lastSave: 0 };
   var starts = [], spans = [], cur = -1, lastRange = null, reindexTimer = null;
+  // Undo/redo: a stack of steps holding the segments a change touched (deep clones, never
+  // re-parsed markup).
+  var UNDO_LIMIT = 100, TYPING_PAUSE_MS = 800;
+  var undo = { past: [], future: [], typingAt: 0, typingSeg: null };
 
   // ------------------------------------------------------------------ loading and rendering
   async function load() {
@@ -25,6 +29,7 @@
     state.speakers = d.speakers;
     state.low = d.low;
     showVersion(d.version, d.status);
+    var before = box.querySelectorAll(".seg").length;
     box.textContent = "";
     var frag = document.createDocumentFragment();
     d.segments.forEach(function (sg) { frag.appendChild(segmentEl(sg)); });
@@ -32,6 +37,89 @@
     box.setAttribute("data-version", d.version);
     state.dirty = false;
     reindex();
+    // the stacks survive a refresh after saving (same segments, new word times), not a reshaping
+    if (before !== d.segments.length || !undo.loaded) { undo.past = []; undo.future = []; }
+    undo.loaded = true;
+    undo.typingAt = 0;
+  }
+
+  // ------------------------------------------------------------------ undo / redo
+  function caretPoint() {  // [segment index, characters before the caret in its text]
+    var s = window.getSelection();
+    if (!s.rangeCount || !box.contains(s.anchorNode)) return null;
+    var text = s.anchorNode.nodeType === 1 ? s.anchorNode.closest(".text") : s.anchorNode.parentNode.closest(".text");
+    if (!text) return null;
+    var r = document.createRange();
+    r.setStart(text, 0);
+    r.setEnd(s.anchorNode, s.anchorOffset);
+    return [indexOf(text.closest(".seg")), r.toString().length];
+  }
+  function placeCaret(pt) {
+    if (!pt) return;
+    var seg = box.children[pt[0]];
+    if (!seg) return;
+    var text = seg.querySelector(".text"), left = pt[1];
+    var walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT), n, node = null, off = 0;
+    while ((n = walker.nextNode())) {
+      if (left <= n.data.length) { node = n; off = left; break; }
+      left -= n.data.length;
+    }
+    text.focus();
+    var r = document.createRange();
+    if (node) r.setStart(node, off); else r.selectNodeContents(text), r.collapse(false);
+    r.collapse(true);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+  // A step is {at, before, count, caret}: the segments [at, at+count) of now were `before`
+  // (clones of whole segments, with their speaker) — so a step costs one or two segments,
+  // not the whole transcript, and undoing it swaps them back (and records the inverse step).
+  function grab(at, n) {
+    var out = [];
+    for (var i = 0; i < n && box.children[at + i]; i++) {
+      var seg = box.children[at + i];
+      out.push({ node: seg.cloneNode(true), speaker: seg.querySelector("select.speaker").value });
+    }
+    return out;
+  }
+  function put(at, count, items) {
+    for (var i = 0; i < count && box.children[at]; i++) box.children[at].remove();
+    var ref = box.children[at] || null;
+    items.forEach(function (x) {
+      var node = x.node.cloneNode(true);
+      var sel = node.querySelector("select.speaker");
+      sel.value = x.speaker;
+      sel.dataset.prev = x.speaker;
+      box.insertBefore(node, ref);
+    });
+  }
+  function indexOf(seg) { return Array.prototype.indexOf.call(box.children, seg); }
+  // Called just BEFORE every change: typing (beforeinput), split, merge (n = 2), speaker.
+  // Typing in one segment without a pause is one step.
+  function remember(kind, seg, n, fix) {
+    var now = Date.now(), typing = kind === "typing";
+    if (!(typing && undo.typingSeg === seg && now - undo.typingAt < TYPING_PAUSE_MS)) {
+      var at = indexOf(seg);
+      var step = { at: at, before: grab(at, n), count: { split: 2, merge: 1 }[kind] || 1, caret: caretPoint() };
+      if (fix) fix(step.before[0]);
+      undo.past.push(step);
+      if (undo.past.length > UNDO_LIMIT) undo.past.shift();
+    }
+    undo.typingAt = typing ? now : 0;
+    undo.typingSeg = typing ? seg : null;
+    undo.future = [];
+  }
+  function stepBack(redo) {
+    var from = redo ? undo.future : undo.past, to = redo ? undo.past : undo.future;
+    if (!from.length) { OH.say(redo ? "Rien à rétablir." : "Rien à annuler."); return; }
+    var step = from.pop();
+    to.push({ at: step.at, before: grab(step.at, step.count), count: step.before.length, caret: caretPoint() });
+    put(step.at, step.count, step.before);
+    undo.typingAt = 0;
+    placeCaret(step.caret);  // (the word index is rebuilt by markDirty, as after typing)
+    OH.say(redo ? "Modification rétablie." : "Modification annulée.");
+    markDirty();
   }
 
   function showVersion(v, status) {
@@ -50,6 +138,7 @@
       if (sp[0] === selected) o.selected = true;
       sel.appendChild(o);
     });
+    sel.dataset.prev = selected === null || selected === undefined ? "" : String(selected);
     label.appendChild(sel);
     return label;
   }
@@ -150,8 +239,11 @@
 
   function split(seg) {
     var text = seg.querySelector(".text");
-    var r = lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
+    var now = window.getSelection();  // the caret now, else where it was before a button took the focus
+    var r = now.rangeCount && text.contains(now.anchorNode) ? now.getRangeAt(0).cloneRange()
+      : lastRange && text.contains(lastRange.startContainer) ? lastRange : null;
     if (!r) { OH.say("Placez d’abord le curseur dans le texte du segment à couper.", true); return; }
+    remember("split", seg, 1);
     var tail = document.createRange();
     tail.setStart(r.startContainer, r.startOffset);
     tail.setEnd(text, text.childNodes.length);
@@ -171,6 +263,7 @@
   function merge(seg) {
     var next = seg.nextElementSibling;
     if (!next) { OH.say("Pas de segment suivant.", true); return; }
+    remember("merge", seg, 2);
     var a = seg.querySelector(".text"), b = next.querySelector(".text");
     a.appendChild(document.createTextNode(" "));
     while (b.firstChild) a.appendChild(b.firstChild);
@@ -189,7 +282,22 @@
     else if (t.classList.contains("merge")) merge(seg);
   });
   box.addEventListener("input", markDirty);
-  box.addEventListener("change", function (ev) { if (ev.target.matches("select.speaker")) markDirty(); });
+  box.addEventListener("change", function (ev) {
+    var sel = ev.target;
+    if (!sel.matches("select.speaker")) return;
+    remember("speaker", sel.closest(".seg"), 1, function (before) { before.speaker = sel.dataset.prev || ""; });
+    sel.dataset.prev = sel.value;
+    markDirty();
+  });
+  // the browser's own undo (Edit menu) knows nothing of split/merge: ours replaces it
+  box.addEventListener("beforeinput", function (ev) {
+    if (ev.inputType === "historyUndo" || ev.inputType === "historyRedo") {
+      ev.preventDefault();
+      stepBack(ev.inputType === "historyRedo");
+      return;
+    }
+    if (ev.target.closest && ev.target.closest(".text")) remember("typing", ev.target.closest(".seg"), 1);
+  });
   box.addEventListener("keydown", function (ev) {
     if (!ev.target.classList.contains("text") || ev.key !== "Enter") return;
     ev.preventDefault();  // one paragraph per segment: Enter never adds a line
@@ -201,6 +309,7 @@
     var text = (ev.clipboardData || window.clipboardData).getData("text/plain").replace(/\s+/g, " ");
     document.execCommand("insertText", false, text);
   });
+  box.addEventListener("drop", function (ev) { if (ev.target.closest(".text")) ev.preventDefault(); });
 
   // ------------------------------------------------------------------ saving
   function collect() {
@@ -229,8 +338,9 @@
       if (b.unchanged) { OH.say("Aucun changement à enregistrer (version " + b.version + ")."); showVersion(b.version); }
       else {
         showVersion(b.version, "corrected");
-        var msg = "Enregistré : version " + b.version + " — " + b.kept + " mots gardés avec leur temps, " +
-          b.changed + " modifiés, " + b.inserted + " ajoutés, " + b.deleted + " supprimés.";
+        var msg = "Enregistré : version " + b.version + " — " + OH.plural(b.kept, "mot gardé", "mots gardés") +
+          " avec leur temps, " + OH.plural(b.changed, "modifié", "modifiés") + ", " + OH.plural(b.inserted, "ajouté", "ajoutés") +
+          ", " + OH.plural(b.deleted, "supprimé", "supprimés") + ".";
         if (b.unplaced.length) msg += " Sans place dans le temps : " + b.unplaced.join(" ");
         OH.say(msg);
         if (!state.dirty && !box.contains(document.activeElement)) refresh();
@@ -238,7 +348,7 @@
     } else if (r.status === 409) {
       state.conflict = true;
       state.dirty = true;
-      OH.say("Conflit : " + r.body.error, true);
+      OH.say("Conflit : " + r.body.error + (r.body.at ? " (enregistrée le " + OH.when(r.body.at) + ")" : ""), true);
       var btn = OH.el("button", { type: "button", id: "reload" }, "Recharger la dernière version");
       btn.addEventListener("click", function () { location.reload(); });
       document.getElementById("status").appendChild(document.createTextNode(" "));
@@ -288,15 +398,23 @@
   document.getElementById("approve").addEventListener("click", approve);
   document.getElementById("linksel").addEventListener("click", linkSelection);
 
+  // Audio shortcuts never take a key that moves, selects or edits text: Ctrl+arrows,
+  // Ctrl+Shift+arrows, Home/End, Ctrl+Z/Y stay the text field's own. Alt+J/K/L (by key
+  // position, so AZERTY and macOS Option work too) drive the player, as in video players.
   document.addEventListener("keydown", function (ev) {
     var ctrl = ev.ctrlKey || ev.metaKey;
+    var alt = ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey;
+    var key = (ev.key || "").toLowerCase();
     var handled = true;
-    if (ev.key === "Escape" || (ctrl && (ev.key === " " || ev.code === "Space"))) toggle();
-    else if (ctrl && ev.key === "ArrowLeft") jump(-5);
-    else if (ctrl && ev.key === "ArrowRight") jump(5);
-    else if (ctrl && ev.key === "ArrowUp") setRate(audio.playbackRate + 0.1);
-    else if (ctrl && ev.key === "ArrowDown") setRate(audio.playbackRate - 0.1);
-    else if (ctrl && (ev.key === "s" || ev.key === "S")) save(true);
+    if (ev.key === "Escape" || (ctrl && !ev.shiftKey && (ev.key === " " || ev.code === "Space"))) toggle();
+    else if (alt && ev.code === "KeyK") toggle();
+    else if (alt && ev.code === "KeyJ") jump(-5);
+    else if (alt && ev.code === "KeyL") jump(5);
+    else if (alt && ev.code === "KeyU") setRate(audio.playbackRate - 0.1);
+    else if (alt && ev.code === "KeyI") setRate(audio.playbackRate + 0.1);
+    else if (ctrl && !ev.altKey && key === "s") save(true);
+    else if (ctrl && !ev.altKey && ((key === "z" && ev.shiftKey) || (key === "y" && !ev.shiftKey))) stepBack(true);
+    else if (ctrl && !ev.altKey && key === "z") stepBack(false);
     else handled = false;
     if (handled) { ev.preventDefault(); ev.stopPropagation(); }
   }, true);

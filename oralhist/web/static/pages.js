@@ -6,8 +6,19 @@
   if (page === "topics") {
     var form = document.getElementById("topics");
     var tpl = document.getElementById("topic-template");
+    OH.trackForm(form);
     form.addEventListener("click", function (ev) {
-      if (ev.target.classList.contains("remove")) ev.target.closest("fieldset").remove();
+      var t = ev.target, fs = t.closest("fieldset");
+      if (t.classList.contains("remove")) fs.remove();
+      else if (t.classList.contains("from-playhead")) {
+        var input = fs.querySelector("." + t.getAttribute("data-field"));
+        input.value = OH.hms(OH.playhead());
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        OH.say(t.textContent.replace(" = position de lecture", "") + " du thème : " + input.value + ".");
+      } else if (t.classList.contains("listen")) {
+        var st = OH.parseHms(fs.querySelector(".start").value);
+        if (st !== null) OH.playSpan(st, null);
+      }
     });
     // Moving a boundary: the start of a theme is the end of the previous one.
     form.addEventListener("change", function (ev) {
@@ -45,6 +56,7 @@
       var r = await OH.api("POST", OH.base + "/topics", { base_version: base, topics: topics });
       if (r.ok) {
         document.body.setAttribute("data-topic-version", r.body.version);
+        OH.markSaved(form);
         OH.say("Index enregistré (version " + r.body.version + ").");
       } else {
         OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error, true);
@@ -63,36 +75,78 @@
       tr.querySelector(".reject").addEventListener("click", function () { set("rejected", "rejeté"); });
     });
     var add = document.getElementById("add-link");
+    if (add) {
+      OH.trackForm(add);
+      add.addEventListener("click", function (ev) {
+        if (!ev.target.classList.contains("from-playhead")) return;
+        var input = add.elements[ev.target.getAttribute("data-field")];
+        input.value = OH.hms(OH.playhead());
+        OH.say(ev.target.textContent.replace(" = position de lecture", "") + " du lien : " + input.value + ".");
+      });
+    }
     if (add) add.addEventListener("submit", async function (ev) {
       ev.preventDefault();
       var s = OH.parseHms(add.start.value), e = OH.parseHms(add.end.value);
+      if (!add.term.value) { document.getElementById("term-input").focus(); return OH.say("Choisissez un terme dans la liste.", true); }
       if (s === null || e === null) return OH.say("Temps illisible (hh:mm:ss).", true);
       var r = await OH.api("POST", OH.base + "/links",
         { term_id: parseInt(add.term.value, 10), start_ms: s, end_ms: e, quote: add.quote.value });
-      if (r.ok) { OH.say("Lien ajouté."); setTimeout(function () { location.reload(); }, 300); }
+      if (r.ok) { OH.markSaved(add); OH.say("Lien ajouté."); setTimeout(function () { location.reload(); }, 300); }
       else OH.say("Erreur : " + r.body.error, true);
     });
   }
 
   if (page === "speakers") {
     document.querySelectorAll("tr[data-speaker]").forEach(function (tr) {
+      OH.trackForm(tr);
+      var listen = tr.querySelector(".listen");
+      if (listen) listen.addEventListener("click", function () {
+        OH.playSpan(parseInt(listen.getAttribute("data-start"), 10), parseInt(listen.getAttribute("data-end"), 10));
+        OH.say("Écoute de " + (tr.querySelector(".name").value || tr.cells[0].textContent) + " à " +
+               OH.hms(parseInt(listen.getAttribute("data-start"), 10)) + ".");
+      });
       tr.querySelector(".save-speaker").addEventListener("click", async function () {
         var r = await OH.api("POST", OH.base + "/speakers/" + tr.getAttribute("data-speaker"),
           { name: tr.querySelector(".name").value, role: tr.querySelector(".role").value || null });
-        if (r.ok) OH.say("Locuteur enregistré.");
+        if (r.ok) { OH.markSaved(tr); OH.say("Locuteur enregistré."); }
         else OH.say("Erreur : " + r.body.error, true);
       });
+    });
+    var mergeForm = document.getElementById("merge");
+    if (mergeForm) mergeForm.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var a = mergeForm.elements.from.value, b = mergeForm.elements.into.value;
+      if (a === b) return OH.say("Choisissez deux étiquettes différentes.", true);
+      var r = await OH.api("POST", OH.base + "/speakers/merge", { from: a, into: b });
+      if (r.ok) {
+        OH.say(a + " fusionné avec " + b + " : " + OH.plural(r.body.segments, "segment", "segments") +
+               " dans la nouvelle version " + r.body.version + ".");
+        setTimeout(function () { location.reload(); }, 600);
+      } else OH.say("Erreur : " + r.body.error, true);
     });
   }
 
   if (page === "history") {
     var latest = parseInt(document.body.getAttribute("data-latest"), 10);
+    var dlg = document.getElementById("restore-dialog");
+    function confirmRestore(v) {  // resolves true when the person chose « Restaurer »
+      dlg.querySelectorAll(".v").forEach(function (x) { x.textContent = v; });
+      dlg.querySelectorAll(".new").forEach(function (x) { x.textContent = latest + 1; });
+      dlg.querySelectorAll(".cur").forEach(function (x) { x.textContent = "version " + latest; });
+      dlg.returnValue = "";
+      return new Promise(function (resolve) {
+        dlg.addEventListener("close", function () { resolve(dlg.returnValue === "ok"); }, { once: true });
+        dlg.showModal();
+      });
+    }
     document.querySelectorAll("tr[data-version] .restore").forEach(function (btn) {
       btn.addEventListener("click", async function () {
         var v = parseInt(btn.closest("tr").getAttribute("data-version"), 10);
+        if (!(await confirmRestore(v))) { OH.say("Restauration annulée : rien n’a changé."); btn.focus(); return; }
         var r = await OH.api("POST", OH.base + "/restore", { version: v, base_version: latest });
         if (r.ok) { OH.say("Version " + v + " restaurée comme version " + r.body.version + "."); setTimeout(function () { location.reload(); }, 400); }
-        else OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error, true);
+        else OH.say((r.status === 409 ? "Conflit : " : "Erreur : ") + r.body.error +
+                    (r.body.at ? " (enregistrée le " + OH.when(r.body.at) + ")" : ""), true);
       });
     });
   }
