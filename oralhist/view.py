@@ -693,8 +693,6 @@ def derive(view: "InterviewView") -> "InterviewView":
     """``view`` with every transcript-derived text recomputed from its own segments."""
     from dataclasses import replace
 
-    from oralhist.topics import sentences_from_segments
-
     names = display_names(view.speakers, view.segments)
     segments = tuple(replace(sg, speaker_name=names.get(sg.speaker, sg.speaker_name)) if sg.speaker else sg
                      for sg in view.segments)
@@ -709,6 +707,8 @@ def derive(view: "InterviewView") -> "InterviewView":
     # saved correction store the transcript they made it from): nothing to derive.
     if view.segments and todo:
         from bisect import bisect_left
+
+        from oralhist.topics import sentences_from_segments  # numpy, YAKE: only when something is stale
 
         interviewers = [sp.label for sp in view.speakers if sp.role == "interviewer"]
         sents = sentences_from_segments(view.segments, interviewers)
