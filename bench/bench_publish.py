@@ -118,7 +118,8 @@ def make_archive(root: Path, n: int, audio: Path) -> tuple[object, float]:
             for k in range(0, n_seg, 10):
                 s.add(TopicSegment(interview_id=iid, start_ms=k * seg_ms, end_ms=min(dur, (k + 10) * seg_ms),
                                    title=" ".join(rng.choice(vocab) for _ in range(4)),
-                                   synopsis=" ".join(rng.choice(vocab) for _ in range(25)), keywords=[rng.choice(vocab)]))
+                                   synopsis=" ".join(rng.choice(vocab) for _ in range(25)), keywords=[rng.choice(vocab)],
+                                   made_from=tr.id))  # as `oralhist index` stores them
             for k in range(3):
                 term = rng.choice(trades if k < 2 else places)
                 a = rng.randrange(0, dur - 5000)

@@ -198,20 +198,11 @@ def redaction_rows(s, interview_id: str) -> list:
 
 
 def load_for_public(s, interview_id: str):
-    """The view used for publishing: newest approved transcript if any, plus the pseudonym."""
-    from oralhist.records import Interview, Person
+    """The view used for publishing: newest approved transcript if any (the pseudonym and the
+    recordings' secret are in ``extra``, as every view built by ``view.build_view``)."""
     from oralhist.view import load_interview
 
-    view = load_interview(s, interview_id, prefer_approved=True)
-    iv = s.get(Interview, interview_id)
-    pseudo = None
-    if iv is not None and iv.narrator_id is not None:
-        p = s.get(Person, iv.narrator_id)
-        pseudo = p.pseudonym if p else None
-    extra = dict(view.extra)
-    extra["narrator_pseudonym"] = pseudo
-    extra["secret"] = ",".join(r.sha256 for r in view.recordings)
-    return replace(view, extra=extra)
+    return load_interview(s, interview_id, prefer_approved=True)
 
 
 # --------------------------------------------------------------------------- filtering

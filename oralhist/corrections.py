@@ -200,6 +200,9 @@ def save_version(
                    "words": sum(len(sg.words) for sg in segments), **result.stats.to_dict()},
             note=note or f"{source}: v{base.version} -> v{tr.version}",
         ))
+        from oralhist.topics import refresh_machine_text
+
+        refresh_machine_text(s, interview_id, tr.id)  # machine topic text follows the new version
         _commit(s, interview_id)
         return SaveResult(interview_id, tr.version, base.version, tr.id, stats=result.stats)
 
@@ -229,6 +232,9 @@ def restore_version(ws, interview_id: str, version: int, *, base_version: Option
             before={"version": latest.version}, after={"version": tr.version, "restored_from": version},
             note=f"restored v{version} as v{tr.version}",
         ))
+        from oralhist.topics import refresh_machine_text
+
+        refresh_machine_text(s, interview_id, tr.id)
         _commit(s, interview_id)
         return SaveResult(interview_id, tr.version, latest.version, tr.id)
 

@@ -660,6 +660,10 @@ def diarize_interviews(ws, ids: Sequence[str], *, force: bool = False, speakers:
             audio_s = channels.shape[1] / SR
             with db.session(ws) as s:
                 info = _apply(s, interview_id, d)
+                from oralhist.topics import reindex_machine
+
+                # new speaker turns move topic boundaries: machine-made segments are made again
+                info["topics_version"] = reindex_machine(s, interview_id)
                 options = {"speakers": speakers, "method": d.method, "encoder": "resemblyzer-ge2e-0.1.4 (numpy)",
                            "cluster_threshold": CLUSTER_THRESHOLD,
                            "elapsed_s": round(elapsed, 2), "rtf": round(elapsed / audio_s, 4) if audio_s else None}

@@ -234,6 +234,9 @@ class TopicSegment(SQLModel, table=True):
     keywords: list = Field(default_factory=list, sa_column=Column(JSON))
     partial_transcript: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # machine topics: the transcript (row id) their text was made from; when it is the one a
+    # view shows, the stored text is current and nothing is re-derived (view.derive)
+    made_from: Optional[int] = None
 
 
 class Term(SQLModel, table=True):

@@ -69,6 +69,7 @@ class TopicView:
     keywords: tuple[str, ...] = ()
     partial_transcript: str = ""
     source: str = "machine"  # machine: text follows the transcript; editor: kept as written
+    made_from: Optional[int] = field(default=None, compare=False)  # transcript id its machine text was made from
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class InterviewView:
     topics: tuple[TopicView, ...] = ()
     links: tuple[LinkView, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
+    transcript_id: Optional[int] = field(default=None, compare=False)  # the row id of transcript_version
 
     def summary_dict(self) -> dict:
         """The stable object of ``oralhist list --json``."""
@@ -175,7 +177,7 @@ class InterviewView:
                     for s in self.segments
                 ],
             },
-            topics=[asdict(t) for t in self.topics],
+            topics=[{k: v for k, v in asdict(t).items() if k != "made_from"} for t in self.topics],
             links=[
                 {
                     "term": l.term_label,
@@ -224,11 +226,277 @@ def current_topics(s: Session, interview_id: str) -> list[TopicSegment]:
     return sorted((r for r in rows if r.version == newest), key=lambda r: r.start_ms)
 
 
-def _person_name(s: Session, person_id: Optional[int]) -> Optional[str]:
-    if person_id is None:
-        return None
-    p = s.get(Person, person_id)
-    return p.name if p else None
+# ------------------------------------------------------------------ reading (one path, bulk or one)
+#
+# The one read path of interviews: a few plain SQL queries over every table (no ORM objects),
+# for one interview (``load_interview``), a list (``load_interviews``) or the whole archive
+# (the publisher: ``read_rows`` + ``read_words`` + ``build_view``, which lets it fingerprint
+# every interview's rows and build views only for the changed ones). Every view ends in
+# ``derive``: staff and public outputs are made by the same code from the same rows.
+
+
+@dataclass
+class Raw:
+    """Every row of one interview that its views are made of (plain dicts)."""
+
+    interview: dict
+    consent: Optional[dict] = None
+    redactions: list = field(default_factory=list)
+    recordings: list = field(default_factory=list)
+    derivatives: list = field(default_factory=list)
+    transcript: Optional[dict] = None
+    segments: list = field(default_factory=list)
+    words: Optional[list] = None  # filled by read_words
+    words_digest: tuple = ()
+    speakers: list = field(default_factory=list)
+    topics: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+    persons: dict = field(default_factory=dict)
+    museum: Optional[str] = None
+    fingerprint: str = ""
+
+
+def _conn(s):
+    """A connection in the session's transaction (pending ORM changes flushed first)."""
+    if isinstance(s, Session):
+        s.flush()
+        return s.connection()
+    return s
+
+
+def _rows(conn, sql: str, ids=None, **params) -> list[dict]:
+    from sqlalchemy import bindparam, text
+
+    stmt = text(sql)
+    if ids is not None:
+        stmt = stmt.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = list(ids)
+    res = conn.execute(stmt, params)
+    keys = list(res.keys())
+    return [dict(zip(keys, row)) for row in res.fetchall()]
+
+
+def _val(v):
+    return v.value if hasattr(v, "value") else v
+
+
+def _scope(v) -> str:
+    """Enums are stored by name ("on_site"); the views use values ("on-site")."""
+    from oralhist.records import ConsentScope
+
+    if hasattr(v, "value"):
+        return v.value
+    return ConsentScope[v].value if v in ConsentScope.__members__ else str(v)
+
+
+def read_rows(s, ids=None, *, prefer_approved: bool = False, version: Optional[int] = None,
+              fingerprints: bool = False) -> dict[str, Raw]:
+    """The rows of these interviews (all when ``ids`` is None), keyed by id, ordered by id.
+
+    The transcript is the one ``pick_current`` chooses (or ``version``). Words are not read
+    (``read_words``). With ``fingerprints``, each gets a hash of every row that can change its
+    outputs (words through an aggregate per transcript).
+    """
+    import hashlib
+
+    conn = _conn(s)
+    where = "" if ids is None else " WHERE {col} IN :ids"
+    if ids is not None:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+
+    def q(sql, col="interview_id"):
+        if ids is None:
+            return _rows(conn, sql.replace("{where}", "").replace("{and}", ""))
+        return _rows(conn, sql.replace("{where}", where.format(col=col)).replace("{and}", f" AND {col} IN :ids"), ids)
+
+    interviews = q("SELECT * FROM interview{where} ORDER BY id", "id")
+    persons = {p["id"]: p for p in _rows(conn, "SELECT id, name, pseudonym FROM person")}
+    museums = {m["id"]: m["name"] for m in _rows(conn, "SELECT id, name FROM museum")}
+    out: dict[str, Raw] = {}
+    for iv in interviews:
+        r = Raw(interview=iv, museum=museums.get(iv["museum_id"]))
+        for pid in (iv["narrator_id"], iv["interviewer_id"]):
+            if pid in persons:
+                r.persons[pid] = persons[pid]
+        out[iv["id"]] = r
+    if not out:
+        return out
+    for c in q("SELECT * FROM consent{where}"):
+        if c["interview_id"] in out:
+            out[c["interview_id"]].consent = c
+    for x in q("SELECT interview_id, start_ms, end_ms, reason FROM redaction{where} ORDER BY start_ms, id"):
+        out[x["interview_id"]].redactions.append(x)
+    for x in q("SELECT * FROM recording{where} ORDER BY part, id"):
+        out[x["interview_id"]].recordings.append(x)
+    for x in q("SELECT interview_id, kind, path, sha256 FROM derivative{where} ORDER BY kind"):
+        out[x["interview_id"]].derivatives.append(x)
+    by_iv: dict = {}
+    for t in q("SELECT id, interview_id, version, status, model, created_at FROM transcript{where}"):
+        by_iv.setdefault(t["interview_id"], []).append(dict(t, status=_val(t["status"])))
+    current: dict[int, str] = {}
+    for iid, ts in by_iv.items():
+        if version is not None:
+            t = next((x for x in ts if x["version"] == version), None)
+        else:
+            t = pick_current(ts, prefer_approved=prefer_approved)
+        if t is not None:
+            out[iid].transcript = t
+            current[t["id"]] = iid
+    if version is not None:
+        missing = [iid for iid in out if out[iid].transcript is None]
+        if missing:
+            raise NotFound(missing[0], f"no transcript version {version}")
+    if current:
+        sel = ("SELECT id, transcript_id, idx, start_ms, end_ms, text, speaker_id, flag FROM segment{w} "
+               "ORDER BY transcript_id, idx")
+        rows = (_rows(conn, sel.format(w=""))
+                if ids is None else _rows(conn, sel.format(w=" WHERE transcript_id IN :ids"), list(current)))
+        for x in rows:
+            iid = current.get(x["transcript_id"])
+            if iid is not None:
+                out[iid].segments.append(x)
+    if fingerprints and current:
+        # Words are never edited in place — a correction makes a new transcript version (a
+        # new id, in the fingerprint) — so an aggregate per transcript catches every change.
+        agg = ("SELECT transcript_id, count(*), max(id), sum(start_ms), sum(end_ms), sum(length(text)), "
+               "coalesce(sum(probability), 0.0) FROM word{w} GROUP BY transcript_id")
+        from sqlalchemy import bindparam, text
+
+        stmt = text(agg.format(w="" if ids is None else " WHERE transcript_id IN :ids"))
+        if ids is not None:
+            stmt = stmt.bindparams(bindparam("ids", expanding=True))
+        for w in conn.execute(stmt, {} if ids is None else {"ids": list(current)}):
+            iid = current.get(w[0])
+            if iid is not None:
+                out[iid].words_digest = tuple(w)
+    for x in q("SELECT id, interview_id, label, person_id, name, role FROM speaker{where} ORDER BY label"):
+        r = out[x["interview_id"]]
+        r.speakers.append(x)
+        if x["person_id"] in persons:
+            r.persons[x["person_id"]] = persons[x["person_id"]]
+    for x in q("SELECT * FROM topicsegment{where} ORDER BY start_ms, id"):
+        out[x["interview_id"]].topics.append(x)
+    for x in q("SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, l.review, "
+               "l.status, t.label, t.kind, t.uri, t.inventory_number FROM link l JOIN term t "
+               "ON l.term_id = t.id{where} ORDER BY l.start_ms, l.id", "l.interview_id"):
+        out[x["interview_id"]].links.append(x)
+    if fingerprints:
+        for r in out.values():
+            h = hashlib.sha256()
+            # status/updated_at change when a stage (publish itself) marks the interview done.
+            iv = {k: v for k, v in r.interview.items() if k not in ("status", "updated_at")}
+            for part in (iv, r.consent, r.redactions, r.recordings, r.derivatives, r.transcript, r.segments,
+                         r.speakers, r.topics, r.links, sorted(r.persons.items()), r.museum):
+                h.update(repr(part).encode("utf-8", "surrogatepass"))
+                h.update(b"\x00")
+            h.update(repr(r.words_digest).encode())
+            r.fingerprint = h.hexdigest()
+    return out
+
+
+def read_words(s, raws) -> None:
+    """Fill ``raw.words`` for these interviews (one query per 500 transcripts)."""
+    raws = list(raws)
+    by_tr = {r.transcript["id"]: r for r in raws if r.transcript}
+    for r in raws:
+        r.words = []
+    ids = sorted(by_tr)
+    conn = _conn(s)
+    for k in range(0, len(ids), 500):
+        chunk = ids[k:k + 500]
+        marks = ",".join(str(int(i)) for i in chunk)
+        cur = conn.exec_driver_sql(
+            "SELECT transcript_id, segment_id, idx, start_ms, end_ms, text, probability FROM word "
+            f"WHERE transcript_id IN ({marks}) ORDER BY transcript_id, idx")
+        for w in cur.fetchall():
+            by_tr[w[0]].words.append(tuple(w))
+
+
+def _json_tuple(v):
+    if isinstance(v, str):
+        import json
+
+        try:
+            v = json.loads(v)
+        except ValueError:
+            v = [v]
+    return tuple(v) if v else ()
+
+
+def build_view(r: Raw) -> InterviewView:
+    """The ``InterviewView`` of these rows, with every transcript-derived text derived."""
+    iv = r.interview
+
+    def pname(pid):
+        p = r.persons.get(pid)
+        return p["name"] if p else None
+
+    spk_name = {sp["id"]: (pname(sp["person_id"]) or sp["name"]) for sp in r.speakers}
+    spk_label = {sp["id"]: sp["label"] for sp in r.speakers}
+    words_by_seg: dict = {}
+    for w in r.words or ():
+        words_by_seg.setdefault(w[1], []).append(WordView(w[3], w[4], w[5], w[6]))
+    talk: dict[int, int] = {}
+    segments = []
+    for sg in r.segments:
+        if sg["speaker_id"] is not None:
+            talk[sg["speaker_id"]] = talk.get(sg["speaker_id"], 0) + (sg["end_ms"] - sg["start_ms"])
+        segments.append(SegmentView(
+            start_ms=sg["start_ms"], end_ms=sg["end_ms"], text=sg["text"], speaker=spk_label.get(sg["speaker_id"]),
+            speaker_name=spk_name.get(sg["speaker_id"]) or spk_label.get(sg["speaker_id"]),
+            words=tuple(words_by_seg.get(sg["id"], ())), flag=sg["flag"]))
+    topics = []
+    if r.topics:
+        newest = max(t["version"] for t in r.topics)
+        topics = [TopicView(t["start_ms"], t["end_ms"], t["title"], t["synopsis"], _json_tuple(t["keywords"]),
+                            t["partial_transcript"], t["source"] or "machine", t.get("made_from"))
+                  for t in sorted((t for t in r.topics if t["version"] == newest), key=lambda t: t["start_ms"])]
+    links = tuple(LinkView(id=x["id"], term_id=x["term_id"], term_label=x["label"], kind=_val(x["kind"]),
+                           start_ms=x["start_ms"], end_ms=x["end_ms"], quote=x["quote"], status=_val(x["status"]),
+                           confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"],
+                           review=x["review"])
+                  for x in r.links)
+    reds = tuple((x["start_ms"], x["end_ms"], x["reason"]) for x in r.redactions)
+    c = r.consent
+    if c:
+        emb = c["embargo_until"]
+        consent = ConsentView(scope=_scope(c["scope"]), embargo_until=str(emb) if emb else None,
+                              anonymise=bool(c["anonymise"]), form=c["form_path"], redactions=reds)
+    else:
+        consent = ConsentView(scope="none", redactions=reds)
+    t = r.transcript
+    narrator = r.persons.get(iv["narrator_id"])
+    return derive(InterviewView(
+        id=iv["id"], title=iv["title"], narrator=pname(iv["narrator_id"]), interviewer=pname(iv["interviewer_id"]),
+        date=iv["date"], place=iv["place"], language=iv["language"], museum=r.museum, status=iv["status"],
+        duration_ms=iv["duration_ms"], summary=iv["summary"],
+        recordings=tuple(RecordingView(
+            part=x["part"], original_name=x["original_name"], path=x["path"], sha256=x["sha256"], size=x["size"],
+            duration_ms=x["duration_ms"], sample_rate=x["sample_rate"], channels=x["channels"], codec=x["codec"],
+            offset_ms=x["offset_ms"], loudness_lufs=x["loudness_lufs"],
+            channel_lufs=_json_tuple(x["channel_lufs"]) or None)
+            for x in r.recordings),
+        consent=consent,
+        speakers=tuple(SpeakerView(label=sp["label"], name=spk_name.get(sp["id"]), role=_val(sp["role"]),
+                                   talk_ms=talk.get(sp["id"], 0)) for sp in r.speakers),
+        transcript_version=t["version"] if t else None,
+        transcript_status=_val(t["status"]) if t else None,
+        model=t["model"] if t else None,
+        transcript_id=t["id"] if t else None,
+        segments=tuple(segments), topics=tuple(topics), links=links,
+        extra={"narrator_pseudonym": narrator["pseudonym"] if narrator else None,
+               "secret": ",".join(x["sha256"] for x in r.recordings)},
+    ))
+
+
+def load_interviews(s, ids=None, *, prefer_approved: bool = False, with_words: bool = True) -> dict[str, InterviewView]:
+    """Views of these interviews (all when ``ids`` is None) in a few bulk queries, keyed by id."""
+    raws = read_rows(s, ids, prefer_approved=prefer_approved)
+    if with_words:
+        read_words(s, raws.values())
+    return {iid: build_view(r) for iid, r in raws.items()}
 
 
 def load_interview(
@@ -239,144 +507,26 @@ def load_interview(
     prefer_approved: bool = False,
     with_words: bool = True,
 ) -> InterviewView:
-    iv = s.get(Interview, interview_id)
-    if iv is None:
+    """One interview's view: ``load_interviews`` for one id (or one transcript ``version``)."""
+    raws = read_rows(s, [interview_id], prefer_approved=prefer_approved, version=version)
+    if interview_id not in raws:
         raise NotFound(interview_id, "no such interview")
-    museum = s.get(Museum, iv.museum_id).name if iv.museum_id else None
-    recs = s.exec(select(Recording).where(Recording.interview_id == interview_id).order_by(Recording.part)).all()
-    consent = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
-    reds = s.exec(select(Redaction).where(Redaction.interview_id == interview_id).order_by(Redaction.start_ms)).all()
-    speakers = s.exec(select(Speaker).where(Speaker.interview_id == interview_id).order_by(Speaker.label)).all()
-    spk_name = {sp.id: (_person_name(s, sp.person_id) or sp.name) for sp in speakers}
-    spk_label = {sp.id: sp.label for sp in speakers}
-
-    if version is not None:
-        tr = s.exec(
-            select(Transcript).where(Transcript.interview_id == interview_id, Transcript.version == version)
-        ).first()
-        if tr is None:
-            raise NotFound(interview_id, f"no transcript version {version}")
-    else:
-        tr = current_transcript(s, interview_id, prefer_approved=prefer_approved)
-
-    segments: list[SegmentView] = []
-    talk: dict[int, int] = {}
-    if tr is not None:
-        segs = s.exec(select(Segment).where(Segment.transcript_id == tr.id).order_by(Segment.idx)).all()
-        words_by_seg: dict[int, list[WordView]] = {}
-        if with_words:
-            for w in s.exec(select(Word).where(Word.transcript_id == tr.id).order_by(Word.idx)).all():
-                words_by_seg.setdefault(w.segment_id, []).append(
-                    WordView(w.start_ms, w.end_ms, w.text, w.probability)
-                )
-        for sg in segs:
-            if sg.speaker_id is not None:
-                talk[sg.speaker_id] = talk.get(sg.speaker_id, 0) + (sg.end_ms - sg.start_ms)
-            segments.append(
-                SegmentView(
-                    start_ms=sg.start_ms,
-                    end_ms=sg.end_ms,
-                    text=sg.text,
-                    speaker=spk_label.get(sg.speaker_id),
-                    speaker_name=spk_name.get(sg.speaker_id) or spk_label.get(sg.speaker_id),
-                    words=tuple(words_by_seg.get(sg.id, ())),
-                    flag=sg.flag,
-                )
-            )
-
-    links = []
-    for ln, term in s.exec(
-        select(Link, Term).where(Link.interview_id == interview_id, Link.term_id == Term.id).order_by(Link.start_ms)
-    ).all():
-        links.append(
-            LinkView(
-                id=ln.id,
-                term_id=term.id,
-                term_label=term.label,
-                kind=term.kind.value if hasattr(term.kind, "value") else str(term.kind),
-                start_ms=ln.start_ms,
-                end_ms=ln.end_ms,
-                quote=ln.quote,
-                status=ln.status.value if hasattr(ln.status, "value") else str(ln.status),
-                confidence=ln.confidence,
-                uri=term.uri,
-                inventory_number=term.inventory_number,
-                review=ln.review,
-            )
-        )
-
-    return derive(InterviewView(
-        id=iv.id,
-        title=iv.title,
-        narrator=_person_name(s, iv.narrator_id),
-        interviewer=_person_name(s, iv.interviewer_id),
-        date=iv.date,
-        place=iv.place,
-        language=iv.language,
-        museum=museum,
-        status=iv.status,
-        duration_ms=iv.duration_ms,
-        summary=iv.summary,
-        recordings=tuple(
-            RecordingView(
-                part=r.part,
-                original_name=r.original_name,
-                path=r.path,
-                sha256=r.sha256,
-                size=r.size,
-                duration_ms=r.duration_ms,
-                sample_rate=r.sample_rate,
-                channels=r.channels,
-                codec=r.codec,
-                offset_ms=r.offset_ms,
-                loudness_lufs=r.loudness_lufs,
-                channel_lufs=tuple(r.channel_lufs) if r.channel_lufs else None,
-            )
-            for r in recs
-        ),
-        consent=ConsentView(
-            scope=consent.scope.value if hasattr(consent.scope, "value") else str(consent.scope),
-            embargo_until=consent.embargo_until.isoformat() if consent.embargo_until else None,
-            anonymise=consent.anonymise,
-            form=consent.form_path,
-            redactions=tuple((r.start_ms, r.end_ms, r.reason) for r in reds),
-        )
-        if consent
-        else ConsentView(scope="none", redactions=tuple((r.start_ms, r.end_ms, r.reason) for r in reds)),
-        speakers=tuple(
-            SpeakerView(
-                label=sp.label,
-                name=spk_name.get(sp.id),
-                role=sp.role.value if hasattr(sp.role, "value") else sp.role,
-                talk_ms=talk.get(sp.id, 0),
-            )
-            for sp in speakers
-        ),
-        transcript_version=tr.version if tr else None,
-        transcript_status=(tr.status.value if hasattr(tr.status, "value") else tr.status) if tr else None,
-        model=tr.model if tr else None,
-        segments=tuple(segments),
-        topics=tuple(
-            TopicView(t.start_ms, t.end_ms, t.title, t.synopsis, tuple(t.keywords or ()), t.partial_transcript,
-                      t.source or "machine")
-            for t in current_topics(s, interview_id)
-        ),
-        links=tuple(links),
-    ))
+    if with_words:
+        read_words(s, raws.values())
+    return build_view(raws[interview_id])
 
 
 def list_interviews(s: Session) -> list[InterviewView]:
-    ids = s.exec(select(Interview.id).order_by(Interview.id)).all()
-    return [load_interview(s, i, with_words=False) for i in ids]
+    return list(load_interviews(s, with_words=False).values())
 
 
 # ------------------------------------------------------------------ one source of text
 #
 # Every text taken from a transcript (link quotes, machine-made topic text, speaker names
 # shown to readers) is derived here from the segments of the version the view holds, at
-# read time, from the time ranges. ``load_interview`` and the publisher's bulk reader
-# (publish/fastload.py) both end with ``derive``, so staff and public outputs cannot differ
-# and no stale copy of recognised text is ever shown.
+# read time, from the time ranges. Every view is built by ``build_view``, which ends with
+# ``derive``, so staff and public outputs cannot differ and no stale copy of recognised
+# text is ever shown.
 
 _SPEAKER_LABEL = re.compile(r"^SPEAKER_(\d+)$")
 ROLE_NAMES = {"narrator": "Personne interrogée", "interviewer": "Enquêteur·rice"}
@@ -408,10 +558,12 @@ def pick_current(versions, *, prefer_approved: bool = False):
     return max(edited or vs, key=ver)
 
 
-def text_in_range(segments, start_ms: int, end_ms: int) -> str:
+def text_in_range(segments, start_ms: int, end_ms: int, *, _index=None) -> str:
     """The words of ``segments`` (with word times when known) that fall within the range."""
     out = []
-    for sg in segments:
+    lo, hi = (0, len(segments)) if _index is None else _index.span(start_ms, end_ms)
+    for k in range(lo, hi):
+        sg = segments[k]
         if sg.end_ms <= start_ms or sg.start_ms >= end_ms:
             if not (sg.start_ms == sg.end_ms == start_ms):
                 continue
@@ -421,6 +573,28 @@ def text_in_range(segments, start_ms: int, end_ms: int) -> str:
         else:
             out.append(sg.text.strip())
     return " ".join(t for t in out if t)
+
+
+class _SpanIndex:
+    """Which slice of time-ordered segments can overlap a range (bisect, not a scan of all)."""
+
+    def __init__(self, segments):
+        import itertools
+
+        self.starts = [sg.start_ms for sg in segments]
+        self.sorted = all(a <= b for a, b in zip(self.starts, self.starts[1:]))
+        self.max_end = list(itertools.accumulate((sg.end_ms for sg in segments), max))
+        self.n = len(segments)
+
+    def span(self, start_ms: int, end_ms: int) -> tuple[int, int]:
+        from bisect import bisect_left, bisect_right
+
+        if not self.sorted:
+            return 0, self.n
+        # first segment that may end after start_ms (ends running-max, so sorted), last that starts by end_ms
+        lo = bisect_left(self.max_end, start_ms)
+        hi = bisect_right(self.starts, max(end_ms, start_ms))
+        return min(lo, hi), hi
 
 
 def display_names(speakers, segments) -> dict:
@@ -487,38 +661,75 @@ def _still_true(t, group) -> bool:
             rest = ""
     if rest:
         return False
-    have = set(_WORD.findall(joined.casefold()))
+    return _words_hold(t, group)
+
+
+def _words_hold(t, group) -> bool:
+    """Whether the topic's title and keywords are still words said in its range."""
+    have = set(_WORD.findall(" ".join(x.text for x in group).casefold()))
     return all(w in have for w in _WORD.findall(f"{t.title} {' '.join(t.keywords)}".casefold()))
+
+
+def _rederive(t, group, language: str):
+    """Machine text of a topic whose stored text no longer matches its range's words.
+
+    When its title and keywords are still words of the range, only the synopsis and the
+    partial transcript (which quote the range) are made again: the costly keyword extraction
+    (YAKE, most of the time) is not repeated for a corrected word that is in neither.
+    """
+    from dataclasses import replace
+
+    from oralhist.topics import Sentence, partial, synopsis
+
+    if _words_hold(t, group):
+        sents = [x if isinstance(x, Sentence) else Sentence(*x) for x in group]
+        return replace(t, synopsis=synopsis(sents, language), partial_transcript=partial(sents))
+    key = tuple(tuple(getattr(x, f) for f in x.__dataclass_fields__) for x in group)
+    title, syn, kws, part = _machine_topic_text(key, language)
+    return replace(t, title=title, synopsis=syn, keywords=kws, partial_transcript=part)
 
 
 def derive(view: "InterviewView") -> "InterviewView":
     """``view`` with every transcript-derived text recomputed from its own segments."""
     from dataclasses import replace
 
-    from oralhist.topics import sentences_from_segments
-
     names = display_names(view.speakers, view.segments)
     segments = tuple(replace(sg, speaker_name=names.get(sg.speaker, sg.speaker_name)) if sg.speaker else sg
                      for sg in view.segments)
     speakers = tuple(replace(sp, name=names.get(sp.label, sp.name)) for sp in view.speakers)
-    links = tuple(replace(l, quote=text_in_range(view.segments, l.start_ms, l.end_ms) or l.quote) for l in view.links)
+    index = _SpanIndex(view.segments)
+    links = tuple(replace(l, quote=text_in_range(view.segments, l.start_ms, l.end_ms, _index=index) or l.quote)
+                  for l in view.links)
     topics = list(view.topics)
-    if view.segments and topics:
+    todo = [k for k, t in enumerate(topics)
+            if t.source == "machine" and (t.made_from is None or t.made_from != view.transcript_id)]
+    # A machine topic made from this very transcript holds nothing stale (``index`` and each
+    # saved correction store the transcript they made it from): nothing to derive.
+    if view.segments and todo:
+        from bisect import bisect_left
+
+        from oralhist.topics import sentences_from_segments  # numpy, YAKE: only when something is stale
+
         interviewers = [sp.label for sp in view.speakers if sp.role == "interviewer"]
         sents = sentences_from_segments(view.segments, interviewers)
+        starts = [x.start_ms for x in sents]
+        ordered = all(a <= b for a, b in zip(starts, starts[1:]))
         language = (view.language or "fr").split("-")[0].lower()
-        for k, t in enumerate(topics):
-            if t.source != "machine":
-                continue  # an editor's own words are kept as written
-            group = [s for s in sents if t.start_ms <= s.start_ms < max(t.end_ms, t.start_ms + 1)]
+        for k in todo:
+            t = topics[k]
+            hi_ms = max(t.end_ms, t.start_ms + 1)
+            if ordered:
+                group = sents[bisect_left(starts, t.start_ms):bisect_left(starts, hi_ms)]
+            else:
+                group = [x for x in sents if t.start_ms <= x.start_ms < hi_ms]
             if not group:
                 continue
             if _still_true(t, group):
                 continue  # every word of the stored text is still said in its range: nothing stale
-            key = tuple(tuple(getattr(s, f) for f in s.__dataclass_fields__) for s in group)
-            title, syn, kws, part = _machine_topic_text(key, language)
-            topics[k] = replace(t, title=title, synopsis=syn, keywords=kws, partial_transcript=part)
+            topics[k] = _rederive(t, group, language)
     return replace(view, segments=segments, speakers=speakers, links=links, topics=tuple(topics))
+
+
 def list_summaries(s: Session) -> list[InterviewView]:
     """What ``list_interviews`` gives for the list fields (summary_dict), in three queries, not
     one load per interview: the workbench's archive page with 1,000 interviews."""

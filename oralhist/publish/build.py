@@ -294,8 +294,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     whether they are public today) matches ``cache`` are not re-read: their outputs are kept.
     """
     from oralhist.consent import is_public, public_view
-    from oralhist.publish.fastload import build_view, load_raw
-    from oralhist.view import LinkView
+    from oralhist.view import LinkView, build_view, read_rows, read_words
 
     cache = cache or {}
     site_raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
@@ -315,10 +314,11 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     if model.license and not re.match(r"^https?://", model.license):
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
     settings_key = site_settings_key(ws, lang, scopes)
-    from oralhist.publish.fastload import _scope, load_words
-    from oralhist.view import ConsentView
+    from oralhist import db
+    from oralhist.view import ConsentView, _scope
 
-    raws = load_raw(ws)
+    with db.session(ws) as s:  # the one read model, in bulk: rows of every interview, fingerprinted
+        raws = read_rows(s, prefer_approved=True, fingerprints=True)
     task = progress.add("publish: reading", total=len(raws))
     todo = []  # (archive id, raw, fingerprint, cache hit or None)
     for iid, r in raws.items():
@@ -336,7 +336,8 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         ok = (hit and hit.get("fp") == fp and out is not None and all((out / p).is_file() for p in hit["files"])
               and all(search_page_path(out, p, model.search_shards, ws).is_file() for p in hit["search"]))
         todo[k] = (iid, r, fp, hit if ok else None)
-    load_words(ws, [r for _, r, _, hit in todo if hit is None])
+    with db.session(ws) as s:
+        read_words(s, [r for _, r, _, hit in todo if hit is None])
     for iid, r, fp, hit in todo:
         progress.advance(task)
         if hit is not None:

@@ -2,7 +2,7 @@
 
 The truth is the publisher's own cache (``build.read_cache``): for each interview on the
 site it keeps the fingerprint of what was written. The same fingerprint is computed now from
-the database (``fastload.load_raw`` + ``build.site_settings_key``, exactly as ``load_model``
+the database (``view.read_rows`` + ``build.site_settings_key``, exactly as ``load_model``
 does), so "à jour" means the next publish would rewrite no interview, and every pending
 change is one interview the next publish adds, rewrites or removes.
 
@@ -74,7 +74,7 @@ class SiteStatus:
 
 def withheld_reason(consent: Optional[dict], today: date, withdrawn: bool = False) -> Optional[str]:
     """None when the interview may be public today, else why not (French)."""
-    from oralhist.publish.fastload import _scope
+    from oralhist.view import _scope
 
     if consent is None:
         return "aucun consentement enregistré"
@@ -100,7 +100,7 @@ def site_status(ws, *, today: Optional[date] = None, out: Optional[Path] = None)
 
     from oralhist import db
     from oralhist.publish.build import cache_dir, read_cache, site_settings_key
-    from oralhist.publish.fastload import load_raw
+    from oralhist.view import read_rows
     from oralhist.records import Revision
 
     today = today or date.today()
@@ -108,8 +108,8 @@ def site_status(ws, *, today: Optional[date] = None, out: Optional[Path] = None)
     lang = ws.settings.site_language or "fr"
     key = site_settings_key(ws, lang, ("public",))
     cache = read_cache(out, ws)
-    raws = load_raw(ws)
     with db.session(ws) as s:
+        raws = read_rows(s, prefer_approved=True, fingerprints=True)
         consent_changes: dict[str, list] = {}
         for rev in s.exec(select(Revision).where(Revision.kind == "consent").order_by(Revision.at)).all():
             consent_changes.setdefault(rev.interview_id, []).append(rev)
