@@ -180,13 +180,6 @@ def captions_vtt(view) -> str:
     return "\n".join(out) + "\n"
 
 
-def caption_cues(view) -> list:
-    """The cues of captions.vtt as [start ms, end ms, speaker, text], embedded in the page so
-    captions show even from file:// (where the .vtt cannot be fetched)."""
-    return [[sg.start_ms, sg.end_ms, sg.speaker_name or "", re.sub(r"\s+", " ", sg.text).strip()]
-            for sg in view.segments if sg.end_ms > sg.start_ms and sg.text.strip()]
-
-
 def chapters_vtt(view) -> str:
     out = ["WEBVTT", ""]
     for n, t in enumerate(view.topics, 1):
@@ -198,7 +191,7 @@ def chapters_vtt(view) -> str:
 
 def json_for_script(data) -> str:
     """JSON safe inside <script>: no '<', '>' or '&' that could close the element."""
-    return (json.dumps(data, ensure_ascii=False, indent=1)
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -428,8 +421,10 @@ def _page_segments(view):
             # changed the text without new word timings).
             if re.sub(r"[\s\u200b]+", "", joined) == re.sub(r"\s+", "", sg.text):
                 text = joined
-                # centiseconds from the segment's start: compact, precise enough to follow words
-                offsets = " ".join(str(max(0, w.start_ms - sg.start_ms) // 10) for w in sg.words)
+                # centiseconds after the previous word's start (the first: after the segment's):
+                # small numbers, compact, precise enough to follow words (player.js adds them up)
+                cs = [max(0, w.start_ms - sg.start_ms) // 10 for w in sg.words]
+                offsets = " ".join(str(c - p) for c, p in zip(cs, [0] + cs[:-1]))
         else:
             text, offsets = sg.text, ""
         out.append({"n": n, "start": sg.start_ms, "end": sg.end_ms, "speaker": sg.speaker_name or sg.speaker or "",
@@ -570,7 +565,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(_jsonld(e, model, page)),
-            cues=json_for_script(caption_cues(v)), rights=e.rights, license=e.license,
+            rights=e.rights, license=e.license,
             **interview_extras(model, v, page),
         )
         model.add_text(page, html)

@@ -1,14 +1,24 @@
 /* Interview page: the current caption shown large under the player (an <audio> element shows
-   no cues itself). The cues are embedded in the page, so this also works from file:// (kiosk,
-   USB key), where browsers refuse to fetch captions.vtt. A checkbox hides or shows them. */
+   no cues itself). The cues are read from the transcript in the page (each segment's start,
+   end, speaker and text: the same as captions.vtt), so this also works from file:// (kiosk,
+   USB key), where browsers refuse to fetch captions.vtt, and costs the page no extra bytes.
+   A checkbox hides or shows them. */
 (function () {
   "use strict";
   var audio = document.getElementById("player");
   var box = document.getElementById("caption");
   var toggle = document.getElementById("show-captions");
-  var data = document.getElementById("cues");
-  if (!audio || !box || !data) return;
-  var cues = JSON.parse(data.textContent);  // [start ms, end ms, speaker, text], sorted by start
+  if (!audio || !box) return;
+  var cues = [];  // [start ms, end ms, speaker, text], sorted by start
+  Array.prototype.forEach.call(document.querySelectorAll(".seg[data-e]"), function (seg) {
+    var s = +seg.getAttribute("data-s"), e = +seg.getAttribute("data-e");
+    var spk = seg.querySelector(".spk"), txt = seg.querySelector(".txt");
+    // the page glues words with zero-width spaces and keeps no-break spaces inside words
+    var text = txt ? txt.textContent.replace(/\u200b/g, "").replace(/\s+/g, " ").trim() : "";
+    if (e > s && text) cues.push([s, e, spk ? spk.textContent : "", text]);
+  });
+  cues.sort(function (a, b) { return a[0] - b[0]; });
+  if (!cues.length) return;
   var cur = -2;
   // Nothing is shown before the visitor plays or moves in the recording (no band, no cue).
   var started = false;

@@ -10,7 +10,9 @@
     var p = seg.querySelector(".txt[data-w]");
     if (!p) return;
     var base = parseInt(seg.getAttribute("data-s"), 10);
-    var offs = p.getAttribute("data-w").split(" ").map(function (x) { return Number(x) * 10; });  // centiseconds
+    // each word's start in centiseconds after the previous word's (the first: after the segment's)
+    var acc = 0;
+    var offs = p.getAttribute("data-w").split(" ").map(function (x) { acc += Number(x) * 10; return acc; });
     // Words are separated by a space, or a zero-width space where they were glued (l'|avant).
     var parts = p.textContent.split(/( |\u200b)/);
     if ((parts.length + 1) / 2 !== offs.length) return;
@@ -152,11 +154,8 @@
     audio.addEventListener("timeupdate", function () { highlight(audio.currentTime * 1000, true); });
     var raf = function () { highlight(audio.currentTime * 1000, true); if (!audio.paused) requestAnimationFrame(raf); };
     audio.addEventListener("play", function () { requestAnimationFrame(raf); });
-    // Captions shown by default (some browsers ignore the `default` attribute without controls focus).
-    for (var i = 0; i < audio.textTracks.length; i++) {
-      var tt = audio.textTracks[i];
-      tt.mode = tt.kind === "captions" ? "showing" : "hidden";
-    }
+    // Captions are shown by captions.js from the transcript in the page (an <audio> element
+    // draws no cues); the .vtt tracks stay disabled, so browsers do not download them twice.
     var t0 = parseT(location.hash);
     if (t0 !== null) seek(t0, false);
     window.addEventListener("hashchange", function () { var t = parseT(location.hash); if (t !== null) seek(t, true); });
