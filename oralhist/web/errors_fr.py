@@ -101,20 +101,36 @@ PATTERNS: list[tuple[str, str]] = [
 _COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
 
 
+# A reason already worded in French (the web layer's own, and the web-facing functions of
+# oralhist.exhibit and oralhist.objects): French typography (" : ", « »), a French letter or
+# apostrophe, or a French word the library's English reasons never use.
+_FRENCH = re.compile(r" : |[«»’àâçéèêëîïôûùœ]|\b(?:invalide|inconnue?|requis|requise|illisible|introuvable|"
+                     r"aucune?|et|de|du|des|le|la|les|une?|pas|cet|cette|trop|entretien|exposition|objet|terme)\b",
+                     re.I)
+
+
 def french(reason: str) -> str:
-    """The French wording of one library reason (unknown ones keep their text, introduced in French)."""
+    """The French wording of one library reason: a known English one translated, one already in
+    French kept, an unknown one kept after a French lead-in (never hidden)."""
     text = str(reason or "").strip()
     for rx, repl in _COMPILED:
         m = rx.fullmatch(text)
         if m:
             return m.expand(repl)
+    if _FRENCH.search(text):
+        return text
     return f"refusé : {text}" if text else "refusé"
 
 
 def message(exc, shown_name: str | None = None) -> str:
-    """``<fichier> : <raison en français>`` for an ``OralhistError``."""
+    """``<fichier> : <raison en français>`` for an ``OralhistError`` (without a file: the reason,
+    capitalised when worded here)."""
     raw = getattr(exc, "reason", str(exc))
     reason = raw if isinstance(exc, Refused) else french(raw)
     if isinstance(exc, Refused) and shown_name is None:
         shown_name = exc.path  # the web layer names the user's file itself
-    return f"{shown_name} : {reason}" if shown_name else reason[:1].upper() + reason[1:]
+    if shown_name:
+        return f"{shown_name} : {reason}"
+    if not isinstance(exc, Refused) and reason == str(raw or "").strip():
+        return reason  # a reason already in French is shown as it was written
+    return reason[:1].upper() + reason[1:]

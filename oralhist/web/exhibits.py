@@ -14,7 +14,8 @@ Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips
 terms, consent notes), /expositions/{slug}/markdown (export), /expositions/recherche (search the
 transcripts, add a hit), /expositions/termes and /expositions/termes/{id} (a term's passages),
 /expositions/lecteur/{iid} (the player with in/out points), /objets (objects, alt text).
-JSON twins: /api/expositions, /api/expositions/{slug}, /api/objets; writes are POSTs under /api/.
+JSON twins: /api/expositions, /api/expositions/{slug}, /api/objets; writes are POSTs under /api/,
+every one through ``oralhist.web.api.json_route`` (one body parser, one error mapping).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from __future__ import annotations
 import re
 
 from sqlmodel import select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from oralhist import db
-from oralhist.errors import BadInput, ConflictError, NotFound, OralhistError
+from oralhist.errors import BadInput, NotFound
+from oralhist.web.api import error_response, json_route
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED = ("recherche", "termes", "lecteur")  # page addresses under /expositions/
@@ -37,11 +38,6 @@ _HIT = re.compile(r"\[([^\[\]]+)\]")
 
 def _account(request: Request):
     return request.scope.get("state", {}).get("account")
-
-
-def _error(exc: OralhistError) -> JSONResponse:
-    code = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFound) else 400
-    return JSONResponse({"error": exc.reason}, status_code=code)
 
 
 class Reach:
@@ -169,7 +165,7 @@ def routes(cfg, page_, guard) -> list:
         try:
             exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
         except NotFound as exc:
-            return _error(exc)
+            return error_response(exc)
         return Response(to_markdown(exh), media_type="text/markdown; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{exh.slug}.md"'})
 
@@ -269,17 +265,6 @@ def routes(cfg, page_, guard) -> list:
 
     # ---------------------------------------------------------------- API (JSON)
 
-    async def body(request: Request) -> dict:
-        import json
-
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except (ValueError, RecursionError):
-            raise BadInput(None, "corps JSON invalide") from None
-        if not isinstance(data, dict):
-            raise BadInput(None, "corps JSON invalide")
-        return data
-
     def _json(exh, ws_=ws) -> dict:
         from oralhist.exhibit import curator_notes, exhibition_version
 
@@ -288,55 +273,38 @@ def routes(cfg, page_, guard) -> list:
         return {"exhibition": exh.to_dict(), "notes": notes, "version": exhibition_version(ws_, exh.slug),
                 "url": f"/expositions/{exh.slug}"}
 
-    async def api_list(request: Request):
-        reach = await run_in_threadpool(_reach, ws, request)
-        rows = await run_in_threadpool(visible_exhibitions, ws, reach)
-        return JSONResponse([{"slug": e.slug, "title": e.title, "museum": e.museum, "sections": len(e.sections),
-                              "clips": len(e.clips)} for e in rows])
+    def api_list(request: Request, data: dict):
+        rows = visible_exhibitions(ws, _reach(ws, request))
+        return [{"slug": e.slug, "title": e.title, "museum": e.museum, "sections": len(e.sections),
+                 "clips": len(e.clips)} for e in rows]
 
-    async def api_create(request: Request):
+    def api_create(request: Request, data: dict):
         from oralhist.exhibit import create_exhibition
 
-        try:
-            data = await body(request)
-            if str(data.get("slug") or "") in RESERVED:
-                raise BadInput(data.get("slug"), f"l’adresse {data.get('slug')} est réservée ; choisissez-en une autre")
-            reach = await run_in_threadpool(_reach, ws, request)
-            exh = await run_in_threadpool(
-                create_exhibition, ws, data.get("title"), str(data.get("slug") or ""), data.get("intro_md") or "",
-                data.get("section") or "Première partie", reach.museum)
-            return JSONResponse(await run_in_threadpool(_json, exh), 201)
-        except OralhistError as exc:
-            return _error(exc)
+        if str(data.get("slug") or "") in RESERVED:
+            raise BadInput(data.get("slug"), f"l’adresse {data.get('slug')} est réservée ; choisissez-en une autre")
+        reach = _reach(ws, request)
+        exh = create_exhibition(ws, data.get("title"), str(data.get("slug") or ""), data.get("intro_md") or "",
+                                data.get("section") or "Première partie", reach.museum)
+        return _json(exh)
 
-    async def api_get(request: Request):
-        try:
-            exh = await run_in_threadpool(load_visible, ws, await run_in_threadpool(_reach, ws, request),
-                                          request.path_params["slug"])
-            return JSONResponse(await run_in_threadpool(_json, exh))
-        except OralhistError as exc:
-            return _error(exc)
+    def api_get(request: Request, data: dict):
+        return _json(load_visible(ws, _reach(ws, request), request.path_params["slug"]))
 
-    async def api_save(request: Request):
+    def api_save(request: Request, data: dict):
         from oralhist.exhibit import update_exhibition
 
-        try:
-            data = await body(request)
-            reach = await run_in_threadpool(_reach, ws, request)
-            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
-            doc = data.get("exhibition")
-            had = {c.interview_id for c in exh.clips}
-            for sec in (doc.get("sections") if isinstance(doc, dict) else None) or []:
-                for c in (sec.get("clips") if isinstance(sec, dict) else None) or []:
-                    iid = str(c.get("interview_id")) if isinstance(c, dict) else ""
-                    if iid not in had and not reach.interview(iid):  # a new clip: of this museum's interviews
-                        raise NotFound(iid, f"entretien inconnu : {iid}")
-            base = data.get("version")
-            exh = await run_in_threadpool(update_exhibition, ws, exh.slug, doc,
-                                          base if isinstance(base, str) else None)
-            return JSONResponse(await run_in_threadpool(_json, exh))
-        except OralhistError as exc:
-            return _error(exc)
+        reach = _reach(ws, request)
+        exh = load_visible(ws, reach, request.path_params["slug"])
+        doc = data.get("exhibition")
+        had = {c.interview_id for c in exh.clips}
+        for sec in (doc.get("sections") if isinstance(doc, dict) else None) or []:
+            for c in (sec.get("clips") if isinstance(sec, dict) else None) or []:
+                iid = str(c.get("interview_id")) if isinstance(c, dict) else ""
+                if iid not in had and not reach.interview(iid):  # a new clip: of this museum's interviews
+                    raise NotFound(iid, f"entretien inconnu : {iid}")
+        base = data.get("version")
+        return _json(update_exhibition(ws, exh.slug, doc, base if isinstance(base, str) else None))
 
     def _ms(data, key):
         from oralhist.consent import parse_time
@@ -353,80 +321,57 @@ def routes(cfg, page_, guard) -> list:
                 raise BadInput(v, f"temps illisible : {v} (mm:ss ou hh:mm:ss)") from None
         raise BadInput(None, "début et fin de l’extrait sont requis")
 
-    async def api_add_clip(request: Request):
+    def api_add_clip(request: Request, data: dict):
         from oralhist.exhibit import add_clip
 
-        try:
-            data = await body(request)
-            reach = await run_in_threadpool(_reach, ws, request)
-            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
-            iid = str(data.get("interview_id") or "")
-            if not reach.interview(iid):
-                raise NotFound(iid, f"entretien inconnu : {iid}")
-            start = _ms(data, "start_ms" if "start_ms" in data else "start")
-            end = _ms(data, "end_ms" if "end_ms" in data else "end")
-            exh = await run_in_threadpool(add_clip, ws, exh.slug, data.get("section", 0), iid, start, end)
-            return JSONResponse(await run_in_threadpool(_json, exh))
-        except OralhistError as exc:
-            return _error(exc)
+        reach = _reach(ws, request)
+        exh = load_visible(ws, reach, request.path_params["slug"])
+        iid = str(data.get("interview_id") or "")
+        if not reach.interview(iid):
+            raise NotFound(iid, f"entretien inconnu : {iid}")
+        start = _ms(data, "start_ms" if "start_ms" in data else "start")
+        end = _ms(data, "end_ms" if "end_ms" in data else "end")
+        return _json(add_clip(ws, exh.slug, data.get("section", 0), iid, start, end))
 
-    async def api_add_object(request: Request):
+    def api_add_object(request: Request, data: dict):
         from oralhist.exhibit import add_object, find_object
 
-        try:
-            data = await body(request)
-            reach = await run_in_threadpool(_reach, ws, request)
-            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
-            ref = str(data.get("object") or "")
-            with db.session(ws) as s:
-                t = find_object(s, ref)
-            if t is None or not reach.object(t.museum_id):
-                raise NotFound(ref, f"objet inconnu : {ref}")
-            exh = await run_in_threadpool(add_object, ws, exh.slug, data.get("section", 0), ref)
-            return JSONResponse(await run_in_threadpool(_json, exh))
-        except OralhistError as exc:
-            return _error(exc)
+        reach = _reach(ws, request)
+        exh = load_visible(ws, reach, request.path_params["slug"])
+        ref = str(data.get("object") or "")
+        with db.session(ws) as s:
+            t = find_object(s, ref)
+        if t is None or not reach.object(t.museum_id):
+            raise NotFound(ref, f"objet inconnu : {ref}")
+        return _json(add_object(ws, exh.slug, data.get("section", 0), ref))
 
-    async def api_add_term(request: Request):
+    def api_add_term(request: Request, data: dict):
         from oralhist.exhibit import add_term
 
-        try:
-            data = await body(request)
-            reach = await run_in_threadpool(_reach, ws, request)
-            exh = await run_in_threadpool(load_visible, ws, reach, request.path_params["slug"])
-            exh = await run_in_threadpool(add_term, ws, exh.slug, data.get("section", 0), str(data.get("term") or ""))
-            return JSONResponse(await run_in_threadpool(_json, exh))
-        except OralhistError as exc:
-            return _error(exc)
+        exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
+        return _json(add_term(ws, exh.slug, data.get("section", 0), str(data.get("term") or "")))
 
-    async def api_objects(request: Request):
+    def api_objects(request: Request, data: dict):
         from oralhist.objects import list_objects
 
-        def rows():
-            reach = _reach(ws, request)
-            with db.session(ws) as s:
-                return [o for o in list_objects(s) if reach.object(o["museum_id"])]
+        reach = _reach(ws, request)
+        with db.session(ws) as s:
+            return [o for o in list_objects(s) if reach.object(o["museum_id"])]
 
-        return JSONResponse(await run_in_threadpool(rows))
-
-    async def api_alt(request: Request):
+    def api_alt(request: Request, data: dict):
         from oralhist.objects import set_alt
         from oralhist.records import Term
 
-        try:
-            data = await body(request)
-            tid = request.path_params["tid"]
-            reach = await run_in_threadpool(_reach, ws, request)
-            with db.session(ws) as s:
-                t = s.get(Term, tid)
-            if t is None or not reach.object(t.museum_id):
-                raise NotFound(str(tid), "objet inconnu")
-            alt = await run_in_threadpool(set_alt, ws, tid, data.get("alt"))
-            return JSONResponse({"id": tid, "alt": alt})
-        except OralhistError as exc:
-            return _error(exc)
+        tid = request.path_params["tid"]
+        reach = _reach(ws, request)
+        with db.session(ws) as s:
+            t = s.get(Term, tid)
+        if t is None or not reach.object(t.museum_id):
+            raise NotFound(str(tid), "objet inconnu")
+        return {"id": tid, "alt": set_alt(ws, tid, data.get("alt"))}
 
     c = lambda h: guard("curate", h)  # noqa: E731  every route: editors and admins (volunteers 403)
+    j = lambda fn, **kw: c(json_route(fn, **kw))  # noqa: E731  the JSON twins
     return [
         Route("/expositions", c(list_page)),
         Route("/expositions/recherche", c(search_page)),
@@ -437,13 +382,13 @@ def routes(cfg, page_, guard) -> list:
         Route("/expositions/{slug}/markdown", c(markdown)),
         Route("/objets", c(objects_page)),
         Route("/objets/{tid:int}/vignette.jpg", c(thumbnail)),
-        Route("/api/expositions", c(api_list), methods=["GET"]),
-        Route("/api/expositions", c(api_create), methods=["POST"]),
-        Route("/api/expositions/{slug}", c(api_get), methods=["GET"]),
-        Route("/api/expositions/{slug}", c(api_save), methods=["POST"]),
-        Route("/api/expositions/{slug}/clips", c(api_add_clip), methods=["POST"]),
-        Route("/api/expositions/{slug}/objects", c(api_add_object), methods=["POST"]),
-        Route("/api/expositions/{slug}/terms", c(api_add_term), methods=["POST"]),
-        Route("/api/objets", c(api_objects), methods=["GET"]),
-        Route("/api/objets/{tid:int}/alt", c(api_alt), methods=["POST"]),
+        Route("/api/expositions", j(api_list), methods=["GET"]),
+        Route("/api/expositions", j(api_create, status=201), methods=["POST"]),
+        Route("/api/expositions/{slug}", j(api_get), methods=["GET"]),
+        Route("/api/expositions/{slug}", j(api_save), methods=["POST"]),
+        Route("/api/expositions/{slug}/clips", j(api_add_clip), methods=["POST"]),
+        Route("/api/expositions/{slug}/objects", j(api_add_object), methods=["POST"]),
+        Route("/api/expositions/{slug}/terms", j(api_add_term), methods=["POST"]),
+        Route("/api/objets", j(api_objects), methods=["GET"]),
+        Route("/api/objets/{tid:int}/alt", j(api_alt), methods=["POST"]),
     ]

@@ -2,7 +2,8 @@
 
 Routes only parse, ask the permission function (``guard``), and call the library:
 ``oralhist.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
-and ``oralhist.jobs``.
+and ``oralhist.jobs``. JSON routes go through ``oralhist.web.api.json_route``; the multipart
+import reads its body as it arrives and answers errors with ``api.error_response``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import shutil
 import uuid
 
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +19,8 @@ from starlette.routing import Route
 
 from oralhist import db
 from oralhist.errors import BadInput, NotFound, OralhistError
+from oralhist.web.api import Forbidden, error_response, json_route
+from oralhist.web.errors_fr import Refused
 
 META_FIELDS = ("narrator", "interviewer", "date", "place", "language", "museum", "title", "interview")
 MAX_FILES = 50
@@ -34,7 +38,7 @@ def list_visible(ws, account) -> list[dict]:
 
     with db.session(ws) as s:
         views = list_summaries(s)
-        museums = {iv.id: iv.museum_id for iv in s.exec(__import__("sqlmodel").select(Interview)).all()}
+        museums = {iv.id: iv.museum_id for iv in s.exec(select(Interview)).all()}
     rows = [v.summary_dict() for v in views if can(account, "read", museums.get(v.id))]
     by_iv: dict = {}
     for j in jobs.list_jobs(ws, [r["id"] for r in rows], limit=10_000) if rows else []:
@@ -84,14 +88,14 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 
-    async def api_list(request: Request):
-        return JSONResponse(await run_in_threadpool(list_visible, ws, _account(request)))
+    def api_list(request: Request, data: dict):
+        return list_visible(ws, _account(request))
 
-    async def api_show(request: Request):
+    def api_show(request: Request, data: dict):
         try:
-            return JSONResponse(await run_in_threadpool(show_one, ws, request.path_params["iid"]))
+            return show_one(ws, request.path_params["iid"])
         except NotFound:
-            return JSONResponse({"error": "entretien inconnu"}, 404)
+            raise NotFound(None, "entretien inconnu") from None
 
     async def api_import(request: Request):
         """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
@@ -111,10 +115,10 @@ def routes(cfg, page, guard) -> list:
             try:
                 form = await stream_form(request, stage_dir, name_for, max_files=MAX_FILES + 1, max_fields=50)
             except BadInput as exc:  # malformed multipart, too many parts, a cut body
-                return JSONResponse({"error": exc.reason}, 400)
+                return error_response(exc)
             staged = [f.path for f in form.files_of("files")]
             if not staged:
-                return JSONResponse({"error": "aucun fichier (champ « files »)"}, 400)
+                return error_response(Refused(None, "aucun fichier (champ « files »)"))
             consents = form.files_of("consent")
             consent = consents[0].path if consents else None
             meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
@@ -134,10 +138,8 @@ def routes(cfg, page, guard) -> list:
             except OralhistError as exc:  # refused before anything was written (the CLI's exit 2)
                 from pathlib import Path
 
-                from oralhist.web.errors_fr import french as fr
-
                 name = Path(exc.path).name if exc.path else None
-                return JSONResponse({"error": (f"{name} : " if name else "") + fr(exc.reason), "file": name}, 400)
+                return error_response(exc, name, file=name)
             status = 202 if res["ids"] else (200 if res["skipped"] and not res["failed"] else 400)
             if status == 400:
                 res["error"] = "; ".join(f"{f['file']} : {f['error']}" for f in res["failed"]) or "rien importé"
@@ -145,7 +147,7 @@ def routes(cfg, page, guard) -> list:
         finally:
             shutil.rmtree(stage_dir, ignore_errors=True)
 
-    async def api_retry(request: Request):
+    def api_retry(request: Request, data: dict):
         from oralhist import jobs
         from oralhist.records import Job
         from oralhist.web.permissions import can, interview_museum
@@ -156,18 +158,15 @@ def routes(cfg, page, guard) -> list:
             mid = interview_museum(s, job.interview_id)[1] if job and job.interview_id else None
         acc = _account(request)
         if job is None or (job.interview_id and not can(acc, "read", mid)):
-            return JSONResponse({"error": "tâche inconnue"}, 404)
+            raise NotFound(None, "tâche inconnue")
         if not can(acc, "publish" if job.stage == "publish" else "retry", mid):
-            return JSONResponse({"error": "action réservée à un autre rôle"}, 403)
-        try:
-            j = await run_in_threadpool(jobs.retry, ws, jid, who=acc.name if acc else None)
-        except OralhistError as exc:
-            return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse({"id": j.id, "status": j.status})
+            raise Forbidden(None, "action réservée à un autre rôle")
+        j = jobs.retry(ws, jid, who=acc.name if acc else None)
+        return {"id": j.id, "status": j.status}
 
     return [
-        Route("/api/interviews", guard("read", api_list), methods=["GET"]),
+        Route("/api/interviews", guard("read", json_route(api_list)), methods=["GET"]),
         Route("/api/interviews", guard("import", api_import), methods=["POST"]),
-        Route("/api/interviews/{iid}", guard("read", api_show), methods=["GET"]),
-        Route("/api/jobs/{jid:int}/retry", api_retry, methods=["POST"]),
+        Route("/api/interviews/{iid}", guard("read", json_route(api_show)), methods=["GET"]),
+        Route("/api/jobs/{jid:int}/retry", json_route(api_retry), methods=["POST"]),
     ]

@@ -10,8 +10,9 @@ call the library functions the CLI calls:
                 ``oralhist.corrections.import_corrections`` (= ``oralhist import-corrections``);
 - vocabulary:   ``oralhist.vocab.import_vocab`` (= ``oralhist vocab import``).
 
-Library errors are English one-liners; ``errors_fr`` words them in French, naming the file
-the user sent (never a server path).
+JSON routes go through ``oralhist.web.api`` (``json_route``; the multipart ones read their
+form themselves and answer errors with ``api.error_response``, which words the library's
+English one-liners in French, naming the file the user sent, never a server path).
 """
 
 from __future__ import annotations
@@ -28,27 +29,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from oralhist import db
-from oralhist.errors import ConflictError, NotFound, OralhistError
-from oralhist.web.errors_fr import Refused, message
+from oralhist.errors import NotFound, OralhistError
+from oralhist.web.api import error_response, json_route, who
+from oralhist.web.errors_fr import Refused
 
 SCOPE_FR = {"public": "publique (site web)", "on-site": "sur place seulement (borne du musée)",
             "research-only": "recherche seulement", "none": "aucune diffusion"}
 KIND_FR = {"trade": "métiers", "object": "objets", "place": "lieux", "subject": "sujets"}
 MAX_REDACTIONS = 200
-
-
-def _account(request):
-    return request.scope.get("state", {}).get("account")
-
-
-def _who(request, cfg) -> str:
-    acc = _account(request)
-    return acc.name if acc else cfg.who
-
-
-def _err(exc: OralhistError, name: str | None = None) -> JSONResponse:
-    code = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFound) else 400
-    return JSONResponse({"error": message(exc, name), "conflict": code == 409}, code)
 
 
 # ------------------------------------------------------------------------------------ consent
@@ -234,32 +222,17 @@ def routes(cfg, page, guard) -> list:
 
     # consent -----------------------------------------------------------------------------
 
-    async def api_consent_get(request: Request):
-        try:
-            return JSONResponse(await run_in_threadpool(consent_payload, ws, request.path_params["iid"]))
-        except OralhistError as exc:
-            return _err(exc)
+    def api_consent_get(request: Request, data: dict):
+        return consent_payload(ws, request.path_params["iid"])
 
-    async def api_consent_set(request: Request):
-        import json
-
+    def api_consent_set(request: Request, data: dict):
         from oralhist.consent import set_consent
 
         iid = request.path_params["iid"]
-        try:
-            try:
-                data = json.loads(await request.body() or b"{}")
-            except (ValueError, RecursionError):
-                raise Refused(None, "corps JSON invalide") from None
-            if not isinstance(data, dict):
-                raise Refused(None, "corps JSON invalide")
-            kw = parse_consent_change(data)
-            await run_in_threadpool(lambda: set_consent(ws, iid, who=_who(request, cfg), **kw))
-            return JSONResponse(await run_in_threadpool(consent_payload, ws, iid))
-        except OralhistError as exc:
-            return _err(exc)
+        set_consent(ws, iid, who=who(request, cfg.who), **parse_consent_change(data))
+        return consent_payload(ws, iid)
 
-    async def api_peaks(request: Request):
+    def api_peaks(request: Request, data: dict):
         from oralhist.waveform import peaks
 
         try:
@@ -267,24 +240,20 @@ def routes(cfg, page, guard) -> list:
         except ValueError:
             n = 800
         try:
-            return JSONResponse(await run_in_threadpool(peaks, ws, request.path_params["iid"], n),
-                                headers={"cache-control": "private, max-age=60"})
+            res = peaks(ws, request.path_params["iid"], n)
         except NotFound:
-            return JSONResponse({"error": "pas encore d’audio normalisé pour cet entretien"}, 404)
-        except OralhistError as exc:
-            return _err(exc)
+            raise NotFound(None, "pas encore d’audio normalisé pour cet entretien") from None
+        return JSONResponse(res, headers={"cache-control": "private, max-age=60"})
 
     # corrections by Word -----------------------------------------------------------------
 
-    async def api_docx(request: Request):
+    def api_docx(request: Request, data: dict):
         iid = request.path_params["iid"]
         try:
-            data = await run_in_threadpool(docx_bytes, ws, iid)
+            raw = docx_bytes(ws, iid)
         except NotFound:
-            return JSONResponse({"error": "pas encore de transcription pour cet entretien"}, 404)
-        except OralhistError as exc:
-            return _err(exc)
-        return Response(data, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            raise NotFound(None, "pas encore de transcription pour cet entretien") from None
+        return Response(raw, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"content-disposition": f'attachment; filename="{iid}.docx"'})
 
     async def api_corrections(request: Request):
@@ -297,10 +266,10 @@ def routes(cfg, page, guard) -> list:
             form, upload = await _one_file(request)
             dest, name = await _stage(ws, upload, f"{iid}.docx")
             force = str(form.get("force") or "").lower() in ("1", "true", "on", "oui")
-            res = await run_in_threadpool(lambda: import_corrections(ws, iid, dest, who=_who(request, cfg), force=force))
+            res = await run_in_threadpool(lambda: import_corrections(ws, iid, dest, who=who(request, cfg.who), force=force))
             return JSONResponse(corrections_report(res))
         except OralhistError as exc:
-            return _err(exc, name)
+            return error_response(exc, name)
         finally:
             if dest is not None:
                 shutil.rmtree(dest.parent, ignore_errors=True)
@@ -317,8 +286,8 @@ def routes(cfg, page, guard) -> list:
             rows = s.exec(select(Term.kind, func.count()).group_by(Term.kind)).all()
         return {getattr(k, "value", k): n for k, n in rows}
 
-    async def api_vocab_get(request: Request):
-        return JSONResponse({"terms": await run_in_threadpool(vocab_counts)})
+    def api_vocab_get(request: Request, data: dict):
+        return {"terms": vocab_counts()}
 
     async def api_vocab_import(request: Request):
         from oralhist.publish.typography import plural
@@ -334,7 +303,7 @@ def routes(cfg, page, guard) -> list:
             dest, name = await _stage(ws, upload, "vocabulaire.csv")
             rep = await run_in_threadpool(import_vocab, ws, dest, kind)
         except OralhistError as exc:
-            return _err(exc, name)
+            return error_response(exc, name)
         finally:
             if dest is not None:
                 shutil.rmtree(dest.parent, ignore_errors=True)
@@ -355,13 +324,13 @@ def routes(cfg, page, guard) -> list:
 
     return [
         Route("/i/{iid}/consent", guard("consent", interview_page("consent.html", "consent", SCOPE_FR=SCOPE_FR))),
-        Route("/api/i/{iid}/consent", guard("consent", api_consent_get), methods=["GET"]),
-        Route("/api/i/{iid}/consent", guard("consent", api_consent_set), methods=["POST"]),
-        Route("/api/i/{iid}/peaks", guard("read", api_peaks), methods=["GET"]),
+        Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_get)), methods=["GET"]),
+        Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_set)), methods=["POST"]),
+        Route("/api/i/{iid}/peaks", guard("read", json_route(api_peaks)), methods=["GET"]),
         Route("/i/{iid}/word", guard("correct", interview_page("word.html", "word"))),
-        Route("/api/i/{iid}/docx", guard("read", api_docx), methods=["GET"]),
+        Route("/api/i/{iid}/docx", guard("read", json_route(api_docx)), methods=["GET"]),
         Route("/api/i/{iid}/corrections", guard("correct", api_corrections), methods=["POST"]),
         Route("/vocab", guard("vocab", vocab_page)),
-        Route("/api/vocab", guard("vocab", api_vocab_get), methods=["GET"]),
+        Route("/api/vocab", guard("vocab", json_route(api_vocab_get)), methods=["GET"]),
         Route("/api/vocab", guard("vocab", api_vocab_import), methods=["POST"]),
     ]

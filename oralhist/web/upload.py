@@ -23,13 +23,13 @@ import time
 import uuid
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from oralhist import db
 from oralhist.errors import BadInput, OralhistError
+from oralhist.web.api import json_route, who
 
 STALE_HOURS = 48
 MAX_PARTS = 50
@@ -284,20 +284,14 @@ def routes(cfg, page, guard) -> list:
         return page(request, "upload.html", museums=museums, my_museum=mine, labels=LABELS,
                     max_mb=cfg.max_upload // 1024**2)
 
-    async def api_imports(request: Request):
-        try:
-            body = json.loads(await request.body() or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return JSONResponse({"error": "corps JSON attendu"}, 400)
+    def api_imports(request: Request, data: dict):
         acc = _account(request)
-        status, res = await run_in_threadpool(import_uploads, ws, acc, body, acc.name if acc else cfg.who)
+        status, res = import_uploads(ws, acc, data, who(request, cfg.who))
         return JSONResponse(res, status)
 
     return [
         Route("/importer", guard("import", import_page)),
-        Route("/api/imports", guard("import", api_imports), methods=["POST"]),
+        Route("/api/imports", guard("import", json_route(api_imports)), methods=["POST"]),
         Route(TUS_PREFIX, tus),
         Route(TUS_PREFIX + "/{rest:path}", tus),
     ]
