@@ -202,22 +202,6 @@ def current_transcript(s: Session, interview_id: str, *, prefer_approved: bool =
     return s.get(Transcript, best["id"]) if best else None
 
 
-def publication_note(s: Session, interview_id: str) -> Optional[str]:
-    """French line for staff when the site is older than the newest approved version, else None."""
-    from oralhist.records import StageRun
-
-    run = s.exec(select(StageRun).where(StageRun.interview_id == interview_id, StageRun.stage == "publish")).first()
-    if run is None:
-        return None
-    published = (run.options or {}).get("transcript_version")
-    newest = s.exec(select(Transcript.version).where(Transcript.interview_id == interview_id,
-                                                     Transcript.status == TranscriptStatus.approved)
-                    .order_by(Transcript.version.desc())).first()
-    if newest is None or published is None or newest <= published:
-        return None
-    return f"publié — version {published}, une version approuvée plus récente attend la publication"
-
-
 def current_topics(s: Session, interview_id: str) -> list[TopicSegment]:
     rows = s.exec(select(TopicSegment).where(TopicSegment.interview_id == interview_id)).all()
     if not rows:

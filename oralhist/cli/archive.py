@@ -68,12 +68,13 @@ def show(
     Example: oralhist show 1998-marcel-dupont --json
     """
     from oralhist import db
-    from oralhist.view import load_interview, publication_note
+    from oralhist.publish.status import publication_note
+    from oralhist.view import load_interview
 
     ws = workspace(ctx)
     with db.session(ws) as s:
         v = load_interview(s, interview_id)
-        note = publication_note(s, interview_id)
+    note = publication_note(ws, interview_id)  # the archive page's rule: the publisher's record of its last build
     if as_json:
         print_json({**v.to_dict(words=words), "publication": note})
         return

@@ -981,7 +981,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         if fresh:
             with db.session(ws) as s:
                 for iid, tv in fresh:
-                    # the version published, for view.publication_note ("a newer approved version waits")
+                    # the version published, for status.site_notes ("a newer approved version waits")
                     mark_done(s, iid, "publish", {"site": str(out), "transcript_version": tv})
                 s.commit()
     return rep

@@ -152,6 +152,33 @@ def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) 
     published (``StageRun`` publish), consent changes after that publish. Interviews the site
     is up to date for are absent. ``site_status`` is the full comparison (the Publier page).
     """
+    return {iid: st.note for iid, st in _site_states(ws, today=today, out=out).items()}
+
+
+def publication_note(ws, interview_id: str, *, today: Optional[date] = None,
+                     out: Optional[Path] = None) -> Optional[str]:
+    """The one interview's line of ``site_notes`` (None: the site is up to date for it), for
+    ``oralhist show``. When a newer approved version waits, said as "publié — version 1, une
+    version approuvée plus récente attend la publication"."""
+    st = _site_states(ws, today=today, out=out, only=interview_id).get(interview_id)
+    if st is None:
+        return None
+    if st.waiting is not None and st.waiting_approved and st.published is not None:
+        return f"publié — version {st.published}, une version approuvée plus récente attend la publication"
+    return st.note
+
+
+@dataclass
+class _State:
+    note: str  # French, for the archive list
+    published: Optional[int] = None  # the transcript version the last publish wrote
+    waiting: Optional[int] = None  # the version the next publish writes, when it differs
+    waiting_approved: bool = False
+
+
+def _site_states(ws, *, today: Optional[date] = None, out: Optional[Path] = None,
+                 only: Optional[str] = None) -> dict[str, _State]:
+    """The one rule of "the site is not up to date for this interview" (``only``: one interview)."""
     from sqlmodel import select
 
     from oralhist import db
@@ -162,20 +189,27 @@ def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) 
     today = today or date.today()
     out = Path(out) if out is not None else ws.site
     cache = read_cache(out, ws)
+
+    def of(q, col):
+        return q if only is None else q.where(col == only)
+
     with db.session(ws) as s:
-        ids = s.exec(select(Interview.id)).all()
-        consents = {c.interview_id: c for c in s.exec(select(Consent)).all()}
-        runs = {r.interview_id: r for r in s.exec(select(StageRun).where(StageRun.stage == "publish")).all()}
+        ids = s.exec(of(select(Interview.id), Interview.id)).all()
+        consents = {c.interview_id: c for c in s.exec(of(select(Consent), Consent.interview_id)).all()}
+        runs = {r.interview_id: r for r in s.exec(of(select(StageRun).where(StageRun.stage == "publish"),
+                                                     StageRun.interview_id)).all()}
         versions: dict[str, list] = {}
-        for iid, v, st in s.exec(select(Transcript.interview_id, Transcript.version, Transcript.status)).all():
+        for iid, v, st in s.exec(of(select(Transcript.interview_id, Transcript.version, Transcript.status),
+                                    Transcript.interview_id)).all():
             versions.setdefault(iid, []).append({"version": v, "status": getattr(st, "value", st)})
         revs: dict[str, list] = {}
-        for row in s.exec(select(Revision.interview_id, Revision.kind, Revision.transcript_id, Revision.at, Revision.note)
-                          .order_by(Revision.at)).all():
+        for row in s.exec(of(select(Revision.interview_id, Revision.kind, Revision.transcript_id, Revision.at,
+                                    Revision.note), Revision.interview_id).order_by(Revision.at)).all():
             revs.setdefault(row[0], []).append(row[1:])
-        tr_ids = dict(((iid, v), tid) for tid, iid, v in s.exec(select(Transcript.id, Transcript.interview_id,
-                                                                         Transcript.version)).all())
-    notes = {}
+        tr_ids = dict(((iid, v), tid) for tid, iid, v in s.exec(of(select(Transcript.id, Transcript.interview_id,
+                                                                            Transcript.version),
+                                                                     Transcript.interview_id)).all())
+    states = {}
     for iid in ids:
         c = consents.get(iid)
         cd = None if c is None else {"scope": c.scope, "embargo_until": c.embargo_until, "anonymise": c.anonymise}
@@ -185,10 +219,10 @@ def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) 
         on_site = iid in cache
         if reason is not None:
             if on_site:
-                notes[iid] = f"sera retiré du site à la prochaine publication ({reason})"
+                states[iid] = _State(f"sera retiré du site à la prochaine publication ({reason})")
             continue
         if not on_site:
-            notes[iid] = "pas encore en ligne : sera mis en ligne à la prochaine publication"
+            states[iid] = _State("pas encore en ligne : sera mis en ligne à la prochaine publication")
             continue
         run = runs.get(iid)
         t = pick_current(versions.get(iid, []), prefer_approved=True)
@@ -197,10 +231,12 @@ def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) 
         later = [r for r in revs.get(iid, []) if since is None or (r[2] is not None and r[2].replace(tzinfo=None) > since)]
         parts = []
         label = ""
+        waiting = None
         if t is not None:
             label = f"version {t['version']}{' approuvée' if t['status'] == 'approved' else ''}"
         if t is not None and published_v is not None and t["version"] != published_v:
             parts.append(f"{label} en attente de publication (en ligne : version {published_v})")
+            waiting = t["version"]
         elif t is not None and any(k == "transcript" and tid == tr_ids.get((iid, t["version"])) for k, tid, _, _ in later):
             parts.append(f"{label} en attente de publication")
         if any(k == "consent" for k, *_ in later):
@@ -208,8 +244,9 @@ def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) 
         if any(k in ("speaker", "topic", "link") for k, *_ in later):
             parts.append("index, liens ou locuteurs modifiés depuis la dernière publication")
         if parts:
-            notes[iid] = "en ligne, pas à jour : " + " ; ".join(parts)
-    return notes
+            states[iid] = _State("en ligne, pas à jour : " + " ; ".join(parts), published=published_v,
+                                 waiting=waiting, waiting_approved=waiting is not None and t["status"] == "approved")
+    return states
 
 
 def effect_of_consent(ws, interview_id: str, *, today: Optional[date] = None) -> str:
