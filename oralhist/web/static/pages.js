@@ -186,7 +186,7 @@
       xhr.onerror = function () { OH.say("connexion interrompue : réessayez", true); };
       xhr.send(data);
     });
-    // progress: refresh the list while a stage is queued or running (every 2 s)
+    // progress: refresh the list while a stage is queued or running (every second)
     if (document.querySelector("td.job progress")) {
       setInterval(async function () {
         var r = await OH.api("GET", "/api/interviews");
@@ -200,7 +200,7 @@
           if (j && bar) { bar.value = j.progress || 0; if (msg) msg.textContent = j.message || ""; }
           if ((j && j.status === "failed" && bar) || (!j && bar && !iv.jobs.some(function (x) { return x.status === "queued"; }))) location.reload();
         });
-      }, 2000);
+      }, 1000);
     }
   }
 })();
