@@ -290,13 +290,17 @@ def progress_figures(root: Path, runs: int = 3) -> None:
                 one = c.call("GET", f"/api/interviews/{iid}")[1]
                 gets.append(time.perf_counter() - t0)
                 now = time.time()
-                for j in one["jobs"]:
-                    if j["status"] in ("running", "done") and j["stage"] not in seen and j.get("started_at"):
-                        started = datetime.fromisoformat(j["started_at"]).timestamp()
-                        seen[j["stage"]] = now - started
+                for j in one["jobs"]:  # the API's job summary: stage, status, progress, message
+                    if j["status"] in ("running", "done") and j["stage"] not in seen:
+                        seen[j["stage"]] = now
                 if one["jobs"] and all(j["status"] in ("done", "failed") for j in one["jobs"]):
                     break
                 time.sleep(0.05)
+            from oralhist import jobs
+
+            started = {j["stage"]: datetime.fromisoformat(j["started_at"].replace("Z", "+00:00")).timestamp()
+                       for j in jobs.list_jobs(ws, [iid]) if j.get("started_at")}
+            seen = {k: v - started[k] for k, v in seen.items() if k in started}
             lags += list(seen.values())
             print(f"run {r + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in seen.items()), flush=True)
         finally:
