@@ -149,6 +149,26 @@ def speaker_samples(s, interview_id: str) -> dict[int, tuple[int, int]]:
 # ------------------------------------------------------------------------------------- routes
 
 
+def interview_page(ws, page, template: str, *, tab: Optional[str] = None, load=None, **extra):
+    """The handler of an interview's page: its view (404 page when unknown), the tab, whether it
+    has audio, what ``load(session, iid, request)`` adds, and ``extra`` (editor.py, tasks.py)."""
+
+    def handler(request: Request):
+        iid = request.path_params["iid"]
+        from oralhist.view import load_interview
+
+        with db.session(ws) as s:
+            try:
+                v = load_interview(s, iid, with_words=False)
+            except NotFound:
+                return page(request, "notfound.html", 404, iid=iid)
+            ctx = {"v": v, "tab": tab, "has_audio": _audio_path(ws, s, iid) is not None, **extra}
+            ctx.update(load(s, iid, request) if load else {})
+        return page(request, template, **ctx)
+
+    return handler
+
+
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 
@@ -160,22 +180,6 @@ def routes(cfg, page, guard) -> list:
         return JSONResponse({"error": msg, "conflict": True, "at": at}, status_code=409)
 
     # ---------------------------------------------------------------- pages
-
-    def interview_page(template: str, **extra):
-        def handler(request: Request):
-            iid = request.path_params["iid"]
-            from oralhist.view import load_interview
-
-            with db.session(ws) as s:
-                try:
-                    v = load_interview(s, iid, with_words=False)
-                except NotFound:
-                    return page(request, "notfound.html", 404, iid=iid)
-                ctx = {"v": v, "tab": extra.get("tab"), "has_audio": _audio_path(ws, s, iid) is not None}
-                ctx.update(extra["load"](s, iid, request) if "load" in extra else {})
-            return page(request, template, **ctx)
-
-        return handler
 
     def load_editor(s, iid, request):
         review, approved = _review_status(s, iid)
@@ -358,11 +362,11 @@ def routes(cfg, page, guard) -> list:
         return FileResponse(p, media_type=mt)
 
     return [
-        Route("/i/{iid}", guard("read", interview_page("editor.html", tab="transcript", load=load_editor))),
-        Route("/i/{iid}/index", guard("read", interview_page("topics.html", tab="index", load=load_topics))),
-        Route("/i/{iid}/links", guard("read", interview_page("links.html", tab="links", load=load_links))),
-        Route("/i/{iid}/speakers", guard("read", interview_page("speakers.html", tab="speakers", load=load_speakers))),
-        Route("/i/{iid}/history", guard("read", interview_page("history.html", tab="history", load=load_history))),
+        Route("/i/{iid}", guard("read", interview_page(ws, page, "editor.html", tab="transcript", load=load_editor))),
+        Route("/i/{iid}/index", guard("read", interview_page(ws, page, "topics.html", tab="index", load=load_topics))),
+        Route("/i/{iid}/links", guard("read", interview_page(ws, page, "links.html", tab="links", load=load_links))),
+        Route("/i/{iid}/speakers", guard("read", interview_page(ws, page, "speakers.html", tab="speakers", load=load_speakers))),
+        Route("/i/{iid}/history", guard("read", interview_page(ws, page, "history.html", tab="history", load=load_history))),
         Route("/audio/{iid}", guard("read", audio)),
         Route("/api/i/{iid}/transcript", guard("read", json_route(api_transcript_get)), methods=["GET"]),
         Route("/api/i/{iid}/transcript", guard("correct", json_route(api_transcript_save)), methods=["POST"]),

@@ -204,21 +204,9 @@ async def _stage(ws, upload, fallback: str) -> tuple[Path, str]:
 
 
 def routes(cfg, page, guard) -> list:
+    from oralhist.web.editor import interview_page
+
     ws = cfg.ws
-
-    def interview_page(template: str, tab: str, **extra):
-        def handler(request: Request):
-            from oralhist.view import load_interview
-
-            iid = request.path_params["iid"]
-            with db.session(ws) as s:
-                try:
-                    v = load_interview(s, iid, with_words=False)
-                except NotFound:
-                    return page(request, "notfound.html", 404, iid=iid)
-            return page(request, template, v=v, tab=tab, **extra)
-
-        return handler
 
     # consent -----------------------------------------------------------------------------
 
@@ -323,11 +311,11 @@ def routes(cfg, page, guard) -> list:
         return page(request, "vocab.html", counts=vocab_counts(), KIND_FR=KIND_FR)
 
     return [
-        Route("/i/{iid}/consent", guard("consent", interview_page("consent.html", "consent", SCOPE_FR=SCOPE_FR))),
+        Route("/i/{iid}/consent", guard("consent", interview_page(ws, page, "consent.html", tab="consent", SCOPE_FR=SCOPE_FR))),
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_get)), methods=["GET"]),
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_set)), methods=["POST"]),
         Route("/api/i/{iid}/peaks", guard("read", json_route(api_peaks)), methods=["GET"]),
-        Route("/i/{iid}/word", guard("correct", interview_page("word.html", "word"))),
+        Route("/i/{iid}/word", guard("correct", interview_page(ws, page, "word.html", tab="word"))),
         Route("/api/i/{iid}/docx", guard("read", json_route(api_docx)), methods=["GET"]),
         Route("/api/i/{iid}/corrections", guard("correct", api_corrections), methods=["POST"]),
         Route("/vocab", guard("vocab", vocab_page)),
