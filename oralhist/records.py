@@ -110,6 +110,8 @@ class Recording(SQLModel, table=True):
     loudness_lufs: Optional[float] = None  # integrated loudness of the original (mono mix)
     channel_lufs: Optional[list] = Field(default=None, sa_column=Column(JSON))  # per channel
     ingested_at: datetime = Field(default_factory=utcnow)
+    # the workbench account that imported it (counted in its [server] upload_quota_gb); None: the CLI
+    added_by: Optional[str] = Field(default=None, index=True)
 
 
 class Derivative(SQLModel, table=True):

@@ -67,6 +67,8 @@ class Settings:
     site_language: str = "fr"
     base_url: str = ""
     database_url: str = ""
+    trusted_proxies: tuple[str, ...] = ()  # [server]: reverse proxies whose X-Forwarded-* are believed
+    upload_quota_gb: float = 20.0  # [server]: what one workbench account may hold (imports + uploads)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -106,8 +108,29 @@ class Settings:
             site_language=get(site, "site", "language", str, cls.site_language),
             base_url=get(site, "site", "base_url", str, cls.base_url),
             database_url=get(db, "database", "url", str, ""),
+            **_server_settings(path, table("server")),
             raw=data,
         )
+
+
+def _server_settings(path: Path, server: dict) -> dict:
+    """[server] trusted_proxies (addresses or networks) and upload_quota_gb (0.001-1000000), checked."""
+    import ipaddress
+
+    proxies = server.get("trusted_proxies", [])
+    try:
+        if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+            raise ValueError
+        for p in proxies:
+            ipaddress.ip_network(p.strip(), strict=False)
+    except ValueError:
+        raise WorkspaceError(path, f"setting server.trusted_proxies = {proxies!r} is not valid: it must be a list of "
+                                   "addresses or networks in quotes, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]") from None
+    quota = server.get("upload_quota_gb", Settings.upload_quota_gb)
+    if isinstance(quota, bool) or not isinstance(quota, (int, float)) or not 0.001 <= quota <= 1_000_000:
+        raise WorkspaceError(path, f"setting server.upload_quota_gb = {quota!r} is not valid: it must be a number "
+                                   "of gigabytes between 0.001 and 1000000")
+    return {"trusted_proxies": tuple(p.strip() for p in proxies), "upload_quota_gb": float(quota)}
 
 
 @dataclass(frozen=True)

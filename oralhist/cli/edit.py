@@ -69,7 +69,7 @@ def user_add(
     """
     from oralhist.cli.serve import add_account
 
-    add_account(ctx, name, role, None, password_stdin)
+    add_account(ctx, name, role, None, password_stdin, new_role="editor")
 
 
 @user_app.command("list")

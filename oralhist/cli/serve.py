@@ -37,19 +37,29 @@ def serve(
                     announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
 
 
-def add_account(ctx: typer.Context, login: str, role: Optional[str], museum: Optional[str], password_stdin: bool) -> None:
-    """`user add` and `edit user add`: password from stdin, ORALHIST_PASSWORD, or prompted twice."""
+def add_account(ctx: typer.Context, login: str, role: Optional[str], museum: Optional[str], password_stdin: bool,
+                new_role: str = "volunteer") -> None:
+    """`user add` and `edit user add`: password from stdin, ORALHIST_PASSWORD, or prompted twice.
+
+    On an existing account only the options given change: with --role or --museum and no password
+    given (stdin, ORALHIST_PASSWORD) the password is kept, not prompted for.
+    """
     import sys
 
-    from oralhist.web.auth import set_account
+    from oralhist.web.auth import account_exists, set_account
 
+    ws = workspace(ctx)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif os.environ.get("ORALHIST_PASSWORD"):
+        password = os.environ["ORALHIST_PASSWORD"]
+    elif (role is not None or museum is not None) and account_exists(ws, login):
+        password = None
     else:
-        password = os.environ.get("ORALHIST_PASSWORD") or typer.prompt("Mot de passe", hide_input=True,
-                                                                      confirmation_prompt=True)
-    created = set_account(workspace(ctx), login, password, role=role, museum=museum)
-    console.print(f"account {login}{f' ({role})' if role else ''} {'created' if created else 'updated'}", highlight=False)
+        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    created = set_account(ws, login, password, role=role, museum=museum, new_role=new_role)
+    console.print(f"account {login}{f' ({role})' if role else ''} {'created' if created else 'updated'}"
+                  f"{'; its sessions are closed' if password is not None and not created else ''}", highlight=False)
 
 
 def list_account_rows(ctx: typer.Context, as_json: bool) -> None:
@@ -68,7 +78,8 @@ def list_account_rows(ctx: typer.Context, as_json: bool) -> None:
 def user_add(
     ctx: typer.Context,
     login: str = typer.Argument(..., help="Login name."),
-    role: str = typer.Option("volunteer", "--role", help="volunteer, editor or admin."),
+    role: Optional[str] = typer.Option(None, "--role", help="volunteer, editor or admin (new accounts: volunteer; "
+                                       "an existing account keeps its role)."),
     museum: Optional[str] = typer.Option(None, "--museum", help="Tie the account to this museum (default: all)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (scripts)."),
 ) -> None:

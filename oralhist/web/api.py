@@ -12,7 +12,6 @@ always ``{"error": "…", "conflict": bool}``, the reason worded in French by
 from __future__ import annotations
 
 import inspect
-import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -40,16 +39,16 @@ def error_response(exc: OralhistError, name: str | None = None, **extra) -> JSON
 
 
 async def read_json(request: Request) -> dict:
-    """The JSON object of a write (``{}`` for GET or an empty body); BadInput otherwise."""
+    """The JSON object of a write (``{}`` for GET or an empty body), its types and bounds checked
+    by ``jsonbody.parse`` (the one place); the address's integer ids too. BadInput otherwise."""
+    from oralhist.web.jsonbody import bad_path_ids, parse
+
+    bad = bad_path_ids(request)
+    if bad is not None:
+        raise bad
     if request.method in ("GET", "HEAD"):
         return {}
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise BadInput(None, "corps JSON invalide") from None
-    if not isinstance(data, dict):
-        raise BadInput(None, "corps JSON invalide")
-    return data
+    return parse(await request.body())
 
 
 def who(request: Request, default: str = "editor") -> str:
@@ -69,6 +68,8 @@ def json_route(fn, *, status: int = 200):
             res = await fn(request, data) if is_async else await run_in_threadpool(fn, request, data)
         except OralhistError as exc:
             return error_response(exc)
+        except OverflowError:  # a number past what the database stores, from a query or a computation
+            return error_response(BadInput(None, "nombre hors limites"))
         if isinstance(res, Response):
             return res
         return JSONResponse(res, status_code=status, headers={"cache-control": "no-store"})

@@ -67,6 +67,8 @@ class EditorConfig:
     max_body: int = 8 * 1024 * 1024  # JSON writes (413 beyond)
     max_upload: int = 4 * 1024**3  # multipart uploads of /api/interviews
     limiter: object = None
+    trusted_proxies: tuple = ()  # [server] trusted_proxies, parsed (auth.proxy_networks)
+    upload_quota: int = 20 * 1024**3  # [server] upload_quota_gb: bytes one account may hold (web/quota.py)
 
     def __post_init__(self):
         if self.limiter is None:
@@ -124,9 +126,16 @@ class AccessControl:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        from oralhist.web.auth import METHOD_OVERRIDES, forwarded_scope
+
+        cfg = self.cfg
+        if any(k.lower() in METHOD_OVERRIDES for k, _ in scope.get("headers") or ()):
+            # the method checked here (CSRF, roles) must be the one run: no X-HTTP-Method-Override
+            return await self._send(JSONResponse({"error": "en-tête de substitution de méthode refusé "
+                                                           "(X-HTTP-Method-Override)"}, 400), scope, receive, send)
+        scope = forwarded_scope(scope, cfg.trusted_proxies, cfg.allowed_hosts)
         req = Request(scope)
         path = scope["path"]
-        cfg = self.cfg
         user = None
         account = None
         if "\x00" in path or "\x00" in scope.get("query_string", b"").decode("latin-1"):
@@ -176,6 +185,17 @@ class AccessControl:
                                             scope, receive, send)
                 nxt = path + (("?" + scope["query_string"].decode()) if scope.get("query_string") else "")
                 return await self._send(RedirectResponse("/login?next=" + quote(nxt), 303), scope, receive, send)
+        if path == "/api/interviews" and req.method == "POST":  # multipart import: the account's upload quota
+            from starlette.concurrency import run_in_threadpool
+
+            from oralhist.web import quota
+
+            left = await run_in_threadpool(quota.left_bytes, cfg, account)
+            if left is not None:
+                if length is not None and int(length) > left:
+                    return await self._send(JSONResponse({"error": quota.over_message(cfg, left)}, 413),
+                                            scope, receive, send)
+                receive = _limited(receive, left, quota.over_message(cfg, left))
         # Writes: the session's CSRF token in X-CSRF-Token (login itself checks the Origin instead).
         if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login"):
             sent = req.headers.get("x-csrf-token", "")
@@ -210,7 +230,7 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _limited(receive, limit: int):
+def _limited(receive, limit: int, message: str = ""):
     """Count the body as it arrives (chunked requests have no Content-Length)."""
     seen = 0
 
@@ -220,7 +240,7 @@ def _limited(receive, limit: int):
         if msg["type"] == "http.request":
             seen += len(msg.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge()
+                raise BodyTooLarge(message)
         return msg
 
     return wrapped
@@ -281,6 +301,10 @@ def make_app(cfg: EditorConfig) -> Starlette:
         from oralhist.web.permissions import can, interview_museum
 
         async def wrapped(request: Request):
+            from oralhist.web.jsonbody import bad_path_ids
+
+            if bad_path_ids(request) is not None:  # /api/links/<10**30>: out of any table's range
+                return JSONResponse({"error": "identifiant hors limites"}, 400)
             acc = request.scope.get("state", {}).get("account")
             iid = request.path_params.get("iid")
             lid = request.path_params.get("lid")
@@ -325,7 +349,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def too_large(request, exc):
-        return JSONResponse({"error": "requête trop volumineuse"}, 413)
+        return JSONResponse({"error": str(exc) or "requête trop volumineuse"}, 413)
 
     app = Starlette(routes=routes, exception_handlers={BodyTooLarge: too_large}, middleware=[Middleware(GzipExceptAudio), Middleware(AccessControl, cfg=cfg)])
     app.state.cfg = cfg

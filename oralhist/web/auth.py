@@ -54,15 +54,20 @@ ROLES = ("volunteer", "editor", "admin")
 SESSION_DAYS = 14
 
 
-def set_account(ws, name: str, password: str, *, role: str | None = None, museum: str | None = None) -> bool:
-    """Create (True) or update (False) an account; ``role`` volunteer|editor|admin, ``museum`` a museum's name."""
+def set_account(ws, name: str, password: str | None, *, role: str | None = None, museum: str | None = None,
+                new_role: str = "editor") -> bool:
+    """Create (True) or update (False) an account; ``role`` volunteer|editor|admin, ``museum`` a museum's name.
+
+    On an existing account only what is given changes (``None``: kept); a new password ends every
+    session of the account. A new account needs a password and gets ``role`` or ``new_role``.
+    """
     from oralhist import db
     from oralhist.records import EditorAccount
 
     name = name.strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         raise BadInput(name, "an account name is 1-64 characters without spaces")
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise BadInput(name, f"the password must have at least {MIN_PASSWORD} characters")
     if role is not None and role not in ROLES:
         raise BadInput(role, "role must be volunteer, editor or admin")
@@ -75,10 +80,14 @@ def set_account(ws, name: str, password: str, *, role: str | None = None, museum
         row = s.exec(select(EditorAccount).where(EditorAccount.name == name)).first()
         created = row is None
         if created:
-            row = EditorAccount(name=name, password_hash=hash_password(password), role=role or "editor",
+            if password is None:
+                raise BadInput(name, "a new account needs a password")
+            row = EditorAccount(name=name, password_hash=hash_password(password), role=role or new_role,
                                 museum_id=museum_id)
         else:
-            row.password_hash = hash_password(password)
+            if password is not None:
+                row.password_hash = hash_password(password)
+                _end_sessions(s, row.id)  # a changed password takes every signed-in browser out
             if role is not None:
                 row.role = role
             if museum is not None:
@@ -105,16 +114,33 @@ def list_accounts(ws) -> list[dict]:
 def remove_account(ws, name: str) -> None:
     from oralhist import db
     from oralhist.errors import NotFound
-    from oralhist.records import EditorAccount, WebSession
+    from oralhist.records import EditorAccount
 
     with db.session(ws) as s:
         row = s.exec(select(EditorAccount).where(EditorAccount.name == name)).first()
         if row is None:
             raise NotFound(name, "no such account")
-        for ses in s.exec(select(WebSession).where(WebSession.account_id == row.id)).all():
-            s.delete(ses)
+        _end_sessions(s, row.id)
         s.delete(row)
         s.commit()
+
+
+def account_exists(ws, name: str) -> bool:
+    from oralhist import db
+    from oralhist.records import EditorAccount
+
+    with db.session(ws) as s:
+        return s.exec(select(EditorAccount.id).where(EditorAccount.name == name.strip())).first() is not None
+
+
+def _end_sessions(s, account_id: int) -> None:
+    """Delete every stored session of an account now (a statement, run before the account's own
+    delete: the unit of work has no relationship to order the two by, hence the old FK failure)."""
+    from sqlalchemy import delete
+
+    from oralhist.records import WebSession
+
+    s.exec(delete(WebSession).where(WebSession.account_id == account_id))
 
 
 def _sid_hash(token: str) -> str:
@@ -167,10 +193,17 @@ def close_session(ws, token: str) -> None:
 
 
 class LoginLimiter:
-    """At most ``burst`` failed logins per (address, login) in ``window`` seconds; then 429 until it passes.
+    """Failed logins in the last ``window`` seconds, counted three ways; then 429 until it passes.
 
-    Kept in memory: a restart forgets failures (sessions themselves are stored); scrypt
-    already costs ~50 ms a try.
+    - per (client address, login): ``burst`` (5);
+    - per login, whatever the address: ``burst * 2`` (10) — guessing one person's password from
+      many addresses;
+    - per client address, whatever the login: ``burst * 4`` (20) — one address trying many logins.
+
+    The client address is the real one: behind a reverse proxy listed in ``[server]
+    trusted_proxies`` it is taken from ``X-Forwarded-For`` (``forwarded_scope``), so one person's
+    failures never lock out everybody else who comes through the same proxy. Kept in memory: a
+    restart forgets failures (sessions themselves are stored); scrypt already costs ~50 ms a try.
     """
 
     def __init__(self, burst: int = 5, window: float = 300.0):
@@ -183,16 +216,19 @@ class LoginLimiter:
     def _recent(self, key, now):
         return [t for t in self.fails.get(key, []) if now - t < self.window]
 
+    def _keys(self, addr: str, login: str):
+        login = login.casefold()
+        return (((addr, login), self.burst), ((None, login), self.burst * 2), ((addr, None), self.burst * 4))
+
     def blocked(self, addr: str, login: str) -> float:
         import time
 
         now = time.monotonic()
         with self.lock:
-            for key in ((addr, login.casefold()), (addr, None)):
+            for key, limit in self._keys(addr, login):
                 times = self._recent(key, now)
-                limit = self.burst if key[1] is not None else self.burst * 4
                 if len(times) >= limit:
-                    return self.window - (now - times[0])
+                    return self.window - (now - times[-limit])
         return 0.0
 
     def failed(self, addr: str, login: str) -> None:
@@ -200,12 +236,75 @@ class LoginLimiter:
 
         now = time.monotonic()
         with self.lock:
-            for key in ((addr, login.casefold()), (addr, None)):
-                self.fails[key] = self._recent(key, now) + [now]
+            for key, limit in self._keys(addr, login):
+                self.fails[key] = (self._recent(key, now) + [now])[-limit * 2:]
+            if len(self.fails) > 100_000:  # bounded memory: forget keys with nothing recent
+                for key in [k for k in self.fails if not self._recent(k, now)]:
+                    del self.fails[key]
 
     def succeeded(self, addr: str, login: str) -> None:
         with self.lock:
             self.fails.pop((addr, login.casefold()), None)
+
+
+# --------------------------------------------------------------------------- reverse proxies
+
+
+def proxy_networks(values) -> tuple:
+    """``[server] trusted_proxies`` (addresses or networks, e.g. "127.0.0.1", "10.0.0.0/8") parsed."""
+    return tuple(ipaddress.ip_network(str(v).strip(), strict=False) for v in values or ())
+
+
+def _is_in(addr: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+FORWARDED = (b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port",
+             b"x-forwarded-prefix", b"x-real-ip", b"forwarded")
+METHOD_OVERRIDES = (b"x-http-method-override", b"x-http-method", b"x-method-override")
+
+
+def forwarded_scope(scope: dict, trusted, allowed_hosts) -> dict:
+    """The request as this application must see it: forwarded headers believed only from a trusted proxy.
+
+    From a peer in ``trusted`` (``[server] trusted_proxies``): the client address becomes the
+    right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy; ``X-Forwarded-Host``
+    is kept only when it names one of ``allowed_hosts`` (``[server] hosts``) and
+    ``X-Forwarded-Proto`` only when it is http or https. From any other peer every forwarded
+    header is dropped, so nothing downstream (the tus server's ``Location``, the login limiter)
+    can be steered by a client.
+    """
+    peer = (scope.get("client") or ("", 0))[0]
+    headers = list(scope.get("headers") or [])
+    kept = [(k, v) for k, v in headers if k.lower() not in FORWARDED]
+    if not trusted or not _is_in(peer, trusted):
+        return dict(scope, headers=kept) if len(kept) != len(headers) else scope
+    client = scope.get("client")
+    hops = [h.strip() for k, v in headers if k.lower() == b"x-forwarded-for"
+            for h in v.decode("latin-1").split(",")]
+    for hop in reversed(hops):
+        if not _is_in(hop, trusted):
+            try:
+                client = (str(ipaddress.ip_address(hop)), 0)
+            except ValueError:
+                pass  # not an address: keep the proxy's (it is then limited as one client)
+            break
+    for k, v in headers:
+        k = k.lower()
+        if k == b"x-forwarded-host":
+            host = v.decode("latin-1").split(",")[0].strip()
+            name = host.rsplit(":", 1)[0].strip("[]").lower() if not host.endswith("]") else host.strip("[]").lower()
+            if host and (not allowed_hosts or name in allowed_hosts):
+                kept.append((k, host.encode("latin-1")))
+        elif k == b"x-forwarded-proto":
+            proto = v.decode("latin-1").split(",")[0].strip().lower()
+            if proto in ("http", "https"):
+                kept.append((k, proto.encode()))
+    return dict(scope, headers=kept, client=client)
 
 
 def verify_login(ws, name: str, password: str) -> bool:
@@ -243,7 +342,6 @@ def _same_origin(request) -> bool:
 
 def views(cfg, page):
     """(login page, logout, POST /api/login) for the application built by web.app.make_app."""
-    import json
     from urllib.parse import parse_qs
 
     from starlette.concurrency import run_in_threadpool
@@ -295,9 +393,11 @@ def views(cfg, page):
             return JSONResponse({"error": "pas de comptes en mode local"}, 404)
         if not _same_origin(request):
             return JSONResponse({"error": "connexion refusée (autre site)"}, 403)
+        from oralhist.web.jsonbody import parse
+
         try:
-            data = json.loads(await request.body() or b"{}")
-        except (ValueError, RecursionError):
+            data = parse(await request.body())
+        except BadInput:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("login"), str) or not isinstance(data.get("password"), str):
             return JSONResponse({"error": "login et password sont requis"}, 400)

@@ -253,11 +253,9 @@ def routes(cfg, page, guard) -> list:
 
     def api_transcript_get(request: Request, data: dict):
         iid = request.path_params["iid"]
-        v = request.query_params.get("version")
-        try:
-            version = int(v) if v else None
-        except ValueError:
-            raise BadInput(v, "version invalide") from None
+        from oralhist.web.jsonbody import query_int
+
+        version = query_int(request.query_params.get("version"), "version")
         try:
             with db.session(ws) as s:
                 return transcript_payload(s, iid, version)

@@ -68,20 +68,26 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
     from oralhist import jobs
     from oralhist.ingest import IngestMeta, ingest_paths
 
+    from oralhist.web import quota
+
     m = IngestMeta(**{k: (meta.get(k) or None) for k in META_FIELDS}, consent=consent, consent_scope=scope or None)
+    before = quota.last_recording_id(ws)
     report = ingest_paths(ws, staged, m)
     done = list(report.done)
+    quota.mark_imported(ws, before, done, who)  # counted in the account's upload quota
     queued = {}
     for iid in done:
         queued[iid] = [_job(j.__dict__ if not isinstance(j, dict) else j) for j in
                        [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
                          "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
     from oralhist.web.errors_fr import french as fr
+    from oralhist.web.upload import shown_name
 
     return {"ids": done, "id": done[0] if done else None, "jobs": queued,
-            "failed": [{"file": f, "error": fr(r)} for f, r in report.failed],
+            "failed": [{"file": shown_name(ws, f), "error": shown_name(ws, fr(r))} for f, r in report.failed],
             "skipped": [{"id": i} for i in report.skipped],
-            "duplicates": [dict(d, error=fr(f"already in the archive (interview {d['interview']}); nothing added"))
+            "duplicates": [dict(d, file=shown_name(ws, d.get("file") or ""),
+                                error=fr(f"already in the archive (interview {d['interview']}); nothing added"))
                            for d in report.details.get("duplicates", [])]}
 
 

@@ -35,7 +35,8 @@ def url_for(cfg: EditorConfig, host: str, port: int) -> str:
 
 
 def server_settings(ws) -> dict:
-    """[server] of oralhist.toml: host, port, hosts (names accepted in the Host header), secure_cookies."""
+    """[server] of oralhist.toml: host, port, hosts (names accepted in the Host header), secure_cookies
+    (trusted_proxies and upload_quota_gb are checked in workspace.Settings)."""
     raw = ws.settings.raw.get("server", {}) if isinstance(ws.settings.raw, dict) else {}
     return raw if isinstance(raw, dict) else {}
 
@@ -48,8 +49,12 @@ def workbench_config(ws, host: str) -> EditorConfig:
     hosts = {"localhost", "127.0.0.1", "::1", host.lower()} | {str(h).lower() for h in conf.get("hosts", [])}
     hosts.discard("0.0.0.0")
     hosts.discard("::")
+    from oralhist.web.auth import proxy_networks
+
     return EditorConfig(ws=ws, mode="accounts", allowed_hosts=tuple(sorted(hosts)),
-                        secure_cookies=bool(conf.get("secure_cookies", False)))
+                        secure_cookies=bool(conf.get("secure_cookies", False)),
+                        trusted_proxies=proxy_networks(ws.settings.trusted_proxies),
+                        upload_quota=int(ws.settings.upload_quota_gb * 1024**3))
 
 
 def build_server(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", cfg: EditorConfig | None = None):
@@ -61,7 +66,9 @@ def build_server(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "edit
         cfg.allowed_hosts = ("localhost", "127.0.0.1", "::1")
     port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
     config = uvicorn.Config(make_app(cfg), host=host, port=port, log_level="warning", access_log=False,
-                            server_header=False, lifespan="off")
+                            server_header=False, lifespan="off",
+                            proxy_headers=False)  # X-Forwarded-*: believed by web.auth.forwarded_scope only
+    # from [server] trusted_proxies (uvicorn's default trusts any from 127.0.0.1, i.e. every client)
     return uvicorn.Server(config), cfg, url_for(cfg, host, port)
 
 

@@ -70,6 +70,17 @@ def sweep_stale(ws, hours: float = STALE_HOURS) -> list[str]:
     return gone
 
 
+def shown_name(ws, text: str) -> str:
+    """What a person may see of a file the server staged: its name, never the server's folders
+    (``<archive>/.oralhist/uploads/multipart-…/a.wav`` -> ``a.wav``, inside a message too)."""
+    import re
+
+    text = str(text)
+    for base in {str(uploads_root(ws)), str(uploads_root(ws).resolve()), str(ws.root), str(ws.root.resolve())}:
+        text = re.sub(re.escape(base) + r"/(?:[^/\s]+/)*", "", text)
+    return text
+
+
 def _account(request):
     return request.scope.get("state", {}).get("account")
 
@@ -226,7 +237,6 @@ def make_tus_app(cfg):
             raise HTTPException(413, f"fichier trop volumineux (au plus {cfg.max_upload // 1024**2} Mo)")
         if not (metadata.get("filename") or metadata.get("name")):
             raise HTTPException(400, "métadonnée « filename » requise")
-        metadata.setdefault("filetype", "")
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(create_tus_router(
@@ -234,6 +244,42 @@ def make_tus_app(cfg):
         days_to_keep=max(1, STALE_HOURS // 24), file_dep=files_dir, pre_create_hook=pre_create,
         strict_offset_validation=True))
     return app
+
+
+DEFAULT_FILETYPE = "application/octet-stream"
+
+
+def _with_filetype(headers: list) -> list:
+    """A creation's Upload-Metadata with a ``filetype`` (tuspyserver's HEAD answers 400 without one:
+    an upload created without it could never be resumed)."""
+    import base64
+
+    out, seen = [], False
+    for k, v in headers:
+        if k.lower() == b"upload-metadata":
+            seen = True
+            keys = {kv.strip().split(" ", 1)[0] for kv in v.decode("latin-1").split(",") if kv.strip()}
+            if not keys & {"filetype", "type"}:
+                v = v + b",filetype " + base64.b64encode(DEFAULT_FILETYPE.encode())
+        out.append((k, v))
+    return out if seen else out + [(b"upload-metadata", b"filetype " + base64.b64encode(DEFAULT_FILETYPE.encode()))]
+
+
+def _fill_filetype(ws, account, uid: str) -> None:
+    """An upload created before ``_with_filetype`` (no filetype recorded): give it one, so HEAD works."""
+    if len(uid) != 32 or any(c not in "0123456789abcdef" for c in uid):
+        return
+    info = _user_dir(ws, account) / f"{uid}.info"
+    try:
+        meta = json.loads(info.read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    md = meta.get("metadata")
+    if isinstance(md, dict) and not (md.get("filetype") or md.get("type")):
+        md["filetype"] = DEFAULT_FILETYPE
+        tmp = info.with_name(info.name + ".tmp")
+        tmp.write_text(json.dumps(meta), "utf-8")
+        os.replace(tmp, info)
 
 
 class TusEndpoint:
@@ -250,12 +296,30 @@ class TusEndpoint:
             return await JSONResponse({"error": "action réservée à un autre rôle"}, 403)(scope, receive, send)
         if self.app is None:
             self.app = make_tus_app(self.cfg)
-        override = dict(scope.get("headers") or []).get(b"x-http-method-override", b"").decode("latin-1").strip().upper()
-        if "PATCH" in (scope["method"], override):
-            from starlette.concurrency import run_in_threadpool
+        from starlette.concurrency import run_in_threadpool
 
-            uid = scope["path"].rstrip("/").rsplit("/", 1)[-1]
-            await run_in_threadpool(trim_to_offset, self.cfg.ws, scope.get("state", {}).get("account"), uid)
+        from oralhist.web import quota
+
+        account = scope.get("state", {}).get("account")
+        method = scope["method"]  # (method overrides never get here: web.app refuses them)
+        uid = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+        if method in ("POST", "PATCH") and quota.enforced(self.cfg, account):
+            headers = dict(scope.get("headers") or [])
+            try:
+                adding = int(headers.get(b"upload-length", b"0")) if method == "POST" else 0
+            except ValueError:
+                adding = 0
+            used = await run_in_threadpool(quota.used_bytes, self.cfg.ws, account)
+            if used + adding > self.cfg.upload_quota:  # PATCH: `used` counts this upload's declared length
+                left = max(0, self.cfg.upload_quota - used)
+                return await JSONResponse({"error": quota.over_message(self.cfg, left)}, 413,
+                                          headers={"Tus-Resumable": "1.0.0"})(scope, receive, send)
+        if method == "POST":
+            scope = dict(scope, headers=_with_filetype(scope.get("headers") or []))
+        elif method == "HEAD":
+            await run_in_threadpool(_fill_filetype, self.cfg.ws, account, uid)
+        elif method == "PATCH":
+            await run_in_threadpool(trim_to_offset, self.cfg.ws, account, uid)
         scope = dict(scope, path_params={})
         await self.app(scope, receive, send)
 
@@ -281,8 +345,12 @@ def routes(cfg, page, guard) -> list:
         with db.session(ws) as s:
             museums = [m.name for m in s.exec(select(Museum).order_by(Museum.name)).all()]
             mine = s.get(Museum, acc.museum_id).name if acc and acc.museum_id else None
+        from oralhist.web import quota
+
+        left = quota.left_bytes(cfg, acc)
         return page(request, "upload.html", museums=museums, my_museum=mine, labels=LABELS,
-                    max_mb=cfg.max_upload // 1024**2)
+                    max_mb=cfg.max_upload // 1024**2,
+                    quota_left=None if left is None else quota.gb_fr(left), quota=quota.gb_fr(cfg.upload_quota))
 
     def api_imports(request: Request, data: dict):
         acc = _account(request)
