@@ -408,3 +408,40 @@ def c_account(name):
     from oralhist.web.permissions import Account
 
     return Account(name, "volunteer", None, "")
+
+
+def test_accounts_and_quota_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+    """Items 4, 5, 15 on PostgreSQL (foreign keys always enforced there; migration 1902's column)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from oralhist.web.auth import open_session, remove_account, session_user, set_account
+    from oralhist.web.permissions import Account
+    from oralhist.web.quota import imported_bytes, mark_imported
+    from oralhist.workspace import init
+
+    monkeypatch.setenv("DATABASE_URL", pg_fresh)
+    ws = init(tmp_path / "archive")
+    with db.engine_for(ws).connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_name": lambda name, type_, parents: not (
+            type_ == "table" and name.startswith(("procrastinate_", "fts_")))})
+        assert compare_metadata(ctx, SQLModel.metadata) == []
+    set_account(ws, "camille", PW, role="admin")
+    t1, _ = open_session(ws, "camille")
+    t2, _ = open_session(ws, "camille")
+    set_account(ws, "camille", "a new long password")  # item 5
+    assert session_user(ws, t1) is None and session_user(ws, t2) is None
+    t3, _ = open_session(ws, "camille")
+    remove_account(ws, "camille")  # item 4
+    assert session_user(ws, t3) is None
+    make_interview(ws, IID)
+    from oralhist.records import Recording
+
+    with db.session(ws) as s:
+        s.add(Recording(interview_id=IID, original_name="a.wav", path="interviews/x/original/a.wav", sha256="0" * 64,
+                        size=12345, duration_ms=1000, sample_rate=16000, channels=1, codec="pcm_s16le"))
+        s.commit()
+    mark_imported(ws, 0, [IID], "vol")
+    assert imported_bytes(ws, Account("vol", "volunteer", None, "")) == 12345
+    assert imported_bytes(ws, Account("autre", "volunteer", None, "")) == 0
