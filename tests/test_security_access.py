@@ -348,6 +348,26 @@ def test_no_server_path_in_import_errors(bench):
     assert body["failed"][0]["file"] == "notes.wav"
 
 
+def test_no_server_path_in_tus_errors(bench):
+    """Item 19: tuspyserver answered a failed write with « Internal server error: [Errno 21] Is a
+    directory: '<archive>/.oralhist/uploads/<account>/<id>' »."""
+    from oralhist.web.upload import _user_dir
+
+    base, ws = bench
+    c = Client(base)
+    assert c.login("vol-a")[0] == 200
+    tus = Tus(base, c)
+    loc = tus.create("a.wav", 100)
+    data = _user_dir(ws, c_account("vol-a")) / loc.rsplit("/", 1)[1]
+    data.unlink()
+    data.mkdir()  # any OSError while writing: a full disk, a permission, ...
+    st, _, body = tus.patch(loc, 0, b"x" * 10)
+    text = body.decode("utf-8")
+    assert st == 500 and "réessayez" in json.loads(text)["error"], text
+    for leak in (str(ws.root), ".oralhist", "Errno"):
+        assert leak not in text, (leak, text)
+
+
 def test_location_follows_forwarded_host_only_from_a_trusted_proxy_and_a_known_name(serve_with):
     """Item 19: tus `Location` headers followed any X-Forwarded-Host (and -Proto)."""
     base, _ = serve_with('trusted_proxies = ["127.0.0.1"]\nhosts = ["archive.example.org"]')

@@ -282,6 +282,42 @@ def _fill_filetype(ws, account, uid: str) -> None:
         os.replace(tmp, info)
 
 
+def _no_paths(ws, send):
+    """The tus server's error answers, without the server's folders: tuspyserver words an OSError as
+    « Internal server error: [Errno 21] Is a directory: '<archive>/.oralhist/uploads/…' ». A 5xx
+    becomes one French line; a 4xx keeps its words, file paths cut to their names."""
+    held: dict = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            held["start"], held["body"] = message, b""
+            return
+        if message["type"] == "http.response.body" and "start" in held:
+            held["body"] += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            start = held.pop("start")
+            if start["status"] >= 500:
+                body = json.dumps({"error": "erreur du serveur pendant l’envoi ; réessayez (il reprendra où il "
+                                            "s’était arrêté)"}, ensure_ascii=False).encode()
+            else:
+                body = shown_name(ws, held["body"].decode("utf-8", "replace")).encode()
+                if body == held["body"]:  # nothing to hide: sent as it was
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
+                    return
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            if start["status"] >= 500:
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+                headers.append((b"content-type", b"application/json"))
+            await send({**start, "headers": headers + [(b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send(message)
+
+    return wrapped
+
+
 class TusEndpoint:
     """ASGI: the role check, then the tus app (built on first use: FastAPI is imported only then)."""
 
@@ -321,7 +357,7 @@ class TusEndpoint:
         elif method == "PATCH":
             await run_in_threadpool(trim_to_offset, self.cfg.ws, account, uid)
         scope = dict(scope, path_params={})
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _no_paths(self.cfg.ws, send))
 
 
 # ------------------------------------------------------------------------------------- routes
