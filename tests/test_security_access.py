@@ -278,7 +278,7 @@ def test_upload_quota_per_account_is_enforced_and_shown(serve_with, corpus, ffmp
     # one upload larger than the quota: refused at creation, nothing created
     st, _, body = _tus_create(tus, "gros.wav", quota + 1)
     assert st == 413 and "quota" in json.loads(body)["error"], body
-    assert leftovers(ws) == []
+    assert leftovers(ws) == [] and snapshot(ws) == before
     # uploads in progress count: two of 1.4 x the file fit (2.8 of 3), a third does not
     locs = []
     for i in range(2):
