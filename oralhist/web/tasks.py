@@ -23,6 +23,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -266,7 +267,6 @@ def routes(cfg, page, guard) -> list:
 
     def vocab_counts() -> dict:
         from sqlalchemy import func
-        from sqlmodel import select
 
         from oralhist.records import Term
 
@@ -289,6 +289,7 @@ def routes(cfg, page, guard) -> list:
             if kind is not None and kind not in KINDS:
                 raise Refused(None, "type inconnu (métier, objet, lieu ou sujet)")
             dest, name = await _stage(ws, upload, "vocabulaire.csv")
+            await run_in_threadpool(vocab_museums_check, request.scope.get("state", {}).get("account"), dest, kind)
             rep = await run_in_threadpool(import_vocab, ws, dest, kind)
         except OralhistError as exc:
             return error_response(exc, name)
@@ -306,6 +307,23 @@ def routes(cfg, page, guard) -> list:
                         f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
         d["terms"] = await run_in_threadpool(vocab_counts)
         return JSONResponse(d)
+
+    def vocab_museums_check(account, dest, kind) -> None:
+        """An admin tied to a museum imports terms of the archive (no museum) and of its museum:
+        a row naming another museum refuses the file (nothing written), in the permission function's
+        words (« musée » rows are ids of museums, checked like the ids of a request)."""
+        from oralhist.records import Museum, _fold
+        from oralhist.vocab import read_vocab
+        from oralhist.web.permissions import can_shared
+
+        if account is None or account.museum_id is None:
+            return
+        _fmt, terms, _warnings = read_vocab(dest, kind)
+        with db.session(ws) as s:
+            museums = {_fold(m.name): m.id for m in s.exec(select(Museum)).all()}
+        for t in terms:
+            if t.museum and not can_shared(account, "vocab", museums.get(_fold(t.museum), -1)):
+                raise Refused(None, f"ligne {t.line} : le musée « {t.museum} » n’est pas le vôtre ; rien n’a été importé")
 
     def vocab_page(request: Request):
         return page(request, "vocab.html", counts=vocab_counts(), KIND_FR=KIND_FR)
