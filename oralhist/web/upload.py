@@ -282,8 +282,6 @@ def routes(cfg, page, guard) -> list:
         with db.session(ws) as s:
             museums = [m.name for m in s.exec(select(Museum).order_by(Museum.name)).all()]
             mine = s.get(Museum, acc.museum_id).name if acc and acc.museum_id else None
-        if mine is not None:  # a tied account imports into its museum: the others are not listed
-            museums = [mine]
         return page(request, "upload.html", museums=museums, my_museum=mine, labels=LABELS,
                     max_mb=cfg.max_upload // 1024**2)
 
