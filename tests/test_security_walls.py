@@ -335,3 +335,59 @@ def test_item3_exhibition_slug_clash_does_not_reveal_another_museums_exhibition(
     assert a.call("POST", "/api/expositions", {"title": "A", "slug": "chez-a"})[0] == 201
     st, body = a.call("POST", "/api/expositions", {"title": "A bis", "slug": "chez-a"})
     assert st == 409 and body["conflict"]
+
+
+def test_item2_upgrade_splits_people_shared_across_museums(ws):
+    """Migration 1901 on an archive built before the fix: B's narrator was A's Person (with the
+    pseudonym A gave); after the upgrade each museum has its own, and nothing published changes."""
+    _split_scenario(ws)
+
+
+def test_item2_upgrade_splits_people_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+    from oralhist.workspace import init
+
+    monkeypatch.setenv("DATABASE_URL", pg_fresh)
+    ws = init(tmp_path / "archive-pg")
+    assert ws.database_url == pg_fresh
+    _split_scenario(ws)
+
+
+def _split_scenario(ws):
+    import importlib.util
+
+    from oralhist.records import Interview, Person, Speaker
+
+    make_interview(ws, IV_A, narrator=NAME)
+    make_interview(ws, IV_B, narrator=NAME)
+    make_interview(ws, "2023-second", narrator=NAME)
+    with db.session(ws) as s:
+        from oralhist.records import museum_id
+
+        ids = {IV_A: museum_id(s, "Musée A"), IV_B: museum_id(s, "Musée B"), "2023-second": museum_id(s, "Musée A")}
+        shared = s.get(Interview, IV_A).narrator_id
+        s.get(Person, shared).pseudonym = "J. M."
+        for iid, m in ids.items():
+            iv = s.get(Interview, iid)
+            for sp in s.exec(select(Speaker).where(Speaker.interview_id == iid, Speaker.person_id == iv.narrator_id)).all():
+                sp.person_id = shared
+                s.add(sp)
+            iv.museum_id, iv.narrator_id = m, shared
+            s.add(iv)
+        s.commit()
+    path = next((db.MIGRATIONS / "versions").glob("1901_*.py"))
+    spec = importlib.util.spec_from_file_location("m1901", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with db.engine_for(ws).begin() as conn:
+        assert mod.split_people(conn) == 1
+    with db.engine_for(ws).begin() as conn:
+        assert mod.split_people(conn) == 0  # once split, nothing left to do
+    with db.session(ws) as s:
+        a, b, a2 = (s.get(Interview, i) for i in (IV_A, IV_B, "2023-second"))
+        assert b.narrator_id == shared  # B's interview comes first: B keeps the row
+        assert a.narrator_id == a2.narrator_id != shared  # museum A's two interviews: one Person, A's own
+        copy = s.get(Person, a.narrator_id)
+        assert (copy.name, copy.pseudonym) == (NAME, "J. M.")
+        for iid, pid in ((IV_A, a.narrator_id), (IV_B, shared)):
+            sp = s.exec(select(Speaker).where(Speaker.interview_id == iid, Speaker.label == "SPEAKER_1")).one()
+            assert sp.person_id == pid
