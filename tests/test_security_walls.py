@@ -216,6 +216,8 @@ def test_item1_vocabulary_file_of_a_tied_admin_cannot_name_another_museum(walls)
     base, ws = walls
     # a tied admin's vocabulary file: a row naming another museum refuses the file
     adm = _login(base, "adm-a")
+    assert adm.call("GET", "/api/vocab")[1]["terms"] == {"subject": 1}  # the archive's « charbon »: B's not counted
+    assert _login(base, "admin").call("GET", "/api/vocab")[1]["terms"] == {"subject": 2, "object": 1}
     csv = "inventaire;designation;musee\nB-1;Lampe renommée;Musée B\nA-1;Pic;Musée A\n".encode()
     data, ctype = multipart({"kind": "object"}, [("file", "objets.csv", csv)])
     st, body = adm.call("POST", "/api/vocab", raw=data, headers={"Content-Type": ctype})

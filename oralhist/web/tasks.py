@@ -265,17 +265,23 @@ def routes(cfg, page, guard) -> list:
 
     # vocabulary ----------------------------------------------------------------------------
 
-    def vocab_counts() -> dict:
+    def vocab_counts(account=None) -> dict:
+        """Terms per kind: the archive's and, for an account tied to a museum, its museum's only."""
         from sqlalchemy import func
 
         from oralhist.records import Term
+        from oralhist.web.permissions import can_shared
 
         with db.session(ws) as s:
-            rows = s.exec(select(Term.kind, func.count()).group_by(Term.kind)).all()
-        return {getattr(k, "value", k): n for k, n in rows}
+            rows = s.exec(select(Term.kind, Term.museum_id, func.count()).group_by(Term.kind, Term.museum_id)).all()
+        out: dict = {}
+        for k, mid, n in rows:
+            if account is None or can_shared(account, "vocab", mid):
+                out[getattr(k, "value", k)] = out.get(getattr(k, "value", k), 0) + n
+        return out
 
     def api_vocab_get(request: Request, data: dict):
-        return {"terms": vocab_counts()}
+        return {"terms": vocab_counts(request.scope.get("state", {}).get("account"))}
 
     async def api_vocab_import(request: Request):
         from oralhist.publish.typography import plural
@@ -305,7 +311,7 @@ def routes(cfg, page, guard) -> list:
         d["counts"] = {"created": len(rep.created), "updated": len(rep.updated), "unchanged": len(rep.unchanged)}
         d["message"] = (f"{name} : {n(len(rep.created), 'terme créé', 'termes créés')}, "
                         f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
-        d["terms"] = await run_in_threadpool(vocab_counts)
+        d["terms"] = await run_in_threadpool(vocab_counts, request.scope.get("state", {}).get("account"))
         return JSONResponse(d)
 
     def vocab_museums_check(account, dest, kind) -> None:
@@ -326,7 +332,7 @@ def routes(cfg, page, guard) -> list:
                 raise Refused(None, f"ligne {t.line} : le musée « {t.museum} » n’est pas le vôtre ; rien n’a été importé")
 
     def vocab_page(request: Request):
-        return page(request, "vocab.html", counts=vocab_counts(), KIND_FR=KIND_FR)
+        return page(request, "vocab.html", counts=vocab_counts(request.scope.get("state", {}).get("account")), KIND_FR=KIND_FR)
 
     return [
         Route("/i/{iid}/consent", guard("consent", interview_page(ws, page, "consent.html", tab="consent", SCOPE_FR=SCOPE_FR))),
