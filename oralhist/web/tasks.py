@@ -318,17 +318,17 @@ def routes(cfg, page, guard) -> list:
         """An admin tied to a museum imports terms of the archive (no museum) and of its museum:
         a row naming another museum refuses the file (nothing written), in the permission function's
         words (« musée » rows are ids of museums, checked like the ids of a request)."""
-        from oralhist.records import Museum, _fold
-        from oralhist.vocab import read_vocab
+        from oralhist.records import Museum
+        from oralhist.vocab import fold, read_vocab
         from oralhist.web.permissions import can_shared
 
         if account is None or account.museum_id is None:
             return
         _fmt, terms, _warnings = read_vocab(dest, kind)
         with db.session(ws) as s:
-            museums = {_fold(m.name): m.id for m in s.exec(select(Museum)).all()}
+            museums = {fold(m.name): m.id for m in s.exec(select(Museum)).all()}
         for t in terms:
-            if t.museum and not can_shared(account, "vocab", museums.get(_fold(t.museum), -1)):
+            if t.museum and not can_shared(account, "vocab", museums.get(fold(t.museum), -1)):
                 raise Refused(None, f"ligne {t.line} : le musée « {t.museum} » n’est pas le vôtre ; rien n’a été importé")
 
     def vocab_page(request: Request):
