@@ -306,7 +306,13 @@ def test_item2_cli_ingest_and_speakers_rename_find_people_in_the_same_museum_onl
 
 
 def test_item3_tied_admin_sees_only_its_museums_publish_rows(walls):
+    from oralhist.records import Job
+
     base, ws = walls
+    with db.session(ws) as s:  # the last publish failed on B's interview (its message names it)
+        s.add(Job(stage="publish", status="failed", who="adm-b", error=f"{IV_B} : {TITLE_B} illisible",
+                  message=f"{IV_B} ignoré"))
+        s.commit()
     adm = _login(base, "adm-a")
     st, body = adm.call("GET", "/api/publish")
     assert st == 200
@@ -314,12 +320,14 @@ def test_item3_tied_admin_sees_only_its_museums_publish_rows(walls):
     text = json.dumps(body, ensure_ascii=False)
     assert TITLE_B not in text and IV_B not in text and "Musée B" not in text
     assert body["counts"]["withheld"] == 0 and body["counts"]["public"] == 1
+    assert body["job"]["status"] == "failed" and "réservé" in body["job"]["error"]
     page = adm.call("GET", "/publish")[1]
-    assert TITLE_B not in page and "pas d’accord de diffusion" not in page and "Le fond" in page
+    assert TITLE_B not in page and IV_B not in page and "pas d’accord de diffusion" not in page and "Le fond" in page
     # the archive's own admin sees both, with B's reason
     root = _login(base, "admin").call("GET", "/api/publish")[1]
     rows = {e["id"]: e for e in root["interviews"]}
     assert set(rows) == {IV_A, IV_B} and rows[IV_B]["reason"] == "pas d’accord de diffusion"
+    assert root["job"]["error"].startswith(IV_B)
 
 
 def test_item3_exhibition_slug_clash_does_not_reveal_another_museums_exhibition(walls):

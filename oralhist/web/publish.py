@@ -53,6 +53,8 @@ def status_payload(ws, account=None) -> dict:
         if job is not None:
             job = {k: job.get(k) for k in ("id", "stage", "label", "status", "status_fr", "progress", "created_at",
                                            "started_at", "finished_at")}
+            if job["status"] == "failed":
+                job["error"] = "le détail de l’échec est réservé aux administrateurs de toute l’archive"
     d = st.to_dict()
     d["last_published_fr"] = when_fr(d["last_published"])
     d["job"] = job
