@@ -103,7 +103,7 @@ def set_consent(
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.records import Consent, ConsentScope, Interview, Person, Redaction, Revision, utcnow
+    from oralhist.records import Consent, ConsentScope, Interview, Redaction, Revision, own_person, utcnow
     from oralhist.view import load_interview
 
     if scope is not None and scope not in SCOPES:
@@ -158,7 +158,9 @@ def set_consent(
         if anonymise is not None:
             row.anonymise = anonymise
         if pseudonym is not None:
-            person = s.get(Person, iv.narrator_id)
+            # the pseudonym belongs to this interview's consent: set on a narrator no other
+            # interview refers to (fork on write), never on another interview's
+            person = own_person(s, interview_id, iv.narrator_id)
             person.pseudonym = pseudonym.strip()
             s.add(person)
             if anonymise is None:

@@ -801,7 +801,9 @@ def _snapshot(sp) -> dict:
 
 
 def rename_speaker(ws, interview_id: str, label: str, name: str, *, who: str = "oralhist speakers") -> SpeakerInfo:
-    """Attach a Person (found by exact name, else created) to a speaker; recorded as a Revision."""
+    """Attach a Person (found by exact name among the people of the interview's museum, else
+    created) to a speaker; recorded as a Revision. No Person is changed: another interview's
+    speaker of the same name keeps its Person."""
     from oralhist import db
     from oralhist.errors import BadInput
     from oralhist.records import Revision, person_id
@@ -809,10 +811,12 @@ def rename_speaker(ws, interview_id: str, label: str, name: str, *, who: str = "
     name = " ".join((name or "").split())
     if not name:
         raise BadInput(label, "the new name is empty")
+    from oralhist.records import Interview
+
     with db.session(ws) as s:
         sp = _speaker(s, interview_id, label)
         before = _snapshot(sp)
-        sp.person_id = person_id(s, name)
+        sp.person_id = person_id(s, name, museum=s.get(Interview, interview_id).museum_id)  # people are per museum
         sp.name = name
         s.add(sp)
         s.add(Revision(interview_id=interview_id, kind="speaker", who=who, before=before, after=_snapshot(sp),

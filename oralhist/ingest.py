@@ -541,12 +541,13 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
             if iv is None:
                 iid = target if target is not None else _unique_id(s, _base_id(meta, staged[0][0]), set())
                 ws.interview_dir(iid)  # refuses ids escaping the archive
+                mid = museum_id(s, meta.museum)
                 iv = Interview(
                     id=iid,
                     title=meta.title or "",
-                    narrator_id=person_id(s, meta.narrator),
-                    interviewer_id=person_id(s, meta.interviewer),
-                    museum_id=museum_id(s, meta.museum),
+                    narrator_id=person_id(s, meta.narrator, museum=mid),  # people are per museum
+                    interviewer_id=person_id(s, meta.interviewer, museum=mid),
+                    museum_id=mid,
                     date=meta.date,
                     place=meta.place,
                     language=meta.language or ws.settings.language or "fr",
@@ -565,12 +566,12 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
                 for fld in ("title", "date", "place"):
                     if getattr(meta, fld) and not getattr(iv, fld):
                         setattr(iv, fld, getattr(meta, fld))
-                if meta.narrator and iv.narrator_id is None:
-                    iv.narrator_id = person_id(s, meta.narrator)
-                if meta.interviewer and iv.interviewer_id is None:
-                    iv.interviewer_id = person_id(s, meta.interviewer)
                 if meta.museum and iv.museum_id is None:
                     iv.museum_id = museum_id(s, meta.museum)
+                if meta.narrator and iv.narrator_id is None:
+                    iv.narrator_id = person_id(s, meta.narrator, museum=iv.museum_id)
+                if meta.interviewer and iv.interviewer_id is None:
+                    iv.interviewer_id = person_id(s, meta.interviewer, museum=iv.museum_id)
                 iv.updated_at = utcnow()
                 s.add(iv)
             iid = iv.id

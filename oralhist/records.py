@@ -342,18 +342,62 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold().strip()
 
 
-def person_id(s, name: Optional[str]) -> Optional[int]:
-    """The Person with exactly this name, created when missing (None for no name)."""
+def person_id(s, name: Optional[str], *, museum: Optional[int]) -> Optional[int]:
+    """The Person with exactly this name among the people of museum ``museum`` (an id; None: the
+    interviews tied to no museum), created when missing (None for no name).
+
+    People are per museum: a Person is reused only when an interview of the same museum already
+    refers to them (narrator, interviewer or speaker), so two museums' narrators who share a
+    name are two Persons. (No column: the museum of a Person is that of its interviews.)
+    """
+    from sqlalchemy import or_
     from sqlmodel import select
 
     if not name:
         return None
-    p = s.exec(select(Person).where(Person.name == name)).first()
+    same = Interview.museum_id == museum if museum is not None else Interview.museum_id.is_(None)
+    ivs = select(Interview.id).where(same)
+    p = s.exec(select(Person).where(Person.name == name, or_(
+        Person.id.in_(select(Interview.narrator_id).where(same, Interview.narrator_id.is_not(None))),
+        Person.id.in_(select(Interview.interviewer_id).where(same, Interview.interviewer_id.is_not(None))),
+        Person.id.in_(select(Speaker.person_id).where(Speaker.interview_id.in_(ivs), Speaker.person_id.is_not(None))),
+    )).order_by(Person.id)).first()
     if p is None:
         p = Person(name=name)
         s.add(p)
         s.flush()
     return p.id
+
+
+def own_person(s, interview_id: str, pid: int) -> "Person":
+    """Person ``pid`` as the interview's own, before a change made through it (a rename, a
+    pseudonym): ``pid`` itself when no other interview refers to it, else a copy (fork on write)
+    that this interview's references (narrator, interviewer, speakers) are moved to. A change
+    made through one interview never reaches another interview, of any museum."""
+    from sqlalchemy import or_
+    from sqlmodel import select
+
+    person = s.get(Person, pid)
+    others = s.exec(select(Interview.id).where(or_(Interview.narrator_id == pid, Interview.interviewer_id == pid),
+                                               Interview.id != interview_id)).first() \
+        or s.exec(select(Speaker.id).where(Speaker.person_id == pid, Speaker.interview_id != interview_id)).first()
+    if person is None or not others:
+        return person
+    copy = Person(name=person.name, pseudonym=person.pseudonym, birth_year=person.birth_year, notes=person.notes)
+    s.add(copy)
+    s.flush()
+    iv = s.get(Interview, interview_id)
+    if iv is not None:
+        if iv.narrator_id == pid:
+            iv.narrator_id = copy.id
+        if iv.interviewer_id == pid:
+            iv.interviewer_id = copy.id
+        s.add(iv)
+    for sp in s.exec(select(Speaker).where(Speaker.interview_id == interview_id, Speaker.person_id == pid)).all():
+        sp.person_id = copy.id
+        s.add(sp)
+    s.flush()
+    return copy
 
 
 def museum_id(s, name: Optional[str]) -> Optional[int]:

@@ -93,7 +93,7 @@ def save_topics(ws, iid: str, data: dict, who: str) -> dict:
 
 
 def save_speaker(ws, iid: str, sid: int, data: dict, who: str) -> dict:
-    from oralhist.records import Person, Revision, Speaker, SpeakerRole, utcnow
+    from oralhist.records import Person, Revision, Speaker, SpeakerRole, own_person, utcnow
 
     name = data.get("name")
     role = data.get("role") or None
@@ -110,8 +110,12 @@ def save_speaker(ws, iid: str, sid: int, data: dict, who: str) -> dict:
         if name is not None:
             name = name.strip() or None
             if person is not None and name:
-                person.name = name  # the speaker IS this person: rename them
-                s.add(person)
+                if name != person.name:
+                    # the speaker IS this person: rename them, in this interview only (fork on
+                    # write: a Person other interviews refer to is copied first)
+                    person = own_person(s, iid, person.id)
+                    person.name = name
+                    s.add(person)
             else:
                 sp.name = name
         sp.role = SpeakerRole(role) if role else None

@@ -196,7 +196,11 @@ def routes(cfg, page, guard) -> list:
 
         links = s.exec(select(Link, Term).where(Link.interview_id == iid, Link.term_id == Term.id)
                        .order_by(Link.start_ms)).all()
-        terms = s.exec(select(Term).order_by(Term.kind, Term.label)).all()
+        from oralhist.web.permissions import can_shared
+
+        acc = request.scope.get("state", {}).get("account")  # the archive's terms and this museum's only
+        terms = [t for t in s.exec(select(Term).order_by(Term.kind, Term.label)).all()
+                 if can_shared(acc, "read", t.museum_id)]
         q = request.query_params
         prefill = {"start": q.get("start", ""), "end": q.get("end", ""), "quote": q.get("quote", "")}
         return {"links": links, "terms": terms, "prefill": prefill}
@@ -344,7 +348,19 @@ def routes(cfg, page, guard) -> list:
         return set_link_status(ws, request.path_params["lid"], data.get("status"), who(request))
 
     def api_link_add(request: Request, data: dict):
+        from oralhist.records import Term
         from oralhist.review import add_link
+        from oralhist.web.permissions import can_shared
+
+        try:  # read as add_link reads it
+            tid = int(data.get("term_id"))
+        except (TypeError, ValueError, OverflowError):
+            tid = None
+        if tid is not None and abs(tid) < 2**62:
+            with db.session(ws) as s:  # a term of the archive or of this account's museum; another's: unknown
+                t = s.get(Term, tid)
+            if t is not None and not can_shared(request.scope.get("state", {}).get("account"), "links", t.museum_id):
+                raise NotFound(str(tid), "terme inconnu")
 
         return add_link(ws, request.path_params["iid"], data, who(request))
 

@@ -68,10 +68,47 @@ class Reach:
     def object(self, museum_id) -> bool:
         return self._can(museum_id)
 
+    def term(self, museum_id) -> bool:
+        """A vocabulary term: the archive's (no museum) or this account's museum's."""
+        from oralhist.web.permissions import can_shared
+
+        return can_shared(self.account, "curate", museum_id)
+
+    def check_object(self, s, ref: str) -> None:
+        """An object reference a request names: another museum's answers « objet inconnu » (404)."""
+        from oralhist.exhibit import find_object
+
+        t = find_object(s, ref)
+        if t is None or not self.object(t.museum_id):
+            raise NotFound(ref, f"objet inconnu : {ref}")
+
+    def check_term(self, s, label: str) -> None:
+        """A term label a request names: another museum's answers « terme inconnu » (404)."""
+        from oralhist.vocab import find_term
+
+        try:
+            t = find_term(s, label)
+        except (NotFound, BadInput):
+            raise NotFound(label, f"terme inconnu : {label}") from None
+        if not self.term(t.museum_id):
+            raise NotFound(label, f"terme inconnu : {label}")
+
 
 def _reach(ws, request) -> Reach:
     with db.session(ws) as s:
         return Reach(s, _account(request))
+
+
+def _taken_elsewhere(ws, reach: Reach, slug: str) -> bool:
+    """True when ``slug`` is an exhibition this account may not curate (another museum's)."""
+    from oralhist.exhibit import load_exhibition, store_dir
+
+    if not _SLUG.match(slug) or not (store_dir(ws) / f"{slug}.json").exists():
+        return False
+    try:
+        return not reach.exhibition(load_exhibition(ws, slug))
+    except (NotFound, BadInput):
+        return True
 
 
 def visible_exhibitions(ws, reach: Reach) -> list:
@@ -154,7 +191,7 @@ def routes(cfg, page_, guard) -> list:
             notes = curator_notes(s, exh)
             names = titles(s)
             objects = [o for o in list_objects(s) if reach.object(o["museum_id"])]
-            terms = sorted({t.label for t in s.exec(select(Term)).all()}, key=str.casefold)
+            terms = sorted({t.label for t in s.exec(select(Term)).all() if reach.term(t.museum_id)}, key=str.casefold)
         return page(request, "expo_edit.html", e=exh, notes=notes, names=names, version=exhibition_version(ws, exh.slug),
                     objects=[o for o in objects if not o["needs_alt"]], terms=terms,
                     no_alt={o["ref"] for o in objects if o["needs_alt"]})
@@ -281,9 +318,12 @@ def routes(cfg, page_, guard) -> list:
     def api_create(request: Request, data: dict):
         from oralhist.exhibit import create_exhibition
 
-        if str(data.get("slug") or "") in RESERVED:
-            raise BadInput(data.get("slug"), f"l’adresse {data.get('slug')} est réservée ; choisissez-en une autre")
+        slug = str(data.get("slug") or "").strip()
         reach = _reach(ws, request)
+        if slug in RESERVED or _taken_elsewhere(ws, reach, slug):
+            # one answer for a reserved address and another museum's exhibition: its existence,
+            # title and museum are not revealed (exhibitions share one namespace: the public site's)
+            raise BadInput(slug, f"l’adresse {slug} n’est pas disponible ; choisissez-en une autre")
         exh = create_exhibition(ws, data.get("title"), str(data.get("slug") or ""), data.get("intro_md") or "",
                                 data.get("section") or "Première partie", reach.museum)
         return _json(exh)
@@ -298,11 +338,23 @@ def routes(cfg, page_, guard) -> list:
         exh = load_visible(ws, reach, request.path_params["slug"])
         doc = data.get("exhibition")
         had = {c.interview_id for c in exh.clips}
-        for sec in (doc.get("sections") if isinstance(doc, dict) else None) or []:
-            for c in (sec.get("clips") if isinstance(sec, dict) else None) or []:
-                iid = str(c.get("interview_id")) if isinstance(c, dict) else ""
-                if iid not in had and not reach.interview(iid):  # a new clip: of this museum's interviews
-                    raise NotFound(iid, f"entretien inconnu : {iid}")
+        had_objects = {o for sec in exh.sections for o in sec.objects}
+        had_terms = {x for sec in exh.sections for x in sec.terms}
+        with db.session(ws) as s:
+            for sec in (doc.get("sections") if isinstance(doc, dict) else None) or []:
+                if not isinstance(sec, dict):
+                    continue
+                for c in sec.get("clips") or [] if isinstance(sec.get("clips"), list) else []:
+                    iid = str(c.get("interview_id")) if isinstance(c, dict) else ""
+                    if iid not in had and not reach.interview(iid):  # a new clip: of this museum's interviews
+                        raise NotFound(iid, f"entretien inconnu : {iid}")
+                # new objects and terms: this museum's (or the archive's shared terms)
+                for o in sec.get("objects") or [] if isinstance(sec.get("objects"), list) else []:
+                    if isinstance(o, str) and o not in had_objects:
+                        reach.check_object(s, o.strip())
+                for x in sec.get("terms") or [] if isinstance(sec.get("terms"), list) else []:
+                    if isinstance(x, str) and x not in had_terms:
+                        reach.check_term(s, x.strip())
         base = data.get("version")
         return _json(update_exhibition(ws, exh.slug, doc, base if isinstance(base, str) else None))
 
@@ -348,8 +400,13 @@ def routes(cfg, page_, guard) -> list:
     def api_add_term(request: Request, data: dict):
         from oralhist.exhibit import add_term
 
-        exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
-        return _json(add_term(ws, exh.slug, data.get("section", 0), str(data.get("term") or "")))
+        reach = _reach(ws, request)
+        exh = load_visible(ws, reach, request.path_params["slug"])
+        label = str(data.get("term") or "")
+        if label.strip():
+            with db.session(ws) as s:
+                reach.check_term(s, " ".join(label.split()))
+        return _json(add_term(ws, exh.slug, data.get("section", 0), label))
 
     def api_objects(request: Request, data: dict):
         from oralhist.objects import list_objects

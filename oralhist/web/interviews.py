@@ -63,8 +63,53 @@ def show_one(ws, iid: str) -> dict:
     return out
 
 
-def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict:
-    """Ingest staged uploads with the CLI's code path, then queue the later stages."""
+def import_target(ws, account, meta: dict, together: str | None = None) -> None:
+    """Check, with the permission function, the interview an import names before anything is
+    written: the « interview » field (multipart) or key (JSON) may name a new id or an interview
+    of the account's museum; another museum's answers 404 (« entretien inconnu »), like an
+    address naming it. The id made for « together » never lands in another museum's interview:
+    it takes the next free suffix (-2, -3, ...). ``together``: the first file's name when several
+    files make one interview. A tied account imports into its museum."""
+    from oralhist.records import Museum
+    from oralhist.web.permissions import interview_reach
+
+    with db.session(ws) as s:
+        if account is not None and account.museum_id is not None:
+            meta["museum"] = s.get(Museum, account.museum_id).name  # a tied account imports into its museum
+        if together and not meta["interview"]:  # several files, one interview: year + narrator (else file)
+            from oralhist.ingest import slugify
+
+            base = slugify(f"{meta['date'][:4]} {meta['narrator'] or together}")
+            meta["interview"], n = base, 1
+            while interview_reach(s, account, "import", meta["interview"]) == "unknown":
+                n += 1
+                meta["interview"] = f"{base}-{n}"
+        iid = meta["interview"] or None
+        reach = interview_reach(s, account, "import", iid)
+    if reach == "unknown":
+        raise NotFound(None, f"entretien inconnu : {iid} (pour un nouvel entretien, choisissez un autre identifiant)")
+    if reach == "role":
+        raise Forbidden(None, "action réservée à un autre rôle")
+
+
+def _visible_duplicates(ws, account, res: dict) -> None:
+    """A file already held by an interview this account may not read: said, without its id."""
+    from oralhist.web.permissions import interview_reach
+
+    with db.session(ws) as s:
+        hidden = {i for i in {d.get("interview") for d in res["duplicates"]} | {x["id"] for x in res["skipped"]}
+                  if i and interview_reach(s, account, "read", i) == "unknown"}
+    for d in res["duplicates"]:
+        if d.get("interview") in hidden:
+            d["interview"] = None
+            d["error"] = "déjà dans l’archive (dans un entretien d’un autre musée) ; rien n’a été ajouté"
+    res["skipped"] = [{"id": None} if x["id"] in hidden else x for x in res["skipped"]]
+
+
+def import_files(ws, staged: list, meta: dict, consent, scope, who: str, account=None) -> dict:
+    """Ingest staged uploads with the CLI's code path, then queue the later stages.
+    ``account``: the web account importing (ids of other museums' interviews are not shown to it);
+    the interview it names was checked by ``import_target``."""
     from oralhist import jobs
     from oralhist.ingest import IngestMeta, ingest_paths
 
@@ -83,12 +128,15 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
     from oralhist.web.errors_fr import french as fr
     from oralhist.web.upload import shown_name
 
-    return {"ids": done, "id": done[0] if done else None, "jobs": queued,
-            "failed": [{"file": shown_name(ws, f), "error": shown_name(ws, fr(r))} for f, r in report.failed],
-            "skipped": [{"id": i} for i in report.skipped],
-            "duplicates": [dict(d, file=shown_name(ws, d.get("file") or ""),
-                                error=fr(f"already in the archive (interview {d['interview']}); nothing added"))
-                           for d in report.details.get("duplicates", [])]}
+    res = {"ids": done, "id": done[0] if done else None, "jobs": queued,
+           "failed": [{"file": shown_name(ws, f), "error": shown_name(ws, fr(r))} for f, r in report.failed],
+           "skipped": [{"id": i} for i in report.skipped],
+           "duplicates": [dict(d, file=shown_name(ws, d.get("file") or ""),
+                               error=fr(f"already in the archive (interview {d['interview']}); nothing added"))
+                          for d in report.details.get("duplicates", [])]}
+    if account is not None:
+        _visible_duplicates(ws, account, res)
+    return res
 
 
 def routes(cfg, page, guard) -> list:
@@ -128,19 +176,15 @@ def routes(cfg, page, guard) -> list:
             consents = form.files_of("consent")
             consent = consents[0].path if consents else None
             meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
-            if form.get("together") and not meta["interview"] and len(staged) > 1:
-                from oralhist.ingest import slugify
-
-                meta["interview"] = slugify(f"{meta['date'][:4]} {meta['narrator'] or staged[0].stem}")
             acc = _account(request)
-            if acc is not None and acc.museum_id is not None:
-                from oralhist.records import Museum
-
-                with db.session(ws) as s:
-                    meta["museum"] = s.get(Museum, acc.museum_id).name  # a tied account imports into its museum
+            together = staged[0].stem if form.get("together") and len(staged) > 1 else None
+            try:
+                await run_in_threadpool(import_target, ws, acc, meta, together)
+            except OralhistError as exc:  # another museum's interview: 404, nothing written
+                return error_response(exc)
             try:
                 res = await run_in_threadpool(import_files, ws, staged, meta, consent, str(form.get("scope") or ""),
-                                              acc.name if acc else cfg.who)
+                                              acc.name if acc else cfg.who, acc)
             except OralhistError as exc:  # refused before anything was written (the CLI's exit 2)
                 from pathlib import Path
 

@@ -3,6 +3,7 @@
 GET /publish                 the page: what the public will see, what is withheld and why, and a
                              truthful site status ("à jour" / "N modifications en attente");
 GET /api/publish             the same as JSON (``oralhist.publish.status.site_status``) + the last job;
+                             an admin tied to a museum sees only its museum's interviews (``status_payload``);
 POST /api/publish            queues the whole-archive publish job (``oralhist.jobs.enqueue_publish``).
 """
 
@@ -30,12 +31,33 @@ def last_publish_job(ws):
     return d
 
 
-def status_payload(ws) -> dict:
-    from oralhist.publish.status import site_status
+def status_payload(ws, account=None) -> dict:
+    """The site status as ``account`` may see it: an admin tied to a museum sees that museum's
+    interviews only (titles, withheld reasons, pending changes and the counts are of them); the
+    job's error text, which may name any interview, only for untied admins."""
+    from dataclasses import replace
 
-    d = site_status(ws).to_dict()
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.publish.status import site_status
+    from oralhist.records import Museum
+    from oralhist.web.permissions import can
+
+    st = site_status(ws)
+    job = last_publish_job(ws)
+    if account is not None and account.museum_id is not None:
+        with db.session(ws) as s:
+            ids = {m.name: m.id for m in s.exec(select(Museum)).all()}
+        st = replace(st, entries=[e for e in st.entries if can(account, "read", ids.get(e.museum) if e.museum else None)])
+        if job is not None:
+            job = {k: job.get(k) for k in ("id", "stage", "label", "status", "status_fr", "progress", "created_at",
+                                           "started_at", "finished_at")}
+            if job["status"] == "failed":
+                job["error"] = "le détail de l’échec est réservé aux administrateurs de toute l’archive"
+    d = st.to_dict()
     d["last_published_fr"] = when_fr(d["last_published"])
-    d["job"] = last_publish_job(ws)
+    d["job"] = job
     return d
 
 
@@ -62,10 +84,10 @@ def routes(cfg, page, guard) -> list:
         return JSONResponse({"job": {"id": job.id, "stage": job.stage, "status": job.status}}, 202)
 
     async def api_status(request):
-        return JSONResponse(await run_in_threadpool(status_payload, ws))
+        return JSONResponse(await run_in_threadpool(status_payload, ws, request.scope.get("state", {}).get("account")))
 
     async def publish_page(request):
-        st = await run_in_threadpool(status_payload, ws)
+        st = await run_in_threadpool(status_payload, ws, request.scope.get("state", {}).get("account"))
         return page(request, "publish.html", st=st, JOB_FR=JOB_FR)
 
     return [

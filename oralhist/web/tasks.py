@@ -23,6 +23,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -264,18 +265,23 @@ def routes(cfg, page, guard) -> list:
 
     # vocabulary ----------------------------------------------------------------------------
 
-    def vocab_counts() -> dict:
+    def vocab_counts(account=None) -> dict:
+        """Terms per kind: the archive's and, for an account tied to a museum, its museum's only."""
         from sqlalchemy import func
-        from sqlmodel import select
 
         from oralhist.records import Term
+        from oralhist.web.permissions import can_shared
 
         with db.session(ws) as s:
-            rows = s.exec(select(Term.kind, func.count()).group_by(Term.kind)).all()
-        return {getattr(k, "value", k): n for k, n in rows}
+            rows = s.exec(select(Term.kind, Term.museum_id, func.count()).group_by(Term.kind, Term.museum_id)).all()
+        out: dict = {}
+        for k, mid, n in rows:
+            if account is None or can_shared(account, "vocab", mid):
+                out[getattr(k, "value", k)] = out.get(getattr(k, "value", k), 0) + n
+        return out
 
     def api_vocab_get(request: Request, data: dict):
-        return {"terms": vocab_counts()}
+        return {"terms": vocab_counts(request.scope.get("state", {}).get("account"))}
 
     async def api_vocab_import(request: Request):
         from oralhist.publish.typography import plural
@@ -289,6 +295,7 @@ def routes(cfg, page, guard) -> list:
             if kind is not None and kind not in KINDS:
                 raise Refused(None, "type inconnu (métier, objet, lieu ou sujet)")
             dest, name = await _stage(ws, upload, "vocabulaire.csv")
+            await run_in_threadpool(vocab_museums_check, request.scope.get("state", {}).get("account"), dest, kind)
             rep = await run_in_threadpool(import_vocab, ws, dest, kind)
         except OralhistError as exc:
             return error_response(exc, name)
@@ -304,11 +311,28 @@ def routes(cfg, page, guard) -> list:
         d["counts"] = {"created": len(rep.created), "updated": len(rep.updated), "unchanged": len(rep.unchanged)}
         d["message"] = (f"{name} : {n(len(rep.created), 'terme créé', 'termes créés')}, "
                         f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
-        d["terms"] = await run_in_threadpool(vocab_counts)
+        d["terms"] = await run_in_threadpool(vocab_counts, request.scope.get("state", {}).get("account"))
         return JSONResponse(d)
 
+    def vocab_museums_check(account, dest, kind) -> None:
+        """An admin tied to a museum imports terms of the archive (no museum) and of its museum:
+        a row naming another museum refuses the file (nothing written), in the permission function's
+        words (« musée » rows are ids of museums, checked like the ids of a request)."""
+        from oralhist.records import Museum
+        from oralhist.vocab import fold, read_vocab
+        from oralhist.web.permissions import can_shared
+
+        if account is None or account.museum_id is None:
+            return
+        _fmt, terms, _warnings = read_vocab(dest, kind)
+        with db.session(ws) as s:
+            museums = {fold(m.name): m.id for m in s.exec(select(Museum)).all()}
+        for t in terms:
+            if t.museum and not can_shared(account, "vocab", museums.get(fold(t.museum), -1)):
+                raise Refused(None, f"ligne {t.line} : le musée « {t.museum} » n’est pas le vôtre ; rien n’a été importé")
+
     def vocab_page(request: Request):
-        return page(request, "vocab.html", counts=vocab_counts(), KIND_FR=KIND_FR)
+        return page(request, "vocab.html", counts=vocab_counts(request.scope.get("state", {}).get("account")), KIND_FR=KIND_FR)
 
     return [
         Route("/i/{iid}/consent", guard("consent", interview_page(ws, page, "consent.html", tab="consent", SCOPE_FR=SCOPE_FR))),

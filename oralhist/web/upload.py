@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from oralhist import db
-from oralhist.errors import BadInput, OralhistError
+from oralhist.errors import BadInput, NotFound, OralhistError
 from oralhist.web.api import json_route, who
 
 STALE_HOURS = 48
@@ -135,8 +135,8 @@ def drop_upload(ws, account, uid: str) -> None:
 
 def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
     """Stage finished uploads (hard links), ingest them with the CLI's code path; -> (status, JSON)."""
-    from oralhist.ingest import safe_file_name, slugify
-    from oralhist.web.interviews import META_FIELDS, import_files
+    from oralhist.ingest import safe_file_name
+    from oralhist.web.interviews import META_FIELDS, import_files, import_target
     from oralhist.web.errors_fr import french as fr
 
     sweep_stale(ws)
@@ -158,6 +158,15 @@ def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
     if errors:
         return 400, {"error": "; ".join(e["error"] for e in errors), "failed": errors, "kept": True}
 
+    meta = {k: str(body.get(k) or "").strip()[:500] for k in META_FIELDS}
+    first = Path(found[uids[0]][1].replace("\\", "/").rsplit("/", 1)[-1]).stem or "fichier"
+    try:  # the interview the body names: a new id or one of this account's museum (404 otherwise)
+        import_target(ws, account, meta, first if body.get("together") and len(uids) > 1 else None)
+    except OralhistError as exc:
+        from oralhist.web.api import Forbidden
+
+        return (404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400), \
+            {"error": exc.reason, "kept": True}
     stage = uploads_root(ws) / f"stage-{uuid.uuid4().hex}"
     stage.mkdir(parents=True)
     by_name: dict[str, str] = {}
@@ -179,16 +188,8 @@ def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
             consent = stage / "consent" / (safe_file_name(original.rsplit("/", 1)[-1]) or "formulaire")
             os.link(src, consent)
             by_name[consent.name] = consent_uid
-        meta = {k: str(body.get(k) or "").strip()[:500] for k in META_FIELDS}
-        if body.get("together") and not meta["interview"] and len(staged) > 1:
-            meta["interview"] = slugify(f"{meta['date'][:4]} {meta['narrator'] or staged[0].stem}")
-        if account is not None and account.museum_id is not None:
-            from oralhist.records import Museum
-
-            with db.session(ws) as s:
-                meta["museum"] = s.get(Museum, account.museum_id).name  # a tied account imports into its museum
         try:
-            res = import_files(ws, staged, meta, consent, str(body.get("scope") or ""), who)
+            res = import_files(ws, staged, meta, consent, str(body.get("scope") or ""), who, account)
         except OralhistError as exc:  # refused before anything was written: the uploads are kept
             keep_uploads = True
             name = Path(exc.path).name if exc.path else None
