@@ -44,7 +44,7 @@ def _role(ws, name):
 def _start(ws, server_toml: str = ""):
     """A workbench on ``ws`` with ``[server]`` settings written first: (server, cfg, base url)."""
     from oralhist.web.server import start_workbench_in_thread
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     if server_toml:
         p = ws.root / "oralhist.toml"
@@ -186,7 +186,7 @@ def test_forwarded_for_is_ignored_from_a_peer_that_is_not_a_trusted_proxy(bench)
 def test_server_settings_are_type_checked(ws):
     """Item 8 and 15: [server] trusted_proxies and upload_quota_gb are checked like the other settings."""
     from oralhist.errors import WorkspaceError
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     p = ws.root / "oralhist.toml"
     base = p.read_text("utf-8")
@@ -439,7 +439,7 @@ def test_accounts_and_quota_on_postgresql(pg_fresh, tmp_path, monkeypatch):
     from oralhist.web.auth import open_session, remove_account, session_user, set_account
     from oralhist.web.permissions import Account
     from oralhist.web.quota import imported_bytes, mark_imported
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     monkeypatch.setenv("DATABASE_URL", pg_fresh)
     ws = init(tmp_path / "archive")

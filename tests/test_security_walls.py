@@ -85,7 +85,7 @@ def _clips(corpus, n=2):
 def _b_state(ws):
     """What an attacker of museum A must not change: B's recordings, jobs, narrator and consent."""
     from oralhist.records import Interview, Job, Person, Recording
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         iv = s.get(Interview, IV_B)
@@ -354,7 +354,7 @@ def test_item2_upgrade_splits_people_shared_across_museums(ws):
 
 
 def test_item2_upgrade_splits_people_on_postgresql(pg_fresh, tmp_path, monkeypatch):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     monkeypatch.setenv("DATABASE_URL", pg_fresh)
     ws = init(tmp_path / "archive-pg")

@@ -6,8 +6,8 @@ museum's interviews and that museum's objects; an untied account (a federation e
 the local token) reaches every exhibition. Another museum's exhibition, interview or object
 answers 404; a volunteer gets 403 (the ``guard``).
 
-Routes only parse, check the account's reach, and call the library (``oralhist.exhibit``,
-``oralhist.objects``, ``oralhist.search``): the CLI's ``exhibit import`` and these pages store
+Routes only parse, check the account's reach, and call the library (``oralhist.outputs.exhibit``,
+``oralhist.outputs.objects``, ``oralhist.editorial.search``): the CLI's ``exhibit import`` and these pages store
 the same form.
 
 Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects,
@@ -76,7 +76,7 @@ class Reach:
 
     def check_object(self, s, ref: str) -> None:
         """An object reference a request names: another museum's answers « objet inconnu » (404)."""
-        from oralhist.exhibit import find_object
+        from oralhist.outputs.objects import find_object
 
         t = find_object(s, ref)
         if t is None or not self.object(t.museum_id):
@@ -84,7 +84,7 @@ class Reach:
 
     def check_term(self, s, label: str) -> None:
         """A term label a request names: another museum's answers « terme inconnu » (404)."""
-        from oralhist.vocab import find_term
+        from oralhist.editorial.vocab import find_term
 
         try:
             t = find_term(s, label)
@@ -101,7 +101,7 @@ def _reach(ws, request) -> Reach:
 
 def _taken_elsewhere(ws, reach: Reach, slug: str) -> bool:
     """True when ``slug`` is an exhibition this account may not curate (another museum's)."""
-    from oralhist.exhibit import load_exhibition, store_dir
+    from oralhist.outputs.exhibit import load_exhibition, store_dir
 
     if not _SLUG.match(slug) or not (store_dir(ws) / f"{slug}.json").exists():
         return False
@@ -112,14 +112,14 @@ def _taken_elsewhere(ws, reach: Reach, slug: str) -> bool:
 
 
 def visible_exhibitions(ws, reach: Reach) -> list:
-    from oralhist.exhibit import list_exhibitions
+    from oralhist.outputs.exhibit import list_exhibitions
 
     return [e for e in list_exhibitions(ws) if reach.exhibition(e)]
 
 
 def load_visible(ws, reach: Reach, slug: str):
     """The exhibition if this account may curate it; NotFound otherwise (another museum's: 404)."""
-    from oralhist.exhibit import load_exhibition
+    from oralhist.outputs.exhibit import load_exhibition
 
     if not _SLUG.match(slug or ""):
         raise NotFound(slug, "exposition inconnue")
@@ -148,7 +148,7 @@ def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
 
 
 def routes(cfg, page_, guard) -> list:
-    from oralhist.exhibit import fmt_time
+    from oralhist.outputs.exhibit import fmt_time
 
     ws = cfg.ws
 
@@ -168,7 +168,7 @@ def routes(cfg, page_, guard) -> list:
     # ---------------------------------------------------------------- pages
 
     def list_page(request: Request):
-        from oralhist.exhibit import curator_notes
+        from oralhist.outputs.exhibit import curator_notes
 
         reach = _reach(ws, request)
         rows = []
@@ -178,8 +178,8 @@ def routes(cfg, page_, guard) -> list:
         return page(request, "expo_list.html", rows=rows, museum=reach.museum)
 
     def edit_page(request: Request):
-        from oralhist.exhibit import curator_notes, exhibition_version
-        from oralhist.objects import list_objects
+        from oralhist.outputs.exhibit import curator_notes, exhibition_version
+        from oralhist.outputs.objects import list_objects
         from oralhist.records import Term
 
         reach = _reach(ws, request)
@@ -197,7 +197,7 @@ def routes(cfg, page_, guard) -> list:
                     no_alt={o["ref"] for o in objects if o["needs_alt"]})
 
     def markdown(request: Request):
-        from oralhist.exhibit import to_markdown
+        from oralhist.outputs.exhibit import to_markdown
 
         try:
             exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
@@ -207,7 +207,7 @@ def routes(cfg, page_, guard) -> list:
                         headers={"content-disposition": f'attachment; filename="{exh.slug}.md"'})
 
     def search_page(request: Request):
-        from oralhist.search import search
+        from oralhist.editorial.search import search
 
         reach = _reach(ws, request)
         exhibitions = visible_exhibitions(ws, reach)
@@ -254,7 +254,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions))
 
     def player_page(request: Request):
-        from oralhist.view import load_interview
+        from oralhist.editorial.view import load_interview
 
         iid = request.path_params["iid"]
         reach = _reach(ws, request)
@@ -276,7 +276,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions))
 
     def objects_page(request: Request):
-        from oralhist.objects import list_objects
+        from oralhist.outputs.objects import list_objects
 
         reach = _reach(ws, request)
         exhibitions = visible_exhibitions(ws, reach)
@@ -286,7 +286,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions), museum=reach.museum)
 
     def thumbnail(request: Request):
-        from oralhist.objects import derivative
+        from oralhist.outputs.objects import derivative
         from oralhist.records import ObjectRecord, Term
 
         reach = _reach(ws, request)
@@ -303,7 +303,7 @@ def routes(cfg, page_, guard) -> list:
     # ---------------------------------------------------------------- API (JSON)
 
     def _json(exh, ws_=ws) -> dict:
-        from oralhist.exhibit import curator_notes, exhibition_version
+        from oralhist.outputs.exhibit import curator_notes, exhibition_version
 
         with db.session(ws_) as s:
             notes = curator_notes(s, exh)
@@ -316,7 +316,7 @@ def routes(cfg, page_, guard) -> list:
                  "clips": len(e.clips)} for e in rows]
 
     def api_create(request: Request, data: dict):
-        from oralhist.exhibit import create_exhibition
+        from oralhist.outputs.exhibit import create_exhibition
 
         slug = str(data.get("slug") or "").strip()
         reach = _reach(ws, request)
@@ -332,7 +332,7 @@ def routes(cfg, page_, guard) -> list:
         return _json(load_visible(ws, _reach(ws, request), request.path_params["slug"]))
 
     def api_save(request: Request, data: dict):
-        from oralhist.exhibit import update_exhibition
+        from oralhist.outputs.exhibit import update_exhibition
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -359,7 +359,7 @@ def routes(cfg, page_, guard) -> list:
         return _json(update_exhibition(ws, exh.slug, doc, base if isinstance(base, str) else None))
 
     def _ms(data, key):
-        from oralhist.consent import parse_time
+        from oralhist.editorial.consent import parse_time
 
         v = data.get(key)
         if isinstance(v, bool):
@@ -374,7 +374,7 @@ def routes(cfg, page_, guard) -> list:
         raise BadInput(None, "début et fin de l’extrait sont requis")
 
     def api_add_clip(request: Request, data: dict):
-        from oralhist.exhibit import add_clip
+        from oralhist.outputs.exhibit import add_clip
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -386,7 +386,8 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_clip(ws, exh.slug, data.get("section", 0), iid, start, end))
 
     def api_add_object(request: Request, data: dict):
-        from oralhist.exhibit import add_object, find_object
+        from oralhist.outputs.exhibit import add_object
+        from oralhist.outputs.objects import find_object
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -398,7 +399,7 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_object(ws, exh.slug, data.get("section", 0), ref))
 
     def api_add_term(request: Request, data: dict):
-        from oralhist.exhibit import add_term
+        from oralhist.outputs.exhibit import add_term
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -409,14 +410,14 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_term(ws, exh.slug, data.get("section", 0), label))
 
     def api_objects(request: Request, data: dict):
-        from oralhist.objects import list_objects
+        from oralhist.outputs.objects import list_objects
 
         reach = _reach(ws, request)
         with db.session(ws) as s:
             return [o for o in list_objects(s) if reach.object(o["museum_id"])]
 
     def api_alt(request: Request, data: dict):
-        from oralhist.objects import set_alt
+        from oralhist.outputs.objects import set_alt
         from oralhist.records import Term
 
         tid = request.path_params["tid"]

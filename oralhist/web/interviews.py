@@ -1,7 +1,7 @@
 """Interviews: the JSON list and record (= `list --json` / `show --json` + jobs), import, retry.
 
 Routes only parse, ask the permission function (``guard``), and call the library:
-``oralhist.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
+``oralhist.archive.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
 and ``oralhist.jobs``. JSON routes go through ``oralhist.web.api.json_route``; the multipart
 import reads its body as it arrives and answers errors with ``api.error_response``.
 """
@@ -32,7 +32,7 @@ def _account(request):
 
 def list_visible(ws, account) -> list[dict]:
     from oralhist import jobs
-    from oralhist.view import list_summaries
+    from oralhist.editorial.view import list_summaries
     from oralhist.web.permissions import can
     from oralhist.records import Interview
 
@@ -54,7 +54,7 @@ def _job(j: dict) -> dict:
 
 def show_one(ws, iid: str) -> dict:
     from oralhist import jobs
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         v = load_interview(s, iid, with_words=False)
@@ -77,7 +77,7 @@ def import_target(ws, account, meta: dict, together: str | None = None) -> None:
         if account is not None and account.museum_id is not None:
             meta["museum"] = s.get(Museum, account.museum_id).name  # a tied account imports into its museum
         if together and not meta["interview"]:  # several files, one interview: year + narrator (else file)
-            from oralhist.ingest import slugify
+            from oralhist.archive.ingest import slugify
 
             base = slugify(f"{meta['date'][:4]} {meta['narrator'] or together}")
             meta["interview"], n = base, 1
@@ -111,7 +111,7 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str, account
     ``account``: the web account importing (ids of other museums' interviews are not shown to it);
     the interview it names was checked by ``import_target``."""
     from oralhist import jobs
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
 
     from oralhist.web import quota
 
@@ -153,9 +153,9 @@ def routes(cfg, page, guard) -> list:
 
     async def api_import(request: Request):
         """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
-        from oralhist.ingest import safe_file_name
+        from oralhist.archive.ingest import safe_file_name
         from oralhist.web.multipart import stream_form
-        from oralhist.web.upload import uploads_root
+        from oralhist.web.interviews import uploads_root
 
         stage_dir = uploads_root(ws) / ("multipart-" + uuid.uuid4().hex)
         try:

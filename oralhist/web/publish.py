@@ -2,7 +2,7 @@
 
 GET /publish                 the page: what the public will see, what is withheld and why, and a
                              truthful site status ("à jour" / "N modifications en attente");
-GET /api/publish             the same as JSON (``oralhist.publish.status.site_status``) + the last job;
+GET /api/publish             the same as JSON (``oralhist.outputs.publish.status.site_status``) + the last job;
                              an admin tied to a museum sees only its museum's interviews (``status_payload``);
 POST /api/publish            queues the whole-archive publish job (``oralhist.jobs.enqueue_publish``).
 """
@@ -40,7 +40,7 @@ def status_payload(ws, account=None) -> dict:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.publish.status import site_status
+    from oralhist.outputs.publish.status import site_status
     from oralhist.records import Museum
     from oralhist.web.permissions import can
 
@@ -67,7 +67,7 @@ def when_fr(iso) -> str | None:
         return None
     from datetime import datetime
 
-    from oralhist.publish.typography import long_date
+    from oralhist.outputs.publish.typography import long_date
 
     t = datetime.fromisoformat(iso).astimezone()
     return f"{long_date(t.date().isoformat())} à {t:%H:%M}"
