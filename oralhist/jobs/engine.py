@@ -170,7 +170,7 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
     """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first)."""
     from oralhist import db
 
-    from oralhist import models
+    from oralhist.recognition import models
 
     db.migrate(ws)
     ensure_schema(ws)
