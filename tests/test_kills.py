@@ -197,7 +197,7 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
     from oralhist.archive.audio import normalise_interviews
     from oralhist.outputs.exports import default_path
     from oralhist.archive.ingest import IngestMeta, ingest_paths
-    from oralhist.jobs.pipeline import write_staff_exports
+    from oralhist.outputs.exports.staff import write_staff_exports
     from oralhist.records import Recording
     from oralhist.archive.workspace import init
 

@@ -151,7 +151,7 @@ def test_identifiers_survive_a_move_of_the_site(ws, corpus, ffmpeg, tmp_path):
     datestamp is the record's last change, not today."""
     import re
 
-    from oralhist.outputs.oai import load_records
+    from oralhist.outputs.publish.oai import load_records
     from oralhist.archive.workspace import open_workspace
 
     audio = tmp_path / "a.mp3"

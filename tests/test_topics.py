@@ -34,7 +34,7 @@ def test_target_about_ten_per_hour_and_one_for_short():
 def test_index_stage_versions_and_editor_kept(ws, cli, corpus):
     from oralhist import db
     from oralhist.records import TopicSegment
-    from oralhist.editorial.topics import index_interviews
+    from oralhist.editorial.indexing import index_interviews
 
     iid = ingest_clip(ws, corpus / "fr" / "fleurs_fr_000.ogg", narrator="Jeanne Martin")
     pieces, gold, total = _pieces(SUBJECTS * 3, seconds_per_sentence=50)  # ~62 minutes

@@ -128,7 +128,7 @@ def test_clip_and_object_validation(bench):
     st, body = cur.call("POST", obj, {"section": 0, "object": "OBJ-3"})
     assert st == 400 and "texte alternatif" in body["error"]
     from oralhist import db
-    from oralhist.outputs.exhibit import find_object
+    from oralhist.outputs.objects import find_object
 
     with db.session(ws) as s:
         tid = find_object(s, "OBJ-3").id

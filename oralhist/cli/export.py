@@ -38,7 +38,7 @@ def export(
     if fmt == "iiif":
         kw = {"base_url": ws.settings.base_url}
     elif fmt in ("dc", "ohms"):  # the interview's rights: its consent record's, else the archive's
-        from oralhist.outputs.publish.rights import dc_rights, effective, interview_rights, site_rights
+        from oralhist.editorial.rights import dc_rights, effective, interview_rights, site_rights
 
         rights, license = effective(*site_rights(ws), interview_rights(ws, interview_id))
         kw = {"rights": dc_rights(rights, license)} if fmt == "dc" else {"rights": rights, "usage": license,

@@ -67,7 +67,7 @@ def consent(
     else:
         with db.session(ws) as s:
             cv = load_interview(s, interview_id, with_words=False).consent
-    from oralhist.outputs.publish.rights import interview_rights
+    from oralhist.editorial.rights import interview_rights
 
     own = interview_rights(ws, interview_id)
     if as_json:

@@ -12,13 +12,11 @@ from oralhist.cli.common import console, handle_errors, print_json, report, work
 
 def _refresh_exports(ws, ids) -> None:
     """Rewrite the transcript exports so that new speaker names and topics appear in them."""
-    try:
-        from oralhist.recognition.transcribe import write_exports
-    except ImportError:
-        return
+    from oralhist.outputs.exports.staff import write_transcript_exports
+
     for i in ids:
         try:
-            write_exports(ws, i)
+            write_transcript_exports(ws, i)
         except Exception:  # noqa: BLE001 - exports are refreshed again by publish
             pass
 
@@ -82,7 +80,7 @@ def speakers_cmd(
     Example: oralhist speakers 1998-marcel-dupont rename SPEAKER_1 "Marcel Dupont"
     """
     from oralhist import db
-    from oralhist.recognition.diarize import list_speakers, rename_speaker, set_speaker_role
+    from oralhist.editorial.speakers import list_speakers, rename_speaker, set_speaker_role
     from oralhist.errors import BadInput
 
     ws = workspace(ctx)

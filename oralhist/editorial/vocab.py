@@ -36,7 +36,7 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _header_key(h: str) -> str:
+def header_key(h: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", fold(h)).strip("_")
 
 
@@ -57,7 +57,7 @@ for _field, _names in {
     "kind": ["kind", "type", "genre_de_terme", "sorte"],
 }.items():
     for _n in _names:
-        HEADERS[_header_key(_n)] = _field
+        HEADERS[header_key(_n)] = _field
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _clean(cell: Optional[str]) -> Optional[str]:
     return cell or None
 
 
-def _decode(path: Path, data: bytes, encoding: Optional[str]) -> str:
+def decode_csv(path: Path, data: bytes, encoding: Optional[str]) -> str:
     if encoding:
         try:
             return data.decode(encoding)
@@ -134,7 +134,7 @@ def _decode(path: Path, data: bytes, encoding: Optional[str]) -> str:
 def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) -> tuple[list[TermData], list[str]]:
     """Parse and validate a CSV vocabulary. Returns the terms and warnings; raises BadInput."""
     path = Path(path)
-    text = _decode(path, path.read_bytes(), encoding)
+    text = decode_csv(path, path.read_bytes(), encoding)
     if not text.strip():
         raise BadInput(path, "the file is empty; nothing imported")
     first = text.lstrip("\ufeff").splitlines()[0]
@@ -146,7 +146,7 @@ def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) ->
     mapping: dict[int, str] = {}
     ignored = []
     for i, h in enumerate(header):
-        f = HEADERS.get(_header_key(h))
+        f = HEADERS.get(header_key(h))
         if f and f not in mapping.values():
             mapping[i] = f
         elif h.strip():

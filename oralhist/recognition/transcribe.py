@@ -30,7 +30,6 @@ from oralhist.progress import NULL, Progress
 
 SAMPLE_RATE = 16000
 STAGE = "transcribe"
-EXPORT_FORMATS = ("vtt", "srt", "txt", "json")
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HINT_KINDS = ("trade", "object", "place")
 MAX_HINT_CHARS = 600
@@ -466,7 +465,7 @@ def transcribe_interviews(
     options: Optional[DecodeOptions] = None,
     guard_options: Optional[GuardOptions] = GuardOptions(),
     hints: bool = False,
-    exports: bool = True,
+    exports: Optional[Callable[..., object]] = None,
     block_s: Optional[float] = None,
 ) -> stage.StageReport:
     """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
@@ -477,6 +476,9 @@ def transcribe_interviews(
     was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
     ``block_s`` is the longest stretch of speech heard at once (default 300 s); each block
     heard is kept in a checkpoint, so a killed run resumes at the block it was hearing.
+    ``exports(ws, id, only_missing=False)`` writes the staff exports of a stored transcript; the
+    pipeline passes ``outputs.exports.staff.write_transcript_exports`` (jobs/stages.py), None
+    writes none.
     """
     from oralhist import db
     from oralhist.recognition import models
@@ -513,11 +515,10 @@ def transcribe_interviews(
             todo.append((iid, lang, wav_seconds(path)))
     if exports:  # a kill between the commit and the files leaves exports missing: redo them
         for iid in report.skipped:
-            if any(not _export_path(ws, iid, f).is_file() for f in EXPORT_FORMATS):
-                try:
-                    write_exports(ws, iid)
-                except OralhistError as exc:
-                    report.failed.append((iid, f"exports failed: {exc.message}"))
+            try:
+                exports(ws, iid, only_missing=True)
+            except OralhistError as exc:
+                report.failed.append((iid, f"exports failed: {exc.message}"))
     if not todo:
         return report
 
@@ -563,7 +564,7 @@ def transcribe_interviews(
         progress.update(task, completed=done_before)
         if exports:
             try:
-                write_exports(ws, iid)
+                exports(ws, iid)
             except OralhistError as exc:  # the transcript is stored; `oralhist export` can retry
                 report.failed.append((iid, f"transcribed, but exports failed: {exc.message}"))
         report.done.append(iid)
@@ -679,25 +680,3 @@ def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, co
         stage.mark_done(s, iid, STAGE, {"version": version, "model": spec.label, "language": rec.language})
         s.commit()
     return version
-
-
-# --- exports ----------------------------------------------------------------------------
-
-
-def _export_path(ws, iid: str, fmt: str) -> Path:
-    from oralhist.outputs.exports import default_path
-
-    return default_path(ws, iid, fmt)
-
-
-def write_exports(ws, iid: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[Path]:
-    """Write the newest transcript as VTT, SRT, text and JSON into transcripts/<id>/."""
-    from oralhist import db
-    from oralhist.outputs.exports import export
-    from oralhist.editorial.view import load_interview
-
-    with db.session(ws) as s:
-        view = load_interview(s, iid)
-    if view.transcript_version is None:
-        return []
-    return [export(view, fmt, _export_path(ws, iid, fmt)) for fmt in formats]

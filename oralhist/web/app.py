@@ -26,10 +26,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from oralhist import db
+from oralhist.web.auth import SESSION_COOKIE  # the login cookie is auth's; the app reads it
 
 HERE = Path(__file__).parent
 TOKEN_COOKIE = "oralhist_token"
-SESSION_COOKIE = "oralhist_session"
 
 STAGE_FR = {
     "ingested": "importé", "normalised": "normalisé", "transcribed": "transcrit", "diarized": "locuteurs",
@@ -111,7 +111,7 @@ def _templates():
 # ------------------------------------------------------------------------------------- access
 
 
-OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/outputs/oai.py), the one address open without login
+OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/outputs/publish/oai.py), the one address open without login
 
 
 class AccessControl:
@@ -302,7 +302,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
         return wrapped
 
-    from oralhist.outputs.oai import create_app as create_oai_app
+    from oralhist.outputs.publish.oai import create_app as create_oai_app
     from oralhist.web import archive, editor, exhibits, interviews, publish, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))

@@ -334,7 +334,8 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_clip(ws, exh.slug, data.get("section", 0), iid, start, end))
 
     def api_add_object(request: Request, data: dict):
-        from oralhist.outputs.exhibit import add_object, find_object
+        from oralhist.outputs.exhibit import add_object
+        from oralhist.outputs.objects import find_object
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])

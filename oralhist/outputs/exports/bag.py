@@ -59,7 +59,7 @@ def export_bag(ws, interview_id: str, out_dir: Path, *, include_consent: bool = 
                 "links": [{"term": ln.term_label, "kind": ln.kind, "uri": ln.uri, "start_ms": ln.start_ms,
                            "end_ms": ln.end_ms, "status": ln.status} for ln in view.links],
             }, ensure_ascii=False, indent=1), encoding="utf-8")
-            from oralhist.outputs.publish.rights import dc_rights, effective, site_rights
+            from oralhist.editorial.rights import dc_rights, effective, site_rights
 
             c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
             rights, license = effective(*site_rights(ws), c)

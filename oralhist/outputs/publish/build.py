@@ -9,14 +9,12 @@ every file either as it was or as it should be.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Optional, Sequence
 
 from oralhist.errors import BadInput, StageError
 from oralhist.progress import NULL
+from oralhist.outputs.publish.shared import (  # noqa: F401  (issue 20: shared with objects, exhibits, oai)
+    LOCAL_BASE, OutFile, clock, iso_duration, seconds, shard_of, slugify, template_env as _env)
 from oralhist.stage import StageReport
 
 MANIFEST = ".oralhist-build.json"
@@ -34,27 +34,9 @@ DEFAULT_LINK_THRESHOLD = 0.8
 AUDIO_EXTS = (".mp3", ".m4a", ".ogg", ".opus", ".webm")
 MIME = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
 KIND_ORDER = ("trade", "object", "place", "subject")
-LOCAL_BASE = "http://localhost:8000"
 
 
 # --------------------------------------------------------------------------- the model
-
-
-@dataclass(frozen=True)
-class OutFile:
-    """One file of the site. ``content`` for generated text; ``source`` for audio (re-encoded
-    with ``silence`` ranges, or copied). ``key`` decides whether it must be rewritten."""
-
-    path: str
-    key: str
-    content: Optional[bytes] = None
-    source: Optional[Path] = None
-    silence: tuple[tuple[int, int], ...] = ()
-    # "copy" / "silence" (from ``source``) or "access" (area 1's write_access_copy from the
-    # originals, sample-exact silences) — for audio only.
-    recipe: str = ""
-    archive_id: str = ""
-    keep: bool = False  # unchanged since the last build (not re-rendered)
 
 
 @dataclass
@@ -130,27 +112,6 @@ class SiteModel:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def slugify(text: str, fallback: str = "x") -> str:
-    t = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    t = re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()
-    return t[:60] or fallback
-
-
-def clock(ms: int) -> str:
-    s = max(0, int(ms)) // 1000
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
-def iso_duration(ms: int) -> str:
-    s = max(0, int(ms)) // 1000
-    return f"PT{s // 3600}H{s // 60 % 60}M{s % 60}S"
-
-
-def seconds(ms: int) -> str:
-    v = f"{max(0, int(ms)) / 1000:.3f}".rstrip("0").rstrip(".")
-    return v or "0"
 
 
 def vtt_escape(text: str) -> str:
@@ -271,7 +232,7 @@ def site_settings_key(ws, lang: str, scopes: Sequence[str]) -> str:
 
 def _last_change(r) -> str:
     """The day of the record's last change (interview, consent, current transcript), as the
-    OAI-PMH endpoint dates it (oralhist/outputs/oai.py); not the day of publishing."""
+    OAI-PMH endpoint dates it (oralhist/outputs/publish/oai.py); not the day of publishing."""
     stamps = [(r.interview or {}).get("updated_at"), (r.consent or {}).get("updated_at"),
               (r.transcript or {}).get("created_at")]
     days = [str(x)[:10] for x in stamps if x]
@@ -297,7 +258,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         raise BadInput(lang, "site language must be fr or en")
     model = SiteModel(title=ws.settings.title, language=lang, base_url=ws.settings.base_url.rstrip("/"),
                       interviews=[], terms={})
-    from oralhist.outputs.oai import repository_identifier
+    from oralhist.outputs.publish.oai import repository_identifier
 
     model.oai_repo = repository_identifier(ws)
     model.rights = str(site_raw.get("rights", "") or "").strip()
@@ -308,7 +269,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
     settings_key = site_settings_key(ws, lang, scopes)
     from oralhist import db
-    from oralhist.editorial.view import ConsentView, _scope
+    from oralhist.editorial.view import ConsentView, scope_value as _scope
 
     with db.session(ws) as s:  # the one read model, in bulk: rows of every interview, fingerprinted
         raws = read_rows(s, prefer_approved=True, fingerprints=True)
@@ -367,7 +328,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
             entry = InterviewEntry(view=view, audio_path=audio_path, audio_source=src, audio_key=audio_key,
                                    audio_recipe=recipe, links=links, decade=_decade(view.date), archive_id=iid,
                                    fingerprint=fp)
-            from oralhist.outputs.publish.rights import effective
+            from oralhist.editorial.rights import effective
 
             entry.rights, entry.license = effective(model.rights, model.license, r.consent)
         entry.changed = _last_change(r)
@@ -387,28 +348,6 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
 
 
 # --------------------------------------------------------------------------- rendering
-
-
-@functools.lru_cache(maxsize=1)
-def _env():
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(loader=PackageLoader("oralhist.outputs.publish", "templates"),
-                      autoescape=select_autoescape(["html", "xml"], default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["clock"] = clock
-    env.filters["seconds"] = seconds
-    env.filters["iso_duration"] = iso_duration
-    from oralhist.outputs.publish import typography
-
-    env.filters["long_date"] = typography.long_date
-    env.filters["duration"] = typography.duration
-    env.filters["decade"] = typography.decade
-    env.globals["plural"] = typography.plural
-    env.filters["number"] = typography.number
-    env.filters["position"] = typography.position
-    env.filters["time_dt"] = typography.time_datetime
-    return env
 
 
 def _page_segments(view):
@@ -540,7 +479,7 @@ def render_model(model: SiteModel) -> SiteModel:
             v, base=f"{iiif_base}/{media}", audio_url=f"{iiif_base}/{e.audio_path or media + '/audio.mp3'}",
             audio_format=MIME.get(Path(e.audio_path or "a.mp3").suffix, "audio/mpeg"),
             vtt_url=f"{iiif_base}/{media}/captions.vtt", homepage=f"{iiif_base}/{page}")
-        from oralhist.outputs.publish.rights import dc_rights as _dc_rights, iiif_rights
+        from oralhist.editorial.rights import dc_rights as _dc_rights, iiif_rights
 
         iiif_rights(man, model, v, iiif_base, rights=e.rights, license=e.license)
         model.add_text(f"{media}/manifest.json", man.json(indent=2))
@@ -693,7 +632,7 @@ def _oai_static(model: SiteModel) -> str:
         v = e.view
         rec = ET.SubElement(recs, f"{{{OAI}}}record")
         header = ET.SubElement(rec, f"{{{OAI}}}header")
-        # The same stable identifiers as the OAI-PMH endpoint (oralhist/outputs/oai.py).
+        # The same stable identifiers as the OAI-PMH endpoint (oralhist/outputs/publish/oai.py).
         ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{model.oai_repo or host}:{v.id}"
         ET.SubElement(header, f"{{{OAI}}}datestamp").text = stamp
         md = ET.SubElement(rec, f"{{{OAI}}}metadata")
@@ -791,10 +730,6 @@ def shard_count(ws, n_interviews: int) -> int:
     if raw.get("search_shards"):
         return max(1, min(64, int(raw["search_shards"])))
     return 1 if n_interviews < 100 else min(16, n_interviews // 60)
-
-
-def shard_of(path: str, n: int) -> int:
-    return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % n
 
 
 def search_page_path(out: Path, path: str, n: int, ws=None) -> Path:
@@ -931,7 +866,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
                  today: Optional[date] = None, on_site: bool = False, strict: bool = True) -> StageReport:
     """Build the static site into ``out`` (default ``site/`` of the archive)."""
     from oralhist import db
-    from oralhist.jobs.pipeline import refresh_staff_exports
+    from oralhist.outputs.exports.staff import refresh_staff_exports
 
     refresh_staff_exports(ws)  # staff copies made before a killed stage run follow the data again
     from oralhist.stage import mark_done

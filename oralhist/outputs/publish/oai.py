@@ -43,7 +43,7 @@ class Record:
 
 
 def repository_identifier(ws) -> str:
-    from oralhist.outputs.publish.build import slugify
+    from oralhist.outputs.publish.shared import slugify
 
     raw = (ws.settings.raw or {}).get("site", {})
     return str(raw.get("oai_repository_identifier") or f"oralhist.{slugify(ws.settings.title, 'archive')}")
@@ -69,7 +69,7 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
     from oralhist.records import Consent, Interview, Revision, Transcript
 
     repo = repository_identifier(ws)
-    from oralhist.outputs.publish.rights import dc_rights, effective, site_rights
+    from oralhist.editorial.rights import dc_rights, effective, site_rights
 
     archive_rights = site_rights(ws)
     base = ws.settings.base_url.rstrip("/")
