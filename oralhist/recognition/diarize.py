@@ -513,6 +513,8 @@ def decode_16k(path, keep_channels: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------- the stage
 
 
+# Over 80 lines on purpose: one transaction on the current machine transcript (Speaker rows, a speaker on
+# every word, segments split at speaker changes); the steps share the word and segment maps.
 def _apply(s, interview_id: str, d: Diarization) -> dict:
     """Write Speaker rows, put a speaker on every word and split segments (caller commits)."""
     from sqlmodel import select

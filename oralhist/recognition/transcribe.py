@@ -276,6 +276,8 @@ class BlockCheckpoint:
         self.path.unlink(missing_ok=True)
 
 
+# Over 80 lines on purpose: one pass over the audio block by block with a checkpoint per block (resumed after
+# a kill); the loop's offset, checkpoint and progress stay local.
 def recognise(
     model,
     audio: np.ndarray,
@@ -451,6 +453,8 @@ def _settings_default(ws, name: str, value):
     return value if value is not None else getattr(ws.settings, name)
 
 
+# Over 80 lines on purpose: its settings, one model load, then the loop over interviews; the choice of
+# interviews is _todo, the storage _store.
 def transcribe_interviews(
     ws,
     ids: Sequence[str],
@@ -482,7 +486,6 @@ def transcribe_interviews(
     """
     from oralhist import db
     from oralhist.recognition import models
-    from oralhist.records import Interview
 
     report = stage.StageReport(stage=STAGE)
     model_name = _settings_default(ws, "model", model)
@@ -494,25 +497,7 @@ def transcribe_interviews(
 
     if language is not None and _whisper_language(language) is None:
         raise BadInput(language, "unknown language code for --language (use an ISO 639-1 code such as fr, en, or auto)")
-    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
-    with db.session(ws) as s:
-        for iid in ids:
-            iv = s.get(Interview, iid)
-            if iv is None:
-                report.failed.append((iid, "no such interview"))
-                continue
-            if not force and stage.is_done(s, iid, STAGE):
-                report.skipped.append(iid)
-                continue
-            path = asr_path(ws, iid)
-            if not path.is_file():
-                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
-                continue
-            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
-            if lang is None:
-                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
-                continue
-            todo.append((iid, lang, wav_seconds(path)))
+    todo = _todo(ws, ids, language=language, force=force, report=report)
     if exports:  # a kill between the commit and the files leaves exports missing: redo them
         for iid in report.skipped:
             try:
@@ -581,6 +566,35 @@ def transcribe_interviews(
     return report
 
 
+def _todo(ws, ids: Sequence[str], *, language: Optional[str], force: bool,
+          report: stage.StageReport) -> list[tuple[str, str, float]]:
+    """The interviews to transcribe now, as (id, Whisper language, seconds); the others go to
+    ``report`` (skipped: done already; failed: unknown, not normalised, language Whisper lacks)."""
+    from oralhist import db
+    from oralhist.records import Interview
+
+    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
+    with db.session(ws) as s:
+        for iid in ids:
+            iv = s.get(Interview, iid)
+            if iv is None:
+                report.failed.append((iid, "no such interview"))
+                continue
+            if not force and stage.is_done(s, iid, STAGE):
+                report.skipped.append(iid)
+                continue
+            path = asr_path(ws, iid)
+            if not path.is_file():
+                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
+                continue
+            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
+            if lang is None:
+                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
+                continue
+            todo.append((iid, lang, wav_seconds(path)))
+    return todo
+
+
 def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, block_s: float,
                 guard_options) -> BlockCheckpoint:
     import hashlib
@@ -595,6 +609,8 @@ def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, 
     return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
 
 
+# Over 80 lines on purpose: one transcript and everything under it (segments, words, dropped segments,
+# options) written in ONE transaction.
 def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, compute_type, threads, load_s, guard_options) -> int:
     """Write one transcript and everything under it in ONE transaction; return its version."""
     import ctranslate2

@@ -91,6 +91,8 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict
                            for d in report.details.get("duplicates", [])]}
 
 
+# Over 80 lines on purpose: the route table of the interview pages; each handler is a short closure over the
+# app's config, kept together so the URL map reads in one place.
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 

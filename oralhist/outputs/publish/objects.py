@@ -130,6 +130,8 @@ def _views(model, today):
     return get
 
 
+# Over 80 lines on purpose: object pages, their IIIF manifests, the object list and the trade pages come from
+# the same rows, read in one session.
 def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], dict]:
     """Object pages, their manifests and list, trade pages; returns (warnings, {term id: ObjectPage})."""
     from xml.sax.saxutils import escape as xml_escape
