@@ -18,8 +18,6 @@ from oralhist.jobs.stages import STAGES, call_stage, stage_function
 from oralhist.outputs.exports.staff import refresh_staff_exports, write_staff_exports
 from oralhist.stage import StageReport
 
-# (stage name, module, entry function) in pipeline order.
-
 
 @dataclass
 class PipelineReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
+# (stage name, module, entry function) in pipeline order.
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("normalise", "oralhist.archive.audio", "normalise_interviews"),
     ("transcribe", "oralhist.recognition.transcribe", "transcribe_interviews"),
