@@ -56,6 +56,7 @@ class SaveResult:
 
 
 def get_version(s: Session, interview_id: str, version: Optional[int] = None) -> Transcript:
+    """A new Transcript version (after ``latest``) with ``segments`` and their words, flushed, not committed."""
     if version is None:
         tr = current_transcript(s, interview_id)
         if tr is None:
@@ -208,6 +209,7 @@ def save_version(
 
 
 def commit_saved(s: Session, interview_id: str) -> None:
+    """Commit a saved version; a concurrent save of the same transcript becomes a ConflictError."""
     try:
         s.commit()
     except (IntegrityError, OperationalError) as exc:

@@ -37,6 +37,7 @@ def fold(text: str) -> str:
 
 
 def header_key(h: str) -> str:
+    """A CSV column name folded to its lookup key: « Numéro d'inventaire » -> ``numero_d_inventaire``."""
     return re.sub(r"[^a-z0-9]+", "_", fold(h)).strip("_")
 
 
@@ -111,6 +112,7 @@ def _clean(cell: Optional[str]) -> Optional[str]:
 
 
 def decode_csv(path: Path, data: bytes, encoding: Optional[str]) -> str:
+    """The text of a CSV file: ``encoding`` if given, else UTF-8 (BOM or not); else BadInput naming the first bad line."""
     if encoding:
         try:
             return data.decode(encoding)

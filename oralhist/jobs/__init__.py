@@ -69,6 +69,7 @@ def now() -> datetime:
 
 
 def aware(t: Optional[datetime]) -> Optional[datetime]:
+    """A datetime read back from the database, as UTC-aware (SQLite forgets the zone)."""
     return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
