@@ -40,6 +40,7 @@ from oralhist import db  # noqa: E402
 from oralhist.recognition import models
 from oralhist.recognition.evaluate import decode_16k, find_clips, normalise, score  # noqa: E402
 from oralhist.recognition.hallucination import GuardOptions  # noqa: E402
+from oralhist.outputs.exports.staff import write_transcript_exports  # noqa: E402
 from oralhist.recognition.transcribe import DecodeOptions, read_wav, recognise, transcribe_interviews  # noqa: E402
 from oralhist.archive.workspace import init  # noqa: E402
 
@@ -117,7 +118,7 @@ def run_raw(ws, ids, langs, beam=5):
 def run_pipeline(ws, ids):
     c0 = time.process_time()
     t0 = time.perf_counter()
-    rep = transcribe_interviews(ws, ids, force=True, hints=False)
+    rep = transcribe_interviews(ws, ids, force=True, hints=False, exports=write_transcript_exports)
     assert not rep.failed, rep.failed
     return time.perf_counter() - t0, time.process_time() - c0, pipeline_texts(ws, ids)
 

@@ -1,3 +1,5 @@
+"""``python -m oralhist``: the same command as ``oralhist``."""
+
 from oralhist.cli import main
 
 main()

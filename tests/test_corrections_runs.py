@@ -69,6 +69,7 @@ def test_rediarizing_reindexes_machine_topics_and_keeps_the_editors(ws, cli, cor
     """A real diarization of a two-speaker conversation: the machine's topic segments are
     made again from the diarized transcript; the editor's segment stays as written."""
     from oralhist import db
+    from oralhist.editorial.indexing import reindex_machine
     from oralhist.recognition.diarize import diarize_interviews
     from oralhist.records import TopicSegment
     from oralhist.editorial.topics import index_view
@@ -88,7 +89,7 @@ def test_rediarizing_reindexes_machine_topics_and_keeps_the_editors(ws, cli, cor
                            title="Ancien titre", synopsis="Un vieux résumé.", keywords=["vieux"]))
         s.commit()
 
-    rep = diarize_interviews(ws, [iid])
+    rep = diarize_interviews(ws, [iid], reindex=reindex_machine)
     assert rep.done == [iid], rep.failed
     assert rep.details[iid]["topics_version"] == 3
     with db.session(ws) as s:
@@ -109,7 +110,7 @@ def test_rediarizing_reindexes_machine_topics_and_keeps_the_editors(ws, cli, cor
     assert len({sg.speaker for sg in view.segments}) == 2  # the diarization did put speakers on it
 
     # a second re-diarization: again a new machine version, the editor's segment still the same
-    rep = diarize_interviews(ws, [iid], force=True)
+    rep = diarize_interviews(ws, [iid], force=True, reindex=reindex_machine)
     assert rep.done == [iid] and rep.details[iid]["topics_version"] == 4
     with db.session(ws) as s:
         rows = current_topics(s, iid)

@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def done(tmp_path_factory, corpus):
     """One archive with a French and an English clip, transcribed once for the module."""
+    from oralhist.outputs.exports.staff import write_transcript_exports
     from oralhist.recognition.transcribe import transcribe_interviews
     from oralhist.archive.workspace import init
 
@@ -38,7 +39,7 @@ def done(tmp_path_factory, corpus):
     add_clip(ws, "fr-pico", corpus / "fr" / "fleurs_fr_005.ogg", narrator="Jean Dupont", place="Roubaix")
     add_clip(ws, "en-jfk", corpus / "en" / "fasterwhisper_jfk.flac", language="en")
     add_interview(ws, "silence", np.zeros(5 * SR, dtype=np.float32))
-    rep = transcribe_interviews(ws, ["fr-pico", "en-jfk", "silence"])
+    rep = transcribe_interviews(ws, ["fr-pico", "en-jfk", "silence"], exports=write_transcript_exports)
     return ws, rep
 
 
@@ -128,18 +129,20 @@ def test_exports_written_and_valid(done):
 
 
 def test_rerun_skips_and_adds_nothing(done):
+    from oralhist.outputs.exports.staff import write_transcript_exports
     from oralhist.recognition.transcribe import transcribe_interviews
 
     ws, _ = done
     before = [len(x[2]) for x in _rows(ws, "en-jfk")]
     (ws.transcripts / "en-jfk" / "en-jfk.srt").unlink()  # as if killed after the commit
-    rep = transcribe_interviews(ws, ["en-jfk", "fr-pico"])
+    rep = transcribe_interviews(ws, ["en-jfk", "fr-pico"], exports=write_transcript_exports)
     assert rep.skipped == ["en-jfk", "fr-pico"] and not rep.done
     assert [len(x[2]) for x in _rows(ws, "en-jfk")] == before
     assert (ws.transcripts / "en-jfk" / "en-jfk.srt").is_file()
 
 
 def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
+    from oralhist.outputs.exports.staff import write_transcript_exports
     from oralhist.recognition.transcribe import transcribe_interviews
 
     ws, _ = done
@@ -149,7 +152,8 @@ def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
         s.flush()
         s.add(Segment(transcript_id=ed.id, idx=0, start_ms=700, end_ms=5800, text="Texte corrigé par l'éditrice."))
         s.commit()
-    rep = transcribe_interviews(ws, ["fr-pico"], force=True, language="auto", hints=True)
+    rep = transcribe_interviews(ws, ["fr-pico"], force=True, language="auto", hints=True,
+                                exports=write_transcript_exports)
     assert rep.done == ["fr-pico"]
     rows = _rows(ws, "fr-pico")
     assert [(t.version, t.status) for t, _, _ in rows] == [
@@ -161,6 +165,7 @@ def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
 
 
 def test_missing_audio_fails_cleanly(ws):
+    from oralhist.outputs.exports.staff import write_transcript_exports
     from oralhist.recognition.transcribe import transcribe_interviews
 
     add_interview(ws, "no-audio", np.zeros(SR, dtype=np.float32))

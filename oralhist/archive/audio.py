@@ -477,6 +477,8 @@ def normalise_interviews(
     return report
 
 
+# Over 80 lines on purpose: one interview's normalisation in one transaction (decode, loudness, both
+# derivatives, their rows) with a single cleanup of the temporaries on every exit.
 def _normalise_one(ws, iid: str, progress: Progress) -> None:
     from sqlmodel import select
 

@@ -189,6 +189,8 @@ def _inside(base: Path, name: str, where: str, what: str, allow_outside: bool) -
     return full
 
 
+# Over 80 lines on purpose: one check per manifest column, in the CSV's order, each naming its line; any error
+# refuses the whole manifest before anything is written.
 def read_manifest(path: Path, *, allow_outside: bool = False) -> list[_Group]:
     """Parse and validate a CSV manifest completely; raise BadInput (whole manifest refused).
 
@@ -482,8 +484,85 @@ def ingest_paths(
     return report
 
 
+@dataclass
+class _Staged:
+    """One new file of an interview: copied and hashed into a temporary, not yet in place."""
+
+    source: Path
+    info: AudioInfo
+    tmp: Path
+    digest: str
+    size: int
+
+
+@dataclass
+class _Undo:
+    """What an interview's ingest has written so far, removed again unless it commits."""
+
+    temps: list[Path] = field(default_factory=list)
+    placed: list[Path] = field(default_factory=list)
+    created_dirs: list[Path] = field(default_factory=list)
+
+    def committed(self) -> None:
+        self.placed.clear()
+        self.created_dirs.clear()
+
+    def remove(self) -> None:
+        """Nothing half-written: temporaries, and any file placed before a failed commit."""
+        for t in self.temps:
+            Path(t).unlink(missing_ok=True)
+        for p in self.placed:
+            try:
+                os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+                p.unlink()
+            except OSError:
+                pass
+        for d in self.created_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=None) -> None:
-    # 1. Probe every file (nothing written yet). A bad part refuses the whole interview.
+    """One interview in one transaction: probe, copy, the Interview row, originals, consent."""
+    infos = _probe_all(g, report, progress, task)
+    if not infos:
+        return
+    ws.tmp  # make sure the scratch folder exists
+    undo = _Undo()
+    try:
+        with db.session(ws) as s:
+            staged = _copy_new(s, ws, infos, report, progress, task, undo)
+            if not staged:
+                return
+            iv, created = _interview_for(s, ws, g.meta, staged)
+            _place_originals(s, ws, iv, staged, created, report, undo)
+            _record_consent(s, ws, iv.id, g.meta, report, undo)
+            if not created:
+                # New parts: derived files, transcript, speakers, topics and links must be remade
+                # (editors' transcript versions are kept by those stages).
+                for later in LATER_STAGES:
+                    stage.clear_done(s, iv.id, later)
+                iv.status = "ingested"
+                s.add(iv)
+            stage.mark_done(s, iv.id, "ingest", {"files": [display_name(st.source) for st in staged]})
+            s.commit()
+            report.details["recordings"] += len(staged)
+            if iv.id not in report.done:
+                report.done.append(iv.id)
+            if iv.id in report.skipped:
+                report.skipped.remove(iv.id)
+            undo.committed()
+    except OralhistError as exc:
+        report.failed.append((display_name(exc.path or g.files[0]), exc.reason))
+    except OSError as exc:
+        report.failed.append((display_name(g.files[0]), f"could not copy into the archive ({exc.strerror or exc})"))
+    except SQLAlchemyError as exc:  # e.g. the same file ingested at the same moment by another process
+        report.failed.append((display_name(g.files[0]), f"not recorded in the database ({type(exc).__name__}); nothing added"))
+    finally:
+        undo.remove()
+
+
+def _probe_all(g: _Group, report: StageReport, progress: Progress, task) -> list[tuple[Path, AudioInfo]]:
+    """Step 1: probe every file (nothing written yet). A bad part refuses the whole interview (-> [])."""
     infos: list[tuple[Path, AudioInfo]] = []
     bad = False
     for f in g.files:
@@ -499,198 +578,166 @@ def _ingest_group(ws, g: _Group, report: StageReport, progress: Progress, task=N
             ok = [display_name(f) for f, _ in infos]
             for f in ok:
                 report.failed.append((f, f"not ingested: another part of interview {g.key or ''} was refused".replace("  ", " ")))
-        return
-    if not infos:
-        return
+        return []
+    return infos
 
-    ws.tmp  # make sure the scratch folder exists
-    placed: list[Path] = []  # final files written, removed again on any failure
-    created_dirs: list[Path] = []
-    temps: list[Path] = []
-    try:
-        with db.session(ws) as s:
-            # 2. Copy + hash into temporaries; drop duplicates.
-            staged: list[tuple[Path, AudioInfo, Path, str, int]] = []
-            for f, info in infos:
-                progress.update(task, description=f"copy {display_name(f.name)}")
-                tmp, digest, size = copy_hashed(f, ws.tmp)
-                temps.append(tmp)
-                if sha256_file(tmp) != digest:  # read the copy back: what is archived is what was read
-                    raise StageError(display_name(f), "the copy in the archive differs from the file read (disk error?)")
-                progress.advance(task)
-                holder = s.exec(select(Recording).where(Recording.sha256 == digest)).first()
-                if holder is None:
-                    if any(d == digest for _, _, _, d, _ in staged):
-                        report.details["duplicates"].append({"file": display_name(f), "interview": "(same command)"})
-                        report.failed.append((display_name(f), "the same file is given twice in this command; nothing added"))
-                        continue
-                    staged.append((f, info, tmp, digest, size))
-                else:
-                    report.details["duplicates"].append({"file": display_name(f), "interview": holder.interview_id})
-                    if holder.interview_id not in report.skipped:
-                        report.skipped.append(holder.interview_id)
-            if not staged:
-                return
 
-            # 3. The interview: existing (extend) or new.
-            meta = g.meta
-            iv: Optional[Interview] = None
-            target = meta.interview
-            if target is not None:
-                iv = s.get(Interview, target)
-            if iv is None:
-                iid = target if target is not None else _unique_id(s, _base_id(meta, staged[0][0]), set())
-                ws.interview_dir(iid)  # refuses ids escaping the archive
-                mid = museum_id(s, meta.museum)
-                iv = Interview(
-                    id=iid,
-                    title=meta.title or "",
-                    narrator_id=person_id(s, meta.narrator, museum=mid),  # people are per museum
-                    interviewer_id=person_id(s, meta.interviewer, museum=mid),
-                    museum_id=mid,
-                    date=meta.date,
-                    place=meta.place,
-                    language=meta.language or ws.settings.language or "fr",
-                    status="ingested",
-                )
-                s.add(iv)
-                s.flush()
-                first_part = 1
-                used_names: set[str] = set()
-                created = True
-            else:
-                created = False
-                existing = s.exec(select(Recording).where(Recording.interview_id == iv.id)).all()
-                first_part = max((r.part for r in existing), default=0) + 1
-                used_names = {Path(r.path).name for r in existing}
-                for fld in ("title", "date", "place"):
-                    if getattr(meta, fld) and not getattr(iv, fld):
-                        setattr(iv, fld, getattr(meta, fld))
-                if meta.museum and iv.museum_id is None:
-                    iv.museum_id = museum_id(s, meta.museum)
-                if meta.narrator and iv.narrator_id is None:
-                    iv.narrator_id = person_id(s, meta.narrator, museum=iv.museum_id)
-                if meta.interviewer and iv.interviewer_id is None:
-                    iv.interviewer_id = person_id(s, meta.interviewer, museum=iv.museum_id)
-                iv.updated_at = utcnow()
-                s.add(iv)
-            iid = iv.id
+def _copy_new(s: Session, ws, infos, report: StageReport, progress: Progress, task, undo: _Undo) -> list[_Staged]:
+    """Step 2: copy and hash each file into a temporary; files the archive already holds are reported, not staged."""
+    staged: list[_Staged] = []
+    for f, info in infos:
+        progress.update(task, description=f"copy {display_name(f.name)}")
+        tmp, digest, size = copy_hashed(f, ws.tmp)
+        undo.temps.append(tmp)
+        if sha256_file(tmp) != digest:  # read the copy back: what is archived is what was read
+            raise StageError(display_name(f), "the copy in the archive differs from the file read (disk error?)")
+        progress.advance(task)
+        holder = s.exec(select(Recording).where(Recording.sha256 == digest)).first()
+        if holder is None:
+            if any(st.digest == digest for st in staged):
+                report.details["duplicates"].append({"file": display_name(f), "interview": "(same command)"})
+                report.failed.append((display_name(f), "the same file is given twice in this command; nothing added"))
+                continue
+            staged.append(_Staged(f, info, tmp, digest, size))
+        else:
+            report.details["duplicates"].append({"file": display_name(f), "interview": holder.interview_id})
+            if holder.interview_id not in report.skipped:
+                report.skipped.append(holder.interview_id)
+    return staged
 
-            # 4. Move originals into place, read-only.
-            odir = ws.original_dir(iid)
-            idir = ws.interview_dir(iid)
-            if not idir.exists():
-                created_dirs.append(idir)
-            odir.mkdir(parents=True, exist_ok=True)
-            # A file in original/ that no recording row describes was left by a run killed before
-            # its commit: if it holds one of the files ingested now, it is that same copy; remove it.
-            recorded = {r.path for r in s.exec(select(Recording).where(Recording.interview_id == iid)).all()}
-            digests = {d for *_, d, _ in staged}
-            for p in sorted(odir.iterdir()):
-                if p.is_file() and ws.rel(p) not in recorded and not p.name.startswith(".") and sha256_file(p) in digests:
-                    os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
-                    p.unlink()
-                    report.details["orphans_removed"].append(ws.rel(p))
-            used_names |= {p.name for p in odir.iterdir()}
-            offset = 0
-            if not created:
-                offset = sum(r.duration_ms for r in s.exec(select(Recording).where(Recording.interview_id == iid)).all())
-            for k, (f, info, tmp, digest, size) in enumerate(staged):
-                name = safe_file_name(f.name)
-                stem, suf = (name.rsplit(".", 1) + [""])[:2] if "." in name else (name, "")
-                n = 1
-                while name in used_names:
-                    n += 1
-                    name = f"{stem}-{n}.{suf}" if suf else f"{stem}-{n}"
-                used_names.add(name)
-                final = ws.inside(odir / name)
-                os.replace(tmp, final)
-                temps.remove(tmp)
-                placed.append(final)
-                _make_read_only(final)
-                s.add(Recording(
-                    interview_id=iid,
-                    part=first_part + k,
-                    original_name=display_name(f.name),
-                    path=ws.rel(final),
-                    sha256=digest,
-                    size=size,
-                    duration_ms=info.duration_ms,
-                    sample_rate=info.sample_rate,
-                    channels=info.channels,
-                    codec=info.codec,
-                    container=info.container,
-                    offset_ms=offset,
-                ))
-                offset += info.duration_ms
-            _fsync_dir(odir)
-            iv.duration_ms = offset
-            s.add(iv)
 
-            # 5. Consent (row always exists; scope "none" until stated).
-            consent = s.exec(select(Consent).where(Consent.interview_id == iid)).first()
-            if consent is None:
-                consent = Consent(interview_id=iid, scope=ConsentScope(meta.consent_scope or "none"))
-            elif meta.consent_scope:
-                consent.scope = ConsentScope(meta.consent_scope)
-            if meta.consent is not None:
-                ext = re.sub(r"[^a-z0-9]", "", meta.consent.suffix.lower())[:8] or "bin"
-                ws.consent_forms.mkdir(exist_ok=True)
-                ctmp, cdigest, csize = copy_hashed(meta.consent, ws.tmp)
-                temps.append(ctmp)
-                cfinal = ws.inside(ws.consent_forms / f"{iid}.{ext}")
-                if consent.form_sha256 != cdigest:
-                    if cfinal.exists() and s.exec(select(Consent).where(Consent.form_path == ws.rel(cfinal))).first() is None:
-                        # Left by a run killed before its commit: no record holds it; replaced.
-                        os.chmod(cfinal, stat.S_IWUSR | stat.S_IRUSR)
-                        cfinal.unlink()
-                        report.details["orphans_removed"].append(ws.rel(cfinal))
-                    if cfinal.exists():
-                        raise BadInput(display_name(meta.consent),
-                                       f"interview {iid} already has a different consent form ({ws.rel(cfinal)}); not replaced")
-                    os.replace(ctmp, cfinal)
-                    temps.remove(ctmp)
-                    placed.append(cfinal)
-                    _make_read_only(cfinal)
-                    _fsync_dir(ws.consent_forms)
-                    consent.form_path = ws.rel(cfinal)
-                    consent.form_name = display_name(meta.consent.name)
-                    consent.form_sha256 = cdigest
-                    consent.form_size = csize
-            consent.updated_at = utcnow()
-            s.add(consent)
+def _interview_for(s: Session, ws, meta: IngestMeta, staged: list[_Staged]) -> tuple[Interview, bool]:
+    """Step 3: the interview the files go to: existing (extended, blanks filled from ``meta``) or new (-> created)."""
+    target = meta.interview
+    iv: Optional[Interview] = s.get(Interview, target) if target is not None else None
+    if iv is None:
+        iid = target if target is not None else _unique_id(s, _base_id(meta, staged[0].source), set())
+        ws.interview_dir(iid)  # refuses ids escaping the archive
+        mid = museum_id(s, meta.museum)
+        iv = Interview(
+            id=iid,
+            title=meta.title or "",
+            narrator_id=person_id(s, meta.narrator, museum=mid),  # people are per museum
+            interviewer_id=person_id(s, meta.interviewer, museum=mid),
+            museum_id=mid,
+            date=meta.date,
+            place=meta.place,
+            language=meta.language or ws.settings.language or "fr",
+            status="ingested",
+        )
+        s.add(iv)
+        s.flush()
+        return iv, True
+    for fld in ("title", "date", "place"):
+        if getattr(meta, fld) and not getattr(iv, fld):
+            setattr(iv, fld, getattr(meta, fld))
+    if meta.museum and iv.museum_id is None:
+        iv.museum_id = museum_id(s, meta.museum)
+    if meta.narrator and iv.narrator_id is None:
+        iv.narrator_id = person_id(s, meta.narrator, museum=iv.museum_id)
+    if meta.interviewer and iv.interviewer_id is None:
+        iv.interviewer_id = person_id(s, meta.interviewer, museum=iv.museum_id)
+    iv.updated_at = utcnow()
+    s.add(iv)
+    return iv, False
 
-            if not created:
-                # New parts: derived files, transcript, speakers, topics and links must be remade
-                # (editors' transcript versions are kept by those stages).
-                for later in LATER_STAGES:
-                    stage.clear_done(s, iid, later)
-                iv.status = "ingested"
-                s.add(iv)
-            stage.mark_done(s, iid, "ingest", {"files": [display_name(f) for f, *_ in staged]})
-            s.commit()
-            report.details["recordings"] += len(staged)
-            if iid not in report.done:
-                report.done.append(iid)
-            if iid in report.skipped:
-                report.skipped.remove(iid)
-            placed.clear()
-            created_dirs.clear()
-    except OralhistError as exc:
-        report.failed.append((display_name(exc.path or g.files[0]), exc.reason))
-    except OSError as exc:
-        report.failed.append((display_name(g.files[0]), f"could not copy into the archive ({exc.strerror or exc})"))
-    except SQLAlchemyError as exc:  # e.g. the same file ingested at the same moment by another process
-        report.failed.append((display_name(g.files[0]), f"not recorded in the database ({type(exc).__name__}); nothing added"))
-    finally:
-        # Nothing half-written: remove temporaries and any file placed before a failed commit.
-        for t in temps:
-            Path(t).unlink(missing_ok=True)
-        for p in placed:
-            try:
-                os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
-                p.unlink()
-            except OSError:
-                pass
-        for d in created_dirs:
-            shutil.rmtree(d, ignore_errors=True)
+
+def _place_originals(s: Session, ws, iv: Interview, staged: list[_Staged], created: bool,
+                     report: StageReport, undo: _Undo) -> None:
+    """Step 4: move the originals into place, read-only, each with its Recording row (parts follow the existing ones)."""
+    iid = iv.id
+    existing = [] if created else s.exec(select(Recording).where(Recording.interview_id == iid)).all()
+    first_part = max((r.part for r in existing), default=0) + 1
+    used_names = {Path(r.path).name for r in existing}
+    odir = ws.original_dir(iid)
+    idir = ws.interview_dir(iid)
+    if not idir.exists():
+        undo.created_dirs.append(idir)
+    odir.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(s, ws, iid, odir, {st.digest for st in staged}, report)
+    used_names |= {p.name for p in odir.iterdir()}
+    offset = 0
+    if not created:
+        offset = sum(r.duration_ms for r in s.exec(select(Recording).where(Recording.interview_id == iid)).all())
+    for k, st in enumerate(staged):
+        name = _free_name(safe_file_name(st.source.name), used_names)
+        used_names.add(name)
+        final = ws.inside(odir / name)
+        os.replace(st.tmp, final)
+        undo.temps.remove(st.tmp)
+        undo.placed.append(final)
+        _make_read_only(final)
+        s.add(Recording(
+            interview_id=iid,
+            part=first_part + k,
+            original_name=display_name(st.source.name),
+            path=ws.rel(final),
+            sha256=st.digest,
+            size=st.size,
+            duration_ms=st.info.duration_ms,
+            sample_rate=st.info.sample_rate,
+            channels=st.info.channels,
+            codec=st.info.codec,
+            container=st.info.container,
+            offset_ms=offset,
+        ))
+        offset += st.info.duration_ms
+    _fsync_dir(odir)
+    iv.duration_ms = offset
+    s.add(iv)
+
+
+def _remove_orphans(s: Session, ws, iid: str, odir: Path, digests: set[str], report: StageReport) -> None:
+    """A file in original/ that no recording row describes was left by a run killed before
+    its commit: if it holds one of the files ingested now, it is that same copy; remove it."""
+    recorded = {r.path for r in s.exec(select(Recording).where(Recording.interview_id == iid)).all()}
+    for p in sorted(odir.iterdir()):
+        if p.is_file() and ws.rel(p) not in recorded and not p.name.startswith(".") and sha256_file(p) in digests:
+            os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+            p.unlink()
+            report.details["orphans_removed"].append(ws.rel(p))
+
+
+def _free_name(name: str, used: set[str]) -> str:
+    """``name``, or ``stem-2.ext``, ``stem-3.ext``... when another part already has it."""
+    stem, suf = (name.rsplit(".", 1) + [""])[:2] if "." in name else (name, "")
+    n = 1
+    while name in used:
+        n += 1
+        name = f"{stem}-{n}.{suf}" if suf else f"{stem}-{n}"
+    return name
+
+
+def _record_consent(s: Session, ws, iid: str, meta: IngestMeta, report: StageReport, undo: _Undo) -> None:
+    """Step 5: the Consent row (always one; scope "none" until stated) and the consent form, hashed and read-only."""
+    consent = s.exec(select(Consent).where(Consent.interview_id == iid)).first()
+    if consent is None:
+        consent = Consent(interview_id=iid, scope=ConsentScope(meta.consent_scope or "none"))
+    elif meta.consent_scope:
+        consent.scope = ConsentScope(meta.consent_scope)
+    if meta.consent is not None:
+        ext = re.sub(r"[^a-z0-9]", "", meta.consent.suffix.lower())[:8] or "bin"
+        ws.consent_forms.mkdir(exist_ok=True)
+        ctmp, cdigest, csize = copy_hashed(meta.consent, ws.tmp)
+        undo.temps.append(ctmp)
+        cfinal = ws.inside(ws.consent_forms / f"{iid}.{ext}")
+        if consent.form_sha256 != cdigest:
+            if cfinal.exists() and s.exec(select(Consent).where(Consent.form_path == ws.rel(cfinal))).first() is None:
+                # Left by a run killed before its commit: no record holds it; replaced.
+                os.chmod(cfinal, stat.S_IWUSR | stat.S_IRUSR)
+                cfinal.unlink()
+                report.details["orphans_removed"].append(ws.rel(cfinal))
+            if cfinal.exists():
+                raise BadInput(display_name(meta.consent),
+                               f"interview {iid} already has a different consent form ({ws.rel(cfinal)}); not replaced")
+            os.replace(ctmp, cfinal)
+            undo.temps.remove(ctmp)
+            undo.placed.append(cfinal)
+            _make_read_only(cfinal)
+            _fsync_dir(ws.consent_forms)
+            consent.form_path = ws.rel(cfinal)
+            consent.form_name = display_name(meta.consent.name)
+            consent.form_sha256 = cdigest
+            consent.form_size = csize
+    consent.updated_at = utcnow()
+    s.add(consent)

@@ -12,13 +12,11 @@ from oralhist.cli.common import console, handle_errors, print_json, report, work
 
 def _refresh_exports(ws, ids) -> None:
     """Rewrite the transcript exports so that new speaker names and topics appear in them."""
-    try:
-        from oralhist.outputs.exports.staff import write_transcript_exports as write_exports
-    except ImportError:
-        return
+    from oralhist.outputs.exports.staff import write_transcript_exports
+
     for i in ids:
         try:
-            write_exports(ws, i)
+            write_transcript_exports(ws, i)
         except Exception:  # noqa: BLE001 - exports are refreshed again by publish
             pass
 

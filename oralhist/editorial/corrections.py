@@ -28,7 +28,7 @@ from oralhist.editorial.view import current_transcript
 
 # One writer at a time inside this process (the web editor's threads); the unique
 # (interview_id, version) constraint catches writers in other processes.
-_SAVE_LOCK = threading.Lock()
+SAVE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -56,6 +56,7 @@ class SaveResult:
 
 
 def get_version(s: Session, interview_id: str, version: Optional[int] = None) -> Transcript:
+    """A new Transcript version (after ``latest``) with ``segments`` and their words, flushed, not committed."""
     if version is None:
         tr = current_transcript(s, interview_id)
         if tr is None:
@@ -81,7 +82,7 @@ def old_segments(s: Session, tr: Transcript) -> list[OldSegment]:
 # ---------------------------------------------------------------------------- writing
 
 
-def _write_version(
+def write_version(
     s: Session,
     base: Transcript,
     latest: Transcript,
@@ -172,7 +173,7 @@ def save_version(
     """
     from oralhist import db
 
-    with _SAVE_LOCK, db.session(ws) as s:
+    with SAVE_LOCK, db.session(ws) as s:
         base, latest = _check_base(s, interview_id, base_version)
         old = old_segments(s, base)
         if not any(ns.text.strip() for ns in new_segments) and old:
@@ -189,7 +190,7 @@ def save_version(
             raise BadInput(None, f"fewer than 20% of the words of version {base.version} of {interview_id} are in "
                                  "this file; is it the right interview? nothing saved")
         segments = _inherit_speakers(old, new_segments, result.segments)
-        tr = _write_version(s, base, latest, segments, who=who, source=source)
+        tr = write_version(s, base, latest, segments, who=who, source=source)
         from oralhist.editorial.link import flag_changed_mentions
 
         flag_changed_mentions(s, interview_id, old, segments, tr.version)
@@ -203,11 +204,12 @@ def save_version(
         from oralhist.editorial.indexing import refresh_machine_text
 
         refresh_machine_text(s, interview_id, tr.id)  # machine topic text follows the new version
-        _commit(s, interview_id)
+        commit_saved(s, interview_id)
         return SaveResult(interview_id, tr.version, base.version, tr.id, stats=result.stats)
 
 
-def _commit(s: Session, interview_id: str) -> None:
+def commit_saved(s: Session, interview_id: str) -> None:
+    """Commit a saved version; a concurrent save of the same transcript becomes a ConflictError."""
     try:
         s.commit()
     except (IntegrityError, OperationalError) as exc:
@@ -221,12 +223,12 @@ def restore_version(ws, interview_id: str, version: int, *, base_version: Option
     from oralhist import db
     from oralhist.recognition.align import AlignedSegment
 
-    with _SAVE_LOCK, db.session(ws) as s:
+    with SAVE_LOCK, db.session(ws) as s:
         _, latest = _check_base(s, interview_id, base_version)
         src = get_version(s, interview_id, version)
         old = old_segments(s, src)
         segs = [AlignedSegment(o.start_ms, o.end_ms, o.text, o.words, o.speaker_id) for o in old]
-        tr = _write_version(s, src, latest, segs, who=who, source="editor")
+        tr = write_version(s, src, latest, segs, who=who, source="editor")
         s.add(Revision(
             interview_id=interview_id, transcript_id=tr.id, kind="transcript", who=who, at=utcnow(),
             before={"version": latest.version}, after={"version": tr.version, "restored_from": version},
@@ -235,7 +237,7 @@ def restore_version(ws, interview_id: str, version: int, *, base_version: Option
         from oralhist.editorial.indexing import refresh_machine_text
 
         refresh_machine_text(s, interview_id, tr.id)
-        _commit(s, interview_id)
+        commit_saved(s, interview_id)
         return SaveResult(interview_id, tr.version, latest.version, tr.id)
 
 
@@ -243,7 +245,7 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
     """Mark a version approved (default: the newest). Publishing prefers the newest approved one."""
     from oralhist import db
 
-    with _SAVE_LOCK, db.session(ws) as s:
+    with SAVE_LOCK, db.session(ws) as s:
         tr = get_version(s, interview_id, version)
         before = tr.status.value if hasattr(tr.status, "value") else str(tr.status)
         tr.status = TranscriptStatus.approved

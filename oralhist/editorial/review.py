@@ -209,13 +209,13 @@ def merge_speakers(ws, iid: str, source: str, target: str, *, who: str) -> dict:
     the merge is recorded as a Revision of kind speaker.
     """
     from oralhist.recognition.align import AlignedSegment
-    from oralhist.editorial.corrections import SAVE_LOCK as _SAVE_LOCK, commit_saved as _commit, write_version as _write_version, old_segments
+    from oralhist.editorial.corrections import SAVE_LOCK, commit_saved, write_version, old_segments
     from oralhist.records import Interview, Revision, Speaker, utcnow
     from oralhist.editorial.view import current_transcript
 
     if source == target:
         raise BadInput(source, "choisissez deux locuteurs différents")
-    with _SAVE_LOCK, db.session(ws) as s:
+    with SAVE_LOCK, db.session(ws) as s:
         if s.get(Interview, iid) is None:
             raise NotFound(iid, "entretien inconnu")
         labels = {sp.label: sp for sp in s.exec(select(Speaker).where(Speaker.interview_id == iid)).all()}
@@ -233,14 +233,14 @@ def merge_speakers(ws, iid: str, source: str, target: str, *, who: str) -> dict:
             raise BadInput(source, f"{source} ne parle dans aucun segment de la version {tr.version}")
         segs = [AlignedSegment(o.start_ms, o.end_ms, o.text, o.words, dst.id if o.speaker_id == src.id else o.speaker_id)
                 for o in old]
-        new = _write_version(s, tr, tr, segs, who=who, source="editor")
+        new = write_version(s, tr, tr, segs, who=who, source="editor")
         s.add(Revision(interview_id=iid, transcript_id=new.id, kind="transcript", who=who, at=utcnow(),
                        before={"version": tr.version}, after={"version": new.version, "merged": [source, target]},
                        note=f"merged {source} into {target}"))
         s.add(Revision(interview_id=iid, kind="speaker", who=who, at=utcnow(),
                        before={"label": source, "segments": moved}, after={"label": target, "merged": source},
                        note=f"merged {source} into {target}"))
-        _commit(s, iid)
+        commit_saved(s, iid)
         return {"version": new.version, "from": source, "into": target, "segments": moved}
 
 

@@ -264,7 +264,7 @@ def _val(v):
     return v.value if hasattr(v, "value") else v
 
 
-def _scope(v) -> str:
+def scope_value(v) -> str:
     """Enums are stored by name ("on_site"); the views use values ("on-site")."""
     from oralhist.records import ConsentScope
 
@@ -273,6 +273,8 @@ def _scope(v) -> str:
     return ConsentScope[v].value if v in ConsentScope.__members__ else str(v)
 
 
+# Over 80 lines on purpose: the read model's few SQL queries, one per table, batched for the whole archive;
+# kept together so they can be read and counted at once.
 def read_rows(s, ids=None, *, prefer_approved: bool = False, version: Optional[int] = None,
               fingerprints: bool = False) -> dict[str, Raw]:
     """The rows of these interviews (all when ``ids`` is None), keyed by id, ordered by id.
@@ -446,7 +448,7 @@ def build_view(r: Raw) -> InterviewView:
     c = r.consent
     if c:
         emb = c["embargo_until"]
-        consent = ConsentView(scope=_scope(c["scope"]), embargo_until=str(emb) if emb else None,
+        consent = ConsentView(scope=scope_value(c["scope"]), embargo_until=str(emb) if emb else None,
                               anonymise=bool(c["anonymise"]), form=c["form_path"], redactions=reds)
     else:
         consent = ConsentView(scope="none", redactions=reds)

@@ -24,7 +24,7 @@ from oralhist.errors import BadInput, NotFound
 from oralhist.records import Museum, Term, TermKind
 from oralhist.records import museum_id as records_museum_id
 
-DATA = Path(__file__).parent / "data" / "vocab"
+DATA = Path(__file__).parent.parent / "data" / "vocab"
 STARTER = DATA / "metiers-hauts-de-france.csv"
 KINDS = tuple(k.value for k in TermKind)
 
@@ -36,7 +36,8 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _header_key(h: str) -> str:
+def header_key(h: str) -> str:
+    """A CSV column name folded to its lookup key: « Numéro d'inventaire » -> ``numero_d_inventaire``."""
     return re.sub(r"[^a-z0-9]+", "_", fold(h)).strip("_")
 
 
@@ -57,7 +58,7 @@ for _field, _names in {
     "kind": ["kind", "type", "genre_de_terme", "sorte"],
 }.items():
     for _n in _names:
-        HEADERS[_header_key(_n)] = _field
+        HEADERS[header_key(_n)] = _field
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def _clean(cell: Optional[str]) -> Optional[str]:
     return cell or None
 
 
-def _decode(path: Path, data: bytes, encoding: Optional[str]) -> str:
+def decode_csv(path: Path, data: bytes, encoding: Optional[str]) -> str:
+    """The text of a CSV file: ``encoding`` if given, else UTF-8 (BOM or not); else BadInput naming the first bad line."""
     if encoding:
         try:
             return data.decode(encoding)
@@ -134,7 +136,7 @@ def _decode(path: Path, data: bytes, encoding: Optional[str]) -> str:
 def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) -> tuple[list[TermData], list[str]]:
     """Parse and validate a CSV vocabulary. Returns the terms and warnings; raises BadInput."""
     path = Path(path)
-    text = _decode(path, path.read_bytes(), encoding)
+    text = decode_csv(path, path.read_bytes(), encoding)
     if not text.strip():
         raise BadInput(path, "the file is empty; nothing imported")
     first = text.lstrip("\ufeff").splitlines()[0]
@@ -146,7 +148,7 @@ def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) ->
     mapping: dict[int, str] = {}
     ignored = []
     for i, h in enumerate(header):
-        f = HEADERS.get(_header_key(h))
+        f = HEADERS.get(header_key(h))
         if f and f not in mapping.values():
             mapping[i] = f
         elif h.strip():

@@ -68,7 +68,8 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(t: Optional[datetime]) -> Optional[datetime]:
+def aware(t: Optional[datetime]) -> Optional[datetime]:
+    """A datetime read back from the database, as UTC-aware (SQLite forgets the zone)."""
     return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
@@ -153,7 +154,7 @@ def enqueue_publish(ws, *, who: Optional[str] = None, priority: int = 0, queue: 
 
 
 def _iso(t: Optional[datetime]) -> Optional[str]:
-    t = _aware(t)
+    t = aware(t)
     return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if t else None
 
 
@@ -365,8 +366,8 @@ def _already_done(s, job: Job) -> bool:
         return False
     if not job.force:
         return True
-    started = _aware(job.started_at)
-    return started is not None and _aware(row.finished_at) >= started
+    started = aware(job.started_at)
+    return started is not None and aware(row.finished_at) >= started
 
 
 def _finish(ws, job_id: int, status: str, *, message: str, error: Optional[str] = None) -> None:
@@ -393,14 +394,13 @@ def _cancel_later(ws, job: Job) -> None:
 
 
 def _stage_call(ws, job: Job, progress: Progress):
-    from oralhist.jobs.stages import STAGES, stage_function
+    from oralhist.jobs.stages import call_stage
 
     if job.stage == PUBLISH:
         from oralhist.outputs.publish import publish_site
 
         return publish_site(ws, progress=progress)
-    module, name = next((m, n) for st, m, n in STAGES if st == job.stage)
-    return stage_function(module, name)(ws, [job.interview_id], force=job.force, progress=progress)
+    return call_stage(ws, job.stage, [job.interview_id], force=job.force, progress=progress)
 
 
 class MediaMismatch(BadInput):

@@ -19,13 +19,13 @@ def _next_job(ws) -> Optional[int]:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.jobs import Job, aware as _aware, is_ready, now
+    from oralhist.jobs import Job, aware, is_ready, now
 
     t = now()
     with db.session(ws) as s:
         q = select(Job).where(Job.status == "queued").order_by(Job.priority.desc(), Job.created_at, Job.id)
         for job in s.exec(q.limit(500)).all():
-            if job.not_before is not None and _aware(job.not_before) > t:
+            if job.not_before is not None and aware(job.not_before) > t:
                 continue
             if is_ready(s, job):
                 return job.id

@@ -112,7 +112,7 @@ def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = Non
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.jobs import PUBLISH, Job, aware as _aware, is_ready, now
+    from oralhist.jobs import PUBLISH, Job, aware, is_ready, now
 
     ensure_schema(ws)
     with db.session(ws) as s:
@@ -128,8 +128,8 @@ def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = Non
         for j in ready:
             key = j.interview_id or "archive"
             wait = None
-            if j.not_before is not None and _aware(j.not_before) > now():
-                wait = (_aware(j.not_before) - now()).total_seconds()
+            if j.not_before is not None and aware(j.not_before) > now():
+                wait = (aware(j.not_before) - now()).total_seconds()
             try:
                 opts = dict(lock=key, queueing_lock=f"{key}:{j.stage}", priority=j.priority, queue=j.queue)
                 if wait:

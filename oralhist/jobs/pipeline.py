@@ -9,23 +9,14 @@ work. An interview that fails a stage is not passed to the later stages; the oth
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 from oralhist.progress import NULL
+from oralhist.jobs.stages import STAGES, call_stage, stage_function
+from oralhist.outputs.exports.staff import refresh_staff_exports, write_staff_exports
 from oralhist.stage import StageReport
-
-# (stage name, module, entry function) in pipeline order.
-STAGES: tuple[tuple[str, str, str], ...] = (
-    ("normalise", "oralhist.archive.audio", "normalise_interviews"),
-    ("transcribe", "oralhist.recognition.transcribe", "transcribe_interviews"),
-    ("diarize", "oralhist.recognition.diarize", "diarize_interviews"),
-    ("index", "oralhist.editorial.topics", "index_interviews"),
-    ("link", "oralhist.editorial.link", "link_interviews"),
-)
-STAFF_EXPORTS = ("vtt", "srt", "txt", "json", "chapters", "ohms", "iiif", "dc")
 
 
 @dataclass
@@ -46,11 +37,6 @@ class PipelineReport:
             "open": str(self.site / "index.html") if self.site else None,
             "exit_code": self.exit_code,
         }
-
-
-def stage_function(module: str, name: str) -> Callable:
-    """The entry function of a stage, its module imported when first used (heavy imports wait)."""
-    return getattr(importlib.import_module(module), name)
 
 
 def ingest_locked(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,
@@ -79,11 +65,10 @@ def run_stage(ws, stage: str, ids: Sequence[str], **kw) -> StageReport:
     """
     from oralhist.jobs import locks
 
-    fn = stage_function(*next((m, n) for s, m, n in STAGES if s == stage))
     held, busy = locks.acquire_many(ws, ids, stage)
     try:
         mine = [lock.interview_id for lock in held]
-        rep = fn(ws, mine, **kw) if mine else StageReport(stage=stage)
+        rep = call_stage(ws, stage, mine, **kw) if mine else StageReport(stage=stage)
     finally:
         for lock in held:
             locks.release(lock)
@@ -96,93 +81,6 @@ def run_stage(ws, stage: str, ids: Sequence[str], **kw) -> StageReport:
         if ex.details.get("rewritten"):
             rep.details["exports_rewritten"] = ex.details["rewritten"]
     return rep
-
-
-EXPORTS_STAMP = ".exports.json"  # in transcripts/<id>/: fingerprint of the data the exports were made from
-
-
-def exports_fingerprint(view) -> str:
-    """SHA-256 of everything the exports of an interview are made from (transcript version,
-    words, speakers, topics, links, metadata, consent): it changes whenever one of them does."""
-    import dataclasses
-    import hashlib
-    import json
-
-    blob = json.dumps(dataclasses.asdict(view), sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def _read_stamp(path: Path) -> dict:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_stamp(path: Path, data: dict) -> None:
-    import json
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".exports.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, sort_keys=True)
-    os.replace(tmp, path)
-
-
-def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_EXPORTS, *,
-                        only_stale: bool = False) -> StageReport:
-    """transcripts/<id>/<id>.<ext> for every format available (archive copies, not consent-filtered).
-
-    Each folder keeps a fingerprint of the data its exports come from (``.exports.json``),
-    written after the exports. With ``only_stale``, interviews whose fingerprint still matches
-    are skipped and the others rewritten (the exports follow the data: after an edit, a killed
-    stage run, a new speaker name...). ``details["rewritten"]`` lists the stale ones rewritten.
-    """
-    from oralhist import db
-    from oralhist.errors import OralhistError
-    from oralhist.outputs.exports import default_path, exporter
-    from oralhist.editorial.view import load_interview
-
-    rep = StageReport(stage="exports")
-    writers = {}
-    for fmt in formats:
-        writers[fmt] = exporter(fmt)
-    rep.details["formats"] = sorted(writers)
-    rep.details["rewritten"] = []
-    for iid in ids:
-        try:
-            with db.session(ws) as s:
-                view = load_interview(s, iid)
-            if view.transcript_version is None:
-                rep.skipped.append(iid)
-                continue
-            fp = exports_fingerprint(view)
-            stamp_path = ws.transcript_dir(iid) / EXPORTS_STAMP
-            if only_stale:
-                old = _read_stamp(stamp_path)
-                if (old.get("fingerprint") == fp and set(old.get("formats", [])) >= set(writers)
-                        and all(default_path(ws, iid, f).is_file() for f in writers)):
-                    rep.skipped.append(iid)
-                    continue
-                rep.details["rewritten"].append(iid)
-            for fmt, write in writers.items():
-                write(view, default_path(ws, iid, fmt))
-            _write_stamp(stamp_path, {"fingerprint": fp, "formats": sorted(writers)})
-            rep.done.append(iid)
-        except (OralhistError, OSError, ValueError) as exc:
-            rep.failed.append((iid, str(exc)))
-    return rep
-
-
-def refresh_staff_exports(ws, ids: Optional[Sequence[str]] = None) -> StageReport:
-    """Rewrite the stale staff exports of ``ids`` (default: every interview) that have exports."""
-    if ids is None:
-        ids = sorted(p.name for p in ws.transcripts.iterdir() if p.is_dir()) if ws.transcripts.is_dir() else []
-    ids = [i for i in ids if (ws.transcripts / i).is_dir()]
-    return write_staff_exports(ws, ids, only_stale=True)
 
 
 def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = None, *, progress=NULL,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from oralhist.errors import BadInput, NotFound
+from oralhist.outputs.objects import find_object
 
 WITHDRAWN_NOTE = "extrait retiré : consentement modifié"
 
@@ -195,16 +196,6 @@ def validate(s, exh: Exhibition) -> list[str]:
             except (NotFound, BadInput):
                 problems.append(f"section {sec.title!r}: unknown term {label!r}")
     return problems
-
-
-def find_object(s, ref: str):
-    """An object term by inventory number (else by label), or None."""
-    from sqlmodel import select
-
-    from oralhist.records import Term
-
-    row = s.exec(select(Term).where(Term.kind == "object", Term.inventory_number == ref)).first()
-    return row or s.exec(select(Term).where(Term.kind == "object", Term.label == ref)).first()
 
 
 def store_dir(ws) -> Path:

@@ -45,9 +45,9 @@ class ObjectImportReport:
 
 
 def _rows(path: Path) -> list[dict]:
-    from oralhist.editorial.vocab import HEADERS, decode_csv as _decode, header_key as _header_key
+    from oralhist.editorial.vocab import HEADERS, decode_csv, header_key
 
-    text = _decode(path, path.read_bytes(), None)
+    text = decode_csv(path, path.read_bytes(), None)
     first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
     delim = max(";,\t", key=first.count) if first else ","
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delim))
@@ -56,10 +56,10 @@ def _rows(path: Path) -> list[dict]:
     names = {}
     for f, alts in _FIELDS.items():
         for a in alts:
-            names[_header_key(a)] = f
+            names[header_key(a)] = f
     cols = {}
     for i, h in enumerate(rows[0]):
-        k = _header_key(h)
+        k = header_key(h)
         f = names.get(k) or ("inventory_number" if HEADERS.get(k) == "inventory_number" else None)
         if f and f not in cols.values():
             cols[i] = f
@@ -169,9 +169,18 @@ def missing_alt(s, inventory_numbers) -> list[str]:
     return out
 
 
+def find_object(s, ref: str):
+    """An object term by inventory number (else by label), or None."""
+    from sqlmodel import select
+
+    from oralhist.records import Term
+
+    row = s.exec(select(Term).where(Term.kind == "object", Term.inventory_number == ref)).first()
+    return row or s.exec(select(Term).where(Term.kind == "object", Term.label == ref)).first()
+
+
 def find_object_record(s, ref: str):
     """(object term, ObjectRecord or None) by inventory number or label; (None, None) if unknown."""
-    from oralhist.outputs.objects import find_object
     from oralhist.records import ObjectRecord
 
     t = find_object(s, ref)

@@ -176,6 +176,8 @@ def _spread(tokens: Sequence[str], start: int, end: int, prob: Optional[float]) 
     return out
 
 
+# Over 80 lines on purpose: one alignment algorithm (units, Indel opcodes, times for replaced and inserted
+# words) whose steps share the same index arrays.
 def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult:
     """Align the new segments' text to the old segments' words; see the module docstring."""
     from rapidfuzz.distance import Indel

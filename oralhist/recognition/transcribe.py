@@ -30,7 +30,6 @@ from oralhist.progress import NULL, Progress
 
 SAMPLE_RATE = 16000
 STAGE = "transcribe"
-EXPORT_FORMATS = ("vtt", "srt", "txt", "json")
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HINT_KINDS = ("trade", "object", "place")
 MAX_HINT_CHARS = 600
@@ -277,6 +276,8 @@ class BlockCheckpoint:
         self.path.unlink(missing_ok=True)
 
 
+# Over 80 lines on purpose: one pass over the audio block by block with a checkpoint per block (resumed after
+# a kill); the loop's offset, checkpoint and progress stay local.
 def recognise(
     model,
     audio: np.ndarray,
@@ -452,6 +453,8 @@ def _settings_default(ws, name: str, value):
     return value if value is not None else getattr(ws.settings, name)
 
 
+# Over 80 lines on purpose: its settings, one model load, then the loop over interviews; the choice of
+# interviews is _todo, the storage _store.
 def transcribe_interviews(
     ws,
     ids: Sequence[str],
@@ -466,7 +469,7 @@ def transcribe_interviews(
     options: Optional[DecodeOptions] = None,
     guard_options: Optional[GuardOptions] = GuardOptions(),
     hints: bool = False,
-    exports: bool = True,
+    exports: Optional[Callable[..., object]] = None,
     block_s: Optional[float] = None,
 ) -> stage.StageReport:
     """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
@@ -477,10 +480,12 @@ def transcribe_interviews(
     was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
     ``block_s`` is the longest stretch of speech heard at once (default 300 s); each block
     heard is kept in a checkpoint, so a killed run resumes at the block it was hearing.
+    ``exports(ws, id, only_missing=False)`` writes the staff exports of a stored transcript; the
+    pipeline passes ``outputs.exports.staff.write_transcript_exports`` (jobs/stages.py), None
+    writes none.
     """
     from oralhist import db
     from oralhist.recognition import models
-    from oralhist.records import Interview
 
     report = stage.StageReport(stage=STAGE)
     model_name = _settings_default(ws, "model", model)
@@ -492,32 +497,13 @@ def transcribe_interviews(
 
     if language is not None and _whisper_language(language) is None:
         raise BadInput(language, "unknown language code for --language (use an ISO 639-1 code such as fr, en, or auto)")
-    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
-    with db.session(ws) as s:
-        for iid in ids:
-            iv = s.get(Interview, iid)
-            if iv is None:
-                report.failed.append((iid, "no such interview"))
-                continue
-            if not force and stage.is_done(s, iid, STAGE):
-                report.skipped.append(iid)
-                continue
-            path = asr_path(ws, iid)
-            if not path.is_file():
-                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
-                continue
-            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
-            if lang is None:
-                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
-                continue
-            todo.append((iid, lang, wav_seconds(path)))
+    todo = _todo(ws, ids, language=language, force=force, report=report)
     if exports:  # a kill between the commit and the files leaves exports missing: redo them
         for iid in report.skipped:
-            if any(not _export_path(ws, iid, f).is_file() for f in EXPORT_FORMATS):
-                try:
-                    write_exports(ws, iid)
-                except OralhistError as exc:
-                    report.failed.append((iid, f"exports failed: {exc.message}"))
+            try:
+                exports(ws, iid, only_missing=True)
+            except OralhistError as exc:
+                report.failed.append((iid, f"exports failed: {exc.message}"))
     if not todo:
         return report
 
@@ -563,7 +549,7 @@ def transcribe_interviews(
         progress.update(task, completed=done_before)
         if exports:
             try:
-                write_exports(ws, iid)
+                exports(ws, iid)
             except OralhistError as exc:  # the transcript is stored; `oralhist export` can retry
                 report.failed.append((iid, f"transcribed, but exports failed: {exc.message}"))
         report.done.append(iid)
@@ -580,6 +566,35 @@ def transcribe_interviews(
     return report
 
 
+def _todo(ws, ids: Sequence[str], *, language: Optional[str], force: bool,
+          report: stage.StageReport) -> list[tuple[str, str, float]]:
+    """The interviews to transcribe now, as (id, Whisper language, seconds); the others go to
+    ``report`` (skipped: done already; failed: unknown, not normalised, language Whisper lacks)."""
+    from oralhist import db
+    from oralhist.records import Interview
+
+    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
+    with db.session(ws) as s:
+        for iid in ids:
+            iv = s.get(Interview, iid)
+            if iv is None:
+                report.failed.append((iid, "no such interview"))
+                continue
+            if not force and stage.is_done(s, iid, STAGE):
+                report.skipped.append(iid)
+                continue
+            path = asr_path(ws, iid)
+            if not path.is_file():
+                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
+                continue
+            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
+            if lang is None:
+                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
+                continue
+            todo.append((iid, lang, wav_seconds(path)))
+    return todo
+
+
 def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, block_s: float,
                 guard_options) -> BlockCheckpoint:
     import hashlib
@@ -594,6 +609,8 @@ def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, 
     return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
 
 
+# Over 80 lines on purpose: one transcript and everything under it (segments, words, dropped segments,
+# options) written in ONE transaction.
 def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, compute_type, threads, load_s, guard_options) -> int:
     """Write one transcript and everything under it in ONE transaction; return its version."""
     import ctranslate2
@@ -679,25 +696,3 @@ def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, co
         stage.mark_done(s, iid, STAGE, {"version": version, "model": spec.label, "language": rec.language})
         s.commit()
     return version
-
-
-# --- exports ----------------------------------------------------------------------------
-
-
-def _export_path(ws, iid: str, fmt: str) -> Path:
-    from oralhist.outputs.exports import default_path
-
-    return default_path(ws, iid, fmt)
-
-
-def write_exports(ws, iid: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[Path]:
-    """Write the newest transcript as VTT, SRT, text and JSON into transcripts/<id>/."""
-    from oralhist import db
-    from oralhist.outputs.exports import export
-    from oralhist.editorial.view import load_interview
-
-    with db.session(ws) as s:
-        view = load_interview(s, iid)
-    if view.transcript_version is None:
-        return []
-    return [export(view, fmt, _export_path(ws, iid, fmt)) for fmt in formats]

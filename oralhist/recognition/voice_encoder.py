@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-WEIGHTS = Path(__file__).resolve().parent / "data" / "voice_encoder" / "ge2e.npz"
+WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "voice_encoder" / "ge2e.npz"
 SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms

@@ -26,10 +26,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from oralhist import db
+from oralhist.web.auth import SESSION_COOKIE  # the login cookie is auth's; the app reads it
 
 HERE = Path(__file__).parent
 TOKEN_COOKIE = "oralhist_token"
-SESSION_COOKIE = "oralhist_session"
 
 STAGE_FR = {
     "ingested": "importé", "normalised": "normalisé", "transcribed": "transcrit", "diarized": "locuteurs",

@@ -20,6 +20,7 @@ from oralhist.errors import BadInput
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
+SESSION_COOKIE = "oralhist_session"
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -347,7 +348,6 @@ def views(cfg, page):
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse, RedirectResponse
 
-    from oralhist.web.auth import SESSION_COOKIE
 
     ws = cfg.ws
 

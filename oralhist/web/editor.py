@@ -169,6 +169,8 @@ def interview_page(ws, page, template: str, *, tab: Optional[str] = None, load=N
     return handler
 
 
+# Over 80 lines on purpose: the route table of the editor; each handler is a short closure over the app's
+# config, kept together so the URL map reads in one place.
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from pathlib import Path
 
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,11 @@ from oralhist.web.errors_fr import Refused
 
 META_FIELDS = ("narrator", "interviewer", "date", "place", "language", "museum", "title", "interview")
 MAX_FILES = 50
+
+
+def uploads_root(ws) -> Path:
+    """``<archive>/.oralhist/uploads`` (a dot-folder: ingest's folder walk and the site skip it)."""
+    return ws.root / ".oralhist" / "uploads"
 
 
 def _account(request):
@@ -139,6 +145,8 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str, account
     return res
 
 
+# Over 80 lines on purpose: the route table of the interview pages; each handler is a short closure over the
+# app's config, kept together so the URL map reads in one place.
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 
@@ -155,7 +163,6 @@ def routes(cfg, page, guard) -> list:
         """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
         from oralhist.archive.ingest import safe_file_name
         from oralhist.web.multipart import stream_form
-        from oralhist.web.interviews import uploads_root
 
         stage_dir = uploads_root(ws) / ("multipart-" + uuid.uuid4().hex)
         try:

@@ -38,6 +38,8 @@ class Form:
         return [f for f in self.files if f.field == name]
 
 
+# Over 80 lines on purpose: the parser's callbacks are closures over the part being written; they read best
+# side by side.
 async def stream_form(request, dest: Path, name_for, *, max_files: int = 50, max_fields: int = 50) -> Form:
     """Parse the body of ``request`` into ``dest``; ``name_for(field, filename, index)`` -> file name.
 

@@ -30,15 +30,11 @@ from starlette.routing import Route
 from oralhist import db
 from oralhist.errors import BadInput, NotFound, OralhistError
 from oralhist.web.api import json_route, who
+from oralhist.web.interviews import uploads_root  # where both upload routes stage files
 
 STALE_HOURS = 48
 MAX_PARTS = 50
 TUS_PREFIX = "/api/uploads"
-
-
-def uploads_root(ws) -> Path:
-    """``<archive>/.oralhist/uploads`` (a dot-folder: ingest's folder walk and the site skip it)."""
-    return ws.root / ".oralhist" / "uploads"
 
 
 def account_key(account) -> str:

@@ -155,6 +155,7 @@ def _hyperlinks(view, t) -> list[tuple[str, str]]:
     return out
 
 
+# Over 80 lines on purpose: the OHMS XML record, element by element in the order the OHMS viewer expects.
 def build(view, *, media_url: str = "", file_name: str = "", repository: str = "", repository_url: str = "",
           rights: str = "", usage: str = "", funding: str = "", page_url: str = "", xml_url: str = "",
           xml_filename: str = "", collection_link: str = "") -> ET.ElementTree:

@@ -9,14 +9,12 @@ every file either as it was or as it should be.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Optional, Sequence
 
 from oralhist.errors import BadInput, StageError
 from oralhist.progress import NULL
+from oralhist.outputs.publish.shared import (  # noqa: F401  (issue 20: shared with objects, exhibits, oai)
+    LOCAL_BASE, OutFile, clock, iso_duration, seconds, shard_of, slugify, template_env as _env)
 from oralhist.stage import StageReport
 
 MANIFEST = ".oralhist-build.json"
@@ -34,27 +34,9 @@ DEFAULT_LINK_THRESHOLD = 0.8
 AUDIO_EXTS = (".mp3", ".m4a", ".ogg", ".opus", ".webm")
 MIME = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
 KIND_ORDER = ("trade", "object", "place", "subject")
-LOCAL_BASE = "http://localhost:8000"
 
 
 # --------------------------------------------------------------------------- the model
-
-
-@dataclass(frozen=True)
-class OutFile:
-    """One file of the site. ``content`` for generated text; ``source`` for audio (re-encoded
-    with ``silence`` ranges, or copied). ``key`` decides whether it must be rewritten."""
-
-    path: str
-    key: str
-    content: Optional[bytes] = None
-    source: Optional[Path] = None
-    silence: tuple[tuple[int, int], ...] = ()
-    # "copy" / "silence" (from ``source``) or "access" (area 1's write_access_copy from the
-    # originals, sample-exact silences) — for audio only.
-    recipe: str = ""
-    archive_id: str = ""
-    keep: bool = False  # unchanged since the last build (not re-rendered)
 
 
 @dataclass
@@ -130,27 +112,6 @@ class SiteModel:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def slugify(text: str, fallback: str = "x") -> str:
-    t = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    t = re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()
-    return t[:60] or fallback
-
-
-def clock(ms: int) -> str:
-    s = max(0, int(ms)) // 1000
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
-def iso_duration(ms: int) -> str:
-    s = max(0, int(ms)) // 1000
-    return f"PT{s // 3600}H{s // 60 % 60}M{s % 60}S"
-
-
-def seconds(ms: int) -> str:
-    v = f"{max(0, int(ms)) / 1000:.3f}".rstrip("0").rstrip(".")
-    return v or "0"
 
 
 def vtt_escape(text: str) -> str:
@@ -387,28 +348,6 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
 
 
 # --------------------------------------------------------------------------- rendering
-
-
-@functools.lru_cache(maxsize=1)
-def _env():
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(loader=PackageLoader("oralhist.outputs.publish", "templates"),
-                      autoescape=select_autoescape(["html", "xml"], default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["clock"] = clock
-    env.filters["seconds"] = seconds
-    env.filters["iso_duration"] = iso_duration
-    from oralhist.outputs.publish import typography
-
-    env.filters["long_date"] = typography.long_date
-    env.filters["duration"] = typography.duration
-    env.filters["decade"] = typography.decade
-    env.globals["plural"] = typography.plural
-    env.filters["number"] = typography.number
-    env.filters["position"] = typography.position
-    env.filters["time_dt"] = typography.time_datetime
-    return env
 
 
 def _page_segments(view):
@@ -791,10 +730,6 @@ def shard_count(ws, n_interviews: int) -> int:
     if raw.get("search_shards"):
         return max(1, min(64, int(raw["search_shards"])))
     return 1 if n_interviews < 100 else min(16, n_interviews // 60)
-
-
-def shard_of(path: str, n: int) -> int:
-    return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % n
 
 
 def search_page_path(out: Path, path: str, n: int, ws=None) -> Path:

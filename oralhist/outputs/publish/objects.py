@@ -130,6 +130,8 @@ def _views(model, today):
     return get
 
 
+# Over 80 lines on purpose: object pages, their IIIF manifests, the object list and the trade pages come from
+# the same rows, read in one session.
 def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], dict]:
     """Object pages, their manifests and list, trade pages; returns (warnings, {term id: ObjectPage})."""
     from xml.sax.saxutils import escape as xml_escape
@@ -137,11 +139,11 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.outputs.publish.shared import LOCAL_BASE, template_env as _env, shard_of, slugify
+    from oralhist.outputs.publish.shared import LOCAL_BASE, shard_of, slugify, template_env
     from oralhist.outputs.publish.i18n import messages
     from oralhist.records import Museum, ObjectRecord, Term, TermKind
 
-    env = _env()
+    env = template_env()
     common = {"site_title": model.title, "lang": model.language, "m": messages(model.language)}
     base = model.base_url or LOCAL_BASE
     notes: list[str] = []

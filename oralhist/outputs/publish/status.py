@@ -74,11 +74,11 @@ class SiteStatus:
 
 def withheld_reason(consent: Optional[dict], today: date, withdrawn: bool = False) -> Optional[str]:
     """None when the interview may be public today, else why not (French)."""
-    from oralhist.editorial.view import scope_value as _scope
+    from oralhist.editorial.view import scope_value
 
     if consent is None:
         return "aucun consentement enregistré"
-    scope = _scope(consent["scope"])
+    scope = scope_value(consent["scope"])
     if scope != "public":
         if scope == "none" and withdrawn:
             return "consentement retiré"
