@@ -351,7 +351,7 @@ def test_no_server_path_in_import_errors(bench):
 def test_no_server_path_in_tus_errors(bench):
     """Item 19: tuspyserver answered a failed write with « Internal server error: [Errno 21] Is a
     directory: '<archive>/.oralhist/uploads/<account>/<id>' »."""
-    from oralhist.web.upload import _user_dir
+    from oralhist.web.staging import user_dir as _user_dir
 
     base, ws = bench
     c = Client(base)
@@ -415,7 +415,7 @@ def test_tus_upload_created_without_filetype_can_be_resumed(bench):
     assert tus.head(loc) == 200
     # an upload stored by the old code (filetype "") is mended on HEAD
     uid = loc.rsplit("/", 1)[1]
-    from oralhist.web.upload import _user_dir
+    from oralhist.web.staging import user_dir as _user_dir
 
     info = next(p for p in _user_dir(ws, c_account("vol-a")).glob(f"{uid}.info"))
     meta = json.loads(info.read_text("utf-8"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from pathlib import Path
 
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -22,14 +21,11 @@ from oralhist import db
 from oralhist.errors import BadInput, NotFound, OralhistError
 from oralhist.web.api import Forbidden, error_response, json_route
 from oralhist.web.errors_fr import Refused
+from oralhist.web.staging import uploads_root
 
 META_FIELDS = ("narrator", "interviewer", "date", "place", "language", "museum", "title", "interview")
 MAX_FILES = 50
 
-
-def uploads_root(ws) -> Path:
-    """``<archive>/.oralhist/uploads`` (a dot-folder: ingest's folder walk and the site skip it)."""
-    return ws.root / ".oralhist" / "uploads"
 
 
 def _account(request):
@@ -132,7 +128,7 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str, account
                        [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
                          "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
     from oralhist.web.errors_fr import french as fr
-    from oralhist.web.upload import shown_name
+    from oralhist.web.staging import shown_name
 
     res = {"ids": done, "id": done[0] if done else None, "jobs": queued,
            "failed": [{"file": shown_name(ws, f), "error": shown_name(ws, fr(r))} for f, r in report.failed],

@@ -19,9 +19,9 @@ def enforced(cfg, account) -> bool:
 
 def pending_bytes(ws, account) -> int:
     """Bytes the account's unfinished or unimported tus uploads take or will take."""
-    from oralhist.web.upload import _user_dir
+    from oralhist.web.staging import user_dir
 
-    d = _user_dir(ws, account)
+    d = user_dir(ws, account)
     total = 0
     if not d.is_dir():
         return 0

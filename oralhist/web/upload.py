@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,16 +29,12 @@ from starlette.routing import Route
 from oralhist import db
 from oralhist.errors import BadInput, NotFound, OralhistError
 from oralhist.web.api import json_route, who
-from oralhist.web.interviews import uploads_root  # where both upload routes stage files
+from oralhist.web.staging import shown_name, uploads_root, user_dir as _user_dir  # where both upload routes stage files
 
 STALE_HOURS = 48
 MAX_PARTS = 50
 TUS_PREFIX = "/api/uploads"
 
-
-def account_key(account) -> str:
-    name = account.name if account is not None else ""
-    return hashlib.sha256(("oralhist-upload:" + name).encode()).hexdigest()[:24]
 
 
 def sweep_stale(ws, hours: float = STALE_HOURS) -> list[str]:
@@ -66,23 +61,10 @@ def sweep_stale(ws, hours: float = STALE_HOURS) -> list[str]:
     return gone
 
 
-def shown_name(ws, text: str) -> str:
-    """What a person may see of a file the server staged: its name, never the server's folders
-    (``<archive>/.oralhist/uploads/multipart-…/a.wav`` -> ``a.wav``, inside a message too)."""
-    import re
-
-    text = str(text)
-    for base in {str(uploads_root(ws)), str(uploads_root(ws).resolve()), str(ws.root), str(ws.root.resolve())}:
-        text = re.sub(re.escape(base) + r"/(?:[^/\s]+/)*", "", text)
-    return text
-
 
 def _account(request):
     return request.scope.get("state", {}).get("account")
 
-
-def _user_dir(ws, account) -> Path:
-    return uploads_root(ws) / account_key(account)
 
 
 def finished_upload(ws, account, uid: str) -> tuple[Path, str]:
