@@ -264,7 +264,7 @@ def _val(v):
     return v.value if hasattr(v, "value") else v
 
 
-def _scope(v) -> str:
+def scope_value(v) -> str:
     """Enums are stored by name ("on_site"); the views use values ("on-site")."""
     from oralhist.records import ConsentScope
 
@@ -446,7 +446,7 @@ def build_view(r: Raw) -> InterviewView:
     c = r.consent
     if c:
         emb = c["embargo_until"]
-        consent = ConsentView(scope=_scope(c["scope"]), embargo_until=str(emb) if emb else None,
+        consent = ConsentView(scope=scope_value(c["scope"]), embargo_until=str(emb) if emb else None,
                               anonymise=bool(c["anonymise"]), form=c["form_path"], redactions=reds)
     else:
         consent = ConsentView(scope="none", redactions=reds)

@@ -391,12 +391,12 @@ def _cancel_later(ws, job: Job) -> None:
 
 
 def _stage_call(ws, job: Job, progress: Progress):
-    from oralhist.pipeline import STAGES, stage_function
+    from oralhist.pipeline import STAGES, refresh_staff_exports, stage_function
 
     if job.stage == PUBLISH:
         from oralhist.publish import publish_site
 
-        return publish_site(ws, progress=progress)
+        return publish_site(ws, progress=progress, before=refresh_staff_exports)
     module, name = next((m, n) for st, m, n in STAGES if st == job.stage)
     return stage_function(module, name)(ws, [job.interview_id], force=job.force, progress=progress)
 

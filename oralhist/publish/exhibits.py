@@ -24,14 +24,14 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: O
     from oralhist.consent import load_for_public, public_view
     from oralhist.exhibit import list_exhibitions, public_exhibition
     from oralhist.objects import find_object_record
-    from oralhist.publish.build import _env
+    from oralhist.publish.render import jinja_env
     from oralhist.publish.objects import clip_dict, object_media
     from oralhist.publish.i18n import messages
 
     exhibitions = list_exhibitions(ws)
     if not exhibitions:
         return []
-    env = _env()
+    env = jinja_env()
     common = {"site_title": model.title, "lang": model.language, "m": messages(model.language)}
     entries = {e.archive_id: e for e in model.interviews}
     term_slugs = {tp.label: tp.slug for tp in model.terms.values()}

@@ -57,7 +57,7 @@ def object_media(ws, model, rec) -> dict:
     from PIL import Image
 
     from oralhist.objects import derivative
-    from oralhist.publish.build import OutFile
+    from oralhist.publish.write import OutFile
 
     out = {}
     for size in ("page", "card"):
@@ -137,11 +137,14 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.publish.build import LOCAL_BASE, _env, shard_of, slugify
+    from oralhist.publish.model import LOCAL_BASE
+    from oralhist.publish.render import jinja_env
+    from oralhist.publish.write import shard_of
+    from oralhist.text import slugify
     from oralhist.publish.i18n import messages
     from oralhist.records import Museum, ObjectRecord, Term, TermKind
 
-    env = _env()
+    env = jinja_env()
     common = {"site_title": model.title, "lang": model.language, "m": messages(model.language)}
     base = model.base_url or LOCAL_BASE
     notes: list[str] = []
