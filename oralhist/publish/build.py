@@ -16,17 +16,51 @@ from oralhist.errors import BadInput, StageError
 from oralhist.progress import NULL
 from oralhist.publish.model import load_model, validate
 from oralhist.publish.render import render_model
-from oralhist.publish.write import MANIFEST, read_cache, write_site
+from oralhist.publish.write import MANIFEST, built_kind, read_cache, write_site
 from oralhist.stage import StageReport
 
 
-def _refuse_kiosk_in_public_site(ws, out: Path) -> None:
-    """A kiosk build (on-site-only interviews) never goes in or under the public site folder,
-    nor in a folder that holds it (the build would then own, and rewrite, the public site)."""
-    o, pub = Path(out).resolve(), ws.site.resolve()
-    if o == pub or pub in o.parents or o in pub.parents:
+KINDS = {"public": "public web site", "local": "local (file://) site", "kiosk": "kiosk build (--on-site)"}
+
+
+def build_kind(ws, on_site: bool) -> str:
+    """``kiosk`` (on-site interviews too), ``public`` (web addresses from ``[site] base_url``)
+    or ``local`` (relative addresses only: a USB key, ``file://``)."""
+    return "kiosk" if on_site else ("public" if ws.settings.base_url.strip() else "local")
+
+
+def check_destination(ws, out: Path, kind: str) -> None:
+    """Refuse, before anything is written, a build that would mix with another one.
+
+    A build owns its whole folder (it serves, rewrites and removes every file in it), so no
+    build goes inside another build, or in a folder holding one, whatever their kinds; a
+    folder holds one kind, except that a public site and a local one (the same public
+    interviews, other addresses) may replace each other. A kiosk build never goes in or
+    around the archive's public site folder, even before that is built."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(out, "exists and is not a folder")
+    o = out.resolve()
+    pub = ws.site.resolve()
+    if kind == "kiosk" and (o == pub or pub in o.parents or o in pub.parents):
         raise BadInput(out, f"a kiosk build (--on-site) must not be written in or around the public site {ws.site}; "
                             "choose a folder outside it")
+    for parent in o.parents:
+        other = built_kind(parent)
+        if other is not None:
+            raise BadInput(out, f"folder is inside the {KINDS.get(other, 'site')} built in {parent}; "
+                                "choose a folder outside it")
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
+    other = built_kind(out)
+    if other and other != kind and "kiosk" in (kind, other):
+        raise BadInput(out, f"folder holds a {KINDS.get(other, other)}; a {KINDS[kind]} must not replace it: "
+                            "choose another --out")
+    if other is not None:
+        inner = next((p.parent for p in out.rglob(MANIFEST) if p.parent != out), None)
+        if inner is not None:
+            raise BadInput(out, f"folder holds another oralhist build in {inner}; move it out first")
+    if o != pub and (pub in o.parents or o in pub.parents):
+        raise BadInput(out, f"folder is in or around the archive's public site {ws.site}; choose a folder outside it")
 
 
 def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
@@ -38,19 +72,14 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     ``pipeline.refresh_staff_exports``, so that staff copies made before a killed stage run
     follow the data again (publish does not import the pipeline)."""
     from oralhist import db
-
-    if before is not None:
-        before(ws)
     from oralhist.stage import mark_done
 
     t0 = time.perf_counter()
     out = Path(out) if out is not None else ws.site
-    if out.exists() and not out.is_dir():
-        raise BadInput(out, "exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise BadInput(out, f"folder is not empty and is not a site built by oralhist (no {MANIFEST}); choose another --out")
-    if on_site:
-        _refuse_kiosk_in_public_site(ws, out)
+    kind = build_kind(ws, on_site)
+    check_destination(ws, out, kind)
+    if before is not None:
+        before(ws)
     scopes = ("public", "on-site") if on_site else ("public",)
     cache = read_cache(out, ws)
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
@@ -64,7 +93,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     problems = validate(model)
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
-    figures = write_site(ws, model, out, progress=progress)
+    figures = write_site(ws, model, out, progress=progress, kind=kind)
     rep = StageReport(stage="publish")
     rep.done = [e.archive_id for e in model.interviews]
     rep.details = {

@@ -145,13 +145,26 @@ def read_manifest(out: Path) -> dict:
     return {"version": BUILD_VERSION, "files": {}}
 
 
-def write_site(ws, model, out: Path, *, progress=NULL) -> dict:
+def built_kind(folder: Path) -> Optional[str]:
+    """The kind of the oralhist build in ``folder`` (``public``, ``local``, ``kiosk``; "" for a
+    build made before kinds were recorded), None when the folder holds no build."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("kind", "")) if isinstance(data, dict) else ""
+
+
+def write_site(ws, model, out: Path, *, progress=NULL, kind: str = "") -> dict:
     """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
     out.mkdir(parents=True, exist_ok=True)
     if not (out / MANIFEST).is_file():
         # Mark the folder as ours before anything else is written, so that a publish killed
         # during the first build is finished by the next one (the full manifest comes last).
-        atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True}).encode())
+        atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True,
+                                                     "kind": kind}).encode())
     old = read_manifest(out)
     old_files: dict = old.get("files", {})
     written, kept = [], 0
@@ -228,7 +241,7 @@ def write_site(ws, model, out: Path, *, progress=NULL) -> dict:
             if d.name not in keys:
                 shutil.rmtree(d) if d.is_dir() else d.unlink()
     manifest = {"version": BUILD_VERSION, "files": {p: f.key for p, f in sorted(model.files.items())},
-                "shards": n, "search_keys": keys,
+                "shards": n, "search_keys": keys, "kind": kind,
                 "search_pages": {p: sha for p, (sha, _) in sorted(model.search_pages.items())}}
     cache = {"version": BUILD_VERSION, "interviews": {e.archive_id: (e.cached_out or e.cached) for e in model.interviews}}
     cdata = json.dumps(cache, sort_keys=True, ensure_ascii=False).encode()
