@@ -142,13 +142,14 @@ def test_killed_publish_keeps_previous_site(ws, corpus, audio, monkeypatch):
         publish_site(ws_en, language="en")
     monkeypatch.setattr(write, "atomic_bytes", real)
     assert (ws.site / write.MANIFEST).read_text() == manifest
-    for p, data in snapshot.items():
-        now = p.read_bytes()
-        assert now == data or b'lang="en"' in now, f"{p} is neither the old nor a new complete file"
+    mid = {p: p.read_bytes() for p in snapshot}
     assert not [p for p in ws.site.rglob("*.tmp")]
     rep = publish_site(ws_en, language="en")
     assert rep.details["written"] > 0
     assert 'lang="en"' in (ws.site / "index.html").read_text(encoding="utf-8")
+    assert any(mid[p] != data for p, data in snapshot.items())  # the killed publish had begun
+    for p, data in snapshot.items():  # each file was either the old one or the new one, complete
+        assert mid[p] == data or mid[p] == p.read_bytes(), f"{p} is neither the old nor a new complete file"
 
 
 def test_exports_validate(ws, corpus, audio):

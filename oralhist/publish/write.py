@@ -55,6 +55,94 @@ def local_refs(path: str, content: bytes) -> list[tuple[str, str]]:
     return out
 
 
+# Files that list the site's pages without an href/src (home-data.js names interviews by id,
+# the sitemap and the OAI file by address): written after every page they may list.
+LISTINGS = ("home-data.js", "sitemap.xml", "oai-pmh.xml", "robots.txt")
+_ATTR = re.compile(r'\s+(?:href|src)="([^"#?:]+)(?:[#?][^"]*)?"')
+
+
+def write_order(files: dict, todo: list[str], present) -> list[tuple[str, Optional[bytes]]]:
+    """The order in which to write the ``todo`` paths of ``files`` so that, at every moment,
+    each written file's local links and sources point at files that exist (``present(path)``:
+    on disk before this build).
+
+    Each file comes after the new files it points at: media and data first, then the pages
+    (each after the new pages it links to), then the listings (after every new page). Pages
+    that link to each other and are all new (a new interview and a new term page) cannot all
+    come first: one of them (the one most waited for) is first written without its links to
+    files not there yet, ``(path, first version)``, then in full once they are. ``(path, None)``
+    writes the file itself."""
+    import heapq
+
+    missing = {p for p in todo if not present(p)}
+
+    def tier(p: str) -> int:
+        f = files[p]
+        return 3 if p in LISTINGS else 2 if p.endswith(".html") else 0 if f.content is None else 1
+
+    deps: dict[str, set] = {}
+    for p in todo:
+        f = files[p]
+        if p in LISTINGS:
+            deps[p] = {q for q in missing if q.endswith(".html") or (p == "robots.txt" and q == "sitemap.xml")}
+        elif p.endswith(".html") and f.content is not None:
+            deps[p] = {t for _, t in local_refs(p, f.content) if t in missing and t != p}
+        else:
+            deps[p] = set()
+    waited_by: dict[str, list] = {}
+    for p, d in deps.items():
+        for t in d:
+            waited_by.setdefault(t, []).append(p)
+    waiting = {p: len(d) for p, d in deps.items()}
+    ready = [(tier(p), p) for p in todo if not waiting[p]]
+    heapq.heapify(ready)
+    # Pages that may go first in a cycle, most waited for first.
+    cycle_breakers = [(-len(waited_by.get(p, ())), p) for p in todo if tier(p) == 2 and files[p].content is not None]
+    heapq.heapify(cycle_breakers)
+    released, done, steps = set(), set(), []
+
+    def release(p: str) -> None:
+        released.add(p)
+        for q in waited_by.get(p, ()):
+            waiting[q] -= 1
+            if not waiting[q] and q not in done:
+                heapq.heappush(ready, (tier(q), q))
+
+    while len(done) < len(todo):
+        if ready:
+            _, p = heapq.heappop(ready)
+            if p in done:
+                continue
+            steps.append((p, None))
+            done.add(p)
+            if p not in released:
+                release(p)
+            continue
+        while cycle_breakers and (cycle_breakers[0][1] in done or cycle_breakers[0][1] in released):
+            heapq.heappop(cycle_breakers)
+        if not cycle_breakers:  # (not expected: only pages wait for pages) the rest as it comes
+            for p in sorted((p for p in todo if p not in done), key=lambda p: (tier(p), p)):
+                steps.append((p, None))
+                done.add(p)
+            break
+        _, p = heapq.heappop(cycle_breakers)
+        unmet = {t for t in deps[p] if t not in released}
+        steps.append((p, without_links(p, files[p].content, unmet)))
+        release(p)
+    return steps
+
+
+def without_links(path: str, content: bytes, targets: set) -> bytes:
+    """The page ``content`` without its href/src attributes that point at ``targets``."""
+    here = Path(path).parent
+
+    def drop(m):
+        target = os.path.normpath((here / m.group(1)).as_posix()).replace("\\", "/")
+        return "" if target in targets else m.group(0)
+
+    return _ATTR.sub(drop, content.decode("utf-8")).encode("utf-8")
+
+
 def atomic_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,49 +245,12 @@ def built_kind(folder: Path) -> Optional[str]:
     return str(data.get("kind", "")) if isinstance(data, dict) else ""
 
 
-def write_site(ws, model, out: Path, *, progress=NULL, kind: str = "") -> dict:
-    """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
-    out.mkdir(parents=True, exist_ok=True)
-    if not (out / MANIFEST).is_file():
-        # Mark the folder as ours before anything else is written, so that a publish killed
-        # during the first build is finished by the next one (the full manifest comes last).
-        atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True,
-                                                     "kind": kind}).encode())
-    old = read_manifest(out)
-    old_files: dict = old.get("files", {})
-    written, kept = [], 0
-    task = progress.add("publish: writing", total=len(model.files))
-    for p, f in sorted(model.files.items()):
-        progress.advance(task)
-        dest = out / p
-        if (old_files.get(p) == f.key or f.keep) and dest.is_file():
-            kept += 1  # (a kept file was written by a build whose cache was saved after it)
-            continue
-        if f.content is not None:
-            atomic_bytes(dest, f.content)
-        else:
-            _write_audio(ws, f, dest)
-        written.append(p)
-    removed = []
-    for p in sorted(set(old_files) - set(model.files)):
-        dest = out / p
-        if dest.is_file():
-            dest.unlink()
-        removed.append(p)
-        d = dest.parent
-        while d != out and d.is_dir() and not any(d.iterdir()):
-            d.rmdir()
-            d = d.parent
-    # Files in site/ that no build of ours wrote (e.g. an old site, or a file from a previous
-    # build whose manifest was lost) are removed too: site/ is fully generated.
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and rel != MANIFEST and not rel.startswith("pagefind/") and rel not in model.files:
-            path.unlink()
-            removed.append(rel)
+def _update_search(ws, model, out: Path, old: dict) -> tuple[list, dict]:
+    """Write the search-only pages (beside the site, one folder per shard) and re-index the
+    shards whose pages changed. Returns (shards re-indexed, key of every shard)."""
+    n = model.search_shards
     # The search-only pages live beside the site, one folder per shard, kept up to date like the site.
     src = search_source_dir(out, ws)
-    n = model.search_shards
     old_search: dict = old.get("search_pages", {})
     shard_pages: dict[int, list] = {k: [] for k in range(n)}
     for p, (sha, html) in sorted(model.search_pages.items()):
@@ -240,8 +291,59 @@ def write_site(ws, model, out: Path, *, progress=NULL, kind: str = "") -> dict:
         for d in pf.iterdir():
             if d.name not in keys:
                 shutil.rmtree(d) if d.is_dir() else d.unlink()
+    return indexed, keys
+
+
+def write_site(ws, model, out: Path, *, progress=NULL, kind: str = "") -> dict:
+    """Write what changed; remove what is gone; re-index search when needed. Returns figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / MANIFEST).is_file():
+        # Mark the folder as ours before anything else is written, so that a publish killed
+        # during the first build is finished by the next one (the full manifest comes last).
+        atomic_bytes(out / MANIFEST, json.dumps({"version": BUILD_VERSION, "files": {}, "incomplete": True,
+                                                     "kind": kind}).encode())
+    old = read_manifest(out)
+    old_files: dict = old.get("files", {})
+    task = progress.add("publish: writing", total=len(model.files))
+    todo = []
+    for p, f in sorted(model.files.items()):
+        if not ((old_files.get(p) == f.key or f.keep) and (out / p).is_file()):
+            todo.append(p)  # (a kept file was written by a build whose cache was saved after it)
+    kept = len(model.files) - len(todo)
+    progress.advance(task, kept)
+    written = []
+    for p, early in write_order(model.files, todo, lambda p: (out / p).is_file()):
+        f = model.files[p]
+        if early is not None:
+            atomic_bytes(out / p, early)  # a first version: its links to files not written yet left out
+            continue
+        if f.content is not None:
+            atomic_bytes(out / p, f.content)
+        else:
+            _write_audio(ws, f, out / p)
+        written.append(p)
+        progress.advance(task)
+    # The search index next (it points at the new pages, all written now); what is gone goes last.
+    indexed, keys = _update_search(ws, model, out, old)
+    removed = []
+    for p in sorted(set(old_files) - set(model.files)):
+        dest = out / p
+        if dest.is_file():
+            dest.unlink()
+        removed.append(p)
+        d = dest.parent
+        while d != out and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            d = d.parent
+    # Files in site/ that no build of ours wrote (e.g. an old site, or a file from a previous
+    # build whose manifest was lost) are removed too: site/ is fully generated.
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and rel != MANIFEST and not rel.startswith("pagefind/") and rel not in model.files:
+            path.unlink()
+            removed.append(rel)
     manifest = {"version": BUILD_VERSION, "files": {p: f.key for p, f in sorted(model.files.items())},
-                "shards": n, "search_keys": keys, "kind": kind,
+                "shards": model.search_shards, "search_keys": keys, "kind": kind,
                 "search_pages": {p: sha for p, (sha, _) in sorted(model.search_pages.items())}}
     cache = {"version": BUILD_VERSION, "interviews": {e.archive_id: (e.cached_out or e.cached) for e in model.interviews}}
     cdata = json.dumps(cache, sort_keys=True, ensure_ascii=False).encode()
