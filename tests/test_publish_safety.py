@@ -144,15 +144,17 @@ def test_a_publish_killed_at_any_moment_leaves_no_broken_link(ws, cli, corpus, f
     import sys
 
     from oralhist.publish import publish_site, write
+    from oralhist.workspace import open_workspace
 
     audio = tmp_path / "a.mp3"
     make_audio(ffmpeg, corpus, audio)
     _set_base_url(ws, "https://musee.example.org")
+    web = open_workspace(ws.root)  # with its base_url: a sitemap, addresses to check
     make_interview(ws, "1990-marcel", corpus=corpus, audio=audio, title="À la fosse",
                    links=[("trade", "Mineur", 500, 3000, "la fosse", "accepted", 1.0)])
     make_interview(ws, "1991-jeanne", corpus=corpus, audio=audio, title="Au tissage",
                    links=[("trade", "Tisserande", 0, 3000, "le métier", "accepted", 1.0)])
-    publish_site(ws)
+    publish_site(web)
     assert broken_links(ws.site) == []
     # Then: a new interview whose new term page and page link to each other, a new clip on an
     # existing term, and a withdrawn one (its files go).
@@ -182,7 +184,7 @@ def test_a_publish_killed_at_any_moment_leaves_no_broken_link(ws, cli, corpus, f
 
     monkeypatch.setattr(write, "atomic_bytes", checking(write.atomic_bytes))
     monkeypatch.setattr(write, "_write_audio", checking(write._write_audio))
-    publish_site(ws)
+    publish_site(web)
     monkeypatch.undo()
     writes = len(seen)
     assert writes >= 10
