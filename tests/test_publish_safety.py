@@ -85,8 +85,8 @@ def test_a_local_build_and_a_public_one_may_replace_each_other(ws, cli, corpus, 
 
 CHILD = r"""
 import os, signal, sys
-from oralhist.publish import publish_site, write
-from oralhist.workspace import open_workspace
+from oralhist.outputs.publish import publish_site, write
+from oralhist.archive.workspace import open_workspace
 
 kill_after = int(sys.argv[2])  # 0: count the writes and finish
 count = {"n": 0}
@@ -143,8 +143,8 @@ def test_a_publish_killed_at_any_moment_leaves_no_broken_link(ws, cli, corpus, f
     import subprocess
     import sys
 
-    from oralhist.publish import publish_site, write
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.publish import publish_site, write
+    from oralhist.archive.workspace import open_workspace
 
     audio = tmp_path / "a.mp3"
     make_audio(ffmpeg, corpus, audio)
