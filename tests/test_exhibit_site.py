@@ -174,7 +174,7 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     assert "métiers de la mine" in trade and "porion" in trade and "Lewarde (2 objets)" in trade
     assert f"objets/{obj1.parent.name}/index.html" in trade and f"objets/{obj2.parent.name}/index.html" in trade
     assert f"https://musee.example.org/objets/{obj1.parent.name}/index.html" in (tmp_path / "web" / "sitemap.xml").read_text()
-    from oralhist.outputs.publish.build import search_page_path
+    from oralhist.outputs.publish.write import search_page_path
 
     assert search_page_path(site, str(obj1.relative_to(site)), rep.details["search_shards"], ws).is_file()
     httpd = _serve(site)

@@ -119,17 +119,17 @@ def test_withdrawn_consent_removes_files(ws, cli, corpus, audio):
 
 
 def test_killed_publish_keeps_previous_site(ws, corpus, audio, monkeypatch):
-    from oralhist.outputs.publish import build, publish_site
+    from oralhist.outputs.publish import publish_site, write
 
     _two(ws, corpus, audio)
     publish_site(ws)
-    manifest = (ws.site / build.MANIFEST).read_text()
+    manifest = (ws.site / write.MANIFEST).read_text()
     snapshot = {p: p.read_bytes() for p in ws.site.rglob("*") if p.is_file()}
     from oralhist.archive.workspace import open_workspace
 
     ws_en = open_workspace(ws.root)
     calls = {"n": 0}
-    real = build._atomic_bytes
+    real = write.atomic_bytes
 
     def dying(path, data):
         calls["n"] += 1
@@ -137,18 +137,19 @@ def test_killed_publish_keeps_previous_site(ws, corpus, audio, monkeypatch):
             raise KeyboardInterrupt  # as if the process were killed here
         real(path, data)
 
-    monkeypatch.setattr(build, "_atomic_bytes", dying)
+    monkeypatch.setattr(write, "atomic_bytes", dying)
     with pytest.raises(KeyboardInterrupt):
         publish_site(ws_en, language="en")
-    monkeypatch.setattr(build, "_atomic_bytes", real)
-    assert (ws.site / build.MANIFEST).read_text() == manifest
-    for p, data in snapshot.items():
-        now = p.read_bytes()
-        assert now == data or b'lang="en"' in now, f"{p} is neither the old nor a new complete file"
+    monkeypatch.setattr(write, "atomic_bytes", real)
+    assert (ws.site / write.MANIFEST).read_text() == manifest
+    mid = {p: p.read_bytes() for p in snapshot}
     assert not [p for p in ws.site.rglob("*.tmp")]
     rep = publish_site(ws_en, language="en")
     assert rep.details["written"] > 0
     assert 'lang="en"' in (ws.site / "index.html").read_text(encoding="utf-8")
+    assert any(mid[p] != data for p, data in snapshot.items())  # the killed publish had begun
+    for p, data in snapshot.items():  # each file was either the old one or the new one, complete
+        assert mid[p] == data or mid[p] == p.read_bytes(), f"{p} is neither the old nor a new complete file"
 
 
 def test_exports_validate(ws, corpus, audio):

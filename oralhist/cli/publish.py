@@ -105,6 +105,7 @@ def publish(
 
     Example: oralhist publish --local --out /media/usb/site
     """
+    from oralhist.outputs.exports.staff import refresh_staff_exports
     from oralhist.progress import progress_bar
     from oralhist.outputs.publish import publish_site
 
@@ -119,7 +120,7 @@ def publish(
         raise BadInput(ws.root / "oralhist.toml", "[site] base_url is empty: set it to the site's public address "
                                                   "(e.g. https://archives.example.org/temoignages) or publish with --local")
     with progress_bar(enabled=not as_json) as prog:
-        rep = publish_site(ws, out, progress=prog, language=language, on_site=on_site)
+        rep = publish_site(ws, out, progress=prog, language=language, on_site=on_site, before=refresh_staff_exports)
     if as_json:
         print_json(rep.to_dict())
     else:

@@ -395,11 +395,12 @@ def _cancel_later(ws, job: Job) -> None:
 
 def _stage_call(ws, job: Job, progress: Progress):
     from oralhist.jobs.stages import call_stage
+    from oralhist.outputs.exports.staff import refresh_staff_exports
 
     if job.stage == PUBLISH:
         from oralhist.outputs.publish import publish_site
 
-        return publish_site(ws, progress=progress)
+        return publish_site(ws, progress=progress, before=refresh_staff_exports)
     return call_stage(ws, job.stage, [job.interview_id], force=job.force, progress=progress)
 
 

@@ -115,7 +115,7 @@ def run_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = Non
     if publish:
         from oralhist.outputs.publish import publish_site
 
-        r = publish_site(ws, progress=progress)
+        r = publish_site(ws, progress=progress, before=refresh_staff_exports)
         out.reports.append(r)
         out.site = Path(r.details["site"])
     return out

@@ -24,14 +24,14 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: O
     from oralhist.editorial.consent import load_for_public, public_view
     from oralhist.outputs.exhibit import list_exhibitions, public_exhibition
     from oralhist.outputs.objects import find_object_record
-    from oralhist.outputs.publish.shared import template_env
+    from oralhist.outputs.publish.render import jinja_env
     from oralhist.outputs.publish.objects import clip_dict, object_media
     from oralhist.outputs.publish.i18n import messages
 
     exhibitions = list_exhibitions(ws)
     if not exhibitions:
         return []
-    env = template_env()
+    env = jinja_env()
     common = {"site_title": model.title, "lang": model.language, "m": messages(model.language)}
     entries = {e.archive_id: e for e in model.interviews}
     term_slugs = {tp.label: tp.slug for tp in model.terms.values()}

@@ -43,7 +43,7 @@ class Record:
 
 
 def repository_identifier(ws) -> str:
-    from oralhist.outputs.publish.shared import slugify
+    from oralhist.text import slugify
 
     raw = (ws.settings.raw or {}).get("site", {})
     return str(raw.get("oai_repository_identifier") or f"oralhist.{slugify(ws.settings.title, 'archive')}")

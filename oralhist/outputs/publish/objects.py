@@ -57,7 +57,7 @@ def object_media(ws, model, rec) -> dict:
     from PIL import Image
 
     from oralhist.outputs.objects import derivative
-    from oralhist.outputs.publish.shared import OutFile
+    from oralhist.outputs.publish.write import OutFile
 
     out = {}
     for size in ("page", "card"):
@@ -139,11 +139,14 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.outputs.publish.shared import LOCAL_BASE, shard_of, slugify, template_env
+    from oralhist.outputs.publish.model import LOCAL_BASE
+    from oralhist.outputs.publish.render import jinja_env
+    from oralhist.outputs.publish.write import shard_of
+    from oralhist.text import slugify
     from oralhist.outputs.publish.i18n import messages
     from oralhist.records import Museum, ObjectRecord, Term, TermKind
 
-    env = template_env()
+    env = jinja_env()
     common = {"site_title": model.title, "lang": model.language, "m": messages(model.language)}
     base = model.base_url or LOCAL_BASE
     notes: list[str] = []

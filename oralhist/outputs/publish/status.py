@@ -99,7 +99,8 @@ def site_status(ws, *, today: Optional[date] = None, out: Optional[Path] = None)
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.outputs.publish.build import cache_dir, read_cache, site_settings_key
+    from oralhist.outputs.publish.model import site_settings_key
+    from oralhist.outputs.publish.write import cache_dir, read_cache
     from oralhist.editorial.view import read_rows
     from oralhist.records import Revision
 
@@ -182,7 +183,7 @@ def _site_states(ws, *, today: Optional[date] = None, out: Optional[Path] = None
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.outputs.publish.build import read_cache
+    from oralhist.outputs.publish.write import read_cache
     from oralhist.records import Consent, Interview, Revision, StageRun, Transcript
     from oralhist.editorial.view import pick_current
 
@@ -251,7 +252,7 @@ def _site_states(ws, *, today: Optional[date] = None, out: Optional[Path] = None
 
 def effect_of_consent(ws, interview_id: str, *, today: Optional[date] = None) -> str:
     """One French sentence: what the current consent does to the public site at the next publish."""
-    from oralhist.outputs.publish.build import read_cache
+    from oralhist.outputs.publish.write import read_cache
 
     note = site_notes(ws, today=today).get(interview_id)
     on_site = interview_id in read_cache(ws.site, ws)

@@ -91,3 +91,21 @@ def time_datetime(ms) -> str:
     s = max(0, int(ms or 0)) // 1000
     h, mnt, sec = s // 3600, s // 60 % 60, s % 60
     return "PT" + (f"{h}H" if h else "") + (f"{mnt}M" if mnt or h else "") + f"{sec}S"
+
+
+# Times of the public pages and feeds (milliseconds in, text out).
+
+
+def clock(ms: int) -> str:
+    s = max(0, int(ms)) // 1000
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def iso_duration(ms: int) -> str:
+    s = max(0, int(ms)) // 1000
+    return f"PT{s // 3600}H{s // 60 % 60}M{s % 60}S"
+
+
+def seconds(ms: int) -> str:
+    v = f"{max(0, int(ms)) / 1000:.3f}".rstrip("0").rstrip(".")
+    return v or "0"
