@@ -93,6 +93,8 @@ class Settings:
 
         archive, tr, site, db = table("archive"), table("transcribe"), table("site"), table("database")
         museums = get(archive, "archive", "museums", list, [])
+        if isinstance(site.get("license"), str):
+            _http_setting(path, "[site] license", site["license"])
         if not all(isinstance(m, str) for m in museums):
             raise WorkspaceError(path, "setting archive.museums must be a list of names in quotes")
         return cls(
@@ -104,10 +106,22 @@ class Settings:
             compute_type=get(tr, "transcribe", "compute_type", str, cls.compute_type),
             beam_size=get(tr, "transcribe", "beam_size", int, cls.beam_size),
             site_language=get(site, "site", "language", str, cls.site_language),
-            base_url=get(site, "site", "base_url", str, cls.base_url),
+            base_url=_http_setting(path, "[site] base_url", get(site, "site", "base_url", str, cls.base_url)),
             database_url=get(db, "database", "url", str, ""),
             raw=data,
         )
+
+
+def _http_setting(path: Path, name: str, value: str) -> str:
+    """A link setting: empty, or an http(s) address (issue 19 item 17)."""
+    from oralhist.errors import BadInput
+    from oralhist.links import check_http
+
+    try:
+        check_http(value, path, f"setting {name}: the address")
+    except BadInput as e:
+        raise WorkspaceError(path, e.reason) from None
+    return value
 
 
 @dataclass(frozen=True)

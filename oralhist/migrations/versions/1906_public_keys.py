@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('interview_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('public_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('retired_at', sa.DateTime(), nullable=False),
+    sa.Column('retired_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('retiredid', schema=None) as batch_op:
