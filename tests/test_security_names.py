@@ -181,3 +181,217 @@ def test_existing_archive_upgrade(tmp_path):
     # no transcript: the public records still list; the deleted ones are the retired named ids
     assert recs.get(f"{REPO}1992-jean-nord") is True and recs.get(f"{REPO}1991-lise-vidal") is True
     assert not [i for i in recs if "rose" in i]
+
+
+# --------------------------------------------------------------------------- item 17
+
+
+def test_vocabulary_links_must_be_http(ws, cli, tmp_path):
+    """Item 17: a javascript: URI in a vocabulary (CSV or SKOS) is refused at entry, nothing imported."""
+    from oralhist import db
+    from oralhist.records import Term
+    from oralhist.web.errors_fr import french
+
+    csv = tmp_path / "metiers.csv"
+    csv.write_text("label;uri\nMineur;https://www.wikidata.org/wiki/Q820037\nTisserand;javascript:alert(document.cookie)\n",
+                   encoding="utf-8")
+    r = cli("vocab", "import", str(csv), "--kind", "trade")
+    assert r.exit_code == 2 and "line 3: the URI 'javascript:alert(document.cookie)' is not an http" in r.output
+    ttl = tmp_path / "objets.ttl"
+    ttl.write_text('@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+                   '<https://ex.org/c/1> a skos:Concept ; skos:prefLabel "Lampe"@fr .\n'
+                   '<javascript:alert(1)> a skos:Concept ; skos:prefLabel "Pic"@fr .\n', encoding="utf-8")
+    r = cli("vocab", "import", str(ttl), "--kind", "object")
+    assert r.exit_code == 2 and "concept 'Pic': the URI 'javascript:alert(1)' is not an http" in r.output
+    with db.session(ws) as s:
+        assert s.exec(__import__("sqlmodel").select(Term)).all() == []
+    assert "n’est pas une adresse web" in french("line 3: the URI 'javascript:x' is not an http:// or https:// address "
+                                                 "(only web addresses are accepted, e.g. https://www.example.org/); nothing imported")
+    csv.write_text("label;uri\nMineur;HTTPS://www.wikidata.org/wiki/Q820037\n", encoding="utf-8")
+    assert cli("vocab", "import", str(csv), "--kind", "trade").exit_code == 0
+
+
+def test_settings_and_exhibition_links_must_be_http(ws, tmp_path):
+    """Item 17: [site] base_url / license and exhibition links: http(s) only, refused at entry."""
+    from oralhist.errors import BadInput, WorkspaceError
+    from oralhist.exhibit import _body_text, parse_exhibition_text
+    from oralhist.workspace import open_workspace
+
+    toml = ws.root / "oralhist.toml"
+    good = toml.read_text(encoding="utf-8")
+    for line in ('base_url = "javascript:alert(1)"', 'license = "data:text/html,<script>alert(1)</script>"'):
+        key = line.split()[0]
+        toml.write_text(re.sub(rf"(?m)^{key} = .*\n", "", good).replace("[site]\n", f"[site]\n{line}\n"), encoding="utf-8")
+        with pytest.raises(WorkspaceError, match=rf"\[site\] {key}: the address .* is not an http"):
+            open_workspace(ws.root)
+    toml.write_text(good, encoding="utf-8")
+    head = "---\ntitle: X\nslug: x\n---\n## Partie\n"
+    for bad in ("[ici](javascript:alert(1))", "<mailto:a@b.fr>", "[ici][r]\n\n[r]: vbscript:msgbox(1)"):
+        with pytest.raises(BadInput, match="is not an http"):
+            parse_exhibition_text(head + bad + "\n", tmp_path / "x.md")
+        with pytest.raises(BadInput, match="seuls les liens web"):
+            _body_text(bad, "Récit")
+    exh = parse_exhibition_text(head + "[musée](https://musee.example.org/) et [page](../i/x.html)\n", tmp_path / "x.md")
+    assert 'href="https://musee.example.org/"' in exh.sections[0].narrative_html
+
+
+@pytest.fixture(scope="module")
+def csp_site(tmp_path_factory, corpus, ffmpeg):
+    """A published site with an interview, terms (one with a javascript: URI stored before the
+    entry check existed), an exhibition, served by http.server."""
+    import functools
+    import http.server
+    import threading
+
+    from sqlalchemy import text
+
+    from oralhist import db
+    from oralhist.exhibit import import_exhibition
+    from oralhist.publish import publish_site
+    from oralhist.workspace import init, open_workspace
+    from publish_helpers import clip_durations
+
+    root = tmp_path_factory.mktemp("csp")
+    ws = init(root / "archive", title="Archive de test")
+    toml = ws.root / "oralhist.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[site]\n", '[site]\nlicense = "https://creativecommons.org/licenses/by/4.0/"\n'), encoding="utf-8")
+    ws = open_workspace(ws.root)
+    audio = root / "a.mp3"
+    make_audio(ffmpeg, corpus, audio)
+    durs = clip_durations(corpus)
+    make_interview(ws, "1998-marcel-dupont", corpus=corpus, audio=audio, title="À la fosse",
+                   topics=[(0, durs[0], "L'accident", "", ["Mineur"]), (durs[0], sum(durs), "Le comité", "", [])],
+                   links=[("trade", "Mineur", 500, 3000, "terrain montagneux", "accepted", 1.0),
+                          ("trade", "Tisserand", 3000, 5000, "comité", "accepted", 1.0)])
+    with db.engine_for(ws).begin() as conn:
+        conn.execute(text("UPDATE term SET uri = 'javascript:alert(document.domain)' WHERE label = 'Mineur'"))
+        conn.execute(text("UPDATE term SET uri = 'https://www.wikidata.org/wiki/Q1' WHERE label = 'Tisserand'"))
+    expo = root / "expo.md"
+    expo.write_text("---\ntitle: La mine\nslug: la-mine\n---\nUne [exposition](https://musee.example.org/).\n"
+                    "## Le travail\nLe fond.\n[[clip 1998-marcel-dupont 00:00-00:03]]\n", encoding="utf-8")
+    import_exhibition(ws, expo)
+    publish_site(ws)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ws.site))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "ws": ws}
+    httpd.shutdown()
+
+
+def test_term_pages_link_only_http(csp_site):
+    """Item 17: a javascript: URI already in the archive is shown as text, never as a link."""
+    site = csp_site["ws"].site
+    hrefs = [h for p in site.rglob("*.html") for h in re.findall(r'<a\b[^>]*\bhref="([^"]*)"', p.read_text(encoding="utf-8"))]
+    assert hrefs and not [h for h in hrefs if h.lower().startswith(("javascript:", "data:", "vbscript:"))]
+    pages = {p.read_text(encoding="utf-8") for p in (site / "t").glob("*.html")}
+    assert any('href="https://www.wikidata.org/wiki/Q1"' in t for t in pages)
+    assert any("javascript:alert(document.domain)" in t and 'href="javascript' not in t for t in pages)
+
+
+CSP_WATCH = """document.addEventListener('securitypolicyviolation', function (e) {
+  console.error('CSP-VIOLATION ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber);
+});"""
+
+
+def _watch(browser, **kw):
+    """A context with the pages' real CSP (no bypass): violations and script errors are collected."""
+    ctx = browser.new_context(locale="fr-FR", **kw)
+    ctx.add_init_script(CSP_WATCH)
+    page = ctx.new_page()
+    seen: list[str] = []
+    page.on("console", lambda m: seen.append(f"{page.url}: {m.text}")
+            if m.type == "error" and ("CSP-VIOLATION" in m.text or "Content Security Policy" in m.text) else None)
+    page.on("pageerror", lambda e: seen.append(f"{page.url}: {e}"))
+    return ctx, page, seen
+
+
+def _until(page, js: str, timeout: float = 15.0):
+    """Poll ``js`` with page.evaluate (Playwright's wait_for_function evaluates a string, which the CSP forbids)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if page.evaluate(js):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never true: {js} on {page.url}")
+
+
+def test_public_pages_have_a_csp_and_no_violation(csp_site, browser):
+    """Item 17: every public page carries a CSP without 'unsafe-inline'; in Chromium, under that
+    policy, no page reports a violation or a script error, and the scripts still work (player,
+    word highlighting, search with its WebAssembly index, home filters, exhibition clips)."""
+    site, url = csp_site["ws"].site, csp_site["url"]
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                   if not any(part.startswith(".") or part == "pagefind" for part in p.relative_to(site).parts))
+    for rel in pages:
+        html = (site / rel).read_text(encoding="utf-8")
+        m = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+        assert m, f"{rel} has no CSP"
+        assert "script-src 'self'" in m.group(1) and "unsafe-inline" not in m.group(1) and "'unsafe-eval'" not in m.group(1)
+        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")", html), rel
+        assert not re.search(r"\son[a-z]+=", html) and " style=" not in html, rel
+    ctx, page, seen = _watch(browser)
+    try:
+        for rel in pages:
+            page.goto(f"{url}/{rel}")
+            page.wait_for_load_state("load")
+        iv = next(p for p in pages if p.startswith("i/"))
+        page.goto(f"{url}/{iv}")
+        _until(page, "document.getElementById('player').readyState >= 1")
+        _until(page, "document.querySelectorAll('.w').length > 0")  # words wrapped by interview.js
+        page.goto(f"{url}/search.html?q=rugissement")
+        page.locator("#results a.moment").first.wait_for(timeout=15000)  # Pagefind (WebAssembly) under the CSP
+        page.goto(f"{url}/index.html")
+        page.wait_for_load_state("load")
+        assert not seen, seen
+        # the watch itself sees a violation: an inline script on a page under the same policy
+        page.goto(f"{url}/{iv}")
+        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+                      " document.body.appendChild(s); }")
+        _until(page, "true")
+        page.wait_for_timeout(300)
+        assert any("CSP-VIOLATION script-src" in x for x in seen) and page.evaluate("() => window.x") is None
+    finally:
+        ctx.close()
+
+
+def test_workbench_pages_have_no_csp_violation(ws, corpus, ffmpeg, tmp_path, browser):
+    """Item 17: the workbench's CSP header (no inline script or style) holds on its main pages:
+    no violation, no script error, and their scripts run."""
+    from oralhist.web.server import start_workbench_in_thread
+
+    audio = tmp_path / "a.mp3"
+    make_audio(ffmpeg, corpus, audio)
+    make_interview(ws, "1998-marcel-dupont", corpus=corpus, audio=audio,
+                   links=[("trade", "Mineur", 500, 3000, "terrain montagneux", "accepted", 1.0)])
+    from oralhist.web.auth import set_account
+
+    set_account(ws, "admin", "mot de passe solide 42", role="admin")
+    server, cfg, url, runner = start_workbench_in_thread(ws, runner=False)
+    base = url.rstrip("/")
+    ctx, page, seen = _watch(browser)
+    try:
+        resp = page.goto(base + "/login")
+        page.fill("input[name=name]", "admin")
+        page.fill("input[name=password]", "mot de passe solide 42")
+        page.click("button[type=submit]")
+        page.wait_for_selector("table.list")
+        csp = resp.headers.get("content-security-policy", "")
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        iid = "1998-marcel-dupont"
+        for path in ("/", f"/i/{iid}", f"/i/{iid}/index", f"/i/{iid}/links", f"/i/{iid}/speakers",
+                     f"/i/{iid}/history", f"/i/{iid}/consent", f"/i/{iid}/word", "/importer", "/vocab", "/objets",
+                     "/publish", "/expositions", "/expositions/termes", "/expositions/recherche"):
+            r = page.goto(base + path)
+            assert r.status == 200, (path, r.status)
+            page.wait_for_load_state("load")
+        page.goto(f"{base}/i/{iid}")
+        page.locator("#segments span.w").first.wait_for(timeout=15000)  # editor.js drew the transcript
+        assert not seen, seen
+    finally:
+        ctx.close()
+        server.should_exit = True
+        server._thread.join(5)
