@@ -223,7 +223,8 @@ def make_many(ws, n: int, start: int = 0) -> None:
         s.flush()
         s.execute(insert(Interview), [dict(id=f["id"], title=f["title"], narrator_id=p.id,
                                            museum_id=museums[f["museum"]].id, date=f["date"], place=f["place"],
-                                           language=f["language"], summary=f["summary"], duration_ms=60_000 + 1000 * (i % 50))
+                                           language=f["language"], summary=f["summary"], duration_ms=60_000 + 1000 * (i % 50),
+                                           public_key=f["id"])  # like make_interview's legacy_id
                                       for i, (f, p) in enumerate(zip(facts, people))])
         s.execute(insert(Consent), [dict(interview_id=f["id"], scope=ConsentScope.public) for f in facts])
         s.execute(insert(Transcript), [dict(interview_id=f["id"], version=1, model="base", language=f["language"],
