@@ -223,7 +223,7 @@ def public_id(view) -> str:
 def key_is_opaque(key: Optional[str]) -> bool:
     """False for an id kept from before revision 1906 that is the archive id (it carries the
     narrator's name): it may only answer while that name may be shown."""
-    return bool(key) and (key.startswith("iv-") or key.startswith("t-"))
+    return bool(key) and re.fullmatch(r"(?:iv|t)-[0-9a-f]{12}", key) is not None
 
 
 def _rotate_public_key(s, iv, before, after) -> None:
