@@ -203,8 +203,10 @@ def test_vocabulary_links_must_be_http(ws, cli, tmp_path):
                    '<javascript:alert(1)> a skos:Concept ; skos:prefLabel "Pic"@fr .\n', encoding="utf-8")
     r = cli("vocab", "import", str(ttl), "--kind", "object")
     assert r.exit_code == 2 and "concept 'Pic': the URI 'javascript:alert(1)' is not an http" in r.output
+    from sqlmodel import select
+
     with db.session(ws) as s:
-        assert s.exec(__import__("sqlmodel").select(Term)).all() == []
+        assert s.exec(select(Term)).all() == []
     assert "n’est pas une adresse web" in french("line 3: the URI 'javascript:x' is not an http:// or https:// address "
                                                  "(only web addresses are accepted, e.g. https://www.example.org/); nothing imported")
     csv.write_text("label;uri\nMineur;HTTPS://www.wikidata.org/wiki/Q820037\n", encoding="utf-8")
