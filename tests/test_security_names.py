@@ -16,8 +16,8 @@ REPO = "oai:oralhist.archive-de-test:"
 
 
 def _oai(ws, **args):
-    from oralhist.oai import respond
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.publish.oai import respond
+    from oralhist.archive.workspace import open_workspace
 
     text = respond(open_workspace(ws.root), args, "http://h/oai")
     return text, ET.fromstring(text)
@@ -55,7 +55,7 @@ def audio(corpus, ffmpeg, tmp_path):
 
 def test_new_interviews_get_opaque_ids_everywhere(ws, corpus, audio):
     """Item 16: a new interview's OAI identifier and page address carry no name."""
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     make_interview(ws, "1997-walter-brun", corpus=corpus, audio=audio, narrator="Walter Brun", legacy_id=False)
     ids = list(_headers(ws))
@@ -73,7 +73,7 @@ def test_new_interviews_get_opaque_ids_everywhere(ws, corpus, audio):
 def test_anonymised_after_publishing(ws, corpus, audio, cli):
     """Item 16: the old real-name id is announced deleted (no metadata), the interview answers
     under a new opaque id, the old page is gone; after the retention the old id is forgotten."""
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     make_interview(ws, "1997-walter-brun", corpus=corpus, audio=audio, narrator="Walter Brun",
                    title="Walter Brun, mineur")
@@ -131,8 +131,8 @@ def test_withdrawn_then_forgotten_and_retention_setting(ws, corpus, audio, cli):
     assert f"{REPO}1997-walter-brun" not in _headers(ws)
     toml.write_text(toml.read_text(encoding="utf-8").replace("= 180", "= -3"), encoding="utf-8")
     from oralhist.errors import BadInput
-    from oralhist.oai import load_records
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.publish.oai import load_records
+    from oralhist.archive.workspace import open_workspace
 
     with pytest.raises(BadInput, match="deleted_retention_days"):
         load_records(open_workspace(ws.root))
@@ -145,8 +145,8 @@ def test_existing_archive_upgrade(tmp_path):
     from sqlalchemy import text
 
     from oralhist import db
-    from oralhist.oai import load_records
-    from oralhist.workspace import init, open_workspace
+    from oralhist.outputs.publish.oai import load_records
+    from oralhist.archive.workspace import init, open_workspace
 
     ws = init(tmp_path / "old", title="Archive de test")
     db.engine_for(ws).dispose()
@@ -216,8 +216,8 @@ def test_vocabulary_links_must_be_http(ws, cli, tmp_path):
 def test_settings_and_exhibition_links_must_be_http(ws, tmp_path):
     """Item 17: [site] base_url / license and exhibition links: http(s) only, refused at entry."""
     from oralhist.errors import BadInput, WorkspaceError
-    from oralhist.exhibit import _body_text, parse_exhibition_text
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.exhibit import _body_text, parse_exhibition_text
+    from oralhist.archive.workspace import open_workspace
 
     toml = ws.root / "oralhist.toml"
     good = toml.read_text(encoding="utf-8")
@@ -248,9 +248,9 @@ def csp_site(tmp_path_factory, corpus, ffmpeg):
     from sqlalchemy import text
 
     from oralhist import db
-    from oralhist.exhibit import import_exhibition
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init, open_workspace
+    from oralhist.outputs.exhibit import import_exhibition
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init, open_workspace
     from publish_helpers import clip_durations
 
     root = tmp_path_factory.mktemp("csp")
