@@ -23,6 +23,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def new_public_key() -> str:
+    """An opaque public id (OAI identifiers, public page addresses): random, never from a name."""
+    import secrets
+
+    return "iv-" + secrets.token_hex(6)
+
+
 class ConsentScope(str, Enum):
     public = "public"  # public web site
     on_site = "on-site"  # museum kiosk / reading room only
@@ -88,6 +95,20 @@ class Interview(SQLModel, table=True):
     duration_ms: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The id the public sees (OAI identifier, page and media addresses): opaque for every new
+    # interview; an archive published before revision 1906 keeps its old id while the narrator's
+    # name may be shown (consent.py changes it, and retires the old one, when that stops).
+    public_key: Optional[str] = Field(default_factory=new_public_key, index=True, unique=True)
+
+
+class RetiredId(SQLModel, table=True):
+    """A public id that no longer answers: the OAI endpoint announces it deleted for
+    ``[oai] deleted_retention_days`` after ``retired_at``, then forgets it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(index=True)
+    public_id: str = Field(index=True)
+    retired_at: datetime = Field(default_factory=utcnow)
 
 
 class Recording(SQLModel, table=True):

@@ -93,10 +93,15 @@ def make_interview(
     redactions: Optional[list[tuple[int, int, str]]] = None,
     speaker_name: Optional[str] = None,
     topic_source: str = "editor",
+    legacy_id: bool = True,
 ):
     """One interview: one segment per clip (text = the clip's prompt or ``texts``), words
     spread evenly, optional topics (start, end, title, synopsis, keywords) and links
-    (kind, label, start, end, quote, status, confidence)."""
+    (kind, label, start, end, quote, status, confidence).
+
+    ``legacy_id``: like an interview published before revision 1906, its public id (page
+    address, OAI identifier) is its archive id (an opaque one when anonymised); otherwise a
+    new opaque key, as every interview gets today (tests/test_security_names.py)."""
     from sqlmodel import select
 
     from oralhist import db
@@ -116,8 +121,11 @@ def make_interview(
         s.add(nar)
         s.add(itv)
         s.flush()
+        from oralhist.records import new_public_key
+
+        key = {"public_key": iid if not anonymise else new_public_key()} if legacy_id else {}
         s.add(Interview(id=iid, title=title, narrator_id=nar.id, interviewer_id=itv.id, museum_id=mus.id,
-                        date=date, place=place, language="fr", summary=summary, duration_ms=total))
+                        date=date, place=place, language="fr", summary=summary, duration_ms=total, **key))
         s.flush()
         ddir = ws.derived_dir(iid)
         ddir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +223,8 @@ def make_many(ws, n: int, start: int = 0) -> None:
         s.flush()
         s.execute(insert(Interview), [dict(id=f["id"], title=f["title"], narrator_id=p.id,
                                            museum_id=museums[f["museum"]].id, date=f["date"], place=f["place"],
-                                           language=f["language"], summary=f["summary"], duration_ms=60_000 + 1000 * (i % 50))
+                                           language=f["language"], summary=f["summary"], duration_ms=60_000 + 1000 * (i % 50),
+                                           public_key=f["id"])  # like make_interview's legacy_id
                                       for i, (f, p) in enumerate(zip(facts, people))])
         s.execute(insert(Consent), [dict(interview_id=f["id"], scope=ConsentScope.public) for f in facts])
         s.execute(insert(Transcript), [dict(interview_id=f["id"], version=1, model="base", language=f["language"],
@@ -226,3 +235,12 @@ def make_many(ws, n: int, start: int = 0) -> None:
         s.execute(insert(Link), [dict(interview_id=f["id"], term_id=terms[f["trade"]].id, start_ms=1000, end_ms=4000,
                                       quote=f["trade"], status=LinkStatus.accepted, confidence=1.0) for f in facts])
         s.commit()
+
+
+def public_key_of(ws, iid: str) -> str:
+    """The interview's public id (page address ``i/<key>.html``, OAI identifier)."""
+    from oralhist import db
+    from oralhist.records import Interview
+
+    with db.session(ws) as s:
+        return s.get(Interview, iid).public_key

@@ -154,7 +154,7 @@ def test_public_view_rules(published):
     assert public_view(emb, today=date(2099, 1, 1)) is None  # inclusive
     assert public_view(emb, today=date(2099, 1, 2)) is not None
     pv = public_view(anon)
-    assert pv.narrator == "L. V." and pv.id.startswith("t-") and pv.title == "L. V., fileuse"
+    assert pv.narrator == "L. V." and pv.id.startswith("iv-") and pv.title == "L. V., fileuse"
     assert all("Vasseur" not in (w.text) for sg in pv.segments for w in sg.words)
     assert pv.consent.redactions == () and pv.recordings[0].original_name == ""
 

@@ -68,6 +68,10 @@ def test_parse_sections_clips_objects_terms(tmp_path):
 def test_raw_html_and_script_never_pass(tmp_path):
     bad = EXPO.replace("Le dernier mot.", 'Le <script>alert(1)</script> mot <img src=x onerror="alert(2)"> '
                        '[lien](javascript:alert(3))')
+    # a link that is not http(s) is refused at entry (issue 19 item 17); the rest is neutralised
+    with pytest.raises(BadInput, match=r"line \d+: the link 'javascript:alert\(3\)' is not an http"):
+        parse_exhibition(_write(tmp_path, bad))
+    bad = bad.replace("[lien](javascript:alert(3))", "")
     exh = parse_exhibition(_write(tmp_path, bad))
     html = exh.sections[2].narrative_html
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html

@@ -46,7 +46,7 @@ def test_sickle_harvests_every_verb(server, cli):
 
     sk = Sickle(server["url"])
     ident = sk.Identify()
-    assert ident.repositoryName == "Archive de test" and ident.deletedRecord == "persistent"
+    assert ident.repositoryName == "Archive de test" and ident.deletedRecord == "transient"
     assert ident.baseURL == server["url"]
     assert [f.metadataPrefix for f in sk.ListMetadataFormats()] == ["oai_dc"]
     recs = list(sk.ListRecords(metadataPrefix="oai_dc"))  # page size 2: two resumption tokens followed
@@ -116,7 +116,7 @@ def test_pyoai_harvests_every_verb(server, cli, monkeypatch):
     c = Client(server["url"], reg)
     ident = c.identify()
     assert ident.repositoryName() == "Archive de test" and ident.baseURL() == server["url"]
-    assert ident.deletedRecord() == "persistent" and ident.granularity() == "YYYY-MM-DDThh:mm:ssZ"
+    assert ident.deletedRecord() == "transient" and ident.granularity() == "YYYY-MM-DDThh:mm:ssZ"
     assert ident.protocolVersion() == "2.0"
     c.updateGranularity()
     assert [f[0] for f in c.listMetadataFormats()] == ["oai_dc"]

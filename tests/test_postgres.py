@@ -46,6 +46,8 @@ def test_every_stage_runs_on_postgresql(pg_url, corpus, tmp_path, monkeypatch):
     hits = json.loads(cli("search", "voiture", "--json").stdout)
     assert hits and hits[0]["interview_id"] == "2001-jeanne-leroy"
 
-    page = ws.site / "i" / "2001-jeanne-leroy.html"
+    from publish_helpers import public_key_of
+
+    page = ws.site / "i" / f"{public_key_of(ws, '2001-jeanne-leroy')}.html"
     assert "voiture" in page.read_text(encoding="utf-8").lower()
     assert cli("verify").exit_code == 0

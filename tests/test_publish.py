@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from publish_helpers import clip_durations, make_audio, make_interview
+from publish_helpers import clip_durations, make_audio, make_interview, public_key_of
 
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror", "onerror=alert(2)>")
@@ -287,7 +287,9 @@ def test_run_chains_every_stage_to_the_site(ws, cli, corpus, tmp_path):
     stages = [s["stage"] for s in d["stages"]]
     assert stages == ["ingest", "normalise", "transcribe", "diarize", "index", "vocab", "link", "exports", "publish"]
     (iid,) = d["interviews"]
-    page = (ws.site / "i" / f"{iid}.html").read_text(encoding="utf-8")
+    key = public_key_of(ws, iid)
+    assert key.startswith("iv-")  # a new interview's public id carries no name (issue 19 item 16)
+    page = (ws.site / "i" / f"{key}.html").read_text(encoding="utf-8")
     assert "tigre" in page.lower()
     assert (ws.transcripts / iid / f"{iid}.vtt").is_file()
     assert d["open"].endswith("index.html")

@@ -199,7 +199,7 @@ def test_search_within_the_interview(site, page):
 
 
 def test_share_and_cite_this_moment(site, browser):
-    ctx = browser.new_context(locale="fr-FR", permissions=["clipboard-read", "clipboard-write"])
+    ctx = browser.new_context(locale="fr-FR", permissions=["clipboard-read", "clipboard-write"], bypass_csp=True)
     page = ctx.new_page()
     try:
         page.goto(f"{site['url']}/i/1998-marcel-dupont.html#t=12")
@@ -322,7 +322,7 @@ def test_search_page_counts_in_french(site, page):
 
 
 def test_phone_width_has_no_sideways_scroll(site, browser):
-    ctx = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740}, is_mobile=True)
+    ctx = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740}, is_mobile=True, bypass_csp=True)
     page = ctx.new_page()
     try:
         for path in ("index.html", "i/1998-marcel-dupont.html"):

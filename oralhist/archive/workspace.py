@@ -95,6 +95,8 @@ class Settings:
 
         archive, tr, site, db = table("archive"), table("transcribe"), table("site"), table("database")
         museums = get(archive, "archive", "museums", list, [])
+        if isinstance(site.get("license"), str):
+            _http_setting(path, "[site] license", site["license"])
         if not all(isinstance(m, str) for m in museums):
             raise WorkspaceError(path, "setting archive.museums must be a list of names in quotes")
         return cls(
@@ -106,7 +108,7 @@ class Settings:
             compute_type=get(tr, "transcribe", "compute_type", str, cls.compute_type),
             beam_size=get(tr, "transcribe", "beam_size", int, cls.beam_size),
             site_language=get(site, "site", "language", str, cls.site_language),
-            base_url=get(site, "site", "base_url", str, cls.base_url),
+            base_url=_http_setting(path, "[site] base_url", get(site, "site", "base_url", str, cls.base_url)),
             database_url=get(db, "database", "url", str, ""),
             **_server_settings(path, table("server")),
             raw=data,
@@ -131,6 +133,16 @@ def _server_settings(path: Path, server: dict) -> dict:
         raise WorkspaceError(path, f"setting server.upload_quota_gb = {quota!r} is not valid: it must be a number "
                                    "of gigabytes between 0.001 and 1000000")
     return {"trusted_proxies": tuple(p.strip() for p in proxies), "upload_quota_gb": float(quota)}
+def _http_setting(path: Path, name: str, value: str) -> str:
+    """A link setting: empty, or an http(s) address (issue 19 item 17)."""
+    from oralhist.errors import BadInput
+    from oralhist.links import check_http
+
+    try:
+        check_http(value, path, f"setting {name}: the address")
+    except BadInput as e:
+        raise WorkspaceError(path, e.reason) from None
+    return value
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,8 @@ def set_consent(
         s.add(iv)
         s.flush()
         after = load_interview(s, interview_id, with_words=False).consent
+        _rotate_public_key(s, iv, before, after)
+        s.add(iv)
         from dataclasses import asdict
 
         own_after = {"rights": row.rights, "license": row.license}
@@ -213,11 +215,41 @@ def load_for_public(s, interview_id: str):
 
 
 def public_id(view) -> str:
-    """The id used in public URLs: the archive id, or an opaque one when anonymised."""
-    if view.consent and view.consent.anonymise:
-        secret = (view.extra or {}).get("secret") or ""
-        return "t-" + hashlib.sha256(f"{view.id}|{secret}".encode()).hexdigest()[:12]
-    return view.id
+    """The id the public sees (OAI identifier, page and media addresses): the interview's
+    stored ``public_key`` (opaque, see records.py); an opaque hash for a row without one."""
+    key = (view.extra or {}).get("public_key")
+    if key:
+        return key
+    secret = (view.extra or {}).get("secret") or ""
+    return "t-" + hashlib.sha256(f"{view.id}|{secret}".encode()).hexdigest()[:12]
+
+
+def key_is_opaque(key: Optional[str]) -> bool:
+    """False for an id kept from before revision 1906 that is the archive id (it carries the
+    narrator's name): it may only answer while that name may be shown."""
+    return bool(key) and re.fullmatch(r"(?:iv|t)-[0-9a-f]{12}", key) is not None
+
+
+def _rotate_public_key(s, iv, before, after) -> None:
+    """After a consent change: retire the public id that may no longer answer.
+
+    - public before, not after (withdrawn, embargoed, narrowed): the id is retired (the OAI
+      endpoint announces it deleted for a while); an id carrying the name is also replaced;
+    - anonymised: always a new id, so that nobody holding the old page or record (even one
+      published before a withdrawal) can join the pseudonym to the real name; the old one is
+      retired when it answered until now.
+    """
+    from oralhist.records import RetiredId, new_public_key
+
+    was = is_public(before)
+    now = is_public(after)
+    key = iv.public_key
+    anonymised = bool(after and after.anonymise) and not bool(before and before.anonymise)
+    change = anonymised or (not key_is_opaque(key) and not (now and not after.anonymise))
+    if was and (not now or change) and key:
+        s.add(RetiredId(interview_id=iv.id, public_id=key))
+    if change or not key:
+        iv.public_key = new_public_key()
 
 
 def initials(name: str) -> str:

@@ -473,7 +473,8 @@ def build_view(r: Raw) -> InterviewView:
         transcript_id=t["id"] if t else None,
         segments=tuple(segments), topics=tuple(topics), links=links,
         extra={"narrator_pseudonym": narrator["pseudonym"] if narrator else None,
-               "secret": ",".join(x["sha256"] for x in r.recordings)},
+               "secret": ",".join(x["sha256"] for x in r.recordings),
+               "public_key": iv.get("public_key")},
     ))
 
 

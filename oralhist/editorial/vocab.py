@@ -21,6 +21,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from oralhist.errors import BadInput, NotFound
+from oralhist.links import check_http
 from oralhist.records import Museum, Term, TermKind
 from oralhist.records import museum_id as records_museum_id
 
@@ -198,8 +199,9 @@ def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) ->
         if row_kind != "object" and (inventory or designation):
             warnings.append(f"line {n}: inventory number/designation ignored for a {row_kind}")
             inventory = designation = None
+        uri = check_http(_clean(cell.get("uri")), path, f"line {n}: the URI", "; nothing imported")
         terms.append(TermData(kind=row_kind, label=label, alt_labels=tuple(a for a in alts if a != label),
-                              uri=_clean(cell.get("uri")), broader=_clean(cell.get("broader")),
+                              uri=uri, broader=_clean(cell.get("broader")),
                               inventory_number=inventory, designation=designation, museum=museum, line=n))
     if not terms:
         raise BadInput(path, "no terms below the header; nothing imported")
@@ -281,6 +283,7 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
             broader = pref.get(b) or str(b)
             break
         uri = str(s) if not str(s).startswith("file:") and not s.__class__.__name__ == "BNode" else None
+        uri = check_http(uri, path, f"concept '{label}': the URI", "; nothing imported")
         terms.append(TermData(kind=kind, label=label, alt_labels=tuple(alts), uri=uri, broader=broader))
     if not terms:
         raise BadInput(path, "no skos:Concept with a skos:prefLabel found; nothing imported")

@@ -20,6 +20,7 @@ from typing import Optional
 
 from oralhist.errors import BadInput, NotFound
 from oralhist.outputs.objects import find_object
+from oralhist.links import check_markdown
 
 WITHDRAWN_NOTE = "extrait retiré : consentement modifié"
 
@@ -82,7 +83,7 @@ def render_markdown(text: str) -> str:
 
     html = MarkdownIt("commonmark", {"html": False}).render(text or "")
     return nh3.clean(html, tags={"p", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code",
-                                 "br", "h3", "h4"}, url_schemes={"http", "https", "mailto"})
+                                 "br", "h3", "h4"}, url_schemes={"http", "https"})
 
 
 def _front_matter(lines: list[str], path: Path) -> tuple[dict, int]:
@@ -158,9 +159,11 @@ def parse_exhibition_text(text: str, path: Path) -> Exhibition:
             raise BadInput(path, f"line {lineno}: unknown directive {ln.strip()!r} (clip, object or term)")
         if _RAW_HTML.search(ln):
             warnings.append(f"line {lineno}: raw HTML is not allowed; shown as text")
+        check_markdown(ln, path, f"line {lineno}: the link")
         (cur["md"] if cur is not None else intro).append(ln)
     if not sections:
         raise BadInput(path, "no section: each '## ' heading starts one")
+    check_markdown("\n".join(lines[i:]), path)  # links by reference ([x]: address) too
     secs = tuple(
         Section(title=sc["title"], narrative_md="\n".join(sc["md"]).strip(),
                 narrative_html=render_markdown("\n".join(sc["md"])), clips=tuple(sc["clips"]),
@@ -343,6 +346,14 @@ def _body_text(value, what: str) -> str:
         if ln.startswith("## ") or (ln.lstrip().startswith("[[") and ln.rstrip().endswith("]]")):
             raise BadInput(None, f"{what}, ligne {n} : « {ln.strip()[:40]} » est réservé au format du fichier "
                                  "(titre de section ou [[…]]) ; utilisez les boutons de la page")
+        try:
+            check_markdown(ln, None)
+        except BadInput:
+            raise BadInput(None, f"{what}, ligne {n} : seuls les liens web (http:// ou https://) sont acceptés") from None
+    try:
+        check_markdown(text, None)
+    except BadInput:
+        raise BadInput(None, f"{what} : seuls les liens web (http:// ou https://) sont acceptés") from None
     return text
 
 

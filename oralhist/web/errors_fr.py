@@ -45,6 +45,13 @@ PATTERNS: list[tuple[str, str]] = [
     (r"line (\d+): duplicate label '(.*?)' \(first at line (\d+)\).*", r"ligne \1 : libellé « \2 » en double (déjà ligne \3) ; rien n’a été importé"),
     (r"line (\d+): duplicate URI (\S+) \(first at line (\d+)\).*", r"ligne \1 : URI \2 en double (déjà ligne \3) ; rien n’a été importé"),
     (r"no terms below the header; nothing imported", "aucun terme sous la ligne d’en-tête : rien n’a été importé"),
+    # links (oralhist.links): http(s) only, issue 19 item 17
+    (r"line (\d+): the URI '(.*)' is not an http:// or https:// address.*",
+     r"ligne \1 : l’adresse « \2 » n’est pas une adresse web (http:// ou https://) ; seules celles-ci sont acceptées ; rien n’a été importé"),
+    (r"concept '(.*?)': the URI '(.*)' is not an http:// or https:// address.*",
+     r"concept « \1 » : l’adresse « \2 » n’est pas une adresse web (http:// ou https://) ; rien n’a été importé"),
+    (r"line (\d+): the link '(.*)' is not an http:// or https:// address.*",
+     r"ligne \1 : le lien « \2 » n’est pas une adresse web (http:// ou https://) ; seules celles-ci sont acceptées"),
     (r"unknown thesaurus format '(.*?)'.*", r"format de thésaurus inconnu (« \1 ») : utilisez .csv, .ttl, .rdf/.xml, .nt ou .jsonld"),
     (r"not UTF-8 \(byte (\d+)\); nothing imported", r"le fichier n’est pas en UTF-8 (octet \1) : rien n’a été importé"),
     (r"broken (\S+) syntax: (.*); nothing imported", r"syntaxe \1 incorrecte (\2) : rien n’a été importé"),

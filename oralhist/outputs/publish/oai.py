@@ -5,11 +5,15 @@ the workbench server can mount :func:`create_app` at ``/oai``. Public: harvester
 
 - Identifiers are ``oai:<repository identifier>:<public id>``; the repository identifier comes
   from ``[site] oai_repository_identifier`` (default: a slug of the archive's title), never
-  from ``base_url``, so moving the site does not change them.
+  from ``base_url``, so moving the site does not change them. The public id is the
+  interview's stored ``public_key``: opaque (``iv-…``) for every interview made since
+  revision 1906, never derived from a name (docs/publish.md, "Public ids").
 - A record's datestamp is its last change (interview, consent, transcripts, revisions), not
   the day of publishing.
-- An interview that was public and no longer is (consent withdrawn, scope narrowed) is a
-  deleted record (``deletedRecord`` = persistent), known from the consent revisions.
+- A public id that no longer answers (consent withdrawn, scope narrowed, embargoed,
+  anonymised: ``consent.set_consent`` retires it) is a deleted record — identifier and
+  datestamp, nothing else — for ``[oai] deleted_retention_days`` (default 180), then
+  forgotten (``deletedRecord`` = transient).
 - Only what ``consent.public_view`` gives reaches a record.
 """
 
@@ -18,12 +22,13 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 from xml.etree import ElementTree as ET
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+DEFAULT_RETENTION_DAYS = 180
 VERBS = {
     "Identify": (set(), set()),
     "ListMetadataFormats": (set(), {"identifier"}),
@@ -59,12 +64,40 @@ def _stamp(d: datetime) -> str:
     return _utc(d).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def retention_days(ws) -> int:
+    """``[oai] deleted_retention_days`` (default 180): how long a retired id is announced deleted."""
+    from oralhist.errors import BadInput
+
+    raw = ((ws.settings.raw or {}).get("oai") or {}).get("deleted_retention_days", DEFAULT_RETENTION_DAYS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 3650:
+        raise BadInput(ws.root / "oralhist.toml",
+                       f"[oai] deleted_retention_days must be a whole number of days from 0 to 3650, not {raw!r}")
+    return raw
+
+
+def retired_ids(s, ws, live: set[str], now: Optional[datetime] = None) -> list[tuple[str, datetime]]:
+    """(public id, retired at) of the ids announced deleted now: retired less than
+    ``deleted_retention_days`` ago and not answering again; the newest retirement of each."""
+    from sqlmodel import select
+
+    from oralhist.records import RetiredId
+
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days(ws))
+    out: dict[str, datetime] = {}
+    for r in s.exec(select(RetiredId)).all():
+        at = _utc(r.retired_at)
+        if at >= since and r.public_id not in live:
+            out[r.public_id] = max(at, out.get(r.public_id, at))
+    return sorted(out.items())
+
+
 def load_records(ws, today: Optional[date] = None) -> list[Record]:
-    """Every record the repository holds, oldest change first."""
+    """Every record the repository holds, oldest change first: one per public interview under
+    its public id, and a deleted record (identifier and datestamp only) per retired id."""
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.editorial.consent import load_for_public, public_id, public_view
+    from oralhist.editorial.consent import load_for_public, public_view
     from oralhist.outputs.exports import dublincore
     from oralhist.records import Consent, Interview, Revision, Transcript
 
@@ -77,21 +110,20 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
     with db.session(ws) as s:
         for iv in s.exec(select(Interview).order_by(Interview.id)).all():
             full = load_for_public(s, iv.id)
-            revs = s.exec(select(Revision).where(Revision.interview_id == iv.id)).all()
+            pv = public_view(full, today=today)
+            if pv is None:
+                continue
+            revs = s.exec(select(Revision.at).where(Revision.interview_id == iv.id)).all()
             consent = s.exec(select(Consent).where(Consent.interview_id == iv.id)).first()
             trs = s.exec(select(Transcript.created_at).where(Transcript.interview_id == iv.id)).all()
-            changed = max([_utc(iv.updated_at)] + [_utc(r.at) for r in revs] + [_utc(t) for t in trs]
+            changed = max([_utc(iv.updated_at)] + [_utc(r) for r in revs] + [_utc(t) for t in trs]
                           + ([_utc(consent.updated_at)] if consent else []))
-            pv = public_view(full, today=today)
-            if pv is not None:
-                page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
-                dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
-                out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
-                continue
-            was_public = any((r.before or {}).get("scope") == "public" or (r.after or {}).get("scope") == "public"
-                             for r in revs if r.kind == "consent")
-            if was_public:
-                out.append(Record(f"oai:{repo}:{public_id(full)}", changed, True))
+            page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
+            dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
+            out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
+        live = {r.identifier.rsplit(":", 1)[1] for r in out}
+        for pid, at in retired_ids(s, ws, live):
+            out.append(Record(f"oai:{repo}:{pid}", at, True))
     out.sort(key=lambda r: (r.datestamp, r.identifier))
     return out
 
@@ -159,7 +191,7 @@ def _identify(ws, root, args, base_url, page_size, today):
     earliest = min((r.datestamp for r in recs), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
     for tag, val in (("repositoryName", ws.settings.title), ("baseURL", base_url), ("protocolVersion", "2.0"),
                      ("adminEmail", str(site.get("admin_email") or "archive@example.invalid")),
-                     ("earliestDatestamp", _stamp(earliest)), ("deletedRecord", "persistent"),
+                     ("earliestDatestamp", _stamp(earliest)), ("deletedRecord", "transient"),
                      ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
         ET.SubElement(el, f"{{{OAI}}}{tag}").text = val
 
