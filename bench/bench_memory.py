@@ -15,8 +15,9 @@ its ``derived/asr.wav`` is put in place (the signal is already 16 kHz mono 16-bi
 stages after normalisation can be measured without paying for normalisation each time.
 
 Each stage runs in its own process (``oralhist.<stage>_interviews`` with ``force=True``,
-``PYTHONPATH`` = the code measured); its peak resident memory is the ``ru_maxrss`` that
-``os.wait4`` reports for it (children included: ffmpeg for the listening copy). A run still
+``PYTHONPATH`` = the code measured), started by a fresh helper process; its peak resident
+memory is the helper's ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest of the stage's
+process and its own children: ffmpeg for the listening copy), its CPU time from the same. A run still
 going after ``--cap`` seconds of wall time is killed: its figure is then the peak reached so
 far, marked "capped" (on a shared 2-core machine full Whisper decoding of hours of speech is
 out of reach; a capped run shows whether memory stays flat while the stage works).
@@ -126,11 +127,20 @@ def archive(src: Path, folder: Path) -> tuple[Path, str]:
     return root, iid
 
 
-def measure(code: Path, stage: str, root: Path, iid: str, cap: float) -> dict:
+def measure(code: Path, stage: str, root: Path, iid: str, cap: float, limit_gb: float = 0) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code)}
+
+    def limit():  # a safety net for the baseline on a shared machine (address space, not RSS)
+        if limit_gb:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (int(limit_gb * 2**30), int(limit_gb * 2**30)))
+
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, stage, str(root), iid], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # cwd = the code measured: ``python -c`` puts the working folder first on sys.path
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, stage, str(root), iid], env=env, cwd=str(code),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=limit)
     capped = False
     try:
         out, err = proc.communicate(timeout=cap)
@@ -158,7 +168,7 @@ def run_one(args_json: str) -> dict:
 def _one(spec: dict) -> None:
     import resource
 
-    r = measure(Path(spec["code"]), spec["stage"], Path(spec["root"]), spec["iid"], spec["cap"])
+    r = measure(Path(spec["code"]), spec["stage"], Path(spec["root"]), spec["iid"], spec["cap"], spec.get("limit_gb", 0))
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     r.update(spec, peak_rss_mb=round(ru.ru_maxrss / 1024, 1), cpu_s=round(ru.ru_utime + ru.ru_stime, 1))
     try:
@@ -191,6 +201,9 @@ def main() -> None:
                     help="longest recording the baseline runs on (it needs about 1 GB per hour and stage)")
     ap.add_argument("--cap", type=float, default=120.0, help="wall seconds after which a run is killed")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--skip", nargs="*", default=[], help="runs not to do, as code:stage:kind:minutes")
+    ap.add_argument("--baseline-limit-gb", type=float, default=8.0,
+                    help="address-space limit of baseline runs (a run over it fails and is reported so)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -210,8 +223,11 @@ def main() -> None:
                     if name == "baseline" and (args.baseline is None or stage == "normalise"
                                                or minutes > args.baseline_max_minutes):
                         continue  # normalisation was already streaming: one code, measured once
+                    if f"{name}:{stage}:{kind}:{minutes:g}" in args.skip:
+                        continue
                     specs.append({"kind": kind, "minutes": minutes, "stage": stage, "code_name": name,
-                                  "code": str(codes[name]), "root": str(root), "iid": iid, "cap": args.cap})
+                                  "code": str(codes[name]), "root": str(root), "iid": iid, "cap": args.cap,
+                                  "limit_gb": args.baseline_limit_gb if name == "baseline" else 0})
     load_before = os.getloadavg()
     t0 = time.time()
     # Runs on one archive one after the other (they share its database); archives in parallel.
