@@ -48,18 +48,18 @@ sys.path.insert(0, str(REPO))
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from oralhist.workspace import open_workspace
+from oralhist.archive.workspace import open_workspace
 stage, root, iid = sys.argv[1:4]
 ws = open_workspace(Path(root))
 t0 = time.perf_counter()
 if stage == "normalise":
-    from oralhist.audio import normalise_interviews as run
+    from oralhist.archive.audio import normalise_interviews as run
     rep = run(ws, [iid], force=True)
 elif stage == "transcribe":
-    from oralhist.transcribe import transcribe_interviews as run
+    from oralhist.recognition.transcribe import transcribe_interviews as run
     rep = run(ws, [iid], force=True, exports=False)
 else:
-    from oralhist.diarize import diarize_interviews as run
+    from oralhist.recognition.diarize import diarize_interviews as run
     rep = run(ws, [iid], force=True)
 print(json.dumps({"done": rep.done, "failed": [list(f) for f in rep.failed], "stage_s": round(time.perf_counter() - t0, 1)}))
 """
@@ -112,8 +112,8 @@ def build(kind: str, seconds: int, folder: Path, block: Path) -> Path:
 
 def archive(src: Path, folder: Path) -> tuple[Path, str]:
     """An archive holding ``src`` as one interview, with derived/asr.wav in place."""
-    from oralhist.ingest import IngestMeta, ingest_paths
-    from oralhist.workspace import init, open_workspace
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.workspace import init, open_workspace
 
     root = folder / f"archive-{src.stem}"
     ws = open_workspace(root) if root.is_dir() else init(root, title="bench")

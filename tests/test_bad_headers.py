@@ -65,7 +65,7 @@ def _low_bitrate_opus(corpus, path):
 
 
 def test_valid_low_bitrate_opus_is_accepted(ws, cli, corpus, tmp_path):
-    from oralhist.probe import probe
+    from oralhist.archive.probe import probe
 
     opus = _low_bitrate_opus(corpus, tmp_path / "veillee.opus")
     info = probe(opus)

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys
 from pathlib import Path
-from oralhist.workspace import open_workspace
-from oralhist.diarize import diarize_interviews
+from oralhist.archive.workspace import open_workspace
+from oralhist.recognition.diarize import diarize_interviews
 ws = open_workspace(Path(sys.argv[1]))
 rep = diarize_interviews(ws, [sys.argv[2]])
 print(json.dumps({"done": rep.done, "failed": rep.failed,
@@ -37,8 +37,8 @@ print(json.dumps({"done": rep.done, "failed": rep.failed,
 
 def _archive(tmp_path: Path, corpus: Path, minutes: float):
     """An archive with one interview of ``minutes``: speech, room noise, speech; asr.wav in place."""
-    from oralhist.ingest import IngestMeta, ingest_paths
-    from oralhist.workspace import init
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.workspace import init
 
     a = decode(corpus / "fr" / "fleurs_fr_000.ogg")
     b = decode(corpus / "fr" / "fleurs_fr_001.ogg")
