@@ -184,3 +184,28 @@ def test_missing_original_fails_that_interview_only(ws, corpus):
     assert rep.failed[0][0] == ids[0] and "original file is missing" in rep.failed[0][1]
     assert not (ws.derived_dir(ids[0]) / "asr.wav").exists()
     assert not [p for p in ws.derived_dir(ids[0]).glob("*")]  # no temporary left
+
+
+def test_rerun_removes_listening_copy_temps_of_a_killed_run(ws, corpus):
+    """Issue 19, item 23: a run killed while writing the listening copy leaves two 0-byte temps,
+    ``.access.<pid>.*.mp3`` and the encoder's ``..access.<pid>.*.<pid>.*.mp3`` beside it; the
+    rerun removes both (their process is gone) and keeps those of a live run."""
+    import os
+
+    from oralhist.archive.audio import normalise_interviews
+
+    [iid] = _ingest(ws, corpus / "fr" / "fleurs_fr_003.ogg", interview="2021-tuee", narrator="Tuée")
+    assert normalise_interviews(ws, [iid]).done == [iid]
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid whose process is gone, as after a kill -9
+    ddir = ws.derived_dir(iid)
+    left = [ddir / f".access.{dead.pid}.k3j_x1.mp3", ddir / f"..access.{dead.pid}.k3j_x1.{dead.pid}.q8w2ze.mp3",
+            ddir / f".access.{dead.pid}.a9bb0c.s16le", ddir / f".asr.{dead.pid}.zz81kq.wav"]
+    live = ddir / f"..access.{os.getpid()}.b2b2b2.{os.getpid()}.c3c3c3.mp3"  # a run at work now
+    for p in [*left, live]:
+        p.write_bytes(b"")
+    rep = normalise_interviews(ws, [iid])
+    assert rep.skipped == [iid]
+    assert [p.name for p in left if p.exists()] == []
+    assert sorted(rep.details["temps_removed"]) == sorted(ws.rel(p) for p in left)
+    assert live.exists()

@@ -33,3 +33,60 @@ def test_plausible_rates_still_accepted(ws, cli, corpus, tmp_path):
     ok = _lying_wav(corpus, tmp_path / "ok.wav", 16000)  # the true values: nothing changed
     res = cli("ingest", ok, "--json")
     assert res.exit_code == 0, res.output
+
+
+# --- issue 19, item 22: headers judged against each codec's real minimum bitrate ------------
+
+def _ogg_crc(data: bytes) -> int:
+    """The CRC-32 of an Ogg page (polynomial 0x04C11DB7, not reflected, initial value 0)."""
+    table = []
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if r & 0x80000000 else (r << 1) & 0xFFFFFFFF
+        table.append(r)
+    c = 0
+    for b in data:
+        c = ((c << 8) & 0xFFFFFFFF) ^ table[((c >> 24) ^ b) & 0xFF]
+    return c
+
+
+def _low_bitrate_opus(corpus, path):
+    """Real speech then a minute of silence, Opus at 6 kb/s (its lowest bitrate) by the bundled ffmpeg."""
+    import subprocess
+
+    from _built_audio import ffmpeg
+
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(corpus / "fr" / "fleurs_fr_000.ogg"),
+                    "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-filter_complex",
+                    "[1:a]atrim=0:60[s];[0:a][s]concat=n=2:v=0:a=1", "-ac", "1", "-c:a", "libopus", "-b:a", "6k",
+                    str(path)], check=True, capture_output=True)
+    return path
+
+
+def test_valid_low_bitrate_opus_is_accepted(ws, cli, corpus, tmp_path):
+    from oralhist.archive.probe import probe
+
+    opus = _low_bitrate_opus(corpus, tmp_path / "veillee.opus")
+    info = probe(opus)
+    assert info.codec == "opus" and 69_000 < info.duration_ms < 72_000
+    assert opus.stat().st_size / (info.duration_ms / 1000) < 600  # what the old check refused
+    res = cli("ingest", opus, "--json")
+    assert res.exit_code == 0, res.output
+
+
+def test_opus_with_forged_length_is_refused(ws, cli, corpus, tmp_path):
+    """The same real Opus, its last page claiming 10 hours (CRC made valid): refused."""
+    opus = _low_bitrate_opus(corpus, tmp_path / "veillee.opus")
+    data = bytearray(opus.read_bytes())
+    i = data.rfind(b"OggS")
+    data[i + 6 : i + 14] = struct.pack("<q", 48000 * 3600 * 10)  # granule position: 10 h at 48 kHz
+    data[i + 22 : i + 26] = b"\0\0\0\0"
+    data[i + 22 : i + 26] = struct.pack("<I", _ogg_crc(bytes(data[i:])))
+    forged = tmp_path / "forged.opus"
+    forged.write_bytes(bytes(data))
+    res = cli("ingest", forged, "--json")
+    assert res.exit_code != 0, res.output
+    [failed] = json.loads(res.output)["failed"]
+    assert "forged header" in failed["error"] and "10.0 h" in failed["error"]
+    assert json.loads(cli("list", "--json").output) == []

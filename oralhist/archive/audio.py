@@ -633,3 +633,115 @@ def load_channels(ws, interview_id: str, rate: int = ASR_RATE) -> np.ndarray:
                 [a, np.repeat(a[-1:], nch - a.shape[0], axis=0)])
         parts.append(a[:nch])
     return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- reading in pieces
+
+READ_BLOCK_S = 60.0  # seconds per block when a stage streams a recording
+
+
+class AsrWav:
+    """``derived/asr.wav`` read from disk in pieces (soundfile), never whole: later stages
+    (voice detection, diarization, transcription) keep at most a block of it in memory.
+
+    ``len()`` is its length in samples; ``read(a, b)`` samples a..b as float32 in [-1, 1]
+    (the same values as ``load_asr``); ``blocks()`` the whole signal in blocks.
+    """
+
+    rate = ASR_RATE
+
+    def __init__(self, path: Path | str, gain: float = 1.0):
+        import soundfile as sf
+
+        self.path = Path(path)
+        self.gain = gain
+        try:
+            self._f = sf.SoundFile(str(self.path))
+        except (RuntimeError, OSError) as exc:  # soundfile.LibsndfileError is a RuntimeError
+            raise BadInput(self.path, f"unreadable WAV ({exc}): run `oralhist normalise --force`") from None
+        if self._f.samplerate != ASR_RATE or self._f.channels != 1 or self._f.subtype != "PCM_16":
+            self._f.close()
+            raise BadInput(self.path, "not 16 kHz mono 16-bit PCM: run `oralhist normalise --force`")
+        self.frames = int(self._f.frames)
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def scaled(self, gain: float) -> "AsrWav":
+        """The same file read with every sample multiplied by ``gain`` (float32 result)."""
+        return AsrWav(self.path, gain)
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        start, end = max(0, int(start)), min(self.frames, int(end))
+        if end <= start:
+            return np.zeros(0, np.float32)
+        self._f.seek(start)
+        x = self._f.read(end - start, dtype="int16").astype(np.float32) / 32768.0
+        return x if self.gain == 1.0 else (x.astype(np.float64) * float(self.gain)).astype(np.float32)
+
+    def blocks(self, seconds: float = READ_BLOCK_S) -> Iterator[np.ndarray]:
+        step = int(seconds * ASR_RATE)
+        for a in range(0, self.frames, step):
+            yield self.read(a, a + step)
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class ArrayAudio:
+    """A mono signal already in memory with the interface of ``AsrWav`` (short clips, tests)."""
+
+    rate = ASR_RATE
+
+    def __init__(self, samples: np.ndarray, gain: float = 1.0):
+        self.samples = np.asarray(samples, np.float32).reshape(-1)
+        self.gain = gain
+        self.frames = len(self.samples)
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def scaled(self, gain: float) -> "ArrayAudio":
+        return ArrayAudio(self.samples, gain)
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        x = self.samples[max(0, int(start)) : max(0, int(end))]
+        return x if self.gain == 1.0 else (x.astype(np.float64) * float(self.gain)).astype(np.float32)
+
+    def blocks(self, seconds: float = READ_BLOCK_S) -> Iterator[np.ndarray]:
+        step = int(seconds * ASR_RATE)
+        for a in range(0, self.frames, step):
+            yield self.read(a, a + step)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def iter_channels(ws, interview_id: str, rate: int = ASR_RATE, seconds: float = READ_BLOCK_S) -> Iterator[np.ndarray]:
+    """``load_channels`` block by block: each channel of the interview, (channels, n) float32
+    blocks of about ``seconds``, the parts in order (a mono part repeated on every channel)."""
+    from oralhist import db
+
+    with db.session(ws) as s:
+        recs = _recordings(s, interview_id)
+    if not recs:
+        raise NotFound(interview_id, "no recordings in this interview")
+    nch = max(int(r.channels or 1) for r in recs)
+    for r in recs:
+        for a in iter_blocks(ws.abs(r.path), rate=rate, seconds=seconds):
+            if a.shape[0] < nch:
+                a = np.repeat(a[:1], nch, axis=0) if a.shape[0] == 1 else np.vstack(
+                    [a, np.repeat(a[-1:], nch - a.shape[0], axis=0)])
+            yield a[:nch].astype(np.float32, copy=False)

@@ -332,7 +332,8 @@ def copy_hashed(src: Path, dest_dir: Path, buffer: int = HASH_BUFFER) -> tuple[P
 # Temporary files the stages write carry the writer's process id (``.ingest-<pid>-*.part`` in the
 # scratch folder, ``.asr.<pid>.*.wav`` / ``.access.<pid>.*`` in derived/); one whose process is
 # gone was left by a kill and is removed. Older names without a pid are removed too.
-_TEMP_PID = re.compile(r"^\.(?:ingest-|asr\.|access\.)(\d+)[.-]")
+# ".access.<pid>.x.mp3", and "..access.<pid>.x.<pid>.y.mp3": the listening copy written beside the former
+_TEMP_PID = re.compile(r"^\.{1,2}(?:ingest-|asr\.|access\.)(\d+)[.-]")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -359,7 +360,7 @@ def temp_files(ws, interview_ids: Optional[Iterable[str]] = None) -> list[Path]:
         dirs = [ws.derived_dir(i) for i in interview_ids]
     for d in dirs:
         if d.is_dir():
-            found += sorted(p for p in d.iterdir() if p.name.startswith((".asr.", ".access.")))
+            found += sorted(p for p in d.iterdir() if p.name.startswith((".asr.", ".access.", "..asr.", "..access.")))
     return found
 
 

@@ -116,20 +116,37 @@ def _ogg_truncated(path: Path) -> bool:
 
 
 # What a real recording can claim. Below 4 kHz no speech is intelligible; above 384 kHz no
-# recorder exists; 64 channels is more than any field recorder. The least compressed speech
-# codecs in use (Opus, AMR) need about 600 bytes per second: a file announcing more seconds
-# than that allows for its size has a lying header (a 200 KB WAV "at 1 Hz" is not 27 hours).
-MIN_RATE, MAX_RATE, MAX_CHANNELS, MIN_BYTES_PER_S = 4000, 384_000, 64, 600
+# recorder exists; 64 channels is more than any field recorder.
+MIN_RATE, MAX_RATE, MAX_CHANNELS = 4000, 384_000, 64
+
+# The fewest bytes per second of audio each codec can write, margin included: a file
+# announcing more seconds than its size allows has a lying header (a 200 KB WAV "at 1 Hz"
+# is not 27 hours). Compressed codecs are judged on what they write for SILENCE at their
+# lowest setting, since a long recording may be mostly quiet (measured with the bundled
+# ffmpeg over 10 minutes of silence, bench/RESULTS-memory.md): Opus at 6 kb/s 377 B/s and
+# 139 B/s with DTX (the codec's floor is 6 kb/s of speech, far less while silent); FLAC
+# 213 B/s at 16 kHz; Vorbis q-1 95 B/s; AAC 8 kb/s 64 B/s; AMR-NB 4.75 kb/s 650 B/s but
+# 1 byte per 20 ms frame with DTX (50 B/s); Speex VBR/DTX likewise. Their floor is
+# therefore 20 B/s, still 10 times what a forged header claims (2 B/s for the 1 Hz WAV).
+# MP3 and MP2 frames never go below 8 kb/s (MPEG-2.5): 900 B/s with a margin. PCM needs
+# no figure of its own: its duration is its size divided by its byte rate.
+MIN_BYTES_PER_S = 20  # any codec not named below
+_CODEC_MIN_BYTES_PER_S = {"mp3": 900, "mp3float": 900, "mp2": 900, "mp2float": 900, "mp1": 900}
 
 
-def _sanity_check(name: str, rate, channels, seconds, size: int) -> None:
+def min_bytes_per_s(codec: str) -> int:
+    """The fewest bytes a file of ``codec`` needs per second of audio (see above)."""
+    return _CODEC_MIN_BYTES_PER_S.get((codec or "").lower(), MIN_BYTES_PER_S)
+
+
+def _sanity_check(name: str, rate, channels, seconds, size: int, codec: str = "") -> None:
     """Refuse impossible headers before anything is decoded or derived from them."""
     if rate and not MIN_RATE <= rate <= MAX_RATE:
         raise NotAudio(name, f"impossible sample rate in its header ({rate} Hz; recordings use "
                              f"{MIN_RATE}-{MAX_RATE} Hz): damaged or forged header")
     if channels and channels > MAX_CHANNELS:
         raise NotAudio(name, f"impossible channel count in its header ({channels}); damaged header")
-    if seconds and seconds > 1 and size / seconds < MIN_BYTES_PER_S:
+    if seconds and seconds > 1 and size / seconds < min_bytes_per_s(codec):
         raise NotAudio(name, f"its header announces {seconds / 3600:.1f} h of audio in {size} bytes: damaged or forged header")
 
 
@@ -173,7 +190,7 @@ def probe(path: Path | str) -> AudioInfo:
             declared_s = float(stream.duration * stream.time_base)
         elif container.duration:
             declared_s = container.duration / 1_000_000
-        _sanity_check(name, rate, cc.channels, declared_s, size)
+        _sanity_check(name, rate, cc.channels, declared_s, size, codec)
         samples = 0
         errors = 0
         first_error_at = None
@@ -218,7 +235,7 @@ def probe(path: Path | str) -> AudioInfo:
         if truncated:
             declared = f"; the file announces {declared_s:.1f} s" if declared_s and declared_s > decoded_s + 0.5 else ""
             raise NotAudio(name, f"truncated (incomplete copy?): only {decoded_s:.1f} s could be read{declared}")
-        _sanity_check(name, rate, channels, decoded_s, size)
+        _sanity_check(name, rate, channels, decoded_s, size, codec)
         duration_ms = int(round(decoded_s * 1000))
         if duration_ms < MIN_DURATION_MS:
             raise NotAudio(name, f"too short ({duration_ms} ms; at least {MIN_DURATION_MS} ms of audio is needed)")

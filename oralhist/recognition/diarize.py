@@ -69,16 +69,26 @@ class Diarization:
 # ---------------------------------------------------------------- voice activity
 
 
-def speech_regions(wav: np.ndarray, *, min_silence_ms: int = 300, pad_ms: int = 80,
+def _vad_options(min_silence_ms: int = 300, pad_ms: int = 80, threshold: Optional[float] = None):
+    from faster_whisper.vad import VadOptions
+
+    return VadOptions(threshold=VAD_THRESHOLD if threshold is None else threshold, min_speech_duration_ms=150,
+                      min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms)
+
+
+def speech_regions(wav, *, min_silence_ms: int = 300, pad_ms: int = 80,
                    threshold: Optional[float] = None) -> list[tuple[int, int]]:
-    """Speech stretches (sample indices) found by Silero VAD (faster-whisper's copy)."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    """Speech stretches (sample indices) found by Silero VAD (faster-whisper's copy).
+
+    ``wav``: a mono array, or a recording read block by block (``oralhist.archive.audio.AsrWav``:
+    the detector then never holds more than a block, see ``oralhist.recognition.vad``)."""
+    from oralhist.recognition.vad import speech_timestamps
 
     if len(wav) < SR // 10:
         return []
-    opts = VadOptions(threshold=VAD_THRESHOLD if threshold is None else threshold, min_speech_duration_ms=150, min_silence_duration_ms=min_silence_ms,
-                      speech_pad_ms=pad_ms)
-    return [(int(c["start"]), int(c["end"])) for c in get_speech_timestamps(np.asarray(wav, np.float32), opts)]
+    src = wav.blocks() if hasattr(wav, "blocks") else np.asarray(wav, np.float32)
+    opts = _vad_options(min_silence_ms, pad_ms, threshold)
+    return [(int(c["start"]), int(c["end"])) for c in speech_timestamps(src, opts)]
 
 
 def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
@@ -140,20 +150,61 @@ def _renumber(turns: list[Turn]) -> list[Turn]:
 # ---------------------------------------------------------------- two microphones
 
 
-def channel_levels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-channel frame levels in dB (C, F), per-channel voice masks (C, F), and their union."""
+def channel_levels(channels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel frame levels in dB (C, F), per-channel voice masks (C, F), and their union.
+
+    ``channels``: an array (C, samples), or an iterable of (C, n) blocks (a recording decoded
+    block by block, ``oralhist.archive.audio.iter_channels``): levels and voice detection are then
+    computed as the blocks pass, never holding the whole signal."""
+    from oralhist.recognition.vad import BATCH, WINDOW, SpeechDetector, timestamps
+
     frame = SR * FRAME_MS // 1000
-    levels = np.stack([_frame_db(c, frame) for c in channels])
-    n = levels.shape[1]
-    vad = np.stack([_mask_from_regions(speech_regions(c), n, frame) for c in channels])
-    return levels, vad, vad.any(axis=0)
+    if isinstance(channels, np.ndarray):
+        whole = np.atleast_2d(channels)
+        step = BATCH * WINDOW
+        blocks = (whole[:, k : k + step] for k in range(0, whole.shape[1], step))
+    else:
+        blocks = iter(channels)
+    dets: list[SpeechDetector] = []
+    carry: list[np.ndarray] = []
+    levels: list[list[np.ndarray]] = []
+    for b in blocks:
+        b = np.atleast_2d(np.asarray(b, np.float32))
+        if not dets:
+            dets = [SpeechDetector() for _ in range(b.shape[0])]
+            carry = [np.zeros(0, np.float32) for _ in range(b.shape[0])]
+            levels = [[] for _ in range(b.shape[0])]
+        for c in range(len(dets)):
+            dets[c].feed(b[c])
+            x = np.concatenate([carry[c], b[c]])
+            n = (len(x) // frame) * frame
+            levels[c].append(_frame_db(x[:n], frame))
+            carry[c] = x[n:]
+    if not dets:
+        return np.zeros((1, 0)), np.zeros((1, 0), bool), np.zeros(0, bool)
+    lv = np.stack([np.concatenate(l) for l in levels])
+    n_frames = lv.shape[1]
+    opts = _vad_options()
+    vad = []
+    for d in dets:
+        probs = d.finish()
+        regions = [] if d.samples < SR // 10 else [(int(c["start"]), int(c["end"])) for c in timestamps(probs, d.samples, opts)]
+        vad.append(_mask_from_regions(regions, n_frames, frame))
+    vad = np.stack(vad)
+    return lv, vad, vad.any(axis=0)
 
 
-def two_mic_evidence(channels: np.ndarray, channel_lufs: Optional[Sequence[float]] = None) -> dict:
-    """Figures deciding whether a stereo recording holds one voice per microphone."""
-    if channels.ndim != 2 or channels.shape[0] != 2:
+def two_mic_evidence(channels, channel_lufs: Optional[Sequence[float]] = None, *, levels=None) -> dict:
+    """Figures deciding whether a stereo recording holds one voice per microphone.
+
+    ``levels``: what ``channel_levels`` returned for these channels (spares computing it again)."""
+    if levels is None:
+        if channels.ndim != 2 or channels.shape[0] != 2:
+            return {"two_mic": False, "reason": "not stereo"}
+        levels = channel_levels(channels)
+    levels, _, speech = levels
+    if levels.shape[0] != 2:
         return {"two_mic": False, "reason": "not stereo"}
-    levels, _, speech = channel_levels(channels)
     if speech.sum() < 10:
         return {"two_mic": False, "reason": "too little speech"}
     ild = levels[0, speech] - levels[1, speech]
@@ -170,9 +221,11 @@ def two_mic_evidence(channels: np.ndarray, channel_lufs: Optional[Sequence[float
     return out
 
 
-def diarize_channels(channels: np.ndarray) -> Diarization:
-    """One speaker per channel, from the per-frame level difference (two-mic recordings)."""
-    levels, vad, speech = channel_levels(channels)
+def diarize_channels(channels, *, levels=None) -> Diarization:
+    """One speaker per channel, from the per-frame level difference (two-mic recordings).
+
+    ``levels``: what ``channel_levels`` returned for these channels (then ``channels`` is not read)."""
+    levels, vad, speech = levels if levels is not None else channel_levels(channels)
     n_ch, n_frames = levels.shape
     min_frames = max(1, 200 // FRAME_MS)
     # How much quieter a voice is on the other microphone (cross-talk): half the typical level
@@ -259,25 +312,38 @@ def _absorb_small(emb, lab, min_size: int):
         lab[lab == small] = big[int(np.argmax(sims))]
 
 
-def diarize_voices(wav: np.ndarray, *, speakers: Optional[int] = None, encoder=None) -> Diarization:
-    """Voice embeddings over speech windows, clustered; turns at 50 ms resolution."""
-    from oralhist.recognition.voice_encoder import default_encoder
+def diarize_voices(wav, *, speakers: Optional[int] = None, encoder=None) -> Diarization:
+    """Voice embeddings over speech windows, clustered; turns at 50 ms resolution.
 
-    wav = np.asarray(wav, np.float32)
-    regions = speech_regions(wav)
+    ``wav``: a mono array, or a recording read from disk block by block
+    (``oralhist.archive.audio.AsrWav``). Memory does not grow with the recording: voice detection and
+    the embeddings read it in blocks (``oralhist.recognition.vad``, ``voice_encoder.embed_windows_streamed``),
+    the clustering runs on at most ``MAX_LINKAGE`` windows and the others join the nearest
+    cluster; what is kept is one 256-d vector per 0.25 s of speech and a few numbers per 50 ms."""
+    from oralhist.archive.audio import ArrayAudio
+    from oralhist.recognition.voice_encoder import default_encoder, embed_windows_streamed
+
+    src = wav if hasattr(wav, "read") else ArrayAudio(np.asarray(wav, np.float32))
+    n_samples = len(src)
+    regions = speech_regions(src)
     if not regions:
         return Diarization((), 0, "none", {"speech_s": 0.0})
-    speech_samples = np.concatenate([wav[s:e] for s, e in regions])
-    rms = float(np.sqrt(np.mean(np.square(speech_samples, dtype=np.float64))))
+    sq, cnt = 0.0, 0
+    piece = 60 * SR
+    for s, e in regions:
+        for a in range(s, e, piece):
+            x = src.read(a, min(e, a + piece))
+            sq += float(np.sum(np.square(x, dtype=np.float64)))
+            cnt += len(x)
+    rms = float(np.sqrt(sq / cnt)) if cnt else 0.0
     gain = 10 ** ((-30.0 - 20 * np.log10(max(rms, 1e-9))) / 20)
-    wav_n = (wav * gain).astype(np.float32)
-    starts = _window_starts(regions, len(wav))
+    starts = _window_starts(regions, n_samples)
     enc = encoder or default_encoder()
-    emb = enc.embed_windows(wav_n, starts, frames=int(round(WINDOW_S * 100)))
+    emb = embed_windows_streamed(enc, src.scaled(gain), starts, frames=int(round(WINDOW_S * 100)))
     lab = cluster_embeddings(emb, speakers)
     k = int(lab.max()) + 1 if len(lab) else 0
     frame = SR * FRAME_MS // 1000
-    n_frames = -(-len(wav) // frame)
+    n_frames = -(-n_samples // frame)
     speech = _mask_from_regions(regions, n_frames, frame)
     labels = np.full(n_frames, -1)
     if k <= 1:
@@ -303,7 +369,7 @@ def diarize_voices(wav: np.ndarray, *, speakers: Optional[int] = None, encoder=N
             near = covered[np.clip(np.searchsorted(covered, missing), 0, len(covered) - 1)]
             labels[missing] = best[near]
         labels = _smooth_labels(labels, max(1, 300 // FRAME_MS))
-    turns = [Turn(s * FRAME_MS, min(e * FRAME_MS, len(wav) * 1000 // SR), int(v)) for s, e, v in _runs(labels) if v >= 0]
+    turns = [Turn(s * FRAME_MS, min(e * FRAME_MS, n_samples * 1000 // SR), int(v)) for s, e, v in _runs(labels) if v >= 0]
     turns = _renumber(turns)
     return Diarization(tuple(turns), len({t.speaker for t in turns}), "voices",
                        {"windows": len(starts), "speech_s": round(float(speech.sum()) * FRAME_MS / 1000, 1)})
@@ -313,9 +379,10 @@ def diarize_signal(channels: np.ndarray, *, speakers: Optional[int] = None,
                    channel_lufs: Optional[Sequence[float]] = None) -> Diarization:
     """Diarize audio given as (channels, samples) at 16 kHz: by channel when two-mic, else by voice."""
     channels = np.atleast_2d(np.asarray(channels, np.float32))
-    evidence = two_mic_evidence(channels, channel_lufs) if channels.shape[0] == 2 else {"two_mic": False}
+    levels = channel_levels(channels) if channels.shape[0] == 2 else None
+    evidence = two_mic_evidence(channels, channel_lufs, levels=levels) if levels is not None else {"two_mic": False}
     if evidence.get("two_mic") and speakers in (None, 2):
-        d = diarize_channels(channels)
+        d = diarize_channels(channels, levels=levels)
     else:
         d = diarize_voices(channels.mean(axis=0), speakers=speakers)
     return Diarization(d.turns, d.n_speakers, d.method, {**d.details, "stereo": evidence})
@@ -464,6 +531,47 @@ def load_interview_audio(ws, interview_id: str) -> tuple[np.ndarray, Optional[li
     if asr.is_file():
         return decode_16k(asr), lufs
     return _decode_parts(ws, recs, keep_channels=False), lufs
+
+
+def diarize_stored(ws, interview_id: str, *, speakers: Optional[int] = None) -> tuple[Diarization, float]:
+    """Diarize an interview of the archive without holding its audio: -> (diarization, seconds).
+
+    As ``diarize_signal(*load_interview_audio(...))``, but a stereo interview's channels are
+    decoded from the originals block by block (levels and voice detection as they pass), and
+    the voices are told apart on ``derived/asr.wav`` read from disk in blocks. Peak memory
+    does not depend on the length of the recording (bench/RESULTS-memory.md).
+    """
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.archive.audio import ArrayAudio, AsrWav, iter_channels
+    from oralhist.errors import StageError
+    from oralhist.records import Recording
+
+    with db.session(ws) as s:
+        recs = s.exec(select(Recording).where(Recording.interview_id == interview_id).order_by(Recording.part)).all()
+    if not recs:
+        raise StageError(interview_id, "no recording to diarize")
+    lufs = list(recs[0].channel_lufs) if len(recs) == 1 and recs[0].channel_lufs else None
+    evidence: dict = {"two_mic": False}
+    audio_s = None
+    if all(r.channels == 2 for r in recs):
+        levels = channel_levels(iter_channels(ws, interview_id))
+        audio_s = levels[0].shape[1] * FRAME_MS / 1000
+        evidence = two_mic_evidence(None, lufs, levels=levels)
+        if evidence.get("two_mic") and speakers in (None, 2):
+            d = diarize_channels(None, levels=levels)
+            return Diarization(d.turns, d.n_speakers, d.method, {**d.details, "stereo": evidence}), audio_s
+    asr = ws.derived_dir(interview_id) / "asr.wav"
+    if asr.is_file():
+        with AsrWav(asr) as mono:
+            d = diarize_voices(mono, speakers=speakers)
+            audio_s = len(mono) / SR
+    else:  # not normalised: the originals mixed down (held in memory)
+        mono = ArrayAudio(_decode_parts(ws, recs, keep_channels=False)[0])
+        d = diarize_voices(mono, speakers=speakers)
+        audio_s = len(mono) / SR
+    return Diarization(d.turns, d.n_speakers, d.method, {**d.details, "stereo": evidence}), audio_s
 
 
 def _decode_parts(ws, recs, keep_channels: bool) -> np.ndarray:
@@ -663,10 +771,8 @@ def diarize_interviews(ws, ids: Sequence[str], *, force: bool = False, speakers:
                     progress.advance(task)
                     continue
             t0 = time.perf_counter()
-            channels, lufs = load_interview_audio(ws, interview_id)
-            d = diarize_signal(channels, speakers=speakers, channel_lufs=lufs)
+            d, audio_s = diarize_stored(ws, interview_id, speakers=speakers)
             elapsed = time.perf_counter() - t0
-            audio_s = channels.shape[1] / SR
             with db.session(ws) as s:
                 info = _apply(s, interview_id, d)
                 # new speaker turns move topic boundaries: machine-made segments are made again

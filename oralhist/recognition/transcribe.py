@@ -280,7 +280,7 @@ class BlockCheckpoint:
 # a kill); the loop's offset, checkpoint and progress stay local.
 def recognise(
     model,
-    audio: np.ndarray,
+    audio,
     *,
     language: Optional[str],
     options: DecodeOptions = DecodeOptions(),
@@ -296,21 +296,30 @@ def recognise(
     the voice detector's pauses) so memory stays flat whatever the length: faster-whisper
     computes the spectrogram of everything it is given at once. A recording shorter than a
     block is decoded exactly as ``WhisperModel.transcribe(..., vad_filter=True)`` would.
+
+    ``audio``: the samples (float32, 16 kHz mono), or the recording read from disk in pieces
+    (``oralhist.archive.audio.AsrWav``): then the voice detector reads it block by block
+    (``oralhist.recognition.vad``) and only the speech of the block being heard is in memory.
     """
     block_s = block_s or BLOCK_S
     from faster_whisper.transcribe import restore_speech_timestamps
-    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+    from faster_whisper.vad import VadOptions
 
+    from oralhist.archive.audio import ArrayAudio
+    from oralhist.recognition.vad import speech_timestamps
+
+    src = audio if hasattr(audio, "read") else ArrayAudio(audio)
+    n_samples = len(src)
     t0 = time.perf_counter()
-    duration_s = audio.shape[0] / SAMPLE_RATE
+    duration_s = n_samples / SAMPLE_RATE
     kwargs = options.whisper_kwargs(language, hints)
     speech: tuple[tuple[int, int], ...] = ()
     found: list[dict] = []
     if options.vad or guard_options is not None:  # the guard needs the voice regions either way
-        found = get_speech_timestamps(audio, VadOptions(**options.vad_parameters)) if audio.shape[0] else []
+        found = speech_timestamps(src.blocks(), VadOptions(**options.vad_parameters)) if n_samples else []
         speech = tuple((c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE) for c in found)
     # What the model hears: the detected speech (as faster-whisper's vad_filter), or everything.
-    to_hear = found if options.vad else ([{"start": 0, "end": int(audio.shape[0])}] if audio.shape[0] else [])
+    to_hear = found if options.vad else ([{"start": 0, "end": n_samples}] if n_samples else [])
     t_vad = time.perf_counter()
 
     raw: list[Seg] = []
@@ -328,8 +337,8 @@ def recognise(
             if block_segs:
                 on_progress(block_segs[-1].end_ms / 1000)
         else:
-            pieces, _ = collect_chunks(audio, block)
-            heard = np.concatenate(pieces, axis=0)
+            # the block's speech read from disk, joined as faster-whisper's collect_chunks joins it
+            heard = np.concatenate([np.array([], dtype=np.float32)] + [src.read(c["start"], c["end"]) for c in block])
             segments, info = model.transcribe(heard, vad_filter=False, **kw)
             if n == 0:
                 detected, probability = info.language, float(info.language_probability)
@@ -337,7 +346,7 @@ def recognise(
                 kw.pop("initial_prompt", None)
             block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
             raw.extend(block_segs)
-            del heard, pieces
+            del heard
             if checkpoint is not None:
                 checkpoint.put(n, block_segs, detected, probability)
         if options.condition_on_previous_text and block_segs:  # carry the context across blocks
@@ -350,7 +359,7 @@ def recognise(
         kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
         kw_again["language"] = detected
         for a_ms, b_ms in _uncovered(found, raw, options.recover_min_ms):
-            piece = audio[a_ms * SAMPLE_RATE // 1000 : b_ms * SAMPLE_RATE // 1000]
+            piece = src.read(a_ms * SAMPLE_RATE // 1000, b_ms * SAMPLE_RATE // 1000)
             segments, _ = model.transcribe(piece, vad_filter=False, **kw_again)
             extra = [_shift(_to_seg(x), a_ms) for x in segments]
             extra = [x for x in extra if x.text]
@@ -521,22 +530,23 @@ def transcribe_interviews(
         progress.update(task, description=f"transcribe {iid}")
         base = done_before
         try:
-            audio = load_asr(ws, iid)
+            from oralhist.archive.audio import AsrWav
+
             with db.session(ws) as s:
                 hint_text = vocabulary_hints(s, iid) if hints and opts.hint_mode != "none" else ""
             checkpoint = _checkpoint(ws, iid, spec, opts, lang, hint_text, block_s or BLOCK_S, guard_options)
-            rec = recognise(
-                whisper,
-                audio,
-                language=None if lang == "auto" else lang,
-                options=opts,
-                hints=hint_text,
-                guard_options=guard_options,
-                on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
-                block_s=block_s,
-                checkpoint=checkpoint,
-            )
-            del audio
+            with AsrWav(asr_path(ws, iid)) as audio:  # read from disk block by block, never whole
+                rec = recognise(
+                    whisper,
+                    audio,
+                    language=None if lang == "auto" else lang,
+                    options=opts,
+                    hints=hint_text,
+                    guard_options=guard_options,
+                    on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
+                    block_s=block_s,
+                    checkpoint=checkpoint,
+                )
             version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
             checkpoint.clear()
         except OralhistError as exc:  # unreadable audio and the like: the others go on

@@ -64,7 +64,14 @@ def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
     wav = np.asarray(wav, dtype=np.float32)
     pad = N_FFT // 2
     y = np.pad(wav, pad, mode="reflect") if len(wav) > pad else np.pad(wav, pad)
+    return _mel_of_padded(y)
+
+
+def _mel_of_padded(y: np.ndarray) -> np.ndarray:
+    """Mel frames of an already padded signal: frame f covers y[f * HOP : f * HOP + N_FFT]."""
     n_frames = 1 + (len(y) - N_FFT) // HOP
+    if n_frames <= 0:
+        return np.zeros((0, N_MELS), np.float32)
     idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     spec = np.abs(np.fft.rfft(y[idx] * window, axis=1)) ** 2
@@ -169,6 +176,58 @@ class VoiceEncoder:
                 fs = frame_starts[k : k + batch]
                 out.append(self.embed_mels(np.stack([mel[s : s + frames] for s in fs])))
         return np.concatenate(out)
+
+
+def _padded_piece(audio, a: int, b: int) -> np.ndarray:
+    """Samples a..b of the signal as ``mel_spectrogram`` pads it (N_FFT // 2 reflected at each
+    end; zeros when the signal is that short), read from ``audio`` (``read(start, end)``)."""
+    n = len(audio)
+    pad = N_FFT // 2
+    if n <= pad:  # tiny signal: pad it whole, as mel_spectrogram does
+        return np.pad(audio.read(0, n), pad)[a:b]
+    i = np.arange(a, b) - pad
+    i = np.where(i < 0, -i, i)
+    i = np.where(i >= n, 2 * (n - 1) - i, i)
+    lo, hi = int(i.min()), int(i.max()) + 1
+    return audio.read(lo, hi)[i - lo]
+
+
+def embed_windows_streamed(encoder: "VoiceEncoder", audio, starts, *, frames: int = PARTIAL_FRAMES,
+                           batch: int = 256, span_s: float = 60.0) -> np.ndarray:
+    """``encoder.embed_windows(whole_signal, starts)`` with the signal read from disk piece by
+    piece: ``audio`` has ``len()`` and ``read(start, end)`` (``oralhist.archive.audio.AsrWav``).
+
+    Consecutive windows are grouped into stretches of at most ``span_s`` seconds; the mel
+    frames of a stretch are computed from its samples exactly as over the whole signal (same
+    padding at the ends, same frames), and the windows go to the network in the same batches
+    of ``batch``. Memory: one stretch and one batch, whatever the length of the recording.
+    """
+    starts = np.asarray(list(starts), dtype=np.int64)
+    if len(starts) == 0:
+        return np.zeros((0, encoder.linear_w.shape[1]), np.float32)
+    n_mel = 1 + len(audio) // HOP  # frames of mel_spectrogram(whole signal)
+    span = max(frames, int(span_s * 100))
+    fs_all = starts // HOP
+    out: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    k = 0
+    with _one_blas_thread():
+        while k < len(fs_all):
+            lo = hi = int(fs_all[k])
+            j = k
+            while j < len(fs_all) and max(hi, int(fs_all[j])) + frames - min(lo, int(fs_all[j])) <= span:
+                lo, hi = min(lo, int(fs_all[j])), max(hi, int(fs_all[j]))
+                j += 1
+            f1 = min(hi + frames, n_mel)
+            mel = np.zeros((hi + frames - lo, N_MELS), np.float32)
+            if f1 > lo:
+                mel[: f1 - lo] = _mel_of_padded(_padded_piece(audio, lo * HOP, (f1 - 1) * HOP + N_FFT))
+            pending.extend(mel[f - lo : f - lo + frames] for f in fs_all[k:j])
+            k = j
+            while len(pending) >= batch or (k >= len(fs_all) and pending):
+                out.append(encoder.embed_mels(np.stack(pending[:batch])))
+                del pending[:batch]
+    return np.concatenate(out)
 
 
 @lru_cache(maxsize=1)
