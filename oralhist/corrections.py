@@ -30,6 +30,8 @@ from oralhist.view import current_transcript
 # (interview_id, version) constraint catches writers in other processes.
 _SAVE_LOCK = threading.Lock()
 
+MAX_TEXT_FILE_BYTES = 16_000_000  # a corrected .txt/.vtt of 20 hours is ~2 MB
+
 
 @dataclass
 class SaveResult:
@@ -338,6 +340,9 @@ def parse_file(path: Path) -> ParsedFile:
     if not path.is_file():
         raise BadInput(path, "no such file")
     ext = path.suffix.lower()
+    if ext in (".txt", ".vtt") and path.stat().st_size > MAX_TEXT_FILE_BYTES:
+        raise BadInput(path, f"file too large ({path.stat().st_size // 1_000_000} MB, at most "
+                             f"{MAX_TEXT_FILE_BYTES // 1_000_000} MB); nothing imported")
     if ext == ".txt":
         try:
             text = path.read_bytes().decode("utf-8-sig")
@@ -352,11 +357,14 @@ def parse_file(path: Path) -> ParsedFile:
             from docx.opc.exceptions import PackageNotFoundError
         except ModuleNotFoundError:
             raise BadInput(path, "reading .docx needs python-docx (pip install -r requirements/edit.txt)") from None
+        from oralhist.textsafe import check_docx, docx_paragraphs
+
+        check_docx(path)  # a 158 KB .docx of 100 MB of text kept the server busy for minutes
         try:
             document = docx.Document(str(path))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise BadInput(path, f"not a Word .docx document ({type(exc).__name__})") from None
-        return parse_lines([p.text for p in document.paragraphs], path)
+        return parse_lines(docx_paragraphs(document, path), path)
     if ext == ".vtt":
         import webvtt
         from webvtt.errors import MalformedFileError

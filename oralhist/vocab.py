@@ -235,10 +235,15 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
     fmt = SKOS_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise BadInput(path, f"unknown thesaurus format '{path.suffix}' (use .csv, .ttl, .rdf/.xml, .nt or .jsonld)")
+    data = path.read_bytes()
     try:
-        path.read_bytes().decode("utf-8-sig")
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(path, f"not UTF-8 (byte {exc.start}); nothing imported") from None
+    if fmt == "xml":
+        from oralhist.textsafe import check_xml
+
+        check_xml(data, path)  # nested entities (billion laughs) ran for 10 minutes inside rdflib
     g = Graph()
     logging.getLogger("rdflib").setLevel(logging.CRITICAL)
     try:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_workbench_tasks import bench  # noqa: E402,F401  (the running workbench fixture)
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -62,3 +65,152 @@ def test_numeric_settings_in_range_are_accepted(tmp_path):
     p.write_text(p.read_text(encoding="utf-8").replace("beam_size = 5", "beam_size = 20")
                  + "\n[server]\nport = 8080\n", encoding="utf-8")
     assert Settings.from_toml(p).beam_size == 20
+
+
+# ------------------------------------------------------------------------------- items 10, 11
+
+
+def _docx_with_body(paragraphs_xml: bytes, compression) -> bytes:
+    """A real Word document (python-docx's template) whose word/document.xml is replaced."""
+    import io
+    import zipfile
+
+    import docx
+
+    buf = io.BytesIO()
+    docx.Document().save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            if info.filename == "word/document.xml":
+                continue
+            z.writestr(info, src.read(info.filename))
+        xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+               + paragraphs_xml + b"</w:body></w:document>")
+        z.writestr(zipfile.ZipInfo("word/document.xml"), xml, compress_type=compression, compresslevel=9)
+    return out.getvalue()
+
+
+def docx_bomb(megabytes: int = 100) -> bytes:
+    """~``megabytes`` of text in one paragraph-rich document.xml that deflates to a few hundred KB."""
+    import zipfile
+
+    para = b"<w:p><w:r><w:t>" + b"mineur de fond " * 64 + b"</w:t></w:r></w:p>"
+    return _docx_with_body(para * (megabytes * 1_000_000 // len(para)), zipfile.ZIP_DEFLATED)
+
+
+def _sample(ws):
+    sys.path.insert(0, str(REPO / "tests"))
+    from editdata import make_interview
+
+    return make_interview(ws)
+
+
+@pytest.mark.parametrize("megabytes, why", [(100, "too large once uncompressed"), (20, "compressed")])
+def test_docx_bomb_is_refused_in_a_second_cli(ws, tmp_path, megabytes, why):
+    import time
+
+    iid = _sample(ws)
+    bomb = tmp_path / "bombe.docx"
+    bomb.write_bytes(docx_bomb(megabytes))
+    assert bomb.stat().st_size < 1_000_000
+    t = time.monotonic()
+    r = oralhist("--workspace", ws.root, "import-corrections", iid, bomb, timeout=30)  # it ran minutes
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and why in r.stderr and "bombe.docx" in r.stderr, r.stderr
+    from oralhist.corrections import parse_file
+
+    t = time.monotonic()
+    with pytest.raises(Exception) as e:
+        parse_file(bomb)
+    assert time.monotonic() - t < 1.0 and why in str(e.value)
+
+
+def test_docx_with_too_many_paragraphs_is_refused_before_reading_them_all(tmp_path):
+    import time
+    import zipfile
+
+    from oralhist.corrections import parse_file
+    from oralhist.errors import BadInput
+
+    p = tmp_path / "paragraphes.docx"  # stored, not compressed: the ratio cannot catch it
+    p.write_bytes(_docx_with_body(b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * 150_000, zipfile.ZIP_STORED))
+    t = time.monotonic()
+    with pytest.raises(BadInput) as e:
+        parse_file(p)
+    assert "more than 100000 paragraphs" in str(e.value) and time.monotonic() - t < 5
+
+
+def test_docx_bomb_is_refused_in_french_by_the_workbench(bench):
+    import time
+
+    from test_workbench_tasks import IID, login, upload
+
+    base, ws = bench
+    vol = login(base, "vol-a")
+    bomb = docx_bomb(100)
+    t = time.monotonic()
+    st, body = upload(vol, f"/api/i/{IID}/corrections", "bombe.docx", bomb)
+    assert time.monotonic() - t < 3, "the bomb was parsed"
+    assert st == 400 and body["error"].startswith("bombe.docx : document trop volumineux une fois décompressé"), body
+    st, body = upload(vol, f"/api/i/{IID}/corrections", "bombe.docx", docx_bomb(20))
+    assert st == 400 and "document compressé" in body["error"] and "rien n’a été importé" in body["error"], body
+
+
+BILLION_LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY a0 "ha">'
+                  + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+                  + ']>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                    'xmlns:skos="http://www.w3.org/2004/02/skos/core#">\n<skos:Concept rdf:about="http://ex.org/c">'
+                    "<skos:prefLabel>&a9;</skos:prefLabel></skos:Concept>\n</rdf:RDF>\n")
+
+
+def test_skos_billion_laughs_is_refused_quickly(ws, tmp_path):
+    import time
+
+    p = tmp_path / "bombe.rdf"
+    p.write_text(BILLION_LAUGHS, encoding="utf-8")
+    assert p.stat().st_size < 1000
+    r = oralhist("--workspace", ws.root, "vocab", "import", p, "--kind", "trade", timeout=30)  # it ran 10 min
+    assert r.returncode == 2 and "unsafe XML" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    from oralhist.errors import BadInput
+    from oralhist.vocab import read_skos
+
+    t = time.monotonic()
+    with pytest.raises(BadInput) as e:
+        read_skos(p, "trade")
+    assert time.monotonic() - t < 5 and "nested expansion" in str(e.value)
+    from oralhist.web.errors_fr import message
+
+    assert message(e.value, "bombe.rdf").startswith("bombe.rdf : fichier XML refusé")
+
+
+@pytest.mark.parametrize("dtd, why", [
+    ('<!ENTITY x SYSTEM "file:///etc/passwd">', "external entity"),
+    ('<!ENTITY % p "x">', "parameter entity"),
+    ('<!ENTITY big "' + "x" * 5000 + '">', "5000 characters"),
+])
+def test_skos_dangerous_dtds_are_refused(tmp_path, dtd, why):
+    from oralhist.errors import BadInput
+    from oralhist.vocab import read_skos
+
+    p = tmp_path / "t.rdf"
+    p.write_text(BILLION_LAUGHS.replace('<!ENTITY a0 "ha">', dtd, 1).replace("&a9;", "Forgeron"), encoding="utf-8")
+    with pytest.raises(BadInput) as e:
+        read_skos(p, "trade")
+    assert why in str(e.value)
+
+
+def test_skos_with_plain_entities_still_imports(tmp_path):
+    """RDF/XML as Protégé writes it: a DOCTYPE declaring flat namespace entities."""
+    from oralhist.vocab import read_skos
+
+    p = tmp_path / "t.rdf"
+    p.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY ex "http://ex.org/">]>\n'
+                 '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                 'xmlns:skos="http://www.w3.org/2004/02/skos/core#">\n'
+                 '<skos:Concept rdf:about="&ex;forgeron"><skos:prefLabel xml:lang="fr">Forgeron</skos:prefLabel>'
+                 "</skos:Concept>\n</rdf:RDF>\n", encoding="utf-8")
+    terms, _ = read_skos(p, "trade")
+    assert [(t.label, t.uri) for t in terms] == [("Forgeron", "http://ex.org/forgeron")]

@@ -34,6 +34,17 @@ PATTERNS: list[tuple[str, str]] = [
     (r"another save of this transcript happened at the same time.*",
      "une autre modification de cette transcription a eu lieu en même temps : réessayez"),
     (r"no transcript yet.*", "pas encore de transcription pour cet entretien"),
+    (r"document too large once uncompressed \((\d+) MB, at most (\d+) MB\); nothing imported",
+     r"document trop volumineux une fois décompressé (\1 Mo, au plus \2 Mo) : rien n’a été importé"),
+    (r"document compressed (\d+) times \(at most (\d+)\).*",
+     r"document compressé \1 fois (au plus \2) : ce n’est pas un document Word ordinaire ; rien n’a été importé"),
+    (r"more than (\d+) paragraphs; nothing imported", r"plus de \1 paragraphes : rien n’a été importé"),
+    (r"more than (\d+) characters of text; nothing imported", r"plus de \1 caractères de texte : rien n’a été importé"),
+    (r"file too large \((\d+) MB, at most (\d+) MB\); nothing imported",
+     r"fichier trop volumineux (\1 Mo, au plus \2 Mo) : rien n’a été importé"),
+    (r"unsafe XML: the file .*; nothing imported",
+     "fichier XML refusé : ses déclarations d’entités (DTD) pourraient saturer le serveur (entités imbriquées, "
+     "externes ou démesurées) ; rien n’a été importé"),
     # vocabularies (oralhist.vocab)
     (r"the file is empty; nothing imported", "le fichier est vide : rien n’a été importé"),
     (r"line 1: no label column \(found: (.*?); expected: .*", r"ligne 1 : pas de colonne « label » (trouvé : \1) : rien n’a été importé"),
