@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from oralhist.align import AlignStats, AWord, NewSegment, OldSegment, realign
 from oralhist.errors import BadInput, ConflictError, NotFound
 from oralhist.records import Revision, Segment, Speaker, Transcript, TranscriptStatus, Word, utcnow
+from oralhist.textsafe import has_control
 from oralhist.view import current_transcript
 
 # One writer at a time inside this process (the web editor's threads); the unique
@@ -172,8 +173,13 @@ def save_version(
     Raises ``ConflictError`` when a newer version than ``base_version`` exists (nothing is
     written). An edit that changes nothing returns the base version with ``unchanged``.
     """
-    from oralhist import db
+    from dataclasses import replace as _replace
 
+    from oralhist import db
+    from oralhist.textsafe import clean_text
+
+    # no control characters (a NUL blocked every later publish); tab and newline stay
+    new_segments = [ns if not has_control(ns.text) else _replace(ns, text=clean_text(ns.text)) for ns in new_segments]
     with _SAVE_LOCK, db.session(ws) as s:
         base, latest = _check_base(s, interview_id, base_version)
         old = old_segments(s, base)

@@ -116,6 +116,11 @@ def check_meta(meta: IngestMeta, where: str = "") -> IngestMeta:
     ``where`` names the source in messages (a manifest line); flags are named otherwise.
     """
     pre = f"({where}) " if where else ""
+    from oralhist.textsafe import clean_line
+
+    meta = replace(meta, **{f: " ".join(clean_line(getattr(meta, f)).split()) or None  # no control characters
+                            for f in ("narrator", "interviewer", "date", "place", "language", "museum", "title",
+                                      "consent_scope", "interview") if isinstance(getattr(meta, f), str)})
     date = check_date(meta.date, where or "--date")
     scope = check_scope(meta.consent_scope, where or "--scope")
     consent = meta.consent

@@ -134,7 +134,9 @@ def _decode(path: Path, data: bytes, encoding: Optional[str]) -> str:
 def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) -> tuple[list[TermData], list[str]]:
     """Parse and validate a CSV vocabulary. Returns the terms and warnings; raises BadInput."""
     path = Path(path)
-    text = _decode(path, path.read_bytes(), encoding)
+    from oralhist.textsafe import clean_text
+
+    text = clean_text(_decode(path, path.read_bytes(), encoding))  # no control characters (issue 19)
     if not text.strip():
         raise BadInput(path, "the file is empty; nothing imported")
     first = text.lstrip("\ufeff").splitlines()[0]
@@ -214,14 +216,21 @@ SKOS_FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".rdf": "xml", ".xml": "x
                 ".nt": "nt", ".n3": "n3", ".jsonld": "json-ld", ".json": "json-ld"}
 
 
+def _norm(value) -> str:
+    """A SKOS label on one line, without control characters."""
+    from oralhist.textsafe import clean_line
+
+    return " ".join(clean_line(str(value)).split())
+
+
 def _pick_label(values, lang: str = "fr") -> Optional[str]:
     by_lang = {}
     for v in values:
         by_lang.setdefault(getattr(v, "language", None), str(v))
     for key in (lang, None):
         if key in by_lang:
-            return " ".join(by_lang[key].split())
-    return " ".join(next(iter(by_lang.values())).split()) if by_lang else None
+            return _norm(by_lang[key])
+    return _norm(next(iter(by_lang.values()))) if by_lang else None
 
 
 def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], list[str]]:
@@ -271,12 +280,12 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
         for pred in (SKOS.altLabel, SKOS.hiddenLabel):
             for v in g.objects(s, pred):
                 if getattr(v, "language", None) in (lang, None):
-                    a = " ".join(str(v).split())
+                    a = _norm(v)
                     if a and a != label and a not in alts:
                         alts.append(a)
         # Labels of the concept in other languages are useful variants too (e.g. Picard).
         for v in g.objects(s, SKOS.prefLabel):
-            a = " ".join(str(v).split())
+            a = _norm(v)
             if a and a != label and a not in alts:
                 alts.append(a)
         broader = None

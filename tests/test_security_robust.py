@@ -214,3 +214,141 @@ def test_skos_with_plain_entities_still_imports(tmp_path):
                  "</skos:Concept>\n</rdf:RDF>\n", encoding="utf-8")
     terms, _ = read_skos(p, "trade")
     assert [(t.label, t.uri) for t in terms] == [("Forgeron", "http://ex.org/forgeron")]
+
+
+# ------------------------------------------------------------------------------------- item 9
+
+
+def _publish_fixture(ws, corpus, bad_text):
+    sys.path.insert(0, str(REPO / "tests"))
+    from publish_helpers import make_interview
+
+    make_interview(ws, "1998-bon", corpus=corpus)
+    # a row written before the fix (or by another program): the text holds a NUL
+    make_interview(ws, "1998-casse", corpus=corpus, narrator="Jeanne Casse", texts=[bad_text, "deux mots", "trois"])
+
+
+@pytest.mark.parametrize("bad", ["Bonjour\x00 le monde", "Bonjour\x1b[31m le monde", "Bonjour\ufffe"])
+def test_one_broken_interview_does_not_block_publishing_the_others(ws, corpus, bad):
+    import json
+
+    _publish_fixture(ws, corpus, bad)
+    r = oralhist("--workspace", ws.root, "publish", "--local", timeout=300)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "1998-casse" in r.stderr and "control character U+" in r.stderr, r.stderr
+    assert "segments[0].text" in r.stderr, r.stderr
+    assert (ws.site / "i" / "1998-bon.html").is_file()
+    assert not (ws.site / "i" / "1998-casse.html").exists()
+    assert "1998-casse" not in (ws.site / "index.html").read_text(encoding="utf-8")
+    r = oralhist("--workspace", ws.root, "publish", "--local", "--json", timeout=300)
+    rep = json.loads(r.stdout)
+    assert r.returncode == 1 and rep["done"] == ["1998-bon"] and [f["id"] for f in rep["failed"]] == ["1998-casse"]
+
+
+def test_saving_again_through_the_library_strips_the_control_character_and_publish_passes(ws, corpus):
+    from oralhist.align import NewSegment
+    from oralhist.corrections import save_version
+
+    _publish_fixture(ws, corpus, "Bonjour\x00 le monde")
+    res = save_version(ws, "1998-casse", [NewSegment("Bonjour\x00 le\x07 monde\tici"), NewSegment("deux mots"),
+                                          NewSegment("trois")], base_version=1, who="test")
+    from oralhist import db
+    from oralhist.view import load_interview
+
+    with db.session(ws) as s:
+        v = load_interview(s, "1998-casse")
+    assert res.version == 2 and v.segments[0].text == "Bonjour le monde ici"
+    r = oralhist("--workspace", ws.root, "publish", "--local", timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (ws.site / "i" / "1998-casse.html").is_file()
+
+
+def test_editor_saves_strip_control_characters(bench):
+    from test_workbench_tasks import IID, login
+
+    base, ws = bench
+    vol = login(base, "vol-a")
+    st, p = vol.call("GET", f"/api/i/{IID}/transcript")
+    assert st == 200
+    segs = [{"text": g[3], "speaker_id": g[2]} for g in p["segments"]]
+    segs[0]["text"] = "Bonjour\x00 à\x01 tous\x1f " + segs[0]["text"]
+    st, body = vol.call("POST", f"/api/i/{IID}/transcript", {"base_version": p["version"], "segments": segs})
+    assert st == 200, body
+    st, p2 = vol.call("GET", f"/api/i/{IID}/transcript")
+    assert p2["segments"][0][3].startswith("Bonjour à tous "), p2["segments"][0][3]
+    assert not any(c in json_text(p2) for c in "\x00\x01\x1f")
+    ed = login(base, "edit")
+    sid = p["speakers"][0][0]
+    st, body = ed.call("POST", f"/api/i/{IID}/speakers/{sid}", {"name": "Ma\x00rie\x08 Curie"})
+    assert st in (200, 400), body
+    from oralhist import db
+    from oralhist.records import Person, Speaker
+
+    with db.session(ws) as s:
+        names = [x.name for x in s.exec(__import__("sqlmodel").select(Speaker)).all() if x.name]
+        names += [x.name for x in s.exec(__import__("sqlmodel").select(Person)).all() if x.name]
+    assert not any(ch in n for n in names for ch in "\x00\x08"), names
+
+
+def json_text(x) -> str:
+    import json
+
+    return json.dumps(x, ensure_ascii=False)
+
+
+def test_corrections_files_strip_control_characters(ws, tmp_path):
+    from oralhist.corrections import import_corrections
+
+    iid = _sample(ws)
+    from oralhist import db
+    from oralhist.corrections import get_version, old_segments
+
+    with db.session(ws) as s:
+        segs = old_segments(s, get_version(s, iid))
+    lines = [f"[00:00:{i:02d}] {sg.text}" for i, sg in enumerate(segs)]
+    lines[0] = lines[0] + " fin\x00\x0b"
+    p = tmp_path / "corrige.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    res = import_corrections(ws, iid, p, who="test")
+    with db.session(ws) as s:
+        new = old_segments(s, get_version(s, iid, res.version))
+    assert not any(ch in sg.text for sg in new for ch in "\x00\x0b") and new[0].text.endswith("fin")
+
+
+def test_ingest_metadata_strips_control_characters(ws, tmp_path):
+    from oralhist.ingest import IngestMeta, check_meta, read_manifest
+
+    m = check_meta(IngestMeta(narrator="Jean\x00 Dupont", title="Le\x1b puits", place="Lens\n", museum="Musée\x7f A"))
+    assert (m.narrator, m.title, m.place, m.museum) == ("Jean Dupont", "Le puits", "Lens", "Musée A")
+    (tmp_path / "a.mp3").write_bytes(b"x")
+    (tmp_path / "m.csv").write_text("interview,file,title,narrator\nentretien-1,a.mp3,Titre\x00 un,Ma\x01rie\n",
+                                    encoding="utf-8")
+    g = read_manifest(tmp_path / "m.csv")[0]
+    assert (g.meta.title, g.meta.narrator) == ("Titre un", "Marie")
+
+
+def test_vocabularies_strip_control_characters(tmp_path):
+    from oralhist.vocab import read_csv, read_skos
+
+    p = tmp_path / "v.csv"
+    p.write_text("label;alt_labels\nMineur\x00 de fond;gali\x01bot\n", encoding="utf-8")
+    terms, _ = read_csv(p, "trade")
+    assert (terms[0].label, terms[0].alt_labels) == ("Mineur de fond", ("galibot",))
+    t = tmp_path / "v.ttl"
+    t.write_text('@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+                 '<http://ex.org/f> a skos:Concept ; skos:prefLabel "Forge\\u0000ron"@fr ; '
+                 'skos:altLabel "Mar\\u0007échal"@fr .\n', encoding="utf-8")
+    terms, _ = read_skos(t, "trade")
+    assert (terms[0].label, terms[0].alt_labels) == ("Forgeron", ("Maréchal",))
+
+
+def test_exhibitions_strip_control_characters(tmp_path):
+    from oralhist.exhibit import exhibition_from_dict, parse_exhibition_text
+
+    exh = parse_exhibition_text("---\ntitle: Voix\x00 de la mine\nslug: voix\n---\nIntro\x01 texte.\n\n## Partie\x02 un\n",
+                                tmp_path / "e.md")
+    assert exh.title == "Voix de la mine" and "\x01" not in exh.intro_md and exh.sections[0].title == "Partie un"
+    d = exhibition_from_dict({"title": "Titre\x00", "intro_md": "Texte\x00 ici\nsuite",
+                              "sections": [{"title": "Sec\x03tion", "narrative_md": "Corps\x04"}]}, slug="voix")
+    assert d.title == "Titre" and d.intro_md == "Texte ici\nsuite" and d.sections[0].title == "Section"
+    assert d.sections[0].narrative_md == "Corps"

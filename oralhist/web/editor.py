@@ -169,6 +169,27 @@ def interview_page(ws, page, template: str, *, tab: Optional[str] = None, load=N
     return handler
 
 
+def cleaned(fn):
+    """``fn(request, data)`` with every text of the JSON body without control characters (tab and
+    newline kept): transcript, topic titles, speaker names, link quotes (issue 19: a NUL saved in a
+    transcript blocked every later publish)."""
+    from oralhist.textsafe import clean_text
+
+    def walk(x):
+        if isinstance(x, str):
+            return clean_text(x)
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in x.items()}
+        return x
+
+    def handler(request: Request, data):
+        return fn(request, walk(data))
+
+    return handler
+
+
 def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 
@@ -369,12 +390,12 @@ def routes(cfg, page, guard) -> list:
         Route("/i/{iid}/history", guard("read", interview_page(ws, page, "history.html", tab="history", load=load_history))),
         Route("/audio/{iid}", guard("read", audio)),
         Route("/api/i/{iid}/transcript", guard("read", json_route(api_transcript_get)), methods=["GET"]),
-        Route("/api/i/{iid}/transcript", guard("correct", json_route(api_transcript_save)), methods=["POST"]),
+        Route("/api/i/{iid}/transcript", guard("correct", json_route(cleaned(api_transcript_save))), methods=["POST"]),
         Route("/api/i/{iid}/approve", guard("approve", json_route(api_approve)), methods=["POST"]),
         Route("/api/i/{iid}/restore", guard("restore", json_route(api_restore)), methods=["POST"]),
-        Route("/api/i/{iid}/topics", guard("index", json_route(api_topics)), methods=["POST"]),
-        Route("/api/i/{iid}/speakers/merge", guard("speakers", json_route(api_speakers_merge)), methods=["POST"]),
-        Route("/api/i/{iid}/speakers/{sid:int}", guard("speakers", json_route(api_speaker)), methods=["POST"]),
-        Route("/api/i/{iid}/links", guard("links", json_route(api_link_add)), methods=["POST"]),
-        Route("/api/links/{lid:int}", guard("links", json_route(api_link_status)), methods=["POST"]),
+        Route("/api/i/{iid}/topics", guard("index", json_route(cleaned(api_topics))), methods=["POST"]),
+        Route("/api/i/{iid}/speakers/merge", guard("speakers", json_route(cleaned(api_speakers_merge))), methods=["POST"]),
+        Route("/api/i/{iid}/speakers/{sid:int}", guard("speakers", json_route(cleaned(api_speaker))), methods=["POST"]),
+        Route("/api/i/{iid}/links", guard("links", json_route(cleaned(api_link_add))), methods=["POST"]),
+        Route("/api/links/{lid:int}", guard("links", json_route(cleaned(api_link_status))), methods=["POST"]),
     ]
