@@ -312,6 +312,11 @@ def routes(cfg, page, guard) -> list:
                 raise TooLarge(None, "segment trop long")
             new.append(NewSegment(text=sg.get("text", ""), speaker_id=sid if isinstance(sid, int) else None))
         new = [n for n in new if n.text.strip()] or new
+        from oralhist.corrections import MAX_SAVE_WORDS
+
+        if sum(len(n.text.split()) for n in new) > MAX_SAVE_WORDS:
+            raise TooLarge(None, f"transcription trop longue : au plus {MAX_SAVE_WORDS:,} mots (environ 20 heures de "
+                                 "parole) par enregistrement ; rien n’a été enregistré".replace(",", "\u202f"))
         try:
             res = save_version(ws, iid, new, base_version=base, who=who(request), source="editor")
         except ConflictError:

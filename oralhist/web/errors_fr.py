@@ -34,6 +34,8 @@ PATTERNS: list[tuple[str, str]] = [
     (r"another save of this transcript happened at the same time.*",
      "une autre modification de cette transcription a eu lieu en même temps : réessayez"),
     (r"no transcript yet.*", "pas encore de transcription pour cet entretien"),
+    (r"too many words for one transcript \(more than ([\d ]+), about 20 hours of speech\); nothing saved",
+     r"transcription trop longue : au plus \1 mots (environ 20 heures de parole) ; rien n’a été enregistré"),
     (r"document too large once uncompressed \((\d+) MB, at most (\d+) MB\); nothing imported",
      r"document trop volumineux une fois décompressé (\1 Mo, au plus \2 Mo) : rien n’a été importé"),
     (r"document compressed (\d+) times \(at most (\d+)\).*",
