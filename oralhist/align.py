@@ -117,8 +117,11 @@ def tokenize(text: str) -> list[str]:
     A token that starts with an apostrophe ("d 'accord", as some subtitle exports write
     Whisper's pieces) is glued back to the token before it.
     """
+    parts = unicodedata.normalize("NFC", text).translate(_SPACES).split()
+    if "'" not in text and "’" not in text:
+        return parts  # nothing to glue (most segments)
     out: list[str] = []
-    for t in unicodedata.normalize("NFC", text).translate(_SPACES).split():
+    for t in parts:
         if out and len(t) > 1 and t[0] in "'’" and t[1].isalpha():
             out[-1] += t
         else:
@@ -281,10 +284,10 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
     # New side: tokens, remembering their segment.
     toks: list[str] = []
     tok_seg: list[int] = []
-    for i, seg in enumerate(new):
-        for t in tokenize(seg.text):
-            toks.append(t)
-            tok_seg.append(i)
+    seg_toks = [tokenize(seg.text) for seg in new]
+    for i, st in enumerate(seg_toks):
+        toks.extend(st)
+        tok_seg.extend([i] * len(st))
 
     seen: dict[str, str] = {}  # a transcript says the same few thousand words again and again
 
@@ -358,7 +361,7 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
             start, end = words[0].start_ms, words[-1].end_ms
         else:  # an empty segment keeps a point in time between its neighbours
             start = end = seg.start_hint_ms if seg.start_hint_ms is not None else (out[-1].end_ms if out else 0)
-        out.append(AlignedSegment(start, max(end, start), " ".join(tokenize(seg.text)), tuple(words), seg.speaker_id))
+        out.append(AlignedSegment(start, max(end, start), " ".join(seg_toks[i]), tuple(words), seg.speaker_id))
     return AlignResult(tuple(out), stats)
 
 
