@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from oralhist.align import AlignStats, AWord, NewSegment, OldSegment, realign
 from oralhist.errors import BadInput, ConflictError, NotFound
-from oralhist.records import Revision, Segment, Speaker, Transcript, TranscriptStatus, Word, utcnow
+from oralhist.records import Revision, Speaker, Transcript, TranscriptStatus, utcnow
 from oralhist.textsafe import has_control
 from oralhist.view import current_transcript
 
