@@ -41,7 +41,7 @@ def status(key):
 from sqlalchemy import insert
 from oralhist import db
 from oralhist.records import Consent, Interview, Person, Segment, Speaker, SpeakerRole, Transcript, Word
-from oralhist.workspace import init
+from oralhist.archive.workspace import init
 ws = init(root / "a")
 vocab = sorted({w[2].strip() for s in json.loads((Path(sys.argv[1]) / "tests/data/fleurs_fr_asr.json").read_text())["segments"]
                 for w in s["words"] if w[2].strip().isalpha()})
@@ -120,7 +120,7 @@ def run_size(words: int, runs: int) -> list[dict]:
 
 
 def main() -> None:
-    from oralhist.corrections import MAX_SAVE_WORDS
+    from oralhist.editorial.corrections import MAX_SAVE_WORDS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--words", type=int, default=MAX_SAVE_WORDS)

@@ -28,7 +28,7 @@ def corpus() -> Path:
 @pytest.fixture()
 def ws(tmp_path):
     """A fresh, empty archive workspace in a temporary folder."""
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     return init(tmp_path / "archive", title="Archive de test")
 

@@ -33,7 +33,7 @@ def oralhist(*args, timeout=120, **kw):
 ])
 def test_numeric_setting_out_of_range_is_refused_naming_key_and_range(tmp_path, section, line, key, allowed):
     from oralhist.errors import WorkspaceError
-    from oralhist.workspace import Settings, init
+    from oralhist.archive.workspace import Settings, init
 
     ws = init(tmp_path / "a")
     p = ws.root / "oralhist.toml"
@@ -47,7 +47,7 @@ def test_numeric_setting_out_of_range_is_refused_naming_key_and_range(tmp_path, 
 
 
 def test_beam_size_100000_cli_exits_2_one_line(tmp_path):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path / "a")
     p = ws.root / "oralhist.toml"
@@ -58,7 +58,7 @@ def test_beam_size_100000_cli_exits_2_one_line(tmp_path):
 
 
 def test_numeric_settings_in_range_are_accepted(tmp_path):
-    from oralhist.workspace import Settings, init
+    from oralhist.archive.workspace import Settings, init
 
     ws = init(tmp_path / "a")
     p = ws.root / "oralhist.toml"
@@ -120,7 +120,7 @@ def test_docx_bomb_is_refused_in_a_second_cli(ws, tmp_path, megabytes, why):
     r = oralhist("--workspace", ws.root, "import-corrections", iid, bomb, timeout=30)  # it ran minutes
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and why in r.stderr and "bombe.docx" in r.stderr, r.stderr
-    from oralhist.corrections import parse_file
+    from oralhist.editorial.corrections import parse_file
 
     t = time.monotonic()
     with pytest.raises(Exception) as e:
@@ -132,7 +132,7 @@ def test_docx_with_too_many_paragraphs_is_refused_before_reading_them_all(tmp_pa
     import time
     import zipfile
 
-    from oralhist.corrections import parse_file
+    from oralhist.editorial.corrections import parse_file
     from oralhist.errors import BadInput
 
     p = tmp_path / "paragraphes.docx"  # stored, not compressed: the ratio cannot catch it
@@ -175,7 +175,7 @@ def test_skos_billion_laughs_is_refused_quickly(ws, tmp_path):
     r = oralhist("--workspace", ws.root, "vocab", "import", p, "--kind", "trade", timeout=30)  # it ran 10 min
     assert r.returncode == 2 and "unsafe XML" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     from oralhist.errors import BadInput
-    from oralhist.vocab import read_skos
+    from oralhist.editorial.vocab import read_skos
 
     t = time.monotonic()
     with pytest.raises(BadInput) as e:
@@ -193,7 +193,7 @@ def test_skos_billion_laughs_is_refused_quickly(ws, tmp_path):
 ])
 def test_skos_dangerous_dtds_are_refused(tmp_path, dtd, why):
     from oralhist.errors import BadInput
-    from oralhist.vocab import read_skos
+    from oralhist.editorial.vocab import read_skos
 
     p = tmp_path / "t.rdf"
     p.write_text(BILLION_LAUGHS.replace('<!ENTITY a0 "ha">', dtd, 1).replace("&a9;", "Forgeron"), encoding="utf-8")
@@ -204,7 +204,7 @@ def test_skos_dangerous_dtds_are_refused(tmp_path, dtd, why):
 
 def test_skos_with_plain_entities_still_imports(tmp_path):
     """RDF/XML as Protégé writes it: a DOCTYPE declaring flat namespace entities."""
-    from oralhist.vocab import read_skos
+    from oralhist.editorial.vocab import read_skos
 
     p = tmp_path / "t.rdf"
     p.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY ex "http://ex.org/">]>\n'
@@ -246,14 +246,14 @@ def test_one_broken_interview_does_not_block_publishing_the_others(ws, corpus, b
 
 
 def test_saving_again_through_the_library_strips_the_control_character_and_publish_passes(ws, corpus):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
 
     _publish_fixture(ws, corpus, "Bonjour\x00 le monde")
     res = save_version(ws, "1998-casse", [NewSegment("Bonjour\x00 le\x07 monde\tici"), NewSegment("deux mots"),
                                           NewSegment("trois")], base_version=1, who="test")
     from oralhist import db
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         v = load_interview(s, "1998-casse")
@@ -297,11 +297,11 @@ def json_text(x) -> str:
 
 
 def test_corrections_files_strip_control_characters(ws, tmp_path):
-    from oralhist.corrections import import_corrections
+    from oralhist.editorial.corrections import import_corrections
 
     iid = _sample(ws)
     from oralhist import db
-    from oralhist.corrections import get_version, old_segments
+    from oralhist.editorial.corrections import get_version, old_segments
 
     with db.session(ws) as s:
         segs = old_segments(s, get_version(s, iid))
@@ -316,7 +316,7 @@ def test_corrections_files_strip_control_characters(ws, tmp_path):
 
 
 def test_ingest_metadata_strips_control_characters(ws, tmp_path):
-    from oralhist.ingest import IngestMeta, check_meta, read_manifest
+    from oralhist.archive.ingest import IngestMeta, check_meta, read_manifest
 
     m = check_meta(IngestMeta(narrator="Jean\x00 Dupont", title="Le\x1b puits", place="Lens\n", museum="Musée\x7f A"))
     assert (m.narrator, m.title, m.place, m.museum) == ("Jean Dupont", "Le puits", "Lens", "Musée A")
@@ -328,7 +328,7 @@ def test_ingest_metadata_strips_control_characters(ws, tmp_path):
 
 
 def test_vocabularies_strip_control_characters(tmp_path):
-    from oralhist.vocab import read_csv, read_skos
+    from oralhist.editorial.vocab import read_csv, read_skos
 
     p = tmp_path / "v.csv"
     p.write_text("label;alt_labels\nMineur\x00 de fond;gali\x01bot\n", encoding="utf-8")
@@ -343,7 +343,7 @@ def test_vocabularies_strip_control_characters(tmp_path):
 
 
 def test_exhibitions_strip_control_characters(tmp_path):
-    from oralhist.exhibit import exhibition_from_dict, parse_exhibition_text
+    from oralhist.outputs.exhibit import exhibition_from_dict, parse_exhibition_text
 
     exh = parse_exhibition_text("---\ntitle: Voix\x00 de la mine\nslug: voix\n---\nIntro\x01 texte.\n\n## Partie\x02 un\n",
                                 tmp_path / "e.md")
@@ -362,7 +362,7 @@ def test_a_save_above_the_word_bound_is_refused_in_french(bench):
 
     from test_workbench_tasks import IID, login
 
-    from oralhist.corrections import MAX_SAVE_WORDS
+    from oralhist.editorial.corrections import MAX_SAVE_WORDS
 
     base, ws = bench
     vol = login(base, "vol-a")
@@ -376,7 +376,7 @@ def test_a_save_above_the_word_bound_is_refused_in_french(bench):
 
 
 def test_a_file_above_the_word_bound_is_refused_by_import_corrections(ws, tmp_path):
-    from oralhist.corrections import MAX_SAVE_WORDS
+    from oralhist.editorial.corrections import MAX_SAVE_WORDS
 
     iid = _sample(ws)
     p = tmp_path / "long.txt"
@@ -392,10 +392,10 @@ sys.path.insert(0, sys.argv[1] + "/tests")
 n = int(sys.argv[2])
 from sqlalchemy import insert
 from oralhist import db
-from oralhist.align import NewSegment
-from oralhist.corrections import get_version, old_segments, save_version
+from oralhist.recognition.align import NewSegment
+from oralhist.editorial.corrections import get_version, old_segments, save_version
 from oralhist.records import Interview, Segment, Transcript, Word
-from oralhist.workspace import init
+from oralhist.archive.workspace import init
 ws = init(Path(sys.argv[3]))
 rnd = random.Random(3)
 vocab = [w for w in Path(sys.argv[1], "tests/data/corpus/fr/fleurs_fr_000.txt").read_text(encoding="utf-8").split()] * 3
@@ -436,7 +436,7 @@ def test_windowed_alignment_finds_the_common_words(tmp_path):
     exact script after small edits, a long cut and a long paste."""
     import random
 
-    import oralhist.align as al
+    import oralhist.recognition.align as al
     from rapidfuzz.distance import Indel
 
     rnd = random.Random(5)
@@ -468,7 +468,7 @@ def test_windowed_alignment_finds_the_common_words(tmp_path):
 
 
 def test_manifest_with_french_headers(tmp_path):
-    from oralhist.ingest import read_manifest
+    from oralhist.archive.ingest import read_manifest
 
     (tmp_path / "a.mp3").write_bytes(b"x")
     (tmp_path / "b.mp3").write_bytes(b"y")
