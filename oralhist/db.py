@@ -40,7 +40,45 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _sqlite_ro_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@lru_cache(maxsize=16)
+def make_read_only_engine(path: str) -> Engine:
+    """SQLite opened read-only and immutable: no journal, no -wal/-shm files, no locks (issue 19:
+    `verify`, `list` and `search` on an archive on read-only media or a read-only share)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = f"file:{quote(path)}?mode=ro&immutable=1"
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    event.listen(engine, "connect", _sqlite_ro_pragmas)
+    return engine
+
+
+def sqlite_path(ws) -> Path | None:
+    """The SQLite file of the workspace, or None (PostgreSQL, in memory)."""
+    url = ws.database_url
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return Path(url[len("sqlite:///"):])
+
+
+def is_read_only(ws) -> bool:
+    """An SQLite archive that cannot be written: its database file, or its folder (where SQLite
+    keeps its -wal and -shm files), is not writable."""
+    import os
+
+    p = sqlite_path(ws)
+    return p is not None and p.is_file() and not (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK))
+
+
 def engine_for(ws) -> Engine:
+    if is_read_only(ws):
+        return make_read_only_engine(str(sqlite_path(ws)))
     return make_engine(ws.database_url)
 
 
@@ -69,6 +107,11 @@ def migrate(ws) -> None:
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads and is_read_only(ws):
+        from oralhist.errors import WorkspaceError
+
+        raise WorkspaceError(sqlite_path(ws), "the database is read-only and was made by an older oralhist: "
+                                              "upgrade it once on a writable copy (any command does), then read it here")
     if current != heads:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

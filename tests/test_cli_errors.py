@@ -3,6 +3,7 @@ archive is one line saying what is wrong and that nothing was lost (issue 15, it
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,8 +89,15 @@ def test_read_only_archive_is_one_line_nothing_lost(small_disk, corpus):
     assert _oralhist("--workspace", archive, "ingest", corpus / "fr" / "fleurs_fr_000.ogg", "--narrator", "A",
                      "--no-normalise").returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    for cmd in (["list"], ["verify"], ["show", "x"]):
+    # issue 19, item 23b: the reading commands work on a read-only archive (SQLite read-only, immutable)
+    for cmd in (["list"], ["verify"], ["search", "tigre"]):
+        r = _oralhist("--workspace", archive, *cmd)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    iid = json.loads(_oralhist("--workspace", archive, "list", "--json").stdout)[0]["id"]
+    # a command that writes: one line, nothing lost
+    for cmd in (["ingest", corpus / "fr" / "fleurs_fr_001.ogg", "--narrator", "B", "--no-normalise"],
+                ["consent", iid, "--scope", "public"]):
         r = _oralhist("--workspace", archive, *cmd)
         assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert "read-only" in r.stderr and "nothing was lost" in r.stderr
+        assert "cannot be written" in r.stderr and "nothing was lost" in r.stderr, r.stderr

@@ -45,6 +45,37 @@ HASH_BUFFER = 8 * 1024 * 1024
 MANIFEST_COLUMNS = ("interview", "file")
 MANIFEST_OPTIONAL = ("part", "title", "narrator", "interviewer", "date", "place", "language", "museum",
                      "consent", "consent_scope")
+# French column headers, as `vocab import` accepts them (folded: lower case, no accents, '_' for
+# anything else): a museum's spreadsheet says « narrateur », « lieu », « musée ».
+MANIFEST_HEADERS_FR = {
+    "interview": ("entretien", "identifiant", "id_entretien", "identifiant_entretien"),
+    "file": ("fichier", "nom_du_fichier", "enregistrement"),
+    "part": ("partie", "numero_de_partie", "ordre"),
+    "title": ("titre",),
+    "narrator": ("narrateur", "narratrice", "temoin", "personne_interrogee"),
+    "interviewer": ("enqueteur", "enquetrice", "intervieweur", "intervieweuse", "interviewer"),
+    "date": ("date", "date_de_l_entretien", "date_entretien"),
+    "place": ("lieu", "commune", "lieu_de_l_entretien"),
+    "language": ("langue",),
+    "museum": ("musee", "etablissement"),
+    "consent": ("consentement", "formulaire", "formulaire_de_consentement"),
+    "consent_scope": ("portee", "diffusion", "portee_du_consentement", "portee_consentement"),
+}
+
+
+def manifest_column(header: str) -> str:
+    """The column a manifest header names: the English name itself, or its French equivalent."""
+    from oralhist.text import header_key
+
+    key = header_key(header or "")
+    if key in MANIFEST_COLUMNS or key in MANIFEST_OPTIONAL:
+        return key
+    for col, names in MANIFEST_HEADERS_FR.items():
+        if key in names:
+            return col
+    return (header or "").strip().lower()
+
+
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 SCOPES = tuple(s.value for s in ConsentScope)
@@ -116,6 +147,11 @@ def check_meta(meta: IngestMeta, where: str = "") -> IngestMeta:
     ``where`` names the source in messages (a manifest line); flags are named otherwise.
     """
     pre = f"({where}) " if where else ""
+    from oralhist.textsafe import clean_line
+
+    meta = replace(meta, **{f: " ".join(clean_line(getattr(meta, f)).split()) or None  # no control characters
+                            for f in ("narrator", "interviewer", "date", "place", "language", "museum", "title",
+                                      "consent_scope", "interview") if isinstance(getattr(meta, f), str)})
     date = check_date(meta.date, where or "--date")
     scope = check_scope(meta.consent_scope, where or "--scope")
     consent = meta.consent
@@ -217,7 +253,7 @@ def read_manifest(path: Path, *, allow_outside: bool = False) -> list[_Group]:
     except csv.Error as exc:
         raise BadInput(f"{display_name(path)} line {reader.line_num}",
                        f"not valid CSV ({exc}; an unclosed quote?)") from None
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = [manifest_column(h) for h in (reader.fieldnames or [])]
     missing = [c for c in MANIFEST_COLUMNS if c not in header]
     if missing:
         raise BadInput(
@@ -229,7 +265,7 @@ def read_manifest(path: Path, *, allow_outside: bool = False) -> list[_Group]:
     groups: dict[str, _Group] = {}
     order: list[tuple[str, int, int, Path]] = []
     for lineno, raw in enumerate(rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        row = {manifest_column(k or ""): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue
         where = f"{display_name(path)} line {lineno}"

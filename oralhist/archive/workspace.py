@@ -15,6 +15,18 @@ from pathlib import Path
 from oralhist.errors import BadInput, WorkspaceError
 
 SETTINGS_FILE = "oralhist.toml"
+
+# Every numeric setting of oralhist.toml with its allowed range (inclusive) and kind. A value outside
+# is refused when the settings are read, naming the key and the range: `beam_size = 100000` took
+# 22 GB. A key listed here that the file leaves out keeps its default; new numeric settings belong here.
+NUMERIC_SETTINGS: dict[tuple[str, str], tuple[type, float, float]] = {
+    ("transcribe", "beam_size"): (int, 1, 20),            # as `--beam-size`; 5 is Whisper's default
+    ("site", "link_threshold"): (float, 0.0, 1.0),        # a confidence
+    ("site", "search_shards"): (int, 1, 64),
+    ("server", "port"): (int, 1, 65535),
+    ("server", "upload_quota_gb"): (float, 0, 100_000),
+    ("oai", "deleted_retention_days"): (int, 0, 36_500),
+}
 DB_FILE = "oralhist.db"
 FOLDERS = ("interviews", "transcripts", "consent_forms", "site")
 
@@ -94,6 +106,7 @@ class Settings:
             return v
 
         archive, tr, site, db = table("archive"), table("transcribe"), table("site"), table("database")
+        check_numeric(path, data)
         museums = get(archive, "archive", "museums", list, [])
         if isinstance(site.get("license"), str):
             _http_setting(path, "[site] license", site["license"])
@@ -133,6 +146,8 @@ def _server_settings(path: Path, server: dict) -> dict:
         raise WorkspaceError(path, f"setting server.upload_quota_gb = {quota!r} is not valid: it must be a number "
                                    "of gigabytes between 0.001 and 1000000")
     return {"trusted_proxies": tuple(p.strip() for p in proxies), "upload_quota_gb": float(quota)}
+
+
 def _http_setting(path: Path, name: str, value: str) -> str:
     """A link setting: empty, or an http(s) address (issue 19 item 17)."""
     from oralhist.errors import BadInput
@@ -143,6 +158,20 @@ def _http_setting(path: Path, name: str, value: str) -> str:
     except BadInput as e:
         raise WorkspaceError(path, e.reason) from None
     return value
+
+
+def check_numeric(path: Path, data: dict) -> None:
+    """Refuse a numeric setting of the wrong kind or outside its range (NUMERIC_SETTINGS)."""
+    for (section, key), (kind, low, high) in NUMERIC_SETTINGS.items():
+        t = data.get(section)
+        if not isinstance(t, dict) or key not in t:
+            continue
+        v = t[key]
+        number = isinstance(v, (int, float)) and not isinstance(v, bool) and (kind is float or isinstance(v, int))
+        if not number or v != v or not low <= v <= high:  # v != v: nan
+            what = "a whole number" if kind is int else "a number"
+            raise WorkspaceError(path, f"setting {section}.{key} = {v!r} is not valid: it must be {what} "
+                                       f"from {low:g} to {high:g}")
 
 
 @dataclass(frozen=True)

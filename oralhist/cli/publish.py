@@ -130,6 +130,8 @@ def publish(
         for note in d.get("objects", []) + d.get("exhibitions", []):  # issue 14: left out, for the curator
             console.print(f"attention : {note}", highlight=False, soft_wrap=True)
         _open_hint(Path(d["site"]))
+        for iid, why in rep.failed:  # issue 19: set aside, the others published
+            err_console.print(error_line(f"{iid}: {why}"), highlight=False, soft_wrap=True)
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)
 

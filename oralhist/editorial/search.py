@@ -109,7 +109,7 @@ def _term_ids(s: Session, label: str, kind: str) -> list[int]:
     from sqlmodel import select
 
     from oralhist.records import Term, TermKind
-    from oralhist.editorial.vocab import fold
+    from oralhist.text import fold
 
     key = fold(label)
     rows = s.exec(select(Term).where(Term.kind == TermKind(kind))).all()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -24,22 +23,11 @@ from oralhist.errors import BadInput, NotFound
 from oralhist.links import check_http
 from oralhist.records import Museum, Term, TermKind
 from oralhist.records import museum_id as records_museum_id
+from oralhist.text import fold, header_key
 
 DATA = Path(__file__).parent.parent / "data" / "vocab"
 STARTER = DATA / "metiers-hauts-de-france.csv"
 KINDS = tuple(k.value for k in TermKind)
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: 'Métier à tisser' -> 'metier a tisser'."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("œ", "oe").replace("Œ", "Oe"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
-
-
-def header_key(h: str) -> str:
-    """A CSV column name folded to its lookup key: « Numéro d'inventaire » -> ``numero_d_inventaire``."""
-    return re.sub(r"[^a-z0-9]+", "_", fold(h)).strip("_")
 
 
 # Accepted headers (folded: lower case, no accents, '_' for anything else) -> field.
@@ -137,7 +125,9 @@ def decode_csv(path: Path, data: bytes, encoding: Optional[str]) -> str:
 def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) -> tuple[list[TermData], list[str]]:
     """Parse and validate a CSV vocabulary. Returns the terms and warnings; raises BadInput."""
     path = Path(path)
-    text = decode_csv(path, path.read_bytes(), encoding)
+    from oralhist.textsafe import clean_text
+
+    text = clean_text(decode_csv(path, path.read_bytes(), encoding))  # no control characters (issue 19)
     if not text.strip():
         raise BadInput(path, "the file is empty; nothing imported")
     first = text.lstrip("\ufeff").splitlines()[0]
@@ -218,14 +208,21 @@ SKOS_FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".rdf": "xml", ".xml": "x
                 ".nt": "nt", ".n3": "n3", ".jsonld": "json-ld", ".json": "json-ld"}
 
 
+def _norm(value) -> str:
+    """A SKOS label on one line, without control characters."""
+    from oralhist.textsafe import clean_line
+
+    return " ".join(clean_line(str(value)).split())
+
+
 def _pick_label(values, lang: str = "fr") -> Optional[str]:
     by_lang = {}
     for v in values:
         by_lang.setdefault(getattr(v, "language", None), str(v))
     for key in (lang, None):
         if key in by_lang:
-            return " ".join(by_lang[key].split())
-    return " ".join(next(iter(by_lang.values())).split()) if by_lang else None
+            return _norm(by_lang[key])
+    return _norm(next(iter(by_lang.values()))) if by_lang else None
 
 
 def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], list[str]]:
@@ -239,10 +236,15 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
     fmt = SKOS_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise BadInput(path, f"unknown thesaurus format '{path.suffix}' (use .csv, .ttl, .rdf/.xml, .nt or .jsonld)")
+    data = path.read_bytes()
     try:
-        path.read_bytes().decode("utf-8-sig")
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(path, f"not UTF-8 (byte {exc.start}); nothing imported") from None
+    if fmt == "xml":
+        from oralhist.textsafe import check_xml
+
+        check_xml(data, path)  # nested entities (billion laughs) ran for 10 minutes inside rdflib
     g = Graph()
     logging.getLogger("rdflib").setLevel(logging.CRITICAL)
     try:
@@ -270,12 +272,12 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
         for pred in (SKOS.altLabel, SKOS.hiddenLabel):
             for v in g.objects(s, pred):
                 if getattr(v, "language", None) in (lang, None):
-                    a = " ".join(str(v).split())
+                    a = _norm(v)
                     if a and a != label and a not in alts:
                         alts.append(a)
         # Labels of the concept in other languages are useful variants too (e.g. Picard).
         for v in g.objects(s, SKOS.prefLabel):
-            a = " ".join(str(v).split())
+            a = _norm(v)
             if a and a != label and a not in alts:
                 alts.append(a)
         broader = None

@@ -117,7 +117,9 @@ def parse_exhibition_text(text: str, path: Path) -> Exhibition:
     """``parse_exhibition`` of a text already read (the workbench's saves); ``path`` names it in messages."""
     from oralhist.editorial.consent import parse_time
 
-    lines = text.lstrip("\ufeff").splitlines()
+    from oralhist.textsafe import clean_text
+
+    lines = clean_text(text).lstrip("\ufeff").splitlines()  # no control characters (issue 19)
     meta, i = _front_matter(lines, path)
     title, slug = meta.get("title", ""), meta.get("slug", "")
     if not title:
@@ -328,7 +330,9 @@ def to_markdown(exh: Exhibition) -> str:
 
 
 def _one_line(value, what: str, limit: int = 300, required: bool = True) -> str:
-    text = " ".join(str(value or "").split())
+    from oralhist.textsafe import clean_line
+
+    text = " ".join(clean_line(str(value or "")).split())
     if required and not text:
         raise BadInput(None, f"{what} : champ requis")
     if len(text) > limit:
@@ -337,7 +341,9 @@ def _one_line(value, what: str, limit: int = 300, required: bool = True) -> str:
 
 
 def _body_text(value, what: str) -> str:
-    text = str(value or "").replace("\r\n", "\n").strip()
+    from oralhist.textsafe import clean_text
+
+    text = clean_text(str(value or "")).strip()
     if len(text) > MAX_TEXT:
         raise BadInput(None, f"{what} : trop long (au plus {MAX_TEXT} caractères)")
     lines = text.split("\n")

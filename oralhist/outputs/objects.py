@@ -45,7 +45,8 @@ class ObjectImportReport:
 
 
 def _rows(path: Path) -> list[dict]:
-    from oralhist.editorial.vocab import HEADERS, decode_csv, header_key
+    from oralhist.editorial.vocab import HEADERS, decode_csv
+    from oralhist.text import header_key
 
     text = decode_csv(path, path.read_bytes(), None)
     first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""

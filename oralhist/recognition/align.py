@@ -117,8 +117,11 @@ def tokenize(text: str) -> list[str]:
     A token that starts with an apostrophe ("d 'accord", as some subtitle exports write
     Whisper's pieces) is glued back to the token before it.
     """
+    parts = unicodedata.normalize("NFC", text).translate(_SPACES).split()
+    if "'" not in text and "’" not in text:
+        return parts  # nothing to glue (most segments)
     out: list[str] = []
-    for t in unicodedata.normalize("NFC", text).translate(_SPACES).split():
+    for t in parts:
         if out and len(t) > 1 and t[0] in "'’" and t[1].isalpha():
             out[-1] += t
         else:
@@ -136,19 +139,21 @@ def group_units(words: Sequence[AWord]) -> list[tuple[str, list[AWord]]]:
     raw = any(w.text[:1].isspace() for w in words)
     units: list[tuple[str, list[AWord]]] = []
     for w in words:
-        if not w.text.strip():
+        t = w.text
+        st = t.strip()
+        if not st:
             continue
-        glue = False
         if units:
             if raw:
-                glue = not w.text[:1].isspace()
+                glue = not t[:1].isspace()
             else:
-                glue = w.text.startswith(_GLUE_START) or units[-1][0].endswith(("'", "’"))
-        if glue:
-            text, members = units[-1]
-            units[-1] = (text + w.text.strip(), members + [w])
-        else:
-            units.append((w.text.strip(), [w]))
+                glue = t.startswith(_GLUE_START) or units[-1][0].endswith(("'", "’"))
+            if glue:
+                text, members = units[-1]
+                members.append(w)  # the list is this unit's own
+                units[-1] = (text + st, members)
+                continue
+        units.append((st, [w]))
     return units
 
 
@@ -176,12 +181,104 @@ def _spread(tokens: Sequence[str], start: int, end: int, prob: Optional[float]) 
     return out
 
 
+# rapidfuzz keeps a bit matrix of len(a) x len(b) bits for the edit script: 5 GB for two
+# 200,000-word versions. Up to this many cells (~50 MB) the whole transcript is aligned at once;
+# beyond, window by window (``_windowed_opcodes``).
+MAX_CELLS = 400_000_000
+WINDOW = 4_096
+MAX_WINDOW = 16_384  # 32 MB of bits
+
+
+def opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    """(tag, a0, a1, b0, b1) of an LCS edit script of ``a`` into ``b`` (tag "equal" or not), in
+    bounded memory: rapidfuzz's Indel opcodes over the whole lists when they are small enough,
+    else over windows that follow the alignment (an edit is local: each window's script is kept
+    up to its last common run well inside the window, and the next window starts there)."""
+    from rapidfuzz.distance import Indel
+
+    if len(a) * len(b) <= MAX_CELLS:
+        return [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in Indel.opcodes(a, b)]
+    out: list[tuple[str, int, int, int, int]] = []
+    n, m, i, j = len(a), len(b), 0, 0
+    grams = None
+    while i < n and j < m:
+        k = 0
+        while i + k < n and j + k < m and a[i + k] == b[j + k]:
+            k += 1
+        if k:
+            out.append(("equal", i, i + k, j, j + k))
+            i, j = i + k, j + k
+            continue
+        w = WINDOW
+        while True:
+            ae, be = min(n, i + w), min(m, j + w)
+            ops = [(op.tag, op.src_start + i, op.src_end + i, op.dest_start + j, op.dest_end + j)
+                   for op in Indel.opcodes(a[i:ae], b[j:be])]
+            if ae == n and be == m:
+                out.extend(ops)
+                i, j = n, m
+                break
+            # keep the script up to its last common run of ANCHOR tokens or more that ends well
+            # inside the window, if at least half of what it covers (the shorter side) is common:
+            # a window cut across a long deletion only matches common words by chance
+            margin = w // 4
+            cut = next((x for x in range(len(ops) - 1, -1, -1) if ops[x][0] == "equal"
+                        and ops[x][2] - ops[x][1] >= ANCHOR and ops[x][2] <= ae - margin and ops[x][4] <= be - margin),
+                       None)
+            if cut is not None:
+                same = sum(o[2] - o[1] for o in ops[:cut + 1] if o[0] == "equal")
+                if same >= 0.5 * min(ops[cut][2] - i, ops[cut][4] - j):
+                    out.extend(ops[:cut + 1])
+                    i, j = ops[cut][2], ops[cut][4]
+                    break
+            if w < MAX_WINDOW:
+                w *= 2
+                continue
+            # nothing in common over a whole window (a long passage cut or pasted): go on from
+            # the nearest run of ANCHOR tokens found on both sides; what lies before it is replaced
+            if grams is None:
+                grams = {}
+                for q in range(m - ANCHOR + 1):
+                    grams.setdefault(hash(tuple(b[q:q + ANCHOR])), []).append(q)
+            pa, pb = _anchor(a, b, i, j, grams)
+            out.append(("replace", i, pa, j, pb))
+            i, j = pa, pb
+            break
+    if i < n:
+        out.append(("delete", i, n, j, j))
+    if j < m:
+        out.append(("insert", i, i, j, m))
+    return out
+
+
+ANCHOR = 6
+
+
+def _anchor(a, b, i: int, j: int, grams: dict) -> tuple[int, int]:
+    """The nearest (pa >= i, pb >= j) where ANCHOR tokens are the same on both sides (smallest
+    pa - i + pb - j), or the ends of both lists."""
+    import bisect
+
+    best, at = None, (len(a), len(b))
+    for pa in range(i, len(a) - ANCHOR + 1):
+        if best is not None and pa - i >= best:
+            break
+        key = tuple(a[pa:pa + ANCHOR])
+        pos = grams.get(hash(key))
+        if not pos:
+            continue
+        k = bisect.bisect_left(pos, j)
+        while k < len(pos) and tuple(b[pos[k]:pos[k] + ANCHOR]) != key:
+            k += 1
+        if k < len(pos) and (best is None or pa - i + pos[k] - j < best):
+            best, at = pa - i + pos[k] - j, (pa, pos[k])
+    return at
+
+
 # Over 80 lines on purpose: one alignment algorithm (units, Indel opcodes, times for replaced and inserted
 # words) whose steps share the same index arrays.
 def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult:
     """Align the new segments' text to the old segments' words; see the module docstring."""
-    from rapidfuzz.distance import Indel
-
     # Old side: units (whitespace tokens) with their member words, in time order.
     units: list[tuple[str, list[AWord]]] = []
     for seg in old:
@@ -189,21 +286,28 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
     # New side: tokens, remembering their segment.
     toks: list[str] = []
     tok_seg: list[int] = []
-    for i, seg in enumerate(new):
-        for t in tokenize(seg.text):
-            toks.append(t)
-            tok_seg.append(i)
+    seg_toks = [tokenize(seg.text) for seg in new]
+    for i, st in enumerate(seg_toks):
+        toks.extend(st)
+        tok_seg.extend([i] * len(st))
 
-    a = [norm(u[0]) for u in units]
-    b = [norm(t) for t in toks]
+    seen: dict[str, str] = {}  # a transcript says the same few thousand words again and again
+
+    def normed(t: str) -> str:
+        n = seen.get(t)
+        if n is None:
+            n = seen[t] = norm(t)
+        return n
+
+    a = [normed(u[0]) for u in units]
+    b = [normed(t) for t in toks]
     stats = AlignStats()
     placed: list[Optional[list[AWord]]] = [None] * len(toks)  # words for each new token
 
     raw = any(w.text[:1].isspace() for u in units for w in u[1])  # words keep their leading space
     lead = " " if raw else ""
     blocks: list[list[int]] = []  # consecutive non-equal runs merged: [a0, a1, b0, b1]
-    for op in Indel.opcodes(a, b):
-        tag, a0, a1, b0, b1 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
+    for tag, a0, a1, b0, b1 in opcodes(a, b):
         if tag == "equal":
             for k in range(a1 - a0):
                 text, members = units[a0 + k]
@@ -259,7 +363,7 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
             start, end = words[0].start_ms, words[-1].end_ms
         else:  # an empty segment keeps a point in time between its neighbours
             start = end = seg.start_hint_ms if seg.start_hint_ms is not None else (out[-1].end_ms if out else 0)
-        out.append(AlignedSegment(start, max(end, start), " ".join(tokenize(seg.text)), tuple(words), seg.speaker_id))
+        out.append(AlignedSegment(start, max(end, start), " ".join(seg_toks[i]), tuple(words), seg.speaker_id))
     return AlignResult(tuple(out), stats)
 
 

@@ -169,6 +169,27 @@ def interview_page(ws, page, template: str, *, tab: Optional[str] = None, load=N
     return handler
 
 
+def cleaned(fn):
+    """``fn(request, data)`` with every text of the JSON body without control characters (tab and
+    newline kept): transcript, topic titles, speaker names, link quotes (issue 19: a NUL saved in a
+    transcript blocked every later publish)."""
+    from oralhist.textsafe import clean_text
+
+    def walk(x):
+        if isinstance(x, str):
+            return clean_text(x)
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in x.items()}
+        return x
+
+    def handler(request: Request, data):
+        return fn(request, walk(data))
+
+    return handler
+
+
 # Over 80 lines on purpose: the route table of the editor; each handler is a short closure over the app's
 # config, kept together so the URL map reads in one place.
 def routes(cfg, page, guard) -> list:
@@ -295,6 +316,11 @@ def routes(cfg, page, guard) -> list:
                 raise TooLarge(None, "segment trop long")
             new.append(NewSegment(text=sg.get("text", ""), speaker_id=sid if isinstance(sid, int) else None))
         new = [n for n in new if n.text.strip()] or new
+        from oralhist.editorial.corrections import MAX_SAVE_WORDS
+
+        if sum(len(n.text.split()) for n in new) > MAX_SAVE_WORDS:
+            raise TooLarge(None, f"transcription trop longue : au plus {MAX_SAVE_WORDS:,} mots (environ 20 heures de "
+                                 "parole) par enregistrement ; rien n’a été enregistré".replace(",", "\u202f"))
         try:
             res = save_version(ws, iid, new, base_version=base, who=who(request), source="editor")
         except ConflictError:
@@ -385,12 +411,12 @@ def routes(cfg, page, guard) -> list:
         Route("/i/{iid}/history", guard("read", interview_page(ws, page, "history.html", tab="history", load=load_history))),
         Route("/audio/{iid}", guard("read", audio)),
         Route("/api/i/{iid}/transcript", guard("read", json_route(api_transcript_get)), methods=["GET"]),
-        Route("/api/i/{iid}/transcript", guard("correct", json_route(api_transcript_save)), methods=["POST"]),
+        Route("/api/i/{iid}/transcript", guard("correct", json_route(cleaned(api_transcript_save))), methods=["POST"]),
         Route("/api/i/{iid}/approve", guard("approve", json_route(api_approve)), methods=["POST"]),
         Route("/api/i/{iid}/restore", guard("restore", json_route(api_restore)), methods=["POST"]),
-        Route("/api/i/{iid}/topics", guard("index", json_route(api_topics)), methods=["POST"]),
-        Route("/api/i/{iid}/speakers/merge", guard("speakers", json_route(api_speakers_merge)), methods=["POST"]),
-        Route("/api/i/{iid}/speakers/{sid:int}", guard("speakers", json_route(api_speaker)), methods=["POST"]),
-        Route("/api/i/{iid}/links", guard("links", json_route(api_link_add)), methods=["POST"]),
-        Route("/api/links/{lid:int}", guard("links", json_route(api_link_status)), methods=["POST"]),
+        Route("/api/i/{iid}/topics", guard("index", json_route(cleaned(api_topics))), methods=["POST"]),
+        Route("/api/i/{iid}/speakers/merge", guard("speakers", json_route(cleaned(api_speakers_merge))), methods=["POST"]),
+        Route("/api/i/{iid}/speakers/{sid:int}", guard("speakers", json_route(cleaned(api_speaker))), methods=["POST"]),
+        Route("/api/i/{iid}/links", guard("links", json_route(cleaned(api_link_add))), methods=["POST"]),
+        Route("/api/links/{lid:int}", guard("links", json_route(cleaned(api_link_status))), methods=["POST"]),
     ]

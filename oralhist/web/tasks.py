@@ -321,7 +321,8 @@ def routes(cfg, page, guard) -> list:
         a row naming another museum refuses the file (nothing written), in the permission function's
         words (« musée » rows are ids of museums, checked like the ids of a request)."""
         from oralhist.records import Museum
-        from oralhist.editorial.vocab import fold, read_vocab
+        from oralhist.editorial.vocab import read_vocab
+        from oralhist.text import fold
         from oralhist.web.permissions import can_shared
 
         if account is None or account.museum_id is None:

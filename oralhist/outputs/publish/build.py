@@ -84,6 +84,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     cache = read_cache(out, ws)
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
+    from oralhist.outputs.publish.skip import set_aside_broken  # issue 19: one broken interview never blocks the others
+
+    broken = set_aside_broken(model)
     render_model(model)
     from oralhist.outputs.publish.exhibits import add_exhibitions  # issue 14: exhibition pages
     from oralhist.outputs.publish.objects import add_objects  # issue 14: object and trade pages
@@ -96,6 +99,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     figures = write_site(ws, model, out, progress=progress, kind=kind)
     rep = StageReport(stage="publish")
     rep.done = [e.archive_id for e in model.interviews]
+    rep.failed = broken
     rep.details = {
         "site": str(out),
         "interviews": len(model.interviews),
