@@ -64,12 +64,6 @@ def corpus() -> Path:
     return CORPUS
 
 
-@pytest.fixture()
-def ws(tmp_path):
-    """A fresh, empty archive workspace in a temporary folder."""
-    from oralhist.workspace import init
-
-    return init(tmp_path / "archive", title="Archive de test")
 
 
 @pytest.fixture(scope="session")
@@ -99,13 +93,15 @@ class PreparedArchives:
 
         src = self._built.get(key)
         if src is None:
+            assert not os.environ.get("DATABASE_URL"), "prepared archives are SQLite archives: unset DATABASE_URL"
             folder = self._factory.mktemp("prepared-" + "".join(c if c.isalnum() else "-" for c in key))
             ws = init(folder / "archive", title="Archive de test")
             build(ws)
             db.make_engine(ws.database_url).dispose()  # no connection left open on the original
             self._built[key] = src = ws.root
         dest = Path(into) / "archive"
-        shutil.copytree(src, dest, symlinks=True)
+        # contents and modes, new times: the copy looks as if it had just been written
+        shutil.copytree(src, dest, symlinks=True, copy_function=shutil.copy)
         return open_workspace(dest)
 
 
@@ -113,6 +109,18 @@ class PreparedArchives:
 def prepared_archives(tmp_path_factory) -> PreparedArchives:
     """See PreparedArchives: ``prepared_archives(key, build, tmp_path)`` -> a Workspace copy."""
     return PreparedArchives(tmp_path_factory)
+
+
+@pytest.fixture()
+def ws(tmp_path, prepared_archives):
+    """A fresh, empty archive workspace in a temporary folder: a copy of the one `init` made
+    once in this process (the same files `init` writes; its migrations are not run again).
+    With DATABASE_URL or ORALHIST_STORAGE_ROOT set, `init` itself runs (the database is elsewhere)."""
+    from oralhist.workspace import STORAGE_ENV, init
+
+    if os.environ.get("DATABASE_URL") or os.environ.get(STORAGE_ENV):
+        return init(tmp_path / "archive", title="Archive de test")
+    return prepared_archives("empty", lambda ws: None, tmp_path)
 
 
 @pytest.fixture()
