@@ -64,8 +64,6 @@ def corpus() -> Path:
     return CORPUS
 
 
-
-
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
     """The ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg is assumed)."""
@@ -77,10 +75,11 @@ def ffmpeg() -> str:
 class PreparedArchives:
     """Archives built once per test process and copied for each test that asks for one.
 
-    ``prepared(key, build)`` returns a fresh copy (in the test's own tmp_path) of the archive that
-    ``build(ws)`` made on an empty workspace the first time ``key`` was asked for in this process:
-    ingest, normalise and transcribe once, then each test works on its own copy (`cp -a`). Paths
-    in an archive are relative to its root, so a copy is a complete archive.
+    ``prepared_archives(key, build, tmp_path)`` returns a fresh copy (``tmp_path/archive``) of the
+    SQLite archive that ``build(ws)`` made on an empty workspace the first time ``key`` was asked
+    for in this process: ingest, normalise and transcribe once, then each test works on its own
+    copy. Paths in an archive are relative to its root, so a copy is a complete archive.
+    ``build`` must depend on nothing but ``key``.
     """
 
     def __init__(self, factory):
