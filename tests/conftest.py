@@ -25,10 +25,11 @@ CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO / "tests" / "data" / "corpu
 
 # Files that take a minute or more (the real model, a browser, worker processes): under xdist
 # they are handed out first, so that none of them is left to run alone at the end.
-SLOW_FILES = (
-    "test_network.py", "test_transcribe.py", "test_kills.py", "test_jobs.py", "test_editor_fixes.py",
-    "test_workbench_tasks.py", "test_diarize.py", "test_site_visitors.py", "test_editor.py",
-    "test_hallucination.py", "test_corrections_runs.py", "test_workbench_exhibits.py",
+SLOW_FILES = (  # slowest first (whole suite, -n 2, 2 Dec 2026)
+    "test_transcribe.py", "test_kills.py", "test_network.py", "test_hallucination.py", "test_readme.py",
+    "test_site_visitors.py", "test_jobs.py", "test_workbench_browser.py", "test_editor_fixes.py",
+    "test_workbench_tasks.py", "test_upload_browser.py", "test_diarize.py", "test_editor.py",
+    "test_corrections_runs.py", "test_workbench_exhibits.py",
 )
 
 
