@@ -39,7 +39,7 @@ HOUR_MS = 3_600_000
 
 def one_hour():
     """OldSegments of a one-hour transcript built from real recognised words (stripped, as stored)."""
-    from oralhist.align import AWord, OldSegment
+    from oralhist.recognition.align import AWord, OldSegment
 
     period = ASR["duration_ms"] + 1000
     segs = []
@@ -54,7 +54,7 @@ def one_hour():
 
 def edit(old, rate: float, seed: int):
     """New segment texts with ``rate`` of the tokens edited; returns (texts, touched word times)."""
-    from oralhist.align import group_units
+    from oralhist.recognition.align import group_units
 
     rng = random.Random(seed)
     touched: set[tuple[int, int]] = set()
@@ -99,7 +99,7 @@ def moved_share(old, result_words, touched) -> tuple[int, int]:
 
 def baseline_spread(old, texts):
     """No alignment: each new segment keeps an old segment's span; words spread evenly (no split/merge)."""
-    from oralhist.align import _spread
+    from oralhist.recognition.align import _spread
 
     out = []
     for o, t in zip(old, texts):
@@ -110,10 +110,10 @@ def baseline_spread(old, texts):
 def bench_save(old, texts, repeat: int) -> list[float]:
     """Full save in a real archive: realign + new version rows + Revision, one transaction."""
     from oralhist import db
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
     from oralhist.records import Interview, Segment, Transcript, Word
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
     from sqlalchemy import insert
 
     times = []
@@ -148,7 +148,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    from oralhist.align import NewSegment, realign
+    from oralhist.recognition.align import NewSegment, realign
 
     old = one_hour()
     n_words = sum(len(o.words) for o in old)

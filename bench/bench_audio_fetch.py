@@ -13,8 +13,8 @@ sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]
 from pathlib import Path
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tests"))
 from publish_helpers import make_audio, make_interview
-from oralhist.workspace import init
-from oralhist.publish import publish_site
+from oralhist.archive.workspace import init
+from oralhist.outputs.publish import publish_site
 corpus = Path(__file__).resolve().parents[1] / "tests/data/corpus"
 import imageio_ffmpeg
 ff = imageio_ffmpeg.get_ffmpeg_exe()
@@ -56,7 +56,7 @@ def count(site, hash=""):
     return sum(1 for r in reqs if r.endswith("audio.mp3"))
 new = count(ws.site); newh = count(ws.site, "#t=20")
 old_site = d / "old"; shutil.copytree(ws.site, old_site)
-(old_site / "static/player.js").write_text(subprocess.run(["git", "show", "fffec4f:oralhist/publish/static/player.js"], capture_output=True, text=True, check=True).stdout)
+(old_site / "static/player.js").write_text(subprocess.run(["git", "show", "fffec4f:oralhist/outputs/publish/static/player.js"], capture_output=True, text=True, check=True).stdout)
 pg = old_site / "i/iv.html"; pg.write_text(pg.read_text().replace('preload="none"', 'preload="metadata"'))
 old = count(old_site); oldh = count(old_site, "#t=20")
 print("audio GETs on a no-range server: before", old, oldh, "after", new, newh)

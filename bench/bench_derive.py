@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 
 def one_hour():
-    from oralhist.view import (ConsentView, InterviewView, LinkView, SegmentView, SpeakerView, TopicView,
+    from oralhist.editorial.view import (ConsentView, InterviewView, LinkView, SegmentView, SpeakerView, TopicView,
                                WordView)
 
     rnd = random.Random(1)
@@ -53,9 +53,9 @@ def one_hour():
 
 
 def main() -> None:
-    from oralhist import view as V
+    from oralhist.editorial import view as V
 
-    from oralhist.topics import index_view
+    from oralhist.editorial.topics import index_view
 
     v0 = one_hour()
     t0 = time.perf_counter()

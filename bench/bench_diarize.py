@@ -3,7 +3,7 @@ stereo clip, and the real-time factor of diarization.
 
     .venv/bin/python bench/bench_diarize.py [--runs 3] [--corpus ../shared/corpus] [--json out.json]
 
-DER is computed by ``oralhist.diarize.diarization_error_rate`` (tested in
+DER is computed by ``oralhist.recognition.diarize.diarization_error_rate`` (tested in
 tests/test_diarize.py): 10 ms grid, frames within 250 ms of a reference boundary not
 scored, overlapping speech scored, one-to-one speaker mapping (Hungarian). The baseline in
 the same run is "every speech frame (Silero VAD) is one speaker". The number of speakers is
@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oralhist.diarize import (  # noqa: E402
+from oralhist.recognition.diarize import (  # noqa: E402
     SR,
     decode_16k,
     diarization_error_rate,

@@ -50,7 +50,7 @@ def build(root: Path):
     from make_fleurs_asr import join_clips
     from oralhist import db
     from oralhist.records import Derivative, Interview, Person, Segment, Speaker, SpeakerRole, Transcript, Word
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(root / "archive")
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oralhist.ingest import sha256_file  # noqa: E402
+from oralhist.archive.ingest import sha256_file  # noqa: E402
 
 
 def main() -> int:

@@ -28,8 +28,8 @@ def main() -> None:
     args = ap.parse_args()
     from publish_helpers import make_many
 
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init
 
     gen = []
     with tempfile.TemporaryDirectory() as d:

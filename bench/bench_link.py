@@ -40,9 +40,9 @@ sys.path.insert(0, str(REPO))
 CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
 
 from oralhist import db  # noqa: E402
-from oralhist.link import TermIndex, find_mentions, link_interviews, tokens  # noqa: E402
+from oralhist.editorial.link import TermIndex, find_mentions, link_interviews, tokens  # noqa: E402
 from oralhist.records import Term  # noqa: E402
-from oralhist.vocab import STARTER, import_vocab, write_terms, ImportReport, TermData  # noqa: E402
+from oralhist.editorial.vocab import STARTER, import_vocab, write_terms, ImportReport, TermData  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 DEMO = REPO / "interviews" / "vocabulaire-demo.csv"
@@ -196,7 +196,7 @@ def bench_terms() -> list[Term]:
 
 
 def _tmp_ws(name: str):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     return init(Path(tempfile.mkdtemp(prefix=f"oralhist-bench-{name}-")) / "archive", title="bench")
 
@@ -209,7 +209,7 @@ def asr_texts(refresh: bool = False) -> dict[str, str]:
     cache = REPO / "bench" / "data" / "asr-fr-base.json"
     if cache.exists() and not refresh:
         return json.loads(cache.read_text(encoding="utf-8"))["texts"]
-    from oralhist import models
+    from oralhist.recognition import models
 
     model = models.load(models.resolve("base"), device="cpu", compute_type="int8")
     out = {}
@@ -392,7 +392,7 @@ def synth_archive(hours: int, terms, rnd: random.Random):
 
 def naive_link(texts: list[str], terms) -> int:
     """Baseline: one regular expression per label and variant, run over every segment."""
-    from oralhist.vocab import fold
+    from oralhist.editorial.vocab import fold
 
     pats = [re.compile(r"\b" + re.escape(fold(f)) + r"s?\b") for t in terms for f in [t.label, *t.alt_labels]]
     n = 0
@@ -428,7 +428,7 @@ def speed_terms() -> list[Term]:
 
 def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "", search_only: bool = False) -> dict:
     if reuse:
-        from oralhist.workspace import open_workspace
+        from oralhist.archive.workspace import open_workspace
 
         ws = open_workspace(Path(reuse))
         info = {"interviews": hours, "words": hours * WORDS_PER_HOUR, "reused": reuse}
@@ -465,7 +465,7 @@ def speed(hours: int, repeat: int, terms, rnd: random.Random, reuse: str = "", s
 
 
 def _search_speed(ws, repeat: int, info: dict) -> dict:
-    from oralhist.search import search
+    from oralhist.editorial.search import search
 
     queries = ["accident", "incendie malveillant", "rugissement du tigre", '"avion de ligne"', "galibot", "fileuse",
                "cheminot", "métier à tisser", "université", "cristaux", "casseroles cuivre", "appartement", "porion",

@@ -40,7 +40,7 @@ def _children_cpu() -> float:
 def main(n: int = 50) -> None:
     from PIL import Image
 
-    from oralhist.images import store_images
+    from oralhist.archive.images import store_images
 
     tmp = Path(tempfile.mkdtemp())
     srcs = []

@@ -56,7 +56,7 @@ def make_archive(root: Path, n: int, audio: Path) -> tuple[object, float]:
     from oralhist.records import (Consent, ConsentScope, Derivative, Interview, Link, LinkStatus, Museum, Person,
                                   Recording, Segment, Speaker, SpeakerRole, Term, TermKind, TopicSegment, Transcript,
                                   Word)
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(root, title="Banc d'essai")
     rng = random.Random(7)
@@ -161,7 +161,7 @@ def main() -> None:
 
     import imageio_ffmpeg
 
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-publish-"))
     try:

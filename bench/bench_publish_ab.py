@@ -28,8 +28,8 @@ from pathlib import Path
 tree, archive, action, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 sys.path[:0] = [tree, tree + "/bench"]
 import bench_publish as B
-from oralhist.publish import publish_site
-from oralhist.workspace import open_workspace
+from oralhist.outputs.publish import publish_site
+from oralhist.archive.workspace import open_workspace
 if action == "gen":
     import subprocess, imageio_ffmpeg
     archive.parent.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,7 @@ def new_db(base: str, name: str) -> str:
 
 
 def workspace(folder: Path, url: str | None):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     if url:
         os.environ["DATABASE_URL"] = url
@@ -178,8 +178,8 @@ def bench_throughput(tmp: Path, base: str, n_clips: int) -> dict:
     import resource
 
     from oralhist import jobs
-    from oralhist.pipeline import ingest_locked, run_stage
-    from oralhist.ingest import IngestMeta
+    from oralhist.jobs.pipeline import ingest_locked, run_stage
+    from oralhist.archive.ingest import IngestMeta
 
     clips = sorted((CORPUS / "fr").glob("*.ogg"))[:n_clips]
     out = {"clips": len(clips)}
@@ -278,7 +278,7 @@ def _now():
 
 def time_queries(ws, repeat: int) -> list[float]:
     from oralhist import db
-    from oralhist.search import search
+    from oralhist.editorial.search import search
 
     times = []
     with db.session(ws) as s:

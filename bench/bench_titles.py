@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from oralhist import topics  # noqa: E402
+from oralhist.editorial import topics  # noqa: E402
 
 
 def old_title(kws, sentences, max_chars: int = 70) -> str:

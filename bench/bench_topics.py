@@ -24,15 +24,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oralhist.diarize import SR, decode_16k  # noqa: E402
-from oralhist.topics import index_sentences, sentences_from_segments  # noqa: E402
-from oralhist.view import SegmentView, WordView  # noqa: E402
+from oralhist.recognition.diarize import SR, decode_16k  # noqa: E402
+from oralhist.editorial.topics import index_sentences, sentences_from_segments  # noqa: E402
+from oralhist.editorial.view import SegmentView, WordView  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def transcribe(audio: np.ndarray, language: str = "fr"):
-    from oralhist import models
+    from oralhist.recognition import models
 
     spec = models.resolve(None)
     model = models.load(spec, device="cpu", compute_type="int8")

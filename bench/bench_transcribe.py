@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_transcribe.py [--repeat 3] [--experiments] [--hints] [--memory-minutes 10]
 
-1. WER/CER (oralhist.evaluate normaliser) and wall time on ../shared/corpus/fr and /en for
+1. WER/CER (oralhist.recognition.evaluate normaliser) and wall time on ../shared/corpus/fr and /en for
    `transcribe_interviews` (the whole stage: model load, voice detection, recognition, guard,
    database transaction, exports) against raw faster-whisper (model load + `transcribe` with
    the same model and settings: base int8, beam 5, word timestamps, vad_filter=True) on the
@@ -36,11 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
 
-from oralhist import db, models  # noqa: E402
-from oralhist.evaluate import decode_16k, find_clips, normalise, score  # noqa: E402
-from oralhist.hallucination import GuardOptions  # noqa: E402
-from oralhist.transcribe import DecodeOptions, read_wav, recognise, transcribe_interviews  # noqa: E402
-from oralhist.workspace import init  # noqa: E402
+from oralhist import db  # noqa: E402
+from oralhist.recognition import models
+from oralhist.recognition.evaluate import decode_16k, find_clips, normalise, score  # noqa: E402
+from oralhist.recognition.hallucination import GuardOptions  # noqa: E402
+from oralhist.recognition.transcribe import DecodeOptions, read_wav, recognise, transcribe_interviews  # noqa: E402
+from oralhist.archive.workspace import init  # noqa: E402
 
 DISTRACTORS = [
     "filature", "tissage", "métier à tisser", "navette", "bobinoir", "ourdissoir", "peigneuse", "cardeuse",
@@ -94,7 +95,7 @@ def ids_of(ws) -> list[str]:
 
 
 def pipeline_texts(ws, ids) -> dict[str, str]:
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         return {i: " ".join(sg.text for sg in load_interview(s, i, with_words=False).segments) for i in ids}

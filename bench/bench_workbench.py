@@ -57,7 +57,7 @@ if mode == "sink":  # the baseline: the same stack (uvicorn + Starlette) writing
 else:
     from oralhist.web.auth import set_account
     from oralhist.web.server import start_workbench_in_thread
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
     ws = init(root / "up", title="Bench")
     set_account(ws, "vol", "correct horse battery", role="volunteer")
     server, cfg, url, _ = start_workbench_in_thread(ws, runner=False)
@@ -217,7 +217,7 @@ def page_figures(root: Path) -> None:
     from oralhist.records import Interview, Person
     from oralhist.web.auth import set_account
     from oralhist.web.server import start_workbench_in_thread
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(root / "a", title="Bench")
     with db.session(ws) as s:
@@ -266,7 +266,7 @@ def progress_figures(root: Path, runs: int = 3) -> None:
 
     from oralhist.web.auth import set_account
     from oralhist.web.server import start_workbench_in_thread
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     clips = sorted((Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "fr").glob("*.ogg"))
     lags, gets = [], []

@@ -28,15 +28,15 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
 
 
 def decode(path: Path) -> np.ndarray:
-    from oralhist.audio import decode_mono
+    from oralhist.archive.audio import decode_mono
 
     return decode_mono(path, rate=SR)
 
 
 def _area1():
     try:
-        from oralhist.audio import normalise_interviews
-        from oralhist.ingest import IngestMeta, ingest_paths
+        from oralhist.archive.audio import normalise_interviews
+        from oralhist.archive.ingest import IngestMeta, ingest_paths
     except ImportError:
         return None
     return ingest_paths, IngestMeta, normalise_interviews

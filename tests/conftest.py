@@ -39,7 +39,7 @@ def _xdist_workers() -> int:
 
 
 def pytest_configure(config):
-    from oralhist import models
+    from oralhist.recognition import models
 
     # One Whisper load per test process: the model is kept for the next transcription, as the
     # `oralhist worker` and the workbench runner do (the model is read-only once loaded).
@@ -89,7 +89,7 @@ class PreparedArchives:
 
     def __call__(self, key: str, build, into: Path):
         from oralhist import db
-        from oralhist.workspace import init, open_workspace
+        from oralhist.archive.workspace import init, open_workspace
 
         src = self._built.get(key)
         if src is None:
@@ -116,7 +116,7 @@ def ws(tmp_path, prepared_archives):
     """A fresh, empty archive workspace in a temporary folder: a copy of the one `init` made
     once in this process (the same files `init` writes; its migrations are not run again).
     With DATABASE_URL or ORALHIST_STORAGE_ROOT set, `init` itself runs (the database is elsewhere)."""
-    from oralhist.workspace import STORAGE_ENV, init
+    from oralhist.archive.workspace import STORAGE_ENV, init
 
     if os.environ.get("DATABASE_URL") or os.environ.get(STORAGE_ENV):
         return init(tmp_path / "archive", title="Archive de test")

@@ -24,7 +24,7 @@ def asr_segments(strip: bool = False):
 
 
 def old_segments(strip: bool = False):
-    from oralhist.align import AWord, OldSegment
+    from oralhist.recognition.align import AWord, OldSegment
 
     return [OldSegment(s, e, t, tuple(AWord(*w) for w in ws)) for s, e, t, ws in asr_segments(strip)]
 

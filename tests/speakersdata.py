@@ -10,7 +10,7 @@ import numpy as np
 
 def ingest_clip(ws, path: Path, **meta) -> str:
     """Ingest one real file; return the interview id."""
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
 
     rep = ingest_paths(ws, [Path(path)], meta=IngestMeta(**meta))
     assert rep.done, rep.failed
@@ -20,7 +20,7 @@ def ingest_clip(ws, path: Path, **meta) -> str:
 def normalise(ws, interview_id: str) -> Path:
     """derived/asr.wav by area 1's normalise when present, else decoded here (16 kHz mono s16)."""
     try:
-        from oralhist.audio import normalise_interviews
+        from oralhist.archive.audio import normalise_interviews
     except ImportError:
         normalise_interviews = None
     if normalise_interviews is not None:
@@ -30,7 +30,7 @@ def normalise(ws, interview_id: str) -> Path:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.diarize import decode_16k
+    from oralhist.recognition.diarize import decode_16k
     from oralhist.records import Recording
 
     with db.session(ws) as s:
@@ -48,7 +48,7 @@ def normalise(ws, interview_id: str) -> Path:
 
 def transcribe(ws, interview_id: str, language: str = "en") -> None:
     """Real faster-whisper output (the default model) stored by area 2's stage."""
-    from oralhist.transcribe import transcribe_interviews
+    from oralhist.recognition.transcribe import transcribe_interviews
 
     rep = transcribe_interviews(ws, [interview_id], language=language, exports=False)
     assert rep.done == [interview_id], rep.failed

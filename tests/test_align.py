@@ -7,7 +7,7 @@ import random
 import pytest
 
 from editdata import old_segments
-from oralhist.align import NewSegment, group_units, norm, realign
+from oralhist.recognition.align import NewSegment, group_units, norm, realign
 
 
 def _times(segments):

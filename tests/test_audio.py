@@ -19,7 +19,7 @@ from _built_audio import formats, two_mic_stereo
 
 
 def _ingest(ws, *paths, **meta):
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
 
     rep = ingest_paths(ws, list(paths), IngestMeta(**meta))
     assert not rep.failed, rep.failed
@@ -27,7 +27,7 @@ def _ingest(ws, *paths, **meta):
 
 
 def _decode(path: Path, rate: int) -> np.ndarray:
-    from oralhist.audio import iter_pcm
+    from oralhist.archive.audio import iter_pcm
 
     return np.concatenate(list(iter_pcm(path, rate=rate, mono=True)), axis=1)[0]
 
@@ -35,7 +35,7 @@ def _decode(path: Path, rate: int) -> np.ndarray:
 def test_loudness_meter_matches_pyloudnorm(corpus, tmp_path):
     import pyloudnorm
 
-    from oralhist.audio import LoudnessMeter, iter_pcm
+    from oralhist.archive.audio import LoudnessMeter, iter_pcm
 
     wav, _ = two_mic_stereo(corpus, tmp_path / "two-mic.wav", right_gain_db=-12)
     chunks = list(iter_pcm(wav, rate=16000))
@@ -50,7 +50,7 @@ def test_loudness_meter_matches_pyloudnorm(corpus, tmp_path):
 
 
 def test_silence_has_no_loudness():
-    from oralhist.audio import LoudnessMeter
+    from oralhist.archive.audio import LoudnessMeter
 
     m = LoudnessMeter(16000, 1)
     m.feed(np.zeros((1, 32000), np.float32))
@@ -61,7 +61,7 @@ def test_normalise_multi_part_interview(ws, corpus, tmp_path):
     built = formats(corpus, tmp_path / "built")  # 44.1 kHz WAV; two-mic stereo MP3, right mic 12 dB lower
     parts = [corpus / "fr" / "fleurs_fr_003.ogg", built["wav-44k"], built["mp3-stereo"]]
     [iid] = _ingest(ws, *parts, interview="2020-trois-parties", narrator="Trois")
-    from oralhist.audio import load_asr, load_channels, normalise_interviews
+    from oralhist.archive.audio import load_asr, load_channels, normalise_interviews
 
     rep = normalise_interviews(ws, [iid])
     assert rep.done == [iid] and not rep.failed
@@ -95,11 +95,11 @@ def test_normalise_multi_part_interview(ws, corpus, tmp_path):
     acc = ws.root / ders["access"].path
     assert acc.name == "access.mp3" and ders["asr"].path.endswith("derived/asr.wav")
     assert ders["access"].loudness_lufs == pytest.approx(-16.0, abs=1.5)
-    from oralhist.audio import measure_loudness
+    from oralhist.archive.audio import measure_loudness
 
     assert measure_loudness(acc) == pytest.approx(ders["access"].loudness_lufs, abs=0.05)
     assert abs(ders["access"].duration_ms - total_ms) < 150
-    from oralhist.ingest import sha256_file
+    from oralhist.archive.ingest import sha256_file
 
     assert sha256_file(acc) == ders["access"].sha256 and sha256_file(asr) == ders["asr"].sha256
 
@@ -121,7 +121,7 @@ def test_two_mic_stereo_vs_mono_copied_to_two_channels(ws, corpus, ffmpeg, tmp_p
                     "-ac", "2", str(dual)], check=True)
     two_mic, _ = two_mic_stereo(corpus, tmp_path / "two-mic.wav")
     ids = _ingest(ws, two_mic, dual)
-    from oralhist.audio import normalise_interviews
+    from oralhist.archive.audio import normalise_interviews
 
     assert normalise_interviews(ws, ids).done == ids
     with db.session(ws) as s:
@@ -132,7 +132,7 @@ def test_two_mic_stereo_vs_mono_copied_to_two_channels(ws, corpus, ffmpeg, tmp_p
 
 def test_redacted_access_copy_is_silent_in_the_ranges(ws, corpus, tmp_path):
     [iid] = _ingest(ws, corpus / "fr" / "fleurs_fr_001.ogg", narrator="R")
-    from oralhist.audio import normalise_interviews, write_access_copy
+    from oralhist.archive.audio import normalise_interviews, write_access_copy
 
     normalise_interviews(ws, [iid])
     out = tmp_path / "public" / "redacted.mp3"
@@ -153,14 +153,14 @@ def test_redacted_access_copy_is_silent_in_the_ranges(ws, corpus, tmp_path):
 def test_pydub_uses_bundled_ffmpeg():
     import imageio_ffmpeg
 
-    from oralhist.audio import configure_pydub
+    from oralhist.archive.audio import configure_pydub
 
     seg_cls = configure_pydub()
     assert seg_cls.converter == imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def test_load_asr_before_normalise_is_a_clear_error(ws, corpus):
-    from oralhist.audio import load_asr
+    from oralhist.archive.audio import load_asr
     from oralhist.errors import NotFound
 
     [iid] = _ingest(ws, corpus / "fr" / "fleurs_fr_000.ogg")
@@ -177,7 +177,7 @@ def test_missing_original_fails_that_interview_only(ws, corpus):
     p = ws.root / rec.path
     os.chmod(p, 0o644)
     p.unlink()
-    from oralhist.audio import normalise_interviews
+    from oralhist.archive.audio import normalise_interviews
 
     rep = normalise_interviews(ws, ids)
     assert rep.done == [ids[1]]

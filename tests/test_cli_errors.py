@@ -18,12 +18,12 @@ def _oralhist(*args, cwd=REPO):
 
 
 def test_a_bug_is_reported_as_internal_error_with_a_log(ws, cli, monkeypatch):
-    import oralhist.fixity
+    import oralhist.archive.fixity
 
     def bug(*a, **k):  # a programming error inside the library (not the user's file)
         raise TypeError("open() got an unexpected keyword argument 'metadata_errors'")
 
-    monkeypatch.setattr(oralhist.fixity, "verify", bug)
+    monkeypatch.setattr(oralhist.archive.fixity, "verify", bug)
     res = cli("verify")
     assert res.exit_code == 1
     assert "internal error (TypeError)" in res.output and "not a problem with your files" in res.output

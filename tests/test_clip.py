@@ -9,7 +9,7 @@ import pytest
 
 from _link_helpers import corpus_text, make_interview
 from oralhist import db
-from oralhist.clip import parse_time
+from oralhist.outputs.clip import parse_time
 from oralhist.errors import BadInput
 
 

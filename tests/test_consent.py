@@ -32,8 +32,8 @@ def _all_site_text(site: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, corpus, ffmpeg):
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init
 
     root = tmp_path_factory.mktemp("consent")
     ws = init(root / "archive", title="Archive consentement")
@@ -144,7 +144,7 @@ def test_kiosk_build_includes_on_site_only(published):
 
 def test_public_view_rules(published):
     from oralhist import db
-    from oralhist.consent import load_for_public, public_view
+    from oralhist.editorial.consent import load_for_public, public_view
 
     ws = published["ws"]
     with db.session(ws) as s:
@@ -160,7 +160,7 @@ def test_public_view_rules(published):
 
 
 def test_parse_times():
-    from oralhist.consent import parse_range, parse_time
+    from oralhist.editorial.consent import parse_range, parse_time
     from oralhist.errors import BadInput
 
     assert parse_time("754") == 754000

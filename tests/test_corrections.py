@@ -173,9 +173,9 @@ def test_unknown_interview(archive, cli, tmp_path):
 
 
 def test_approve_and_publish_preference(archive, cli, tmp_path):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
-    from oralhist.view import current_transcript, load_interview
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
+    from oralhist.editorial.view import current_transcript, load_interview
 
     save_version(archive, IID, [NewSegment("première correction")], base_version=1, who="a")
     r = cli("approve", IID)
@@ -194,8 +194,8 @@ def test_approve_and_publish_preference(archive, cli, tmp_path):
 
 
 def test_stale_save_is_a_conflict(archive):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
     from oralhist.errors import ConflictError
 
     save_version(archive, IID, [NewSegment("une")], base_version=1, who="a")
@@ -207,9 +207,9 @@ def test_stale_save_is_a_conflict(archive):
 KILL_MID_SAVE = r"""
 import os, signal, sys
 sys.path.insert(0, {tests!r})
-from oralhist.workspace import open_workspace
-from oralhist import corrections
-from oralhist.align import NewSegment
+from oralhist.archive.workspace import open_workspace
+from oralhist.editorial import corrections
+from oralhist.recognition.align import NewSegment
 
 def die(s, iid):  # every row of the new version is written but not committed: kill the process
     s.flush()
@@ -231,8 +231,8 @@ def test_a_server_killed_mid_save_leaves_the_last_good_version(archive):
         assert s.exec(select(Segment).where(Segment.text.contains("jamais"))).first() is None
         assert s.exec(select(func.max(Transcript.version))).one() == 1
     # and the archive goes on: the next save works
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
 
     assert save_version(archive, IID, [NewSegment("ensuite")], base_version=1, who="x").version == 2
 
@@ -269,8 +269,8 @@ def test_help_has_examples(cli):
 
 
 def test_importing_a_file_exported_from_an_older_version_is_a_conflict(archive, cli, tmp_path):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
 
     path = _text_export(cli, tmp_path)  # says "# transcript: version 1"
     with db.session(archive) as s:

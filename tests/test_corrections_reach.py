@@ -84,7 +84,7 @@ def pagefind_hits(ws, page, query: str) -> int:
 
 
 def check_everywhere(ws, cli, page, tmp_path):
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     publish_site(ws)
     texts = site_texts(ws)
@@ -109,7 +109,7 @@ def check_everywhere(ws, cli, page, tmp_path):
 
 def flagged(ws):
     from oralhist import db
-    from oralhist.link import list_links
+    from oralhist.editorial.link import list_links
 
     with db.session(ws) as s:
         return {r.term: (r.status, r.review) for r in list_links(s, IID)}
@@ -117,9 +117,9 @@ def flagged(ws):
 
 def test_editor_save_approve_publish(archive, cli, page, tmp_path):
     from oralhist import db
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
-    from oralhist.view import load_interview
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
+    from oralhist.editorial.view import load_interview
 
     with db.session(archive) as s:
         v = load_interview(s, IID)
@@ -159,10 +159,10 @@ def test_word_round_trip_and_import_corrections(archive, cli, page, tmp_path):
 def test_a_new_machine_version_does_not_displace_the_approved_one(archive, cli, page, tmp_path):
     """What `transcribe --force` stores (a newer machine version) never replaces an editor's."""
     from oralhist import db
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
     from oralhist.records import Segment, Transcript, TranscriptStatus
-    from oralhist.view import current_transcript, load_interview
+    from oralhist.editorial.view import current_transcript, load_interview
 
     with db.session(archive) as s:
         v = load_interview(s, IID)
@@ -184,10 +184,10 @@ def test_a_new_machine_version_does_not_displace_the_approved_one(archive, cli, 
 
 
 def test_show_and_archive_page_say_a_newer_approved_version_waits(archive, cli, tmp_path):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
     from oralhist.web.app import EditorConfig, make_app  # noqa: F401  (the page's data path)
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     assert cli("approve", IID).exit_code == 0
     publish_site(archive)

@@ -18,10 +18,10 @@ def test_transcribe_force_after_an_approved_correction(ws, cli, corpus, tmp_path
     """Real Whisper on a FLEURS clip, an editor's approved correction, then `transcribe
     --force`: `show`, the exports and the published page keep the approved text."""
     from oralhist import db
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
     from oralhist.records import Transcript
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     iid = ingest_clip(ws, corpus / "fr" / "fleurs_fr_005.ogg", narrator="Lecteur FLEURS", language="fr",
                       title="La course")
@@ -51,14 +51,14 @@ def test_transcribe_force_after_an_approved_correction(ws, cli, corpus, tmp_path
     plain = cli("show", iid).output
     assert "version 2" in plain or "v2" in plain
     # the exports `transcribe` wrote itself, and one asked for
-    from oralhist.exports import default_path
+    from oralhist.outputs.exports import default_path
 
     for fmt in ("txt", "vtt", "srt", "json"):
         t = default_path(ws, iid, fmt).read_text(encoding="utf-8")
         assert new in t and not re.search(rf"\b{old}\b", t, re.I), fmt
     assert cli("export", iid, "--format", "ohms", "--out", tmp_path / "o.xml").exit_code == 0
     assert new in (tmp_path / "o.xml").read_text(encoding="utf-8")
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     publish_site(ws)
     page = next(ws.site.glob("i/*.html")).read_text(encoding="utf-8")
@@ -69,10 +69,10 @@ def test_rediarizing_reindexes_machine_topics_and_keeps_the_editors(ws, cli, cor
     """A real diarization of a two-speaker conversation: the machine's topic segments are
     made again from the diarized transcript; the editor's segment stays as written."""
     from oralhist import db
-    from oralhist.diarize import diarize_interviews
+    from oralhist.recognition.diarize import diarize_interviews
     from oralhist.records import TopicSegment
-    from oralhist.topics import index_view
-    from oralhist.view import current_topics, load_interview
+    from oralhist.editorial.topics import index_view
+    from oralhist.editorial.view import current_topics, load_interview
 
     path, _, utts = conversation(corpus, tmp_path / "conversation.wav")
     iid = ingest_clip(ws, path, language="en", narrator="Ann Reader")

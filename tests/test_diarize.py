@@ -16,7 +16,7 @@ from speakersdata import ingest_clip, normalise, transcribe
 
 
 def test_der_scorer_on_known_cases():
-    from oralhist.diarize import diarization_error_rate as der
+    from oralhist.recognition.diarize import diarization_error_rate as der
 
     ref = [(0, 10_000, "a"), (10_000, 20_000, "b")]
     assert der(ref, [(0, 10_000, 1), (10_000, 20_000, 2)])["der"] == 0.0  # labels are mapped
@@ -33,7 +33,7 @@ def test_der_scorer_on_known_cases():
 
 
 def test_stereo_two_microphones_split_by_channel(corpus, tmp_path):
-    from oralhist.diarize import decode_16k, diarization_error_rate, diarize_signal
+    from oralhist.recognition.diarize import decode_16k, diarization_error_rate, diarize_signal
 
     wav, ref = two_mic_stereo(corpus, tmp_path / "two-mic.wav")  # one FLEURS reader per channel, 1 s overlap
     ch = decode_16k(wav, keep_channels=True)
@@ -49,7 +49,7 @@ def test_stereo_two_microphones_split_by_channel(corpus, tmp_path):
 
 
 def test_mono_copied_to_both_channels_is_not_two_mic(corpus):
-    from oralhist.diarize import decode_16k, two_mic_evidence
+    from oralhist.recognition.diarize import decode_16k, two_mic_evidence
 
     mono = decode_16k(corpus / "en" / "fasterwhisper_jfk.flac")[0]
     ev = two_mic_evidence(np.stack([mono, mono * 0.9]))
@@ -57,7 +57,7 @@ def test_mono_copied_to_both_channels_is_not_two_mic(corpus):
 
 
 def test_two_voices_found_on_a_mono_conversation(corpus, tmp_path):
-    from oralhist.diarize import decode_16k, diarization_error_rate, diarize_signal
+    from oralhist.recognition.diarize import decode_16k, diarization_error_rate, diarize_signal
 
     path, ref, _ = conversation(corpus, tmp_path / "conversation.wav")  # two FLEURS readers taking turns
     wav = decode_16k(path)
@@ -71,7 +71,7 @@ def test_two_voices_found_on_a_mono_conversation(corpus, tmp_path):
 
 
 def test_one_voice_stays_one_speaker(corpus):
-    from oralhist.diarize import decode_16k, diarize_signal
+    from oralhist.recognition.diarize import decode_16k, diarize_signal
 
     d = diarize_signal(decode_16k(corpus / "en" / "fasterwhisper_jfk.flac"))
     assert d.n_speakers == 1
@@ -80,7 +80,7 @@ def test_one_voice_stays_one_speaker(corpus):
 def test_encoder_weights_load_without_torch():
     import sys
 
-    from oralhist.voice_encoder import default_encoder
+    from oralhist.recognition.voice_encoder import default_encoder
 
     enc = default_encoder()
     e = enc.embed_mels(np.random.default_rng(0).random((2, 160, 40), dtype=np.float32))
@@ -94,7 +94,7 @@ def test_encoder_weights_load_without_torch():
 @pytest.mark.slow
 def test_diarize_interview_speakers_on_words_and_names_in_exports(ws, cli, corpus, tmp_path):
     from oralhist import db
-    from oralhist.diarize import diarize_interviews
+    from oralhist.recognition.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker, Transcript, Word
 
     path, _, _ = conversation(corpus, tmp_path / "conversation.wav")
@@ -226,7 +226,7 @@ def _transcript_from_stm(ws, iid, utterances, chunk_ms=6000):
 
 def test_words_get_the_right_speaker_and_segments_split(ws, corpus, tmp_path):
     from oralhist import db
-    from oralhist.diarize import diarize_interviews
+    from oralhist.recognition.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker, Word
 
     path, _, utts = conversation(corpus, tmp_path / "conversation.wav")
@@ -256,7 +256,7 @@ def test_words_get_the_right_speaker_and_segments_split(ws, corpus, tmp_path):
 
 def test_interrupted_diarization_leaves_the_archive_as_it_was(ws, corpus, monkeypatch, tmp_path):
     from oralhist import db, stage
-    from oralhist.diarize import diarize_interviews
+    from oralhist.recognition.diarize import diarize_interviews
     from oralhist.records import Segment, Speaker
 
     path, _, utts = conversation(corpus, tmp_path / "conversation.wav")

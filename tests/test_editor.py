@@ -367,7 +367,7 @@ def test_network_mode_needs_accounts_and_login(ws, page):
 
 def test_index_links_speakers_and_restore(page, editor):
     from oralhist.records import Link, LinkStatus, Speaker, Term, TermKind, TopicSegment
-    from oralhist.view import current_topics
+    from oralhist.editorial.view import current_topics
 
     base, url, ws = editor
     with db.session(ws) as s:
@@ -428,8 +428,8 @@ def test_index_links_speakers_and_restore(page, editor):
         sp = s.exec(select(Speaker).where(Speaker.label == "SPEAKER_2")).one()
     assert (sp.name, sp.role.value) == ("Jean Dupuis", "other")
     # history: make v2 through the API, then restore v1 as v3
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
 
     save_version(ws, IID, [NewSegment("tout autre chose")], base_version=1, who="x")
     page.goto(f"{base}i/{IID}/history")

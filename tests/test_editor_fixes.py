@@ -36,7 +36,7 @@ def editor(tmp_path_factory, corpus, ffmpeg):
 
     from oralhist.records import Derivative
     from oralhist.web.server import start_in_thread
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path_factory.mktemp("fixes") / "archive", title="Archive de test")
     make_interview(ws, IID)
@@ -98,7 +98,7 @@ def texts(page):
 
 
 def current(ws):
-    from oralhist.view import current_transcript
+    from oralhist.editorial.view import current_transcript
 
     with db.session(ws) as s:
         tr = current_transcript(s, IID)
@@ -210,8 +210,8 @@ def test_undo_redo_typing_split_merge_and_speaker(page, editor):
 
 
 def test_restore_asks_first_and_says_what_happens(page, editor):
-    from oralhist.align import NewSegment
-    from oralhist.corrections import save_version
+    from oralhist.recognition.align import NewSegment
+    from oralhist.editorial.corrections import save_version
 
     _, _, ws, _ = editor
     v0, _ = current(ws)
@@ -250,7 +250,7 @@ def test_restore_asks_first_and_says_what_happens(page, editor):
     msg = page.inner_text("#status")
     assert "enregistrée par Dominique" in msg and "Rien n’a été écrasé" in msg and "UTC" not in msg
     assert any(m in msg for m in MOIS) and current(ws)[0] == latest + 2
-    from oralhist.corrections import restore_version
+    from oralhist.editorial.corrections import restore_version
 
     restore_version(ws, IID, v0, base_version=latest + 2, who="Dominique")  # the next tests work on v1's text
 
@@ -259,7 +259,7 @@ def test_restore_asks_first_and_says_what_happens(page, editor):
 
 
 def test_index_boundary_from_the_playhead(page, editor):
-    from oralhist.view import current_topics
+    from oralhist.editorial.view import current_topics
 
     _, _, ws, _ = editor
     page.goto(f"{editor[0]}i/{IID}/index")

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from oralhist.evaluate import clip_language, find_clips, normalise, score
+from oralhist.recognition.evaluate import clip_language, find_clips, normalise, score
 
 
 @pytest.mark.parametrize("a, b", [

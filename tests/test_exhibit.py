@@ -6,9 +6,9 @@ import pytest
 from publish_helpers import make_interview
 
 from oralhist import db
-from oralhist.consent import set_consent
+from oralhist.editorial.consent import set_consent
 from oralhist.errors import BadInput
-from oralhist.exhibit import (WITHDRAWN_NOTE, import_exhibition, list_exhibitions, load_exhibition,
+from oralhist.outputs.exhibit import (WITHDRAWN_NOTE, import_exhibition, list_exhibitions, load_exhibition,
                               parse_exhibition, public_exhibition)
 
 EXPO = """---

@@ -12,12 +12,12 @@ from pathlib import Path
 from PIL import Image
 from publish_helpers import clip_durations, make_audio, make_interview
 
-from oralhist.consent import set_consent
-from oralhist.exhibit import import_exhibition
-from oralhist.objects import import_objects
-from oralhist.publish import publish_site
-from oralhist.vocab import import_vocab
-from oralhist.workspace import open_workspace
+from oralhist.editorial.consent import set_consent
+from oralhist.outputs.exhibit import import_exhibition
+from oralhist.outputs.objects import import_objects
+from oralhist.outputs.publish import publish_site
+from oralhist.editorial.vocab import import_vocab
+from oralhist.archive.workspace import open_workspace
 
 EXPO = """---
 title: Gestes et outils
@@ -174,7 +174,7 @@ def test_exhibition_published_played_and_withdrawn(ws, corpus, ffmpeg, tmp_path,
     assert "métiers de la mine" in trade and "porion" in trade and "Lewarde (2 objets)" in trade
     assert f"objets/{obj1.parent.name}/index.html" in trade and f"objets/{obj2.parent.name}/index.html" in trade
     assert f"https://musee.example.org/objets/{obj1.parent.name}/index.html" in (tmp_path / "web" / "sitemap.xml").read_text()
-    from oralhist.publish.build import search_page_path
+    from oralhist.outputs.publish.build import search_page_path
 
     assert search_page_path(site, str(obj1.relative_to(site)), rep.details["search_shards"], ws).is_file()
     httpd = _serve(site)

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from oralhist.errors import StageError
-from oralhist.exports import exporter
-from oralhist.view import InterviewView, SegmentView, SpeakerView, WordView
+from oralhist.outputs.exports import exporter
+from oralhist.editorial.view import InterviewView, SegmentView, SpeakerView, WordView
 
 
 def _words(text: str, start: int, end: int) -> tuple[WordView, ...]:
@@ -63,7 +63,7 @@ def test_vtt_without_speakers_has_no_voice_tags(tmp_path):
 
 
 def test_vtt_validation_catches_a_broken_file(tmp_path):
-    from oralhist.exports import vtt
+    from oralhist.outputs.exports import vtt
 
     text, cues = vtt.render(view())
     with pytest.raises(StageError, match="did not validate"):
@@ -107,7 +107,7 @@ def test_json_has_every_word(tmp_path):
 
 def test_exports_are_atomic(tmp_path):
     """A failing export leaves the previous file untouched and no temporary file behind."""
-    from oralhist.exports import vtt
+    from oralhist.outputs.exports import vtt
 
     out = tmp_path / "a.vtt"
     out.write_text("previous")
@@ -119,7 +119,7 @@ def test_exports_are_atomic(tmp_path):
 
 
 def test_cue_text_glues_elisions_and_hyphens():
-    from oralhist.exports._cues import join_words
+    from oralhist.outputs.exports._cues import join_words
 
     assert join_words(["Nous", "sommes", "d", "'accord", "avec", "les", "États", "-Unis", ",", "voilà", "."]) == \
         "Nous sommes d'accord avec les États-Unis, voilà."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oralhist.hallucination import GuardOptions, Seg, W, collapse_loops, guard, phantom_kind, voice_overlap
+from oralhist.recognition.hallucination import GuardOptions, Seg, W, collapse_loops, guard, phantom_kind, voice_overlap
 
 SR = 16000
 
@@ -142,7 +142,7 @@ def _signals(seconds: float) -> dict:
 
 @pytest.fixture(scope="module")
 def whisper():
-    from oralhist import models
+    from oralhist.recognition import models
 
     return models.load(models.resolve())
 
@@ -155,7 +155,7 @@ def _phantom_free(rec):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["silence", "white noise", "low hum and hiss", "brown noise", "music (chords)"])
 def test_non_speech_gives_no_transcript_with_voice_detection(whisper, name):
-    from oralhist.transcribe import recognise
+    from oralhist.recognition.transcribe import recognise
 
     rec = recognise(whisper, _signals(12)[name], language="fr")
     assert rec.result.kept == ()
@@ -166,7 +166,7 @@ def test_non_speech_gives_no_transcript_with_voice_detection(whisper, name):
 @pytest.mark.parametrize("name", ["white noise", "music (chords)", "low hum and hiss"])
 def test_guard_catches_what_whisper_writes_without_voice_detection(whisper, name):
     """Voice detection off: the model sees the raw noise/music; the guard must leave nothing."""
-    from oralhist.transcribe import DecodeOptions, recognise
+    from oralhist.recognition.transcribe import DecodeOptions, recognise
 
     rec = recognise(whisper, _signals(6)[name], language="fr", options=DecodeOptions(vad=False))
     _phantom_free(rec)
@@ -176,9 +176,9 @@ def test_guard_catches_what_whisper_writes_without_voice_detection(whisper, name
 
 @pytest.mark.slow
 def test_speech_then_long_silence_keeps_speech_only(whisper, corpus):
-    from oralhist.audio import decode_mono
+    from oralhist.archive.audio import decode_mono
 
-    from oralhist.transcribe import DecodeOptions, recognise
+    from oralhist.recognition.transcribe import DecodeOptions, recognise
 
     speech = decode_mono(corpus / "fr" / "fleurs_fr_005.ogg", rate=SR)
     tail = _signals(20)["low hum and hiss"]

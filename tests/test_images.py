@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from oralhist.errors import BadInput
-from oralhist.images import check_image, resolve_inside, store_image
+from oralhist.archive.images import check_image, resolve_inside, store_image
 
 
 def _photo(path: Path, size=(1200, 800), exif_orient=None, gps=False):
@@ -78,7 +78,7 @@ def test_100_megapixel_jpeg_downscaled_in_bounded_memory(tmp_path):
     p = tmp_path / "big.jpg"
     Image.new("L", (10_000, 10_000), 128).save(p, "JPEG", quality=50)  # 100 MP
     code = (
-        "import sys;from pathlib import Path;from oralhist.images import store_image;"
+        "import sys;from pathlib import Path;from oralhist.archive.images import store_image;"
         f"st=store_image(Path({str(p)!r}),Path({str(tmp_path / 'o')!r}),Path({str(tmp_path / 'd')!r}));"
         # VmHWM, the peak of this process's own memory: ru_maxrss would keep the high-water mark
         # of the forked parent (a long pytest run) across exec.
@@ -118,7 +118,7 @@ def test_draft_decoding_keeps_exif_orientation_right(tmp_path):
 
 
 def test_pool_of_two_reports_the_bad_picture(tmp_path):
-    from oralhist.images import store_images
+    from oralhist.archive.images import store_images
 
     good = [_photo(tmp_path / f"p{i}.jpg", (800, 600)) for i in range(4)]
     bad = tmp_path / "cut.jpg"

@@ -400,7 +400,7 @@ def test_bad_part_refuses_the_whole_interview(ws, cli, ffmpeg, corpus, tmp_path)
 
 def test_interrupted_ingest_leaves_nothing(ws, ffmpeg, corpus, tmp_path):
     """Ctrl-C after the copy, before the commit: no row, no file, no temporary."""
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
     from oralhist.progress import Progress
 
     class Interrupting(Progress):
@@ -419,7 +419,7 @@ def test_interrupted_ingest_leaves_nothing(ws, ffmpeg, corpus, tmp_path):
 
 
 def test_slugify_and_safe_names():
-    from oralhist.ingest import safe_file_name, slugify
+    from oralhist.archive.ingest import safe_file_name, slugify
 
     assert slugify("Élise Ö'Brien-Dupré") == "elise-o-brien-dupre"
     assert slugify("李小龍") == ""

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from oralhist import jobs, locks
+from oralhist import jobs
+from oralhist.jobs import locks
 from oralhist.errors import BadInput, Busy, NotFound
 
 
@@ -78,7 +79,7 @@ def test_lock_of_another_machine_expires_only_when_its_heartbeat_is_old(ws):
 def test_lock_of_a_killed_process_is_taken_over_at_once(ws):
     """A real process takes the lock and is killed with SIGKILL: the lock is free again."""
     code = (
-        "import sys, time; from oralhist.workspace import open_workspace; from oralhist import locks;"
+        "import sys, time; from oralhist.archive.workspace import open_workspace; from oralhist import locks;"
         "ws = open_workspace(sys.argv[1]); locks.acquire(ws, 'x', 'transcribe'); print('held', flush=True);"
         "time.sleep(60)"
     )
@@ -246,7 +247,7 @@ def test_a_changed_file_on_the_share_is_refused_and_a_missing_one_retried(ws, cl
 
 def test_storage_root_points_a_worker_at_the_shared_folder(ws, tmp_path, monkeypatch):
     from oralhist.errors import WorkspaceError
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     local = tmp_path / "worker-local"
     local.mkdir()

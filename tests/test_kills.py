@@ -65,7 +65,7 @@ def _consent_placed(root: Path) -> bool:
 def test_kill_during_folder_ingest_then_rerun_finishes(tmp_path, corpus, moment):
     from oralhist import db, stage
     from oralhist.records import Interview
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path / "archive", title="Kills")
     root = ws.root
@@ -102,7 +102,7 @@ def test_kill_during_folder_ingest_then_rerun_finishes(tmp_path, corpus, moment)
 def test_normalise_all_finishes_and_cleans(tmp_path, corpus):
     from oralhist import db, stage
     from oralhist.records import Interview
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path / "archive", title="Kills")
     folder = tmp_path / "in"
@@ -194,12 +194,12 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
     import sqlite3
 
     from oralhist import db
-    from oralhist.audio import normalise_interviews
-    from oralhist.exports import default_path
-    from oralhist.ingest import IngestMeta, ingest_paths
-    from oralhist.pipeline import write_staff_exports
+    from oralhist.archive.audio import normalise_interviews
+    from oralhist.outputs.exports import default_path
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
+    from oralhist.outputs.exports.staff import write_staff_exports
     from oralhist.records import Recording
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path / "archive", title="Kills")
     clips = [corpus / "fr" / c for c in CLIPS[:4]]
@@ -275,7 +275,7 @@ def _segments(ws, iid):
 
 
 def test_killed_long_transcription_resumes_at_the_block_it_was_hearing(prepared_archives, tmp_path, corpus):
-    from oralhist.transcribe import CHECKPOINT
+    from oralhist.recognition.transcribe import CHECKPOINT
 
     ws, iid = _long_interview(prepared_archives, tmp_path, corpus, "killed")
     ckpt = ws.derived_dir(iid) / CHECKPOINT

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from _link_helpers import corpus_text, make_interview
 from oralhist import db
-from oralhist.link import TermIndex, find_mentions, link_interviews, tokens, word_key
+from oralhist.editorial.link import TermIndex, find_mentions, link_interviews, tokens, word_key
 from oralhist.records import Link, LinkStatus, Term, TermKind
-from oralhist.vocab import STARTER, import_vocab
+from oralhist.editorial.vocab import STARTER, import_vocab
 
 
 def _vocab(ws, tmp_path, rows: str, kind="trade"):

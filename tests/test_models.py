@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oralhist import models
+from oralhist.recognition import models
 from oralhist.errors import ModelError
 
 

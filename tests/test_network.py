@@ -31,7 +31,7 @@ def _clips(tmp: Path, ffmpeg: str, corpus: Path, n: int, seconds: float = 2.0) -
 @pytest.fixture()
 def net(pg_fresh, tmp_path, monkeypatch):
     """An archive on a fresh PostgreSQL database, and a way to start worker processes."""
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     monkeypatch.setenv("DATABASE_URL", pg_fresh)
     ws = init(tmp_path / "archive")

@@ -151,8 +151,8 @@ def test_identifiers_survive_a_move_of_the_site(ws, corpus, ffmpeg, tmp_path):
     datestamp is the record's last change, not today."""
     import re
 
-    from oralhist.oai import load_records
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.publish.oai import load_records
+    from oralhist.archive.workspace import open_workspace
 
     audio = tmp_path / "a.mp3"
     make_audio(ffmpeg, corpus, audio)

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from oralhist import db
 from oralhist.errors import BadInput
-from oralhist.objects import derivative, import_objects, missing_alt
+from oralhist.outputs.objects import derivative, import_objects, missing_alt
 from oralhist.records import ObjectRecord, Term
 
 
@@ -60,8 +60,8 @@ def test_bad_picture_imports_nothing(ws, tmp_path, image, msg):
 def test_object_without_alt_left_out_at_publish(ws, tmp_path, corpus, cli):
     from publish_helpers import make_interview
 
-    from oralhist.exhibit import import_exhibition
-    from oralhist.publish import publish_site
+    from oralhist.outputs.exhibit import import_exhibition
+    from oralhist.outputs.publish import publish_site
 
     make_interview(ws, "iv-a", corpus=corpus)
     _img(tmp_path / "photos" / "pic.jpg")

@@ -57,7 +57,7 @@ def test_ohms_xml_parses_with_index_points(ws, cli, corpus, tmp_path):
     # anchor put at the start of line chunklines[n]. The line it names is the one being spoken
     # at that minute (or, in a pause, the next one): never a line late.
     from oralhist import db
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         segs = [sg for sg in load_interview(s, iid).segments]

@@ -35,7 +35,7 @@ def _archive(ws, corpus, ffmpeg, tmp_path, base=BASE):
                                     f'funding = "Région Hauts-de-France"\n')
     text = re.sub(r'base_url = ".*"', f'base_url = "{base}"', text)
     toml.write_text(text, encoding="utf-8")
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     ws = open_workspace(ws.root)
     audio = tmp_path / "a.mp3"
@@ -105,7 +105,7 @@ def test_ohms_export_has_the_elements_of_ohms_own_exports(ws, cli, corpus, ffmpe
 
 
 def test_speaker_labels_for_the_viewer():
-    from oralhist.exports.ohms import VIEWER_SPEAKER, speaker_label
+    from oralhist.outputs.exports.ohms import VIEWER_SPEAKER, speaker_label
 
     cases = {"Intervenant·e 1": "INTERVENANT-E I", "Intervenant·e 12": "INTERVENANT-E XII",
              "Hélène Dupont-Lefèvre": "HELENE DUPONT-LEFEVRE", "Enquêteur·rice": "ENQUETEUR-RICE",
@@ -216,7 +216,7 @@ def test_staff_exports_readable_and_iiif_ids_are_web_addresses(ws, cli, corpus, 
 
     from iiif_prezi3 import Manifest
 
-    from oralhist.exports import FORMATS
+    from oralhist.outputs.exports import FORMATS
 
     ws = _archive(ws, corpus, ffmpeg, tmp_path)
     old = os.umask(0o022)

@@ -17,7 +17,7 @@ def test_every_stage_runs_on_postgresql(pg_url, corpus, tmp_path, monkeypatch):
 
     from oralhist import db
     from oralhist.cli import app
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     monkeypatch.setenv("DATABASE_URL", pg_url)
     ws = init(tmp_path / "archive")

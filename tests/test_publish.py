@@ -37,7 +37,7 @@ def _two(ws, corpus, audio):
 
 
 def test_xss_payloads_are_escaped_everywhere(ws, corpus, audio):
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     make_interview(ws, "2000-xss", corpus=corpus, audio=audio, title=XSS, narrator=f"Jean {XSS}",
                    interviewer=XSS, museum=XSS, place=XSS, date="2000", summary=XSS, speaker_name=XSS,
@@ -70,7 +70,7 @@ def test_incremental_rebuild_rewrites_only_what_changed(ws, corpus, audio):
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
     from oralhist.records import Segment, Transcript
 
     _two(ws, corpus, audio)
@@ -103,7 +103,7 @@ def test_incremental_rebuild_rewrites_only_what_changed(ws, corpus, audio):
 
 
 def test_withdrawn_consent_removes_files(ws, cli, corpus, audio):
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     _two(ws, corpus, audio)
     publish_site(ws)
@@ -119,13 +119,13 @@ def test_withdrawn_consent_removes_files(ws, cli, corpus, audio):
 
 
 def test_killed_publish_keeps_previous_site(ws, corpus, audio, monkeypatch):
-    from oralhist.publish import build, publish_site
+    from oralhist.outputs.publish import build, publish_site
 
     _two(ws, corpus, audio)
     publish_site(ws)
     manifest = (ws.site / build.MANIFEST).read_text()
     snapshot = {p: p.read_bytes() for p in ws.site.rglob("*") if p.is_file()}
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     ws_en = open_workspace(ws.root)
     calls = {"n": 0}
@@ -155,7 +155,7 @@ def test_exports_validate(ws, corpus, audio):
     import webvtt
     from iiif_prezi3 import Manifest
 
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     _two(ws, corpus, audio)
     publish_site(ws)
@@ -236,8 +236,8 @@ def test_staff_and_public_views_derive_the_same_text(ws, corpus, audio, cli):
     """One read model: the publisher's bulk read and the staff's one-interview read build the
     same views (same derived text), for the whole archive or one id."""
     from oralhist import db
-    from oralhist.consent import load_for_public
-    from oralhist.view import load_interview, load_interviews
+    from oralhist.editorial.consent import load_for_public
+    from oralhist.editorial.view import load_interview, load_interviews
 
     _two(ws, corpus, audio)
     make_interview(ws, "1990-anon", corpus=corpus, audio=audio, narrator="Odette Martel", anonymise=True,
@@ -262,7 +262,7 @@ def test_staff_and_public_views_derive_the_same_text(ws, corpus, audio, cli):
 
 
 def test_site_holds_no_archive_ids_of_anonymised(ws, corpus, audio):
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     make_interview(ws, "1990-odette-martel", corpus=corpus, audio=audio, narrator="Odette Martel", anonymise=True)
     publish_site(ws)

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from oralhist import db
-from oralhist.workspace import find_workspace
+from oralhist.archive.workspace import find_workspace
 
 
 def test_migrations_match_records(ws):
@@ -32,7 +32,7 @@ def test_workspace_is_found_from_a_subfolder(ws, monkeypatch):
 
 
 def test_init_twice_keeps_settings(ws):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     (ws.root / "oralhist.toml").write_text((ws.root / "oralhist.toml").read_text().replace("Archive de test", "Mine"))
     again = init(ws.root)

@@ -8,10 +8,10 @@ from sqlmodel import select
 
 from _link_helpers import corpus_text, make_interview
 from oralhist import db
-from oralhist.link import link_interviews
+from oralhist.editorial.link import link_interviews
 from oralhist.records import Segment
-from oralhist.search import ensure_index, search
-from oralhist.vocab import import_vocab
+from oralhist.editorial.search import ensure_index, search
+from oralhist.editorial.vocab import import_vocab
 
 
 def _setup(ws, corpus):

@@ -28,7 +28,7 @@ def _build(ws, corpus):
 
 def _results(ws) -> dict:
     from oralhist import db
-    from oralhist.search import search
+    from oralhist.editorial.search import search
 
     out = {}
     with db.session(ws) as s:
@@ -41,8 +41,8 @@ def _results(ws) -> dict:
 
 def test_postgresql_search_matches_sqlite_fts5(ws, corpus, tmp_path, pg_fresh, monkeypatch):
     from oralhist import db
-    from oralhist.search import search
-    from oralhist.workspace import init
+    from oralhist.editorial.search import search
+    from oralhist.archive.workspace import init
 
     _build(ws, corpus)
     lite = _results(ws)
@@ -78,7 +78,7 @@ def test_postgresql_search_matches_sqlite_fts5(ws, corpus, tmp_path, pg_fresh, m
         # a rebuild (after a restore) gives the same answers
         from sqlalchemy import text
 
-        from oralhist.search import reindex
+        from oralhist.editorial.search import reindex
 
         s.execute(text("DELETE FROM fts_segments"))
         assert search(s, "marechal") == []

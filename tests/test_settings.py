@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("title", ['Mines\nde "Carmaux" \\ 1948', "tab\there", "del\x7f", "{accolades}"])
 def test_init_title_with_newline_and_quotes_is_valid_toml(tmp_path, title):
-    from oralhist.workspace import init, open_workspace
+    from oralhist.archive.workspace import init, open_workspace
 
     ws = init(tmp_path / "a", title=title)
     assert tomllib.loads((ws.root / "oralhist.toml").read_text(encoding="utf-8"))["archive"]["title"] == title
@@ -36,7 +36,7 @@ def test_init_cli_title_with_newline_then_commands_work(tmp_path):
     ("model = 3", "transcribe.model"),
 ])
 def test_bad_setting_is_named(tmp_path, line, key):
-    from oralhist.workspace import init
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path / "a")
     p = ws.root / "oralhist.toml"

@@ -15,15 +15,15 @@ XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, corpus, ffmpeg):
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init
 
     root = tmp_path_factory.mktemp("browser")
     ws = init(root / "archive", title="Archive navigateur")
     # Split the search index in two, as large archives do, so the browser merges shards.
     toml = ws.root / "oralhist.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("[site]\n", "[site]\nsearch_shards = 3\n"), encoding="utf-8")
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     ws = open_workspace(ws.root)
     assert ws.settings.raw["site"]["search_shards"] == 3

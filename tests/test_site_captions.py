@@ -14,8 +14,8 @@ from publish_helpers import make_audio, make_interview
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, corpus, ffmpeg):
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init
 
     root = tmp_path_factory.mktemp("captions")
     ws = init(root / "archive", title="Archive sous-titres")

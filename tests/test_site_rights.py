@@ -17,7 +17,7 @@ def _archive(ws, corpus, ffmpeg, tmp_path):
     toml = ws.root / "oralhist.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
         "[site]\n", f'[site]\nrights = "{RIGHTS}"\nlicense = "{LICENSE}"\n'), encoding="utf-8")
-    from oralhist.workspace import open_workspace
+    from oralhist.archive.workspace import open_workspace
 
     ws = open_workspace(ws.root)
     audio = tmp_path / "a.mp3"
@@ -32,7 +32,7 @@ def test_rights_in_page_dc_iiif_jsonld(ws, corpus, ffmpeg, tmp_path):
     from iiif_prezi3 import Manifest
     from pyld import jsonld
 
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     ws = _archive(ws, corpus, ffmpeg, tmp_path)
     publish_site(ws)
@@ -65,8 +65,8 @@ def test_bad_license_setting_is_refused(ws, corpus, ffmpeg, tmp_path, cli):
 
 
 def test_staff_exports_are_readable_and_chapters_vtt_is_strict(ws, corpus, ffmpeg, tmp_path, page):
-    from oralhist.exports import chapters
-    from oralhist.view import load_interview
+    from oralhist.outputs.exports import chapters
+    from oralhist.editorial.view import load_interview
     from oralhist import db
 
     ws = _archive(ws, corpus, ffmpeg, tmp_path)

@@ -6,7 +6,7 @@ from publish_helpers import make_audio, make_interview
 
 
 def test_formatters():
-    from oralhist.publish.typography import decade, duration, long_date, plural, quote
+    from oralhist.outputs.publish.typography import decade, duration, long_date, plural, quote
 
     assert long_date("1998-06-14") == "14 juin 1998"
     assert long_date("1998-06-01") == "1er juin 1998"
@@ -24,7 +24,7 @@ def test_formatters():
 
 
 def test_pages_use_french_dates_durations_and_plurals(ws, corpus, ffmpeg, tmp_path, page):
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     audio = tmp_path / "a.mp3"
     make_audio(ffmpeg, corpus, audio)
@@ -46,8 +46,8 @@ def test_pages_use_french_dates_durations_and_plurals(ws, corpus, ffmpeg, tmp_pa
 
 
 def test_home_intro_and_open_data_page(ws, corpus, ffmpeg, tmp_path):
-    from oralhist.publish import publish_site
-    from oralhist.workspace import open_workspace
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import open_workspace
 
     toml = ws.root / "oralhist.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(

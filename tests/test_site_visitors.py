@@ -21,8 +21,8 @@ BASE = "https://memoires.example.org/archive"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, corpus, ffmpeg):
-    from oralhist.publish import publish_site
-    from oralhist.workspace import init, open_workspace
+    from oralhist.outputs.publish import publish_site
+    from oralhist.archive.workspace import init, open_workspace
 
     root = tmp_path_factory.mktemp("visitors")
     ws = init(root / "archive", title="Mémoires du travail")

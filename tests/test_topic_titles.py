@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from oralhist import topics
+from oralhist.editorial import topics
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from speakersdata import SUBJECTS, _pieces, ingest_clip, transcript_from_texts
 
 def test_boundaries_fall_between_subjects():
-    from oralhist.topics import Sentence, index_sentences
+    from oralhist.editorial.topics import Sentence, index_sentences
 
     pieces, gold, total = _pieces(SUBJECTS)
     sents = [Sentence(st, en, tx, spk, k > 0 and spk != pieces[k - 1][3], tx.endswith("?"), spk == "SPEAKER_2")
@@ -24,7 +24,7 @@ def test_boundaries_fall_between_subjects():
 
 
 def test_target_about_ten_per_hour_and_one_for_short():
-    from oralhist.topics import target_segments
+    from oralhist.editorial.topics import target_segments
 
     assert target_segments(45_000) == 1
     assert target_segments(3_600_000) == 10
@@ -34,7 +34,7 @@ def test_target_about_ten_per_hour_and_one_for_short():
 def test_index_stage_versions_and_editor_kept(ws, cli, corpus):
     from oralhist import db
     from oralhist.records import TopicSegment
-    from oralhist.topics import index_interviews
+    from oralhist.editorial.indexing import index_interviews
 
     iid = ingest_clip(ws, corpus / "fr" / "fleurs_fr_000.ogg", narrator="Jeanne Martin")
     pieces, gold, total = _pieces(SUBJECTS * 3, seconds_per_sentence=50)  # ~62 minutes

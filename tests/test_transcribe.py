@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def done(tmp_path_factory, corpus):
     """One archive with a French and an English clip, transcribed once for the module."""
-    from oralhist.transcribe import transcribe_interviews
-    from oralhist.workspace import init
+    from oralhist.recognition.transcribe import transcribe_interviews
+    from oralhist.archive.workspace import init
 
     ws = init(tmp_path_factory.mktemp("tr") / "archive")
     add_clip(ws, "fr-pico", corpus / "fr" / "fleurs_fr_005.ogg", narrator="Jean Dupont", place="Roubaix")
@@ -73,7 +73,7 @@ def test_report_and_provenance(done):
 
 
 def test_text_is_recognised(done):
-    from oralhist.evaluate import normalise
+    from oralhist.recognition.evaluate import normalise
 
     ws, _ = done
     (_tr, segs, _w), = _rows(ws, "en-jfk")
@@ -128,7 +128,7 @@ def test_exports_written_and_valid(done):
 
 
 def test_rerun_skips_and_adds_nothing(done):
-    from oralhist.transcribe import transcribe_interviews
+    from oralhist.recognition.transcribe import transcribe_interviews
 
     ws, _ = done
     before = [len(x[2]) for x in _rows(ws, "en-jfk")]
@@ -140,7 +140,7 @@ def test_rerun_skips_and_adds_nothing(done):
 
 
 def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
-    from oralhist.transcribe import transcribe_interviews
+    from oralhist.recognition.transcribe import transcribe_interviews
 
     ws, _ = done
     with db.session(ws) as s:
@@ -161,7 +161,7 @@ def test_force_adds_a_machine_version_and_keeps_editor_versions(done):
 
 
 def test_missing_audio_fails_cleanly(ws):
-    from oralhist.transcribe import transcribe_interviews
+    from oralhist.recognition.transcribe import transcribe_interviews
 
     add_interview(ws, "no-audio", np.zeros(SR, dtype=np.float32))
     (ws.derived_dir("no-audio") / "asr.wav").unlink()
@@ -237,7 +237,7 @@ def test_kill_9_mid_batch_leaves_no_partial_transcript(ws, corpus):
 
 
 def test_blocks_group_voice_chunks_within_the_limit():
-    from oralhist.transcribe import _blocks
+    from oralhist.recognition.transcribe import _blocks
 
     chunks = [{"start": 0, "end": 100}, {"start": 150, "end": 250}, {"start": 300, "end": 700}]
     groups = _blocks(chunks, 250)
@@ -249,9 +249,9 @@ def test_blocks_group_voice_chunks_within_the_limit():
 
 def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
     """Blocks (used for hour-long interviews to bound memory) keep times on the timeline."""
-    from oralhist import models
-    from oralhist.evaluate import normalise
-    from oralhist.transcribe import recognise
+    from oralhist.recognition import models
+    from oralhist.recognition.evaluate import normalise
+    from oralhist.recognition.transcribe import recognise
 
     whisper = models.load(models.resolve())
     a = decode(corpus / "en" / "fasterwhisper_jfk.flac")
@@ -271,7 +271,7 @@ def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
 
 def test_language_codes(ws):
     from oralhist.errors import BadInput
-    from oralhist.transcribe import _whisper_language, transcribe_interviews
+    from oralhist.recognition.transcribe import _whisper_language, transcribe_interviews
 
     assert _whisper_language("fr-BE") == "fr" and _whisper_language("EN") == "en"
     assert _whisper_language("auto") == "auto" and _whisper_language("klingon") is None
@@ -290,8 +290,8 @@ def test_commands_have_examples_and_help_stays_light():
 
 
 def test_uncovered_voice_is_found():
-    from oralhist.hallucination import Seg, W
-    from oralhist.transcribe import _uncovered
+    from oralhist.recognition.hallucination import Seg, W
+    from oralhist.recognition.transcribe import _uncovered
 
     chunks = [{"start": 16 * 1000, "end": 16 * 9000}, {"start": 16 * 12000, "end": 16 * 20000}]
     segs = [Seg(12500, 19000, "x", (W(12500, 15000, "a"), W(15500, 19000, "b")))]
@@ -303,9 +303,9 @@ def test_uncovered_voice_is_found():
 
 def test_skipped_first_sentence_is_heard_again(corpus):
     """Whisper base skips a first sentence followed by another reader; the pipeline recovers it."""
-    from oralhist import models
-    from oralhist.evaluate import normalise
-    from oralhist.transcribe import recognise
+    from oralhist.recognition import models
+    from oralhist.recognition.evaluate import normalise
+    from oralhist.recognition.transcribe import recognise
 
     whisper = models.load(models.resolve())
     audio = np.concatenate([decode(corpus / "fr" / "fleurs_fr_000.ogg"), np.zeros(int(3.5 * SR), dtype=np.float32),
@@ -319,7 +319,7 @@ def test_skipped_first_sentence_is_heard_again(corpus):
 
 def test_vocabulary_hints_order_and_limit(ws):
     from oralhist.records import Interview, Museum, Person, Term, TermKind
-    from oralhist.transcribe import vocabulary_hints
+    from oralhist.recognition.transcribe import vocabulary_hints
 
     with db.session(ws) as s:
         m = Museum(name="Musée de la Mine")

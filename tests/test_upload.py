@@ -91,7 +91,7 @@ def snapshot(ws):
 
 def leftovers(ws) -> list[str]:
     """Data left in the upload area or the ingest scratch folder (lock/dir entries aside)."""
-    from oralhist.web.upload import uploads_root
+    from oralhist.web.staging import uploads_root
 
     root = uploads_root(ws)
     out = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
@@ -127,7 +127,7 @@ def test_upload_cut_in_the_middle_is_resumed_and_imported(bench, corpus, ffmpeg,
     # a wrong offset is refused (409)
     assert tus.patch(loc, 0, data[:10])[0] == 409
     # a server killed in the middle of a PATCH leaves bytes it never recorded: they are cut off on resume
-    from oralhist.web.upload import uploads_root
+    from oralhist.web.staging import uploads_root
 
     held = next(p for p in uploads_root(ws).rglob(loc.rsplit("/", 1)[1]))
     with open(held, "ab") as f:
@@ -264,7 +264,8 @@ def test_stale_uploads_are_swept(ws):
     import os
     import time
 
-    from oralhist.web.upload import sweep_stale, uploads_root
+    from oralhist.web.upload import sweep_stale
+    from oralhist.web.staging import uploads_root
 
     d = uploads_root(ws) / "abc"
     d.mkdir(parents=True)

@@ -76,8 +76,8 @@ def test_ingest_then_verify_corpus_formats(ws, cli, corpus, clip, tmp_path):
 
 def test_whole_corpus_audio_ingests(ws, corpus):
     """Every audio file of the bundled corpus is accepted (nothing refused, nothing skipped)."""
-    from oralhist.fixity import verify
-    from oralhist.ingest import ingest_paths
+    from oralhist.archive.fixity import verify
+    from oralhist.archive.ingest import ingest_paths
 
     rep = ingest_paths(ws, [corpus])
     assert rep.failed == []

@@ -10,7 +10,7 @@ from sqlmodel import select
 from oralhist import db
 from oralhist.errors import BadInput
 from oralhist.records import Museum, Term
-from oralhist.vocab import STARTER, ensure_starter, import_vocab
+from oralhist.editorial.vocab import STARTER, ensure_starter, import_vocab
 
 
 def _count(ws) -> int:

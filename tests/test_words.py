@@ -2,7 +2,7 @@
 
 from faster_whisper.transcribe import Word
 
-from oralhist.transcribe import _whole_words
+from oralhist.recognition.transcribe import _whole_words
 
 
 def test_pieces_without_a_leading_space_join_the_previous_word():

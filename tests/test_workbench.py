@@ -265,7 +265,7 @@ def test_import_through_the_api_and_bad_files(bench, corpus):
     st, body = c.call("POST", "/api/interviews", raw=data, headers={"Content-Type": ctype})
     assert st == 400 and not (ws.root.parent / "evil.wav").exists()
     assert sorted(p.relative_to(ws.root) for p in ws.interviews.rglob("*")) == before
-    from oralhist.web.upload import uploads_root
+    from oralhist.web.staging import uploads_root
 
     assert not list(uploads_root(ws).glob("*"))
 

@@ -11,7 +11,7 @@ from PIL import Image
 from publish_helpers import make_audio, make_interview
 from test_workbench import PW, Client
 
-from oralhist.consent import set_consent
+from oralhist.editorial.consent import set_consent
 
 MINE = "Musée de la mine"
 UNIQUE = "zygomatique"
@@ -21,7 +21,7 @@ UNIQUE = "zygomatique"
 def archive(ws, corpus, ffmpeg, tmp_path):
     """Three interviews of the Musée de la mine (real audio), one of another museum; four objects
     with pictures, one without alt text; the accounts."""
-    from oralhist.objects import import_objects
+    from oralhist.outputs.objects import import_objects
     from oralhist.web.auth import set_account
 
     audio = tmp_path / "a.mp3"
@@ -128,7 +128,7 @@ def test_clip_and_object_validation(bench):
     st, body = cur.call("POST", obj, {"section": 0, "object": "OBJ-3"})
     assert st == 400 and "texte alternatif" in body["error"]
     from oralhist import db
-    from oralhist.exhibit import find_object
+    from oralhist.outputs.objects import find_object
 
     with db.session(ws) as s:
         tid = find_object(s, "OBJ-3").id

@@ -22,7 +22,7 @@ def init(
 
     Example: oralhist init ~/archives/musee-du-textile --title "Mémoire du textile"
     """
-    from oralhist.workspace import init as init_ws
+    from oralhist.archive.workspace import init as init_ws
 
     ws = init_ws(directory, title=title)
     console.print(f"archive ready in {ws.root}", highlight=False)
@@ -39,7 +39,7 @@ def list_(
     Example: oralhist list --json
     """
     from oralhist import db
-    from oralhist.view import list_interviews
+    from oralhist.editorial.view import list_interviews
 
     ws = workspace(ctx)
     with db.session(ws) as s:
@@ -68,8 +68,8 @@ def show(
     Example: oralhist show 1998-marcel-dupont --json
     """
     from oralhist import db
-    from oralhist.publish.status import publication_note
-    from oralhist.view import load_interview
+    from oralhist.outputs.publish.status import publication_note
+    from oralhist.editorial.view import load_interview
 
     ws = workspace(ctx)
     with db.session(ws) as s:
@@ -140,8 +140,8 @@ def ingest(
 
     Example: oralhist ingest carte-sd/ --narrator "Marcel Dupont" --date 1998-06-14 --consent accord.pdf --scope public
     """
-    from oralhist.ingest import IngestMeta
-    from oralhist.pipeline import ingest_locked
+    from oralhist.archive.ingest import IngestMeta
+    from oralhist.jobs.pipeline import ingest_locked
     from oralhist.progress import progress_bar
 
     ws = workspace(ctx)
@@ -154,7 +154,7 @@ def ingest(
     # un-normalised (the stage skips those already done).
     todo = rep.done + [i for i in rep.skipped if i not in rep.done]
     if not no_normalise and todo:
-        from oralhist.pipeline import run_stage
+        from oralhist.jobs.pipeline import run_stage
 
         with progress_bar(enabled=not as_json, seconds=True) as prog:
             norm = run_stage(ws, "normalise", todo, progress=prog)
@@ -209,7 +209,7 @@ def normalise(
     Example: oralhist normalise --all --force
     """
     from oralhist import db
-    from oralhist.pipeline import run_stage
+    from oralhist.jobs.pipeline import run_stage
     from oralhist.cli.common import report
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
@@ -239,7 +239,7 @@ def verify(
     Example: oralhist verify --repair --json
     """
     from oralhist.cli.common import err_console
-    from oralhist.fixity import verify as verify_archive
+    from oralhist.archive.fixity import verify as verify_archive
     from oralhist.progress import progress_bar
 
     ws = workspace(ctx)

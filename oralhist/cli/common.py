@@ -27,7 +27,7 @@ def error_line(message: str):
 
 def workspace(ctx: typer.Context):
     """The archive this command works on (``--workspace`` or found upwards)."""
-    from oralhist.workspace import find_workspace, open_workspace
+    from oralhist.archive.workspace import find_workspace, open_workspace
 
     root = (ctx.find_root().obj or {}).get("workspace")
     return open_workspace(root) if root else find_workspace()
@@ -97,7 +97,7 @@ def _write_traceback(ctx=None) -> str:
     root = os.environ.get("ORALHIST_WORKSPACE")
     folders = []
     try:
-        from oralhist.workspace import find_workspace, open_workspace
+        from oralhist.archive.workspace import find_workspace, open_workspace
 
         ws_root = ((ctx.find_root().obj or {}).get("workspace")) if ctx else None
         ws = open_workspace(Path(ws_root)) if ws_root else (open_workspace(Path(root)) if root else find_workspace())

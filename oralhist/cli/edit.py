@@ -104,7 +104,7 @@ def import_corrections(
 
     Example: oralhist import-corrections 1998-marcel-dupont transcripts/1998-marcel-dupont/1998-marcel-dupont.docx
     """
-    from oralhist.corrections import import_corrections as run
+    from oralhist.editorial.corrections import import_corrections as run
 
     res = run(workspace(ctx), interview_id, file, who=_who(who), force=force)
     if as_json:
@@ -138,7 +138,7 @@ def approve(
 
     Example: oralhist approve 1998-marcel-dupont --version 3
     """
-    from oralhist.corrections import approve as run
+    from oralhist.editorial.corrections import approve as run
 
     v = run(workspace(ctx), interview_id, version, who=_who(who))
     console.print(f"{interview_id}: version {v} approved", highlight=False)

@@ -25,7 +25,7 @@ def exhibit_import(
 
     Example: oralhist exhibit import expo.md
     """
-    from oralhist.exhibit import import_exhibition
+    from oralhist.outputs.exhibit import import_exhibition
 
     exh = import_exhibition(workspace(ctx), file)
     if as_json:
@@ -44,7 +44,7 @@ def exhibit_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 
     Example: oralhist exhibit list --json
     """
-    from oralhist.exhibit import list_exhibitions
+    from oralhist.outputs.exhibit import list_exhibitions
 
     items = list_exhibitions(workspace(ctx))
     if as_json:
@@ -66,7 +66,7 @@ def exhibit_show(
 
     Example: oralhist exhibit show voix-de-la-mine --json
     """
-    from oralhist.exhibit import load_exhibition
+    from oralhist.outputs.exhibit import load_exhibition
 
     e = load_exhibition(workspace(ctx), slug)
     if as_json:
@@ -100,7 +100,7 @@ def objects_import(
 
     Example: oralhist objects import objets.csv --images photos/
     """
-    from oralhist.objects import import_objects
+    from oralhist.outputs.objects import import_objects
 
     rep = import_objects(workspace(ctx), file, images)
     if as_json:

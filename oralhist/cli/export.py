@@ -27,8 +27,8 @@ def export(
     Example: oralhist export 1998-marcel-dupont --format srt
     """
     from oralhist import db
-    from oralhist.exports import default_path, exporter
-    from oralhist.view import load_interview
+    from oralhist.outputs.exports import default_path, exporter
+    from oralhist.editorial.view import load_interview
 
     ws = workspace(ctx)
     write = exporter(fmt)
@@ -38,7 +38,7 @@ def export(
     if fmt == "iiif":
         kw = {"base_url": ws.settings.base_url}
     elif fmt in ("dc", "ohms"):  # the interview's rights: its consent record's, else the archive's
-        from oralhist.publish.rights import dc_rights, effective, interview_rights, site_rights
+        from oralhist.editorial.rights import dc_rights, effective, interview_rights, site_rights
 
         rights, license = effective(*site_rights(ws), interview_rights(ws, interview_id))
         kw = {"rights": dc_rights(rights, license)} if fmt == "dc" else {"rights": rights, "usage": license,
@@ -62,7 +62,7 @@ def export_bag(
 
     Example: oralhist export-bag 1998-marcel-dupont --out /media/transfert
     """
-    from oralhist.exports.bag import export_bag as make
+    from oralhist.outputs.exports.bag import export_bag as make
 
     ws = workspace(ctx)
     for iid in interview_ids:

@@ -10,7 +10,7 @@ from oralhist.cli.common import console, handle_errors, workspace
 
 def oai_asgi(ws, page_size: int = 100):
     """The OAI-PMH app mounted at /oai (what ``oralhist oai`` serves)."""
-    from oralhist.oai import create_app
+    from oralhist.outputs.publish.oai import create_app
 
     return create_app(ws, page_size=page_size, path="/oai")
 

@@ -46,9 +46,9 @@ def consent(
     from dataclasses import asdict
 
     from oralhist import db
-    from oralhist.consent import parse_range, set_consent
+    from oralhist.editorial.consent import parse_range, set_consent
     from oralhist.errors import BadInput
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     ws = workspace(ctx)
     redact, reason = list(redact or []), list(reason or [])
@@ -67,13 +67,13 @@ def consent(
     else:
         with db.session(ws) as s:
             cv = load_interview(s, interview_id, with_words=False).consent
-    from oralhist.publish.rights import interview_rights
+    from oralhist.editorial.rights import interview_rights
 
     own = interview_rights(ws, interview_id)
     if as_json:
         print_json(asdict(cv) | own)
         return
-    from oralhist.consent import redaction_rows
+    from oralhist.editorial.consent import redaction_rows
 
     with db.session(ws) as s:
         rows = redaction_rows(s, interview_id)
@@ -106,7 +106,7 @@ def publish(
     Example: oralhist publish --local --out /media/usb/site
     """
     from oralhist.progress import progress_bar
-    from oralhist.publish import publish_site
+    from oralhist.outputs.publish import publish_site
 
     ws = workspace(ctx)
     if on_site and out is None:
@@ -168,8 +168,8 @@ def run(
 
     Example: oralhist run --manifest interviews/manifest.csv --allow-outside
     """
-    from oralhist.ingest import IngestMeta
-    from oralhist.pipeline import run_all
+    from oralhist.archive.ingest import IngestMeta
+    from oralhist.jobs.pipeline import run_all
     from oralhist.progress import progress_bar
 
     ws = workspace(ctx)
@@ -177,7 +177,7 @@ def run(
                       museum=museum, title=title, consent=consent_form, consent_scope=scope, interview=interview)
     with progress_bar(enabled=not as_json) as prog:
         if queue:
-            from oralhist.pipeline import queue_all
+            from oralhist.jobs.pipeline import queue_all
 
             rep = queue_all(ws, paths or [], meta, manifest, queue=queue, progress=prog, publish=not no_publish,
                            allow_outside=allow_outside)

@@ -13,7 +13,7 @@ from oralhist.cli.common import console, handle_errors, print_json, report, work
 def _refresh_exports(ws, ids) -> None:
     """Rewrite the transcript exports so that new speaker names and topics appear in them."""
     try:
-        from oralhist.transcribe import write_exports
+        from oralhist.outputs.exports.staff import write_transcript_exports as write_exports
     except ImportError:
         return
     for i in ids:
@@ -41,7 +41,7 @@ def diarize(
     Example: oralhist diarize 1998-marcel-dupont --speakers 2
     """
     from oralhist import db
-    from oralhist.pipeline import run_stage
+    from oralhist.jobs.pipeline import run_stage
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
 
@@ -82,7 +82,7 @@ def speakers_cmd(
     Example: oralhist speakers 1998-marcel-dupont rename SPEAKER_1 "Marcel Dupont"
     """
     from oralhist import db
-    from oralhist.diarize import list_speakers, rename_speaker, set_speaker_role
+    from oralhist.editorial.speakers import list_speakers, rename_speaker, set_speaker_role
     from oralhist.errors import BadInput
 
     ws = workspace(ctx)
@@ -108,7 +108,7 @@ def speakers_cmd(
     if not label or not value:
         raise BadInput(action, f"usage: oralhist speakers {interview_id} {action} LABEL {dict(rename='NAME', role='ROLE').get(action, 'INTO_LABEL')}")
     if action == "merge":
-        from oralhist.review import merge_speakers
+        from oralhist.editorial.review import merge_speakers
 
         res = merge_speakers(ws, interview_id, label, value, who="oralhist speakers")
         _refresh_exports(ws, [interview_id])
@@ -146,7 +146,7 @@ def index(
     from oralhist import db
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
-    from oralhist.pipeline import run_stage
+    from oralhist.jobs.pipeline import run_stage
 
     ws = workspace(ctx)
     with db.session(ws) as s:

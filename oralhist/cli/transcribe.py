@@ -22,7 +22,7 @@ def models(
 
     Example: oralhist models --json
     """
-    from oralhist import models as m
+    from oralhist.recognition import models as m
 
     if rebuild:
         m.assemble_base(m.base_cache_dir(), m.base_parts_dir())
@@ -73,7 +73,7 @@ def transcribe(
     from oralhist import db
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
-    from oralhist.pipeline import run_stage
+    from oralhist.jobs.pipeline import run_stage
 
     ws = workspace(ctx)
     with db.session(ws) as s:
@@ -115,7 +115,7 @@ def eval_(
 
     Example: oralhist eval ../shared/corpus/fr --json
     """
-    from oralhist.evaluate import evaluate_dir
+    from oralhist.recognition.evaluate import evaluate_dir
 
     def show(c) -> None:
         if not as_json:

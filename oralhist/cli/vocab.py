@@ -48,7 +48,7 @@ def vocab_import(
 
     Example: oralhist vocab import metiers.csv --kind trade
     """
-    from oralhist.vocab import import_vocab
+    from oralhist.editorial.vocab import import_vocab
 
     ws = workspace(ctx)
     rep = import_vocab(ws, file, kind, encoding=encoding)
@@ -73,7 +73,7 @@ def vocab_list(
     Example: oralhist vocab list --kind trade
     """
     from oralhist import db
-    from oralhist.vocab import list_terms
+    from oralhist.editorial.vocab import list_terms
 
     with db.session(workspace(ctx)) as s:
         terms = list_terms(s, kind)
@@ -102,8 +102,8 @@ def vocab_show(
     Example: oralhist vocab show galibot
     """
     from oralhist import db
-    from oralhist.link import list_links
-    from oralhist.vocab import find_term, list_terms
+    from oralhist.editorial.link import list_links
+    from oralhist.editorial.vocab import find_term, list_terms
 
     with db.session(workspace(ctx)) as s:
         term = find_term(s, label)
@@ -117,7 +117,7 @@ def vocab_show(
         v = getattr(view, k)
         if v:
             console.print(f"  {k}: {', '.join(v) if isinstance(v, tuple) else v}", highlight=False)
-    from oralhist.clip import fmt_time
+    from oralhist.outputs.clip import fmt_time
 
     for l in links:
         console.print(f"  #{l.id} {l.status:9} {l.interview_id} {fmt_time(l.start_ms)}-{fmt_time(l.end_ms)} "
@@ -140,7 +140,7 @@ def link_suggest(
     Example: oralhist link --all
     """
     from oralhist import db
-    from oralhist.pipeline import run_stage
+    from oralhist.jobs.pipeline import run_stage
     from oralhist.progress import progress_bar
     from oralhist.stage import resolve_ids
 
@@ -173,8 +173,8 @@ def link_list(
     Example: oralhist link list 1998-marcel-dupont --status suggested
     """
     from oralhist import db
-    from oralhist.clip import fmt_time
-    from oralhist.link import list_links
+    from oralhist.outputs.clip import fmt_time
+    from oralhist.editorial.link import list_links
 
     with db.session(workspace(ctx)) as s:
         rows = list_links(s, interview_id, status, term)
@@ -194,7 +194,7 @@ def link_accept(ctx: typer.Context, link_ids: List[int] = typer.Argument(..., me
 
     Example: oralhist link accept 12 13
     """
-    from oralhist.link import set_status
+    from oralhist.editorial.link import set_status
 
     for l in set_status(workspace(ctx), link_ids, "accepted"):
         console.print(f"link #{l.id} accepted", highlight=False)
@@ -207,7 +207,7 @@ def link_reject(ctx: typer.Context, link_ids: List[int] = typer.Argument(..., me
 
     Example: oralhist link reject 14
     """
-    from oralhist.link import set_status
+    from oralhist.editorial.link import set_status
 
     for l in set_status(workspace(ctx), link_ids, "rejected"):
         console.print(f"link #{l.id} rejected", highlight=False)
@@ -227,8 +227,8 @@ def link_add(
 
     Example: oralhist link add 1998-marcel-dupont 12:34 13:10 "métier à tisser"
     """
-    from oralhist.clip import parse_time
-    from oralhist.link import add_link
+    from oralhist.outputs.clip import parse_time
+    from oralhist.editorial.link import add_link
 
     l = add_link(workspace(ctx), interview_id, parse_time(start), parse_time(end), term, kind)
     console.print(f"link #{l.id} added", highlight=False)
@@ -241,7 +241,7 @@ def link_remove(ctx: typer.Context, link_id: int = typer.Argument(..., metavar="
 
     Example: oralhist link remove 14
     """
-    from oralhist.link import remove_link
+    from oralhist.editorial.link import remove_link
 
     remove_link(workspace(ctx), link_id)
     console.print(f"link #{link_id} removed", highlight=False)
@@ -264,8 +264,8 @@ def search_cmd(
     Example: oralhist search "métier à tisser" --museum Roubaix
     """
     from oralhist import db
-    from oralhist.clip import fmt_time
-    from oralhist.search import search
+    from oralhist.outputs.clip import fmt_time
+    from oralhist.editorial.search import search
 
     with db.session(workspace(ctx)) as s:
         hits = search(s, query, trade=trade, object=object_, speaker=speaker, museum=museum, limit=limit)
@@ -293,7 +293,7 @@ def clip_cmd(
 
     Example: oralhist clip 1998-marcel-dupont 12:34 13:10 --out galibot.mp3
     """
-    from oralhist.clip import cut_clip, parse_time
+    from oralhist.outputs.clip import cut_clip, parse_time
 
     res = cut_clip(workspace(ctx), interview_id, parse_time(start), parse_time(end), out)
     if as_json:

@@ -15,7 +15,7 @@ Rules kept by ``run_job`` in both modes:
 - an interview's stages run in pipeline order: a job waits while an earlier stage of the
   same interview is queued or running; a failed stage cancels the later ones (``retry``
   brings them back);
-- the stage runs under the database lock of (interview, stage) (``oralhist.locks``);
+- the stage runs under the database lock of (interview, stage) (``oralhist.jobs.locks``);
 - a job re-run after a kill does not redo work that was committed: a stage already done
   (or, for a forced job, done since the job first started) marks the job done;
 - bad input (the stage reports the interview as failed) is not retried; a transient error
@@ -98,7 +98,8 @@ def enqueue(ws, interview_id: str, stages: Optional[Sequence[str]] = None, *, pr
     """
     from sqlmodel import select
 
-    from oralhist import db, locks
+    from oralhist import db
+    from oralhist.jobs import locks
     from oralhist.records import Interview
     from oralhist.stage import is_done
 
@@ -134,7 +135,8 @@ def enqueue_publish(ws, *, who: Optional[str] = None, priority: int = 0, queue: 
     """Queue a publication of the public site (once: an already queued one is returned)."""
     from sqlmodel import select
 
-    from oralhist import db, locks
+    from oralhist import db
+    from oralhist.jobs import locks
 
     with locks.stage_lock(ws, None, "enqueue", wait=60):
         with db.session(ws) as s:
@@ -391,10 +393,10 @@ def _cancel_later(ws, job: Job) -> None:
 
 
 def _stage_call(ws, job: Job, progress: Progress):
-    from oralhist.pipeline import STAGES, stage_function
+    from oralhist.jobs.stages import STAGES, stage_function
 
     if job.stage == PUBLISH:
-        from oralhist.publish import publish_site
+        from oralhist.outputs.publish import publish_site
 
         return publish_site(ws, progress=progress)
     module, name = next((m, n) for st, m, n in STAGES if st == job.stage)
@@ -416,7 +418,7 @@ def check_media(ws, job: Job) -> list[str]:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.ingest import sha256_file
+    from oralhist.archive.ingest import sha256_file
     from oralhist.records import Derivative, Recording
 
     if job.interview_id is None or job.stage not in ("normalise", "transcribe", "diarize"):
@@ -462,7 +464,8 @@ def run_job(ws, job_id: int) -> None:
     :class:`TransientJobError` when it should be tried again later (the row is queued again
     with ``not_before``; the engine's retry strategy or the embedded runner honours it).
     """
-    from oralhist import db, locks
+    from oralhist import db
+    from oralhist.jobs import locks
 
     job = get(ws, job_id)
     if job.status not in ACTIVE:
@@ -509,7 +512,7 @@ def run_job(ws, job_id: int) -> None:
         else:
             if job.interview_id is not None and job.stage != "normalise":
                 # the staff exports (transcripts/<id>/) follow the data they come from, as `run` does
-                from oralhist.pipeline import write_staff_exports
+                from oralhist.outputs.exports.staff import write_staff_exports
 
                 write_staff_exports(ws, [job.interview_id])
             _finish(ws, job_id, "done", message="Terminé")

@@ -19,7 +19,7 @@ def _next_job(ws) -> Optional[int]:
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.jobs import Job, _aware, is_ready, now
+    from oralhist.jobs import Job, aware as _aware, is_ready, now
 
     t = now()
     with db.session(ws) as s:
@@ -67,7 +67,8 @@ def _reserve(ws, job_id: int) -> bool:
     """queued -> running for this process, so that no other thread takes it."""
     from sqlalchemy import update
 
-    from oralhist import db, locks
+    from oralhist import db
+    from oralhist.jobs import locks
     from oralhist.jobs import Job
 
     t = Job.__table__
@@ -120,7 +121,7 @@ class EmbeddedRunner:
         self._pick = threading.Lock()  # one thread picks at a time (the stage lock guards the rest)
 
     def start(self) -> "EmbeddedRunner":
-        from oralhist import models
+        from oralhist.recognition import models
 
         models.KEEP_LOADED = True  # one model load for the runner's life, not one per job
         recover_stalled(self.ws)

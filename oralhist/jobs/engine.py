@@ -112,7 +112,7 @@ def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = Non
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.jobs import PUBLISH, Job, _aware, is_ready, now
+    from oralhist.jobs import PUBLISH, Job, aware as _aware, is_ready, now
 
     ensure_schema(ws)
     with db.session(ws) as s:
@@ -170,7 +170,7 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
     """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first)."""
     from oralhist import db
 
-    from oralhist import models
+    from oralhist.recognition import models
 
     db.migrate(ws)
     ensure_schema(ws)

@@ -100,7 +100,7 @@ def _templates():
     env.filters["hms"] = hms
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
-    from oralhist.publish.typography import long_date
+    from oralhist.outputs.publish.typography import long_date
 
     env.filters["long_date"] = long_date  # '1998-06-14' -> '14 juin 1998'
     env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, LINK_FR=LINK_FR, KIND_FR=KIND_FR,
@@ -111,7 +111,7 @@ def _templates():
 # ------------------------------------------------------------------------------------- access
 
 
-OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/oai.py), the one address open without login
+OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/outputs/publish/oai.py), the one address open without login
 
 
 class AccessControl:
@@ -302,7 +302,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
         return wrapped
 
-    from oralhist.oai import create_app as create_oai_app
+    from oralhist.outputs.publish.oai import create_app as create_oai_app
     from oralhist.web import archive, editor, exhibits, interviews, publish, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))

@@ -13,7 +13,7 @@ def routes(cfg, page, guard) -> list:
     ws = cfg.ws
 
     def archive(request: Request):
-        from oralhist.view import list_summaries, review_states
+        from oralhist.editorial.view import list_summaries, review_states
 
         q = request.query_params
         f_stage, f_review, f_text = q.get("etape", ""), q.get("relecture", ""), q.get("q", "").strip()
@@ -36,7 +36,7 @@ def routes(cfg, page, guard) -> list:
                     order.index(j["stage"]) if j["stage"] in order else 9)
             if rank[0] < 9 and (cur is None or rank < cur[0]):
                 job_of[j["interview_id"]] = (rank, j)
-        from oralhist.publish.status import site_notes as _site_notes
+        from oralhist.outputs.publish.status import site_notes as _site_notes
 
         site_notes = _site_notes(ws)  # what the next publish changes (a truthful "publié"; issue 11)
         for v in views:

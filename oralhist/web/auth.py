@@ -249,7 +249,7 @@ def views(cfg, page):
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse, RedirectResponse
 
-    from oralhist.web.app import SESSION_COOKIE
+    from oralhist.web.auth import SESSION_COOKIE
 
     ws = cfg.ws
 

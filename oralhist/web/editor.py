@@ -1,7 +1,7 @@
 """The interview editor's pages and JSON API: transcript, index, links, speakers, history, audio.
 
 ``routes(cfg, page, guard)`` as the other page groups of the workbench. Handlers only read the
-request and call the library (oralhist.corrections, oralhist.review, oralhist.view); every JSON
+request and call the library (oralhist.editorial.corrections, oralhist.editorial.review, oralhist.editorial.view); every JSON
 route goes through ``oralhist.web.api.json_route`` (one body parser, one error mapping).
 """
 
@@ -43,8 +43,8 @@ def iso(dt) -> str:
 
 def transcript_payload(s, interview_id: str, version: Optional[int] = None) -> dict:
     """Compact JSON of one version for the editor page: arrays, times in ms, confidence in %."""
-    from oralhist.align import AWord, group_units
-    from oralhist.corrections import get_version
+    from oralhist.recognition.align import AWord, group_units
+    from oralhist.editorial.corrections import get_version
     from oralhist.records import Segment, Speaker, Word
 
     tr = get_version(s, interview_id, version)
@@ -87,7 +87,7 @@ def transcript_payload(s, interview_id: str, version: Optional[int] = None) -> d
 
 
 def _review_status(s, interview_id: str):
-    from oralhist.view import current_transcript
+    from oralhist.editorial.view import current_transcript
 
     tr = current_transcript(s, interview_id)
     if tr is None:
@@ -115,7 +115,7 @@ def _audio_path(ws, s, interview_id: str) -> Optional[Path]:
 
 def conflict_message(ws, interview_id: str, base) -> tuple[str, str]:
     """(French message, ISO time of the newer version) for a save that lost the race."""
-    from oralhist.view import current_transcript
+    from oralhist.editorial.view import current_transcript
 
     with db.session(ws) as s:
         tr = current_transcript(s, interview_id)
@@ -128,7 +128,7 @@ def conflict_message(ws, interview_id: str, base) -> tuple[str, str]:
 def speaker_samples(s, interview_id: str) -> dict[int, tuple[int, int]]:
     """speaker id -> (start, end) ms of a short sample: their first turn of 3 s or more, else their longest."""
     from oralhist.records import Segment
-    from oralhist.view import current_transcript
+    from oralhist.editorial.view import current_transcript
 
     tr = current_transcript(s, interview_id)
     if tr is None:
@@ -155,7 +155,7 @@ def interview_page(ws, page, template: str, *, tab: Optional[str] = None, load=N
 
     def handler(request: Request):
         iid = request.path_params["iid"]
-        from oralhist.view import load_interview
+        from oralhist.editorial.view import load_interview
 
         with db.session(ws) as s:
             try:
@@ -186,7 +186,7 @@ def routes(cfg, page, guard) -> list:
         return {"review": review, "approved": approved}
 
     def load_topics(s, iid, request):
-        from oralhist.view import current_topics
+        from oralhist.editorial.view import current_topics
 
         rows = current_topics(s, iid)
         return {"topics": rows, "topic_version": rows[0].version if rows else 0}
@@ -203,7 +203,7 @@ def routes(cfg, page, guard) -> list:
 
     def load_speakers(s, iid, request):
         from oralhist.records import Speaker
-        from oralhist.view import load_interview
+        from oralhist.editorial.view import load_interview
 
         v = load_interview(s, iid, with_words=False)
         talk = {sp.label: sp.talk_ms for sp in v.speakers}
@@ -217,9 +217,9 @@ def routes(cfg, page, guard) -> list:
         return {"speakers": speaking if speaking else speakers, "hidden": len(speakers) - len(speaking) if speaking else 0}
 
     def load_history(s, iid, request):
-        from oralhist.corrections import old_segments
+        from oralhist.editorial.corrections import old_segments
         from oralhist.records import Revision, Transcript
-        from oralhist.review import describe_revision, word_diff
+        from oralhist.editorial.review import describe_revision, word_diff
 
         versions = s.exec(select(Transcript).where(Transcript.interview_id == iid)
                           .order_by(Transcript.version.desc())).all()
@@ -267,8 +267,8 @@ def routes(cfg, page, guard) -> list:
             raise NotFound(None, f"introuvable : {exc.reason}") from None
 
     def api_transcript_save(request: Request, data: dict):
-        from oralhist.align import NewSegment
-        from oralhist.corrections import save_version
+        from oralhist.recognition.align import NewSegment
+        from oralhist.editorial.corrections import save_version
         from oralhist.records import Speaker
 
         iid = request.path_params["iid"]
@@ -302,14 +302,14 @@ def routes(cfg, page, guard) -> list:
         return res.to_dict()
 
     def api_approve(request: Request, data: dict):
-        from oralhist.corrections import approve
+        from oralhist.editorial.corrections import approve
 
         v = data.get("version")
         version = approve(ws, request.path_params["iid"], v if isinstance(v, int) else None, who=who(request))
         return {"version": version, "status": "approved"}
 
     def api_restore(request: Request, data: dict):
-        from oralhist.corrections import restore_version
+        from oralhist.editorial.corrections import restore_version
 
         v, base = data.get("version"), data.get("base_version")
         if not isinstance(v, int) or not isinstance(base, int):
@@ -323,17 +323,17 @@ def routes(cfg, page, guard) -> list:
             raise NotFound(iid, f"pas de version {v} pour cet entretien") from None
 
     def api_topics(request: Request, data: dict):
-        from oralhist.review import save_topics
+        from oralhist.editorial.review import save_topics
 
         return save_topics(ws, request.path_params["iid"], data, who(request))
 
     def api_speaker(request: Request, data: dict):
-        from oralhist.review import save_speaker
+        from oralhist.editorial.review import save_speaker
 
         return save_speaker(ws, request.path_params["iid"], request.path_params["sid"], data, who(request))
 
     def api_speakers_merge(request: Request, data: dict):
-        from oralhist.review import merge_speakers
+        from oralhist.editorial.review import merge_speakers
 
         src, dst = data.get("from"), data.get("into")
         if not isinstance(src, str) or not isinstance(dst, str):
@@ -341,12 +341,12 @@ def routes(cfg, page, guard) -> list:
         return merge_speakers(ws, request.path_params["iid"], src, dst, who=who(request))
 
     def api_link_status(request: Request, data: dict):
-        from oralhist.review import set_link_status
+        from oralhist.editorial.review import set_link_status
 
         return set_link_status(ws, request.path_params["lid"], data.get("status"), who(request))
 
     def api_link_add(request: Request, data: dict):
-        from oralhist.review import add_link
+        from oralhist.editorial.review import add_link
 
         return add_link(ws, request.path_params["iid"], data, who(request))
 

@@ -18,7 +18,7 @@ class Refused(BadInput):
 _KINDS = {"trade": "métier", "object": "objet", "place": "lieu", "subject": "sujet"}
 
 PATTERNS: list[tuple[str, str]] = [
-    # corrections (oralhist.corrections)
+    # corrections (oralhist.editorial.corrections)
     (r"not a Word \.docx document.*", "ce n’est pas un document Word (.docx) lisible"),
     (r"unsupported file type (.*); use \.docx, \.txt or \.vtt", r"type de fichier non pris en charge (\1) : envoyez un .docx, un .txt ou un .vtt"),
     (r"not UTF-8 text \(byte (\d+)\); save it as UTF-8", r"texte qui n’est pas en UTF-8 (octet \1) : enregistrez-le en UTF-8"),
@@ -34,7 +34,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"another save of this transcript happened at the same time.*",
      "une autre modification de cette transcription a eu lieu en même temps : réessayez"),
     (r"no transcript yet.*", "pas encore de transcription pour cet entretien"),
-    # vocabularies (oralhist.vocab)
+    # vocabularies (oralhist.editorial.vocab)
     (r"the file is empty; nothing imported", "le fichier est vide : rien n’a été importé"),
     (r"line 1: no label column \(found: (.*?); expected: .*", r"ligne 1 : pas de colonne « label » (trouvé : \1) : rien n’a été importé"),
     (r"no --kind given and the file has no kind column; nothing imported",
@@ -53,7 +53,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"a SKOS thesaurus needs --kind.*", "un thésaurus SKOS demande le type des termes (métier, objet, lieu ou sujet)"),
     (r"unknown kind '(.*?)'.*", r"type inconnu « \1 » (métier, objet, lieu ou sujet)"),
     (r"cannot be read as (\S+).*", r"illisible avec l’encodage \1"),
-    # ingest (oralhist.ingest, oralhist.probe): the import page and POST /api/interviews|imports
+    # ingest (oralhist.archive.ingest, oralhist.archive.probe): the import page and POST /api/interviews|imports
     (r"empty file \(0 bytes\)", "fichier vide (0 octet)"),
     (r"no such file", "fichier introuvable"),
     (r"not a file", "ce n’est pas un fichier"),
@@ -87,7 +87,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"the copy in the archive differs from the file read \(disk error\?\)",
      "la copie dans l’archive diffère du fichier lu (erreur de disque ?)"),
     (r"nothing to ingest.*", "rien à importer"),
-    # consent (oralhist.consent)
+    # consent (oralhist.editorial.consent)
     (r"unknown consent scope.*", "diffusion inconnue : publique, sur place, recherche seulement ou aucune"),
     (r"embargo date must be YYYY-MM-DD", "date d’embargo invalide (attendu : AAAA-MM-JJ)"),
     (r"a redaction needs 0 <= start < end", "un passage retiré doit finir après son début"),
@@ -102,7 +102,7 @@ _COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
 
 
 # A reason already worded in French (the web layer's own, and the web-facing functions of
-# oralhist.exhibit and oralhist.objects): French typography (" : ", « »), a French letter or
+# oralhist.outputs.exhibit and oralhist.outputs.objects): French typography (" : ", « »), a French letter or
 # apostrophe, or a French word the library's English reasons never use.
 _FRENCH = re.compile(r" : |[«»’àâçéèêëîïôûùœ]|\b(?:invalide|inconnue?|requis|requise|illisible|introuvable|"
                      r"aucune?|et|de|du|des|le|la|les|une?|pas|cet|cette|trop|entretien|exposition|objet|terme)\b",

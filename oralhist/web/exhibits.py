@@ -6,8 +6,8 @@ museum's interviews and that museum's objects; an untied account (a federation e
 the local token) reaches every exhibition. Another museum's exhibition, interview or object
 answers 404; a volunteer gets 403 (the ``guard``).
 
-Routes only parse, check the account's reach, and call the library (``oralhist.exhibit``,
-``oralhist.objects``, ``oralhist.search``): the CLI's ``exhibit import`` and these pages store
+Routes only parse, check the account's reach, and call the library (``oralhist.outputs.exhibit``,
+``oralhist.outputs.objects``, ``oralhist.editorial.search``): the CLI's ``exhibit import`` and these pages store
 the same form.
 
 Pages: /expositions (list, create), /expositions/{slug} (editor: sections, clips, objects,
@@ -75,14 +75,14 @@ def _reach(ws, request) -> Reach:
 
 
 def visible_exhibitions(ws, reach: Reach) -> list:
-    from oralhist.exhibit import list_exhibitions
+    from oralhist.outputs.exhibit import list_exhibitions
 
     return [e for e in list_exhibitions(ws) if reach.exhibition(e)]
 
 
 def load_visible(ws, reach: Reach, slug: str):
     """The exhibition if this account may curate it; NotFound otherwise (another museum's: 404)."""
-    from oralhist.exhibit import load_exhibition
+    from oralhist.outputs.exhibit import load_exhibition
 
     if not _SLUG.match(slug or ""):
         raise NotFound(slug, "exposition inconnue")
@@ -111,7 +111,7 @@ def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
 
 
 def routes(cfg, page_, guard) -> list:
-    from oralhist.exhibit import fmt_time
+    from oralhist.outputs.exhibit import fmt_time
 
     ws = cfg.ws
 
@@ -131,7 +131,7 @@ def routes(cfg, page_, guard) -> list:
     # ---------------------------------------------------------------- pages
 
     def list_page(request: Request):
-        from oralhist.exhibit import curator_notes
+        from oralhist.outputs.exhibit import curator_notes
 
         reach = _reach(ws, request)
         rows = []
@@ -141,8 +141,8 @@ def routes(cfg, page_, guard) -> list:
         return page(request, "expo_list.html", rows=rows, museum=reach.museum)
 
     def edit_page(request: Request):
-        from oralhist.exhibit import curator_notes, exhibition_version
-        from oralhist.objects import list_objects
+        from oralhist.outputs.exhibit import curator_notes, exhibition_version
+        from oralhist.outputs.objects import list_objects
         from oralhist.records import Term
 
         reach = _reach(ws, request)
@@ -160,7 +160,7 @@ def routes(cfg, page_, guard) -> list:
                     no_alt={o["ref"] for o in objects if o["needs_alt"]})
 
     def markdown(request: Request):
-        from oralhist.exhibit import to_markdown
+        from oralhist.outputs.exhibit import to_markdown
 
         try:
             exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
@@ -170,7 +170,7 @@ def routes(cfg, page_, guard) -> list:
                         headers={"content-disposition": f'attachment; filename="{exh.slug}.md"'})
 
     def search_page(request: Request):
-        from oralhist.search import search
+        from oralhist.editorial.search import search
 
         reach = _reach(ws, request)
         exhibitions = visible_exhibitions(ws, reach)
@@ -217,7 +217,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions))
 
     def player_page(request: Request):
-        from oralhist.view import load_interview
+        from oralhist.editorial.view import load_interview
 
         iid = request.path_params["iid"]
         reach = _reach(ws, request)
@@ -239,7 +239,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions))
 
     def objects_page(request: Request):
-        from oralhist.objects import list_objects
+        from oralhist.outputs.objects import list_objects
 
         reach = _reach(ws, request)
         exhibitions = visible_exhibitions(ws, reach)
@@ -249,7 +249,7 @@ def routes(cfg, page_, guard) -> list:
                     cible=target_from(request, exhibitions), museum=reach.museum)
 
     def thumbnail(request: Request):
-        from oralhist.objects import derivative
+        from oralhist.outputs.objects import derivative
         from oralhist.records import ObjectRecord, Term
 
         reach = _reach(ws, request)
@@ -266,7 +266,7 @@ def routes(cfg, page_, guard) -> list:
     # ---------------------------------------------------------------- API (JSON)
 
     def _json(exh, ws_=ws) -> dict:
-        from oralhist.exhibit import curator_notes, exhibition_version
+        from oralhist.outputs.exhibit import curator_notes, exhibition_version
 
         with db.session(ws_) as s:
             notes = curator_notes(s, exh)
@@ -279,7 +279,7 @@ def routes(cfg, page_, guard) -> list:
                  "clips": len(e.clips)} for e in rows]
 
     def api_create(request: Request, data: dict):
-        from oralhist.exhibit import create_exhibition
+        from oralhist.outputs.exhibit import create_exhibition
 
         if str(data.get("slug") or "") in RESERVED:
             raise BadInput(data.get("slug"), f"l’adresse {data.get('slug')} est réservée ; choisissez-en une autre")
@@ -292,7 +292,7 @@ def routes(cfg, page_, guard) -> list:
         return _json(load_visible(ws, _reach(ws, request), request.path_params["slug"]))
 
     def api_save(request: Request, data: dict):
-        from oralhist.exhibit import update_exhibition
+        from oralhist.outputs.exhibit import update_exhibition
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -307,7 +307,7 @@ def routes(cfg, page_, guard) -> list:
         return _json(update_exhibition(ws, exh.slug, doc, base if isinstance(base, str) else None))
 
     def _ms(data, key):
-        from oralhist.consent import parse_time
+        from oralhist.editorial.consent import parse_time
 
         v = data.get(key)
         if isinstance(v, bool):
@@ -322,7 +322,7 @@ def routes(cfg, page_, guard) -> list:
         raise BadInput(None, "début et fin de l’extrait sont requis")
 
     def api_add_clip(request: Request, data: dict):
-        from oralhist.exhibit import add_clip
+        from oralhist.outputs.exhibit import add_clip
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -334,7 +334,8 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_clip(ws, exh.slug, data.get("section", 0), iid, start, end))
 
     def api_add_object(request: Request, data: dict):
-        from oralhist.exhibit import add_object, find_object
+        from oralhist.outputs.exhibit import add_object
+        from oralhist.outputs.objects import find_object
 
         reach = _reach(ws, request)
         exh = load_visible(ws, reach, request.path_params["slug"])
@@ -346,20 +347,20 @@ def routes(cfg, page_, guard) -> list:
         return _json(add_object(ws, exh.slug, data.get("section", 0), ref))
 
     def api_add_term(request: Request, data: dict):
-        from oralhist.exhibit import add_term
+        from oralhist.outputs.exhibit import add_term
 
         exh = load_visible(ws, _reach(ws, request), request.path_params["slug"])
         return _json(add_term(ws, exh.slug, data.get("section", 0), str(data.get("term") or "")))
 
     def api_objects(request: Request, data: dict):
-        from oralhist.objects import list_objects
+        from oralhist.outputs.objects import list_objects
 
         reach = _reach(ws, request)
         with db.session(ws) as s:
             return [o for o in list_objects(s) if reach.object(o["museum_id"])]
 
     def api_alt(request: Request, data: dict):
-        from oralhist.objects import set_alt
+        from oralhist.outputs.objects import set_alt
         from oralhist.records import Term
 
         tid = request.path_params["tid"]

@@ -1,7 +1,7 @@
 """Interviews: the JSON list and record (= `list --json` / `show --json` + jobs), import, retry.
 
 Routes only parse, ask the permission function (``guard``), and call the library:
-``oralhist.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
+``oralhist.archive.ingest.ingest_paths`` (the same validation and messages as ``oralhist ingest``)
 and ``oralhist.jobs``. JSON routes go through ``oralhist.web.api.json_route``; the multipart
 import reads its body as it arrives and answers errors with ``api.error_response``.
 """
@@ -32,7 +32,7 @@ def _account(request):
 
 def list_visible(ws, account) -> list[dict]:
     from oralhist import jobs
-    from oralhist.view import list_summaries
+    from oralhist.editorial.view import list_summaries
     from oralhist.web.permissions import can
     from oralhist.records import Interview
 
@@ -54,7 +54,7 @@ def _job(j: dict) -> dict:
 
 def show_one(ws, iid: str) -> dict:
     from oralhist import jobs
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         v = load_interview(s, iid, with_words=False)
@@ -66,7 +66,7 @@ def show_one(ws, iid: str) -> dict:
 def import_files(ws, staged: list, meta: dict, consent, scope, who: str) -> dict:
     """Ingest staged uploads with the CLI's code path, then queue the later stages."""
     from oralhist import jobs
-    from oralhist.ingest import IngestMeta, ingest_paths
+    from oralhist.archive.ingest import IngestMeta, ingest_paths
 
     m = IngestMeta(**{k: (meta.get(k) or None) for k in META_FIELDS}, consent=consent, consent_scope=scope or None)
     report = ingest_paths(ws, staged, m)
@@ -99,9 +99,9 @@ def routes(cfg, page, guard) -> list:
 
     async def api_import(request: Request):
         """multipart: files (1..n), consent (optional file), scope, and the ingest flags as fields."""
-        from oralhist.ingest import safe_file_name
+        from oralhist.archive.ingest import safe_file_name
         from oralhist.web.multipart import stream_form
-        from oralhist.web.upload import uploads_root
+        from oralhist.web.staging import uploads_root
 
         stage_dir = uploads_root(ws) / ("multipart-" + uuid.uuid4().hex)
         try:
@@ -123,7 +123,7 @@ def routes(cfg, page, guard) -> list:
             consent = consents[0].path if consents else None
             meta = {k: str(form.get(k) or "").strip()[:500] for k in META_FIELDS}
             if form.get("together") and not meta["interview"] and len(staged) > 1:
-                from oralhist.ingest import slugify
+                from oralhist.archive.ingest import slugify
 
                 meta["interview"] = slugify(f"{meta['date'][:4]} {meta['narrator'] or staged[0].stem}")
             acc = _account(request)

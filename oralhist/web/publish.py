@@ -2,7 +2,7 @@
 
 GET /publish                 the page: what the public will see, what is withheld and why, and a
                              truthful site status ("à jour" / "N modifications en attente");
-GET /api/publish             the same as JSON (``oralhist.publish.status.site_status``) + the last job;
+GET /api/publish             the same as JSON (``oralhist.outputs.publish.status.site_status``) + the last job;
 POST /api/publish            queues the whole-archive publish job (``oralhist.jobs.enqueue_publish``).
 """
 
@@ -31,7 +31,7 @@ def last_publish_job(ws):
 
 
 def status_payload(ws) -> dict:
-    from oralhist.publish.status import site_status
+    from oralhist.outputs.publish.status import site_status
 
     d = site_status(ws).to_dict()
     d["last_published_fr"] = when_fr(d["last_published"])
@@ -45,7 +45,7 @@ def when_fr(iso) -> str | None:
         return None
     from datetime import datetime
 
-    from oralhist.publish.typography import long_date
+    from oralhist.outputs.publish.typography import long_date
 
     t = datetime.fromisoformat(iso).astimezone()
     return f"{long_date(t.date().isoformat())} à {t:%H:%M}"

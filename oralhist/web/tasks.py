@@ -3,12 +3,12 @@
 Each page has its JSON twin; routes only parse, ask the permission function (``guard``) and
 call the library functions the CLI calls:
 
-- consent:      ``oralhist.consent.set_consent`` (= ``oralhist consent``), ``redaction_rows``;
-                what it does to the site: ``oralhist.publish.status.effect_of_consent``;
-                the waveform: ``oralhist.waveform.peaks``;
-- corrections:  ``oralhist.exports.exporter("docx")`` (= ``oralhist export -f docx``) and
-                ``oralhist.corrections.import_corrections`` (= ``oralhist import-corrections``);
-- vocabulary:   ``oralhist.vocab.import_vocab`` (= ``oralhist vocab import``).
+- consent:      ``oralhist.editorial.consent.set_consent`` (= ``oralhist consent``), ``redaction_rows``;
+                what it does to the site: ``oralhist.outputs.publish.status.effect_of_consent``;
+                the waveform: ``oralhist.archive.waveform.peaks``;
+- corrections:  ``oralhist.outputs.exports.exporter("docx")`` (= ``oralhist export -f docx``) and
+                ``oralhist.editorial.corrections.import_corrections`` (= ``oralhist import-corrections``);
+- vocabulary:   ``oralhist.editorial.vocab.import_vocab`` (= ``oralhist vocab import``).
 
 JSON routes go through ``oralhist.web.api`` (``json_route``; the multipart ones read their
 form themselves and answer errors with ``api.error_response``, which words the library's
@@ -43,11 +43,11 @@ MAX_REDACTIONS = 200
 
 
 def consent_payload(ws, iid: str) -> dict:
-    from oralhist.consent import redaction_rows
-    from oralhist.publish.status import effect_of_consent
-    from oralhist.publish.typography import long_date
+    from oralhist.editorial.consent import redaction_rows
+    from oralhist.outputs.publish.status import effect_of_consent
+    from oralhist.outputs.publish.typography import long_date
     from oralhist.records import Interview, Person
-    from oralhist.view import load_interview
+    from oralhist.editorial.view import load_interview
 
     with db.session(ws) as s:
         v = load_interview(s, iid, with_words=False)
@@ -131,8 +131,8 @@ def parse_consent_change(data: dict) -> dict:
 
 def docx_bytes(ws, iid: str) -> bytes:
     """The Word export of the newest version, as `oralhist export ID -f docx` writes it."""
-    from oralhist.exports import exporter
-    from oralhist.view import load_interview
+    from oralhist.outputs.exports import exporter
+    from oralhist.editorial.view import load_interview
 
     write = exporter("docx")
     with db.session(ws) as s:
@@ -147,7 +147,7 @@ def corrections_report(res) -> dict:
     if res.unchanged:
         d["message"] = f"Aucune différence avec la version {res.version} : rien n’a été enregistré."
     else:
-        from oralhist.publish.typography import plural
+        from oralhist.outputs.publish.typography import plural
 
         def n(k, one, many):
             return f"{k} {plural(k, one, many)}"
@@ -178,14 +178,14 @@ async def _one_file(request: Request, field: str = "file"):
 
 
 def _staged_name(filename: str, fallback: str) -> str:
-    from oralhist.ingest import safe_file_name
+    from oralhist.archive.ingest import safe_file_name
 
     return safe_file_name((filename or "").replace("\\", "/").rsplit("/", 1)[-1]) or fallback
 
 
 async def _stage(ws, upload, fallback: str) -> tuple[Path, str]:
     """Write the upload to a private folder under .uploads/ under a safe name; (path, name to show)."""
-    from oralhist.probe import display_name
+    from oralhist.archive.probe import display_name
 
     name = _staged_name(upload.filename, fallback)
     shown = display_name((upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1])[:200] or name
@@ -214,14 +214,14 @@ def routes(cfg, page, guard) -> list:
         return consent_payload(ws, request.path_params["iid"])
 
     def api_consent_set(request: Request, data: dict):
-        from oralhist.consent import set_consent
+        from oralhist.editorial.consent import set_consent
 
         iid = request.path_params["iid"]
         set_consent(ws, iid, who=who(request, cfg.who), **parse_consent_change(data))
         return consent_payload(ws, iid)
 
     def api_peaks(request: Request, data: dict):
-        from oralhist.waveform import peaks
+        from oralhist.archive.waveform import peaks
 
         try:
             n = int(request.query_params.get("n", "800"))
@@ -245,7 +245,7 @@ def routes(cfg, page, guard) -> list:
                         headers={"content-disposition": f'attachment; filename="{iid}.docx"'})
 
     async def api_corrections(request: Request):
-        from oralhist.corrections import import_corrections
+        from oralhist.editorial.corrections import import_corrections
 
         iid = request.path_params["iid"]
         dest = None
@@ -278,8 +278,8 @@ def routes(cfg, page, guard) -> list:
         return {"terms": vocab_counts()}
 
     async def api_vocab_import(request: Request):
-        from oralhist.publish.typography import plural
-        from oralhist.vocab import KINDS, import_vocab
+        from oralhist.outputs.publish.typography import plural
+        from oralhist.editorial.vocab import KINDS, import_vocab
 
         dest = None
         name = None

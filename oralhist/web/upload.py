@@ -6,7 +6,7 @@
   the account must be allowed to import (volunteer and above); each account's uploads live in
   its own folder ``.oralhist/uploads/<account key>/`` inside the archive, so nobody else can
   resume, read or delete them. Bodies are streamed to disk chunk by chunk, never held in memory.
-- ``POST /api/imports`` (JSON) hands finished uploads to ``oralhist.ingest.ingest_paths``
+- ``POST /api/imports`` (JSON) hands finished uploads to ``oralhist.archive.ingest.ingest_paths``
   through ``interviews.import_files`` — the CLI's code path, its validation and messages (shown
   in French, next to the file they are about).
 - Stale uploads (no write for ``STALE_HOURS``) are swept when the application starts and at
@@ -124,7 +124,7 @@ def drop_upload(ws, account, uid: str) -> None:
 
 def import_uploads(ws, account, body: dict, who: str) -> tuple[int, dict]:
     """Stage finished uploads (hard links), ingest them with the CLI's code path; -> (status, JSON)."""
-    from oralhist.ingest import safe_file_name, slugify
+    from oralhist.archive.ingest import safe_file_name, slugify
     from oralhist.web.interviews import META_FIELDS, import_files
     from oralhist.web.errors_fr import french as fr
 

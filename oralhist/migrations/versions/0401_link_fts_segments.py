@@ -7,7 +7,7 @@ Create Date: 2026-11-25 13:55:00
 On SQLite: an external-content FTS5 table over ``segment.text`` with the unicode61 tokenizer
 folding case and accents (remove_diacritics 2), plus triggers so that every insert, update
 or delete of a segment (transcription, editor saves) updates the index. On other engines
-(PostgreSQL) nothing is created: ``oralhist.search`` falls back to ILIKE.
+(PostgreSQL) nothing is created: ``oralhist.editorial.search`` falls back to ILIKE.
 """
 from typing import Sequence, Union
 
@@ -19,7 +19,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
-# Kept here verbatim (a migration must not change when the code does); oralhist.search has
+# Kept here verbatim (a migration must not change when the code does); oralhist.editorial.search has
 # the same statements to repair the triggers if a later table rebuild drops them.
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS fts_segments USING fts5(text, content='segment', content_rowid='id', "

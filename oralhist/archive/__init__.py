@@ -1,0 +1,1 @@
+"""Archive layer: the workspace, ingesting files, audio derivatives, probing, fixity and images."""

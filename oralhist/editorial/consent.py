@@ -1,0 +1,437 @@
+"""Consent, enforced in ONE place.
+
+``set_consent`` records what the narrator agreed to (scope, embargo, anonymisation,
+redactions) with a ``Revision`` row. ``public_view`` turns an ``InterviewView`` into what the
+public may see — or ``None`` when nothing may be shown. Every public output (pages, audio,
+subtitles, search index, IIIF, OHMS, Dublin Core, OAI-PMH, sitemap, JSON-LD) is generated
+from ``public_view`` output only; ``silence_ranges`` writes the published audio with the
+redacted ranges silenced.
+
+Rules applied by ``public_view``:
+
+- scope must be ``public`` (or, for a museum kiosk build, ``on-site`` when
+  ``scopes=("public", "on-site")``); ``research-only`` and ``none`` are never published;
+- an embargo hides the interview until the day after ``embargo_until`` (inclusive date);
+- anonymisation replaces the narrator's name (full name, first name, surname, any
+  capitalisation) by the pseudonym — or the initials when none is set — in the title,
+  narrator field, speaker names, segment and word text, topics, link quotes and summary;
+  original file names are dropped and the public id becomes an opaque one (the archive id
+  usually contains the narrator's name);
+- redacted ranges: words overlapping a range are dropped; segment text is rebuilt from the
+  words kept (a segment without word timings that overlaps is dropped whole); topics fully
+  inside are dropped, overlapping ones are trimmed and lose their synopsis and any keyword or
+  title word not found in the text that remains; links overlapping a range are dropped;
+  redaction reasons are never published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import replace
+from datetime import date
+from typing import Iterable, Optional, Sequence
+
+from oralhist.errors import BadInput, NotFound
+
+PUBLIC = ("public",)
+ON_SITE = ("public", "on-site")
+SCOPES = ("public", "on-site", "research-only", "none")
+
+
+# --------------------------------------------------------------------------- times
+
+
+def parse_time(text: str) -> int:
+    """'754', '754.5', '12:34', '1:02:03.5' -> milliseconds."""
+    t = str(text).strip()
+    if not t:
+        raise BadInput(text, "empty time")
+    parts = t.split(":")
+    if len(parts) > 3:
+        raise BadInput(text, "time must be seconds, MM:SS or HH:MM:SS")
+    try:
+        nums = [float(p.replace(",", ".")) for p in parts]
+    except ValueError:
+        raise BadInput(text, "time must be seconds, MM:SS or HH:MM:SS") from None
+    if any(n < 0 for n in nums) or any(n >= 60 for n in nums[1:]):
+        raise BadInput(text, "time out of range (minutes and seconds must be under 60)")
+    sec = 0.0
+    for n in nums:
+        sec = sec * 60 + n
+    return int(round(sec * 1000))
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'12:34-13:05' or '754-785' -> (start_ms, end_ms)."""
+    m = re.fullmatch(r"\s*([0-9:.,]+)\s*-\s*([0-9:.,]+)\s*", str(text))
+    if not m:
+        raise BadInput(text, "a range is START-END, e.g. 12:34-13:05 or 754-785")
+    a, b = parse_time(m.group(1)), parse_time(m.group(2))
+    if b <= a:
+        raise BadInput(text, "the end of the range must be after its start")
+    return a, b
+
+
+# --------------------------------------------------------------------------- setting
+
+
+def set_consent(
+    ws,
+    interview_id: str,
+    *,
+    scope: Optional[str] = None,
+    embargo_until: Optional[date | str] = None,
+    clear_embargo: bool = False,
+    anonymise: Optional[bool] = None,
+    pseudonym: Optional[str] = None,
+    redact: Iterable[tuple[int, int, str]] = (),
+    unredact: Iterable[int] = (),
+    withdraw: bool = False,
+    who: str = "unknown",
+    rights: Optional[str] = None,
+    license: Optional[str] = None,
+):
+    """Change an interview's consent; returns the new ``ConsentView``.
+
+    ``unredact``: ids of Redaction rows to remove (see ``redaction_rows``); ``withdraw``: the
+    narrator withdraws consent (scope ``none``, noted in the revision). Everything is checked
+    before anything is written; the change and its ``Revision`` row (kind ``consent``,
+    before/after) are one transaction.
+    """
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import Consent, ConsentScope, Interview, Person, Redaction, Revision, utcnow
+    from oralhist.editorial.view import load_interview
+
+    if scope is not None and scope not in SCOPES:
+        raise BadInput(scope, f"unknown consent scope; choose one of {', '.join(SCOPES)}")
+    if isinstance(embargo_until, str):
+        try:
+            embargo_until = date.fromisoformat(embargo_until)
+        except ValueError:
+            raise BadInput(embargo_until, "embargo date must be YYYY-MM-DD") from None
+    reds = [(int(a), int(b), str(r or "")) for a, b, r in redact]
+    for a, b, _ in reds:
+        if a < 0 or b <= a:
+            raise BadInput(f"{a}-{b}", "a redaction needs 0 <= start < end")
+    if pseudonym is not None and not pseudonym.strip():
+        raise BadInput(pseudonym, "the pseudonym is empty")
+    if withdraw:
+        if scope not in (None, "none"):
+            raise BadInput(scope, "a withdrawal sets the scope to none; do not give another scope")
+        scope = "none"
+    unredact = sorted({int(x) for x in unredact})
+    if license is not None and license.strip() and not re.match(r"^https?://\S+$", license.strip()):
+        raise BadInput(license, "the licence must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/)")
+
+    with db.session(ws) as s:
+        iv = s.get(Interview, interview_id)
+        if iv is None:
+            raise NotFound(interview_id, "no such interview (see `oralhist list`)")
+        for a, b, _ in reds:
+            if iv.duration_ms and a >= iv.duration_ms:
+                raise BadInput(f"{a}-{b}", f"redaction starts after the end of the interview ({iv.duration_ms / 1000:.1f} s)")
+        if pseudonym is not None and iv.narrator_id is None:
+            raise BadInput(interview_id, "the interview has no narrator to give a pseudonym to")
+        for rid in unredact:
+            red = s.get(Redaction, rid)
+            if red is None or red.interview_id != interview_id:
+                raise BadInput(str(rid), f"no redaction #{rid} on {interview_id} (see `oralhist consent {interview_id}`)")
+        before = load_interview(s, interview_id, with_words=False).consent
+        row = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+        if row is None:
+            row = Consent(interview_id=interview_id)
+        own_before = {"rights": row.rights, "license": row.license}
+        if rights is not None:  # "" goes back to the archive's [site] rights
+            row.rights = rights.strip() or None
+        if license is not None:
+            row.license = license.strip() or None
+        if scope is not None:
+            row.scope = ConsentScope(scope)
+        if clear_embargo:
+            row.embargo_until = None
+        elif embargo_until is not None:
+            row.embargo_until = embargo_until
+        if anonymise is not None:
+            row.anonymise = anonymise
+        if pseudonym is not None:
+            person = s.get(Person, iv.narrator_id)
+            person.pseudonym = pseudonym.strip()
+            s.add(person)
+            if anonymise is None:
+                row.anonymise = True
+        row.updated_at = utcnow()
+        s.add(row)
+        for a, b, r in reds:
+            s.add(Redaction(interview_id=interview_id, start_ms=a, end_ms=min(b, iv.duration_ms or b), reason=r, created_by=who))
+        for rid in unredact:
+            s.delete(s.get(Redaction, rid))
+        iv.updated_at = utcnow()
+        s.add(iv)
+        s.flush()
+        after = load_interview(s, interview_id, with_words=False).consent
+        from dataclasses import asdict
+
+        own_after = {"rights": row.rights, "license": row.license}
+        s.add(Revision(interview_id=interview_id, kind="consent", who=who,
+                       before=(asdict(before) | own_before) if before else None, after=asdict(after) | own_after,
+                       note="; ".join(filter(None, [
+                           "consent withdrawn" if withdraw else None,
+                           f"pseudonym set to {pseudonym!r}" if pseudonym else None,
+                           f"redactions removed: {', '.join(f'#{i}' for i in unredact)}" if unredact else None,
+                       ])) or None))
+        s.commit()
+        return after
+
+
+def redaction_rows(s, interview_id: str) -> list:
+    """The interview's Redaction rows (with their ids, for ``unredact``), in time order."""
+    from sqlmodel import select
+
+    from oralhist.records import Redaction
+
+    return list(s.exec(select(Redaction).where(Redaction.interview_id == interview_id)
+                       .order_by(Redaction.start_ms, Redaction.id)).all())
+
+
+def load_for_public(s, interview_id: str):
+    """The view used for publishing: newest approved transcript if any (the pseudonym and the
+    recordings' secret are in ``extra``, as every view built by ``view.build_view``)."""
+    from oralhist.editorial.view import load_interview
+
+    return load_interview(s, interview_id, prefer_approved=True)
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+def public_id(view) -> str:
+    """The id used in public URLs: the archive id, or an opaque one when anonymised."""
+    if view.consent and view.consent.anonymise:
+        secret = (view.extra or {}).get("secret") or ""
+        return "t-" + hashlib.sha256(f"{view.id}|{secret}".encode()).hexdigest()[:12]
+    return view.id
+
+
+def initials(name: str) -> str:
+    parts = [p for p in re.split(r"[\s\-]+", name) if p]
+    return " ".join(p[0].upper() + "." for p in parts) or "X."
+
+
+def _fold(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)).casefold()
+
+
+class _Anonymiser:
+    def __init__(self, name: str, pseudonym: str):
+        self.name = name
+        self.pseudonym = pseudonym
+        parts = [p for p in re.split(r"[\s\-']+", name) if len(p) >= 2]
+        self.parts_folded = {_fold(p) for p in parts}
+        alts = sorted({name, *parts, *(p for p in name.split() if len(p) >= 2)}, key=len, reverse=True)
+        pat = "|".join(re.escape(a) for a in alts if a)
+        self.rx = re.compile(rf"(?<!\w)(?:{pat})(?!\w)", re.IGNORECASE) if pat else None
+        folded = sorted({_fold(a) for a in alts}, key=len, reverse=True)
+        self.rx_folded = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(a) for a in folded)})(?!\w)") if folded else None
+
+    def text(self, s: Optional[str]) -> Optional[str]:
+        if not s or self.rx is None:
+            return s
+        out = self.rx.sub(self.pseudonym, s)
+        # Accent-insensitive pass (e.g. "Helene" for "Hélène"): only when lengths are kept.
+        f = _fold(out)
+        if len(f) == len(out) and self.rx_folded.search(f):
+            pieces, last = [], 0
+            for m in self.rx_folded.finditer(f):
+                pieces.append(out[last:m.start()])
+                pieces.append(self.pseudonym)
+                last = m.end()
+            pieces.append(out[last:])
+            out = "".join(pieces)
+        # Collapse "P. P." produced by "Marcel Dupont" -> pseudonym twice.
+        dup = re.escape(self.pseudonym)
+        out = re.sub(rf"{dup}(\s+{dup})+", self.pseudonym, out)
+        return out
+
+    def is_name_word(self, word: str) -> bool:
+        w = _fold(re.sub(r"^\W+|\W+$", "", word))
+        return bool(w) and w in self.parts_folded
+
+
+def _overlaps(a: int, b: int, ranges: Sequence[tuple[int, int, str]]) -> bool:
+    return any(a < re_ and b > rs for rs, re_, _ in ranges)
+
+
+def _join_words(words) -> str:
+    if any(w.text[:1].isspace() for w in words):
+        return "".join(w.text for w in words).strip()
+    return " ".join(w.text.strip() for w in words)
+
+
+def _words_of(text: str) -> set[str]:
+    return {_fold(w) for w in re.findall(r"\w+", text or "")}
+
+
+def is_public(consent, today: Optional[date] = None, scopes: Sequence[str] = PUBLIC) -> bool:
+    if consent is None or consent.scope not in scopes:
+        return False
+    if consent.embargo_until:
+        today = today or date.today()
+        if date.fromisoformat(consent.embargo_until) >= today:
+            return False
+    return True
+
+
+def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = PUBLIC):
+    """What the public may see of ``view``, or ``None`` when the interview may not be shown."""
+    from oralhist.editorial.view import ConsentView, RecordingView
+
+    if not is_public(view.consent, today, scopes):
+        return None
+    reds = tuple(sorted(view.consent.redactions))
+
+    # 1. Redactions.
+    segments = []
+    for sg in view.segments:
+        if not _overlaps(sg.start_ms, sg.end_ms, reds):
+            segments.append(sg)
+            continue
+        if not sg.words:
+            continue  # no word timings: the whole segment goes
+        kept = tuple(w for w in sg.words if not _overlaps(w.start_ms, w.end_ms, reds))
+        if not kept:
+            continue
+        segments.append(replace(sg, words=kept, text=_join_words(kept),
+                                start_ms=kept[0].start_ms,
+                                end_ms=kept[-1].end_ms))
+    public_text = lambda a, b: " ".join(sg.text for sg in segments if sg.start_ms < b and sg.end_ms > a)  # noqa: E731
+
+    topics = []
+    for t in view.topics:
+        if not _overlaps(t.start_ms, t.end_ms, reds):
+            topics.append(t)
+            continue
+        pieces, cur = [], t.start_ms
+        for rs, re_, _ in reds:
+            if re_ <= cur or rs >= t.end_ms:
+                continue
+            if rs > cur:
+                pieces.append((cur, rs))
+            cur = max(cur, re_)
+        if cur < t.end_ms:
+            pieces.append((cur, t.end_ms))
+        if not pieces:
+            continue
+        a, b = max(pieces, key=lambda p: p[1] - p[0])
+        remaining = public_text(a, b)
+        if not remaining.strip():
+            continue
+        vocab = _words_of(remaining)
+        title_ok = all(_fold(w) in vocab for w in re.findall(r"\w{4,}", t.title))
+        topics.append(replace(
+            t, start_ms=a, end_ms=b,
+            title=t.title if title_ok else "",
+            synopsis="",
+            keywords=tuple(k for k in t.keywords if _words_of(k) <= vocab),
+            partial_transcript=remaining[:300],
+        ))
+    # a link whose mention a correction changed waits for an editor before it is public again
+    links = tuple(ln for ln in view.links if not _overlaps(ln.start_ms, ln.end_ms, reds) and not ln.review)
+
+    # 2. Anonymisation.
+    narrator, title, summary = view.narrator, view.title, view.summary
+    speakers = view.speakers
+    pid = public_id(view)
+    if view.consent.anonymise and view.narrator:
+        pseudo = (view.extra or {}).get("narrator_pseudonym") or initials(view.narrator)
+        an = _Anonymiser(view.narrator, pseudo)
+        narrator = pseudo
+        title = an.text(title)
+        summary = an.text(summary)
+        speakers = tuple(replace(sp, name=an.text(sp.name)) for sp in speakers)
+        new_segments = []
+        for sg in segments:
+            words, prev_name = [], False
+            for w in sg.words:
+                if an.is_name_word(w.text):
+                    if not prev_name:
+                        lead = " " if w.text[:1].isspace() else ""
+                        trail = re.search(r"[^\w]*$", w.text.strip()).group(0)
+                        words.append(replace(w, text=f"{lead}{pseudo}{trail}"))
+                    prev_name = True
+                else:
+                    words.append(replace(w, text=an.text(w.text)))
+                    prev_name = False
+            new_segments.append(replace(sg, text=an.text(sg.text), speaker_name=an.text(sg.speaker_name),
+                                        words=tuple(words)))
+        segments = new_segments
+        topics = [replace(t, title=an.text(t.title), synopsis=an.text(t.synopsis),
+                          keywords=tuple(an.text(k) for k in t.keywords),
+                          partial_transcript=an.text(t.partial_transcript)) for t in topics]
+        links = tuple(replace(ln, quote=an.text(ln.quote)) for ln in links)
+
+    recordings = tuple(
+        RecordingView(part=r.part, original_name="", path="", sha256="", size=0, duration_ms=r.duration_ms,
+                      sample_rate=r.sample_rate, channels=r.channels, codec=r.codec, offset_ms=r.offset_ms)
+        for r in view.recordings
+    )
+    consent = ConsentView(scope=view.consent.scope, embargo_until=None, anonymise=view.consent.anonymise,
+                          form=None, redactions=tuple((a, b, "") for a, b, _ in reds))
+    return replace(
+        view,
+        id=pid,
+        title=title or "",
+        narrator=narrator,
+        summary=summary,
+        recordings=recordings,
+        consent=consent,
+        speakers=speakers,
+        segments=tuple(segments),
+        topics=tuple(topics),
+        links=links,
+        extra={"archive_id": view.id, "public": True},
+    )
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def silence_ranges(src, dst, ranges: Sequence[tuple[int, int]], *, bitrate: str = "64k") -> None:
+    """Write ``dst`` from ``src`` with every range silenced (encoded by the bundled ffmpeg).
+
+    The output format follows ``dst``'s extension. Written to a temporary file and renamed,
+    so a killed run never leaves a half-written file.
+    """
+    import os
+    import subprocess
+    from pathlib import Path
+
+    import imageio_ffmpeg
+
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.stem}.tmp{dst.suffix}")
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-vn", "-map_metadata", "-1"]
+    if ranges:
+        expr = "+".join(f"between(t,{a / 1000:.3f},{b / 1000:.3f})" for a, b in ranges)
+        cmd += ["-af", f"volume=enable='{expr}':volume=0"]
+    ext = dst.suffix.lower()
+    codec = {".mp3": ["-c:a", "libmp3lame"], ".m4a": ["-c:a", "aac"], ".ogg": ["-c:a", "libopus"],
+             ".opus": ["-c:a", "libopus"], ".webm": ["-c:a", "libopus"], ".wav": ["-c:a", "pcm_s16le"],
+             ".flac": ["-c:a", "flac"]}.get(ext, [])
+    if ext not in (".wav", ".flac"):
+        codec += ["-b:a", bitrate]
+    cmd += codec + [str(tmp)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            from oralhist.errors import StageError
+
+            raise StageError(src, f"could not write the published audio: {r.stderr.strip()[-300:]}")
+        os.replace(tmp, dst)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,1 @@
+"""Outputs layer: staff exports, the public site, the OAI-PMH feed, exhibitions, objects and clips."""

@@ -1,0 +1,60 @@
+"""Word export for editors who correct in Word: one paragraph per segment,
+``[hh:mm:ss] Speaker: text`` (timestamp and speaker in bold), after a short header.
+
+``oralhist import-corrections ID FILE.docx`` reads the same layout back and re-aligns it
+to the recognised words, so the timestamps written here need not be kept exact.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from oralhist.outputs.exports import atomic_write
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text) -> str:
+    """Text safe inside a .docx (XML 1.0 forbids most control characters)."""
+    return _NOT_XML.sub("", str(text))
+
+
+def hms(ms: int) -> str:
+    s = max(0, int(ms)) // 1000
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def write(view, out: Path) -> Path:
+    import docx
+    from docx.shared import Pt
+
+    out = Path(out)
+    document = docx.Document()
+    document.core_properties.title = _x(view.title or view.id)
+    document.core_properties.identifier = _x(view.id)
+    document.add_heading(_x(view.title or view.id), level=1)
+    meta = [("Identifiant", view.id), ("Narrateur", view.narrator), ("Enquêteur", view.interviewer),
+            ("Date", view.date), ("Lieu", view.place), ("Musée", view.museum)]
+    version = f"v{view.transcript_version} ({view.transcript_status})" if view.transcript_version else "aucune"
+    meta.append(("Transcription", version))
+    for k, v in meta:
+        if v:
+            p = document.add_paragraph()
+            p.add_run(f"{k} : ").bold = True
+            p.add_run(_x(v))
+    note = document.add_paragraph(
+        "Corrigez le texte librement ; gardez si possible « [hh:mm:ss] Locuteur: » au début de chaque "
+        "paragraphe. Réimport : oralhist import-corrections " + view.id + " FICHIER.docx"
+    )
+    note.runs[0].italic = True
+    note.runs[0].font.size = Pt(8)
+    for sg in view.segments:
+        p = document.add_paragraph()
+        head = f"[{hms(sg.start_ms)}] "
+        who = sg.speaker_name or sg.speaker
+        p.add_run(head + (f"{_x(who)}: " if who else "")).bold = True
+        p.add_run(_x(sg.text))
+    with atomic_write(out, "wb") as fh:
+        document.save(fh)
+    return out

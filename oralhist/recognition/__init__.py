@@ -1,0 +1,1 @@
+"""Recognition layer: the speech model, transcription, word alignment, the hallucination guard and diarization."""

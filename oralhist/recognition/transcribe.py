@@ -1,0 +1,703 @@
+"""Transcription stage: asr.wav -> Transcript, Segments, Words (faster-whisper).
+
+One model is loaded for the whole batch; each interview is recognised, passed through the
+hallucination guard, and stored in ONE transaction (Transcript + Segments + Words +
+DroppedSegments + the stage mark). A kill at any moment leaves the archive as it was before
+that interview; the next run redoes it and writes exactly one version.
+
+The voice detector (Silero, shipped with faster-whisper) runs here rather than inside
+``WhisperModel.transcribe``: we cut the audio to the detected speech exactly as
+faster-whisper's ``vad_filter=True`` does and restore the timestamps with its own function,
+so the result is the same as the raw library's while the speech regions stay available to
+the hallucination guard at no extra cost.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import wave
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from oralhist import stage
+from oralhist.errors import BadInput, OralhistError
+from oralhist.recognition.hallucination import GuardOptions, GuardResult, Seg, W, guard
+from oralhist.progress import NULL, Progress
+
+SAMPLE_RATE = 16000
+STAGE = "transcribe"
+EXPORT_FORMATS = ("vtt", "srt", "txt", "json")
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+HINT_KINDS = ("trade", "object", "place")
+MAX_HINT_CHARS = 600
+BLOCK_S = 300.0  # seconds of speech per model call (memory bound for long interviews)  # faster-whisper keeps at most 223 hotword tokens; stay well under
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """What is passed to faster-whisper (and recorded with each transcript)."""
+
+    beam_size: int = 5
+    vad: bool = True
+    vad_parameters: dict = field(default_factory=dict)  # VadOptions fields; {} = faster-whisper's defaults
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = True
+    temperature: tuple[float, ...] = TEMPERATURES
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    hint_mode: str = "hotwords"  # hotwords | prompt | none
+    recover_missed: bool = True  # hear again detected voice that no word covers
+    recover_min_ms: int = 2000
+
+    def whisper_kwargs(self, language: Optional[str], hints: str = "") -> dict:
+        kw = dict(
+            language=language,
+            beam_size=self.beam_size,
+            word_timestamps=self.word_timestamps,
+            condition_on_previous_text=self.condition_on_previous_text,
+            temperature=list(self.temperature),
+            compression_ratio_threshold=self.compression_ratio_threshold,
+            log_prob_threshold=self.log_prob_threshold,
+            no_speech_threshold=self.no_speech_threshold,
+        )
+        if hints and self.hint_mode == "hotwords":
+            kw["hotwords"] = hints
+        elif hints and self.hint_mode == "prompt":
+            kw["initial_prompt"] = hints
+        return kw
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One recording recognised: guarded segments, what was dropped, and figures."""
+
+    language: Optional[str]
+    language_probability: Optional[float]
+    duration_ms: int
+    speech: tuple[tuple[int, int], ...]  # voice regions (ms); () when the detector was off
+    raw: tuple[Seg, ...]
+    result: GuardResult
+    kwargs: dict
+    timing: dict
+
+
+# --- audio ------------------------------------------------------------------------------
+
+
+def asr_path(ws, interview_id: str) -> Path:
+    return ws.derived_dir(interview_id) / "asr.wav"
+
+
+def load_asr(ws, interview_id: str) -> np.ndarray:
+    """The interview's 16 kHz mono samples as float32 in [-1, 1] (written by `normalise`)."""
+    from oralhist.archive.audio import load_asr as read
+
+    return np.asarray(read(ws, interview_id), dtype=np.float32)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """A 16 kHz mono 16-bit WAV as float32 (for tools that hold a path, e.g. bench/)."""
+    path = Path(path)
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
+                raise BadInput(path, "not 16 kHz mono 16-bit PCM: run `oralhist normalise --force`")
+            data = w.readframes(w.getnframes())
+    except (OSError, wave.Error, EOFError) as exc:
+        raise BadInput(path, f"unreadable WAV ({exc}): run `oralhist normalise --force`") from None
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def wav_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / float(w.getframerate())
+    except (OSError, wave.Error, EOFError):
+        return 0.0
+
+
+# --- recognition ------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+def _whole_words(words) -> tuple[W, ...]:
+    """Whisper's word pieces back into words: a piece without a leading space continues the
+    previous word (" d" + "'accord" -> " d'accord", " États" + "-Unis," -> " États-Unis,"),
+    keeping the first piece's start, the last one's end and the lowest probability."""
+    out: list[W] = []
+    for w in words:
+        piece = w.word
+        if out and piece and not piece[0].isspace():
+            prev = out[-1]
+            out[-1] = W(prev.start_ms, max(prev.end_ms, _ms(w.end)), prev.text + piece,
+                        min(prev.probability, float(w.probability)))
+        else:
+            out.append(W(_ms(w.start), _ms(w.end), piece, float(w.probability)))
+    return tuple(out)
+
+
+def _to_seg(s) -> Seg:
+    words = _whole_words(s.words or ())
+    return Seg(
+        start_ms=_ms(s.start),
+        end_ms=_ms(s.end),
+        text=s.text.strip(),
+        words=words,
+        avg_logprob=float(s.avg_logprob),
+        no_speech_prob=float(s.no_speech_prob),
+        compression_ratio=float(s.compression_ratio),
+        temperature=float(s.temperature) if s.temperature is not None else None,
+    )
+
+
+def _monotonic(segs: Sequence[Seg]) -> tuple[Seg, ...]:
+    """Times never go backwards; words lie inside their segment; start <= end everywhere."""
+    out: list[Seg] = []
+    last = 0
+    for sg in segs:
+        start = max(sg.start_ms, last)
+        words = []
+        t = start
+        for w in sg.words:
+            ws_ = max(w.start_ms, t)
+            we = max(w.end_ms, ws_)
+            words.append(replace(w, start_ms=ws_, end_ms=we))
+            t = ws_
+        end = max(sg.end_ms, start, words[-1].end_ms if words else start)
+        out.append(replace(sg, start_ms=start, end_ms=end, words=tuple(words)))
+        last = start
+    return tuple(out)
+
+
+def _blocks(chunks: list[dict], max_samples: int) -> list[list[dict]]:
+    """Group voice chunks into blocks of at most ``max_samples`` (cutting any longer chunk)."""
+    pieces: list[dict] = []
+    for c in chunks:
+        a = c["start"]
+        while c["end"] - a > max_samples:
+            pieces.append({"start": a, "end": a + max_samples})
+            a += max_samples
+        pieces.append({"start": a, "end": c["end"]})
+    groups: list[list[dict]] = []
+    cur: list[dict] = []
+    size = 0
+    for c in pieces:
+        n = c["end"] - c["start"]
+        if cur and size + n > max_samples:
+            groups.append(cur)
+            cur, size = [], 0
+        cur.append(c)
+        size += n
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _uncovered(chunks: list[dict], segs: Sequence[Seg], min_ms: int, margin_ms: int = 300) -> list[tuple[int, int]]:
+    """Stretches of detected voice (ms) of at least ``min_ms`` that no recognised word covers."""
+    spans = sorted(
+        (w.start_ms - margin_ms, w.end_ms + margin_ms) for sg in segs for w in (sg.words or (W(sg.start_ms, sg.end_ms, ""),))
+    )
+    out = []
+    for c in chunks:
+        a, b = c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE
+        cur = a
+        for s0, s1 in spans:
+            if s1 <= cur or s0 >= b:
+                continue
+            if s0 - cur >= min_ms:
+                out.append((cur, s0))
+            cur = max(cur, s1)
+        if b - cur >= min_ms:
+            out.append((cur, b))
+    return out
+
+
+def _shift(sg: Seg, ms: int) -> Seg:
+    return replace(sg, start_ms=sg.start_ms + ms, end_ms=sg.end_ms + ms,
+                   words=tuple(replace(w, start_ms=w.start_ms + ms, end_ms=w.end_ms + ms) for w in sg.words))
+
+
+def _progress(segments, on_progress, duration_s):
+    for x in segments:
+        on_progress(min(x.end, duration_s))
+        yield x
+
+
+CHECKPOINT = "transcribe-blocks.json"  # in derived/: the blocks already heard by a run not yet stored
+
+
+class BlockCheckpoint:
+    """The blocks of one recognition already heard, kept in ``derived/transcribe-blocks.json``
+    (rewritten atomically after each block) so a killed run resumes where it stopped. It is
+    keyed by the audio's SHA-256, the model, the decoding options, the hints and the block
+    length: a change to any of them starts afresh. Removed once the transcript is stored."""
+
+    def __init__(self, path: Path, key: str):
+        import json
+
+        self.path, self.key, self.reused = path, key, 0
+        self.blocks: dict[str, dict] = {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                self.blocks = dict(data.get("blocks", {}))
+        except (OSError, ValueError):
+            pass
+
+    def get(self, n: int) -> Optional[tuple[list[Seg], Optional[str], Optional[float]]]:
+        b = self.blocks.get(str(n))
+        if b is None:
+            return None
+        self.reused += 1
+        segs = [Seg(**{**x, "words": tuple(W(**w) for w in x["words"])}) for x in b["segs"]]
+        return segs, b["language"], b["probability"]
+
+    def put(self, n: int, segs: Sequence[Seg], language: Optional[str], probability: Optional[float]) -> None:
+        import json
+        import tempfile
+
+        self.blocks[str(n)] = {"segs": [asdict(x) for x in segs], "language": language, "probability": probability}
+        fd, tmp = tempfile.mkstemp(prefix=".transcribe-blocks.", suffix=".tmp", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"key": self.key, "blocks": self.blocks}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def recognise(
+    model,
+    audio: np.ndarray,
+    *,
+    language: Optional[str],
+    options: DecodeOptions = DecodeOptions(),
+    hints: str = "",
+    guard_options: Optional[GuardOptions] = GuardOptions(),
+    on_progress: Callable[[float], None] = lambda s: None,
+    block_s: float = None,
+    checkpoint: Optional[BlockCheckpoint] = None,
+) -> Recognition:
+    """Recognise one recording with a loaded ``WhisperModel`` (language None = detect).
+
+    Long recordings are heard in blocks of at most ``block_s`` seconds of speech (cut at
+    the voice detector's pauses) so memory stays flat whatever the length: faster-whisper
+    computes the spectrogram of everything it is given at once. A recording shorter than a
+    block is decoded exactly as ``WhisperModel.transcribe(..., vad_filter=True)`` would.
+    """
+    block_s = block_s or BLOCK_S
+    from faster_whisper.transcribe import restore_speech_timestamps
+    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+    t0 = time.perf_counter()
+    duration_s = audio.shape[0] / SAMPLE_RATE
+    kwargs = options.whisper_kwargs(language, hints)
+    speech: tuple[tuple[int, int], ...] = ()
+    found: list[dict] = []
+    if options.vad or guard_options is not None:  # the guard needs the voice regions either way
+        found = get_speech_timestamps(audio, VadOptions(**options.vad_parameters)) if audio.shape[0] else []
+        speech = tuple((c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE) for c in found)
+    # What the model hears: the detected speech (as faster-whisper's vad_filter), or everything.
+    to_hear = found if options.vad else ([{"start": 0, "end": int(audio.shape[0])}] if audio.shape[0] else [])
+    t_vad = time.perf_counter()
+
+    raw: list[Seg] = []
+    detected, probability = language, 1.0 if language else None
+    kw = dict(kwargs)
+    for n, block in enumerate(_blocks(to_hear, int(block_s * SAMPLE_RATE))):
+        kept = checkpoint.get(n) if checkpoint is not None else None
+        if kept is not None:  # heard by a run that was stopped: reuse it as it was
+            block_segs, lang_n, prob_n = kept
+            if n == 0:
+                detected, probability = lang_n, prob_n
+                kw["language"] = detected
+                kw.pop("initial_prompt", None)
+            raw.extend(block_segs)
+            if block_segs:
+                on_progress(block_segs[-1].end_ms / 1000)
+        else:
+            pieces, _ = collect_chunks(audio, block)
+            heard = np.concatenate(pieces, axis=0)
+            segments, info = model.transcribe(heard, vad_filter=False, **kw)
+            if n == 0:
+                detected, probability = info.language, float(info.language_probability)
+                kw["language"] = detected  # later blocks: same language
+                kw.pop("initial_prompt", None)
+            block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
+            raw.extend(block_segs)
+            del heard, pieces
+            if checkpoint is not None:
+                checkpoint.put(n, block_segs, detected, probability)
+        if options.condition_on_previous_text and block_segs:  # carry the context across blocks
+            kw["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
+    recovered = 0
+    if options.recover_missed and found and raw is not None:
+        # Whisper sometimes skips a whole stretch of speech at the start of a 30 s window
+        # (a first sentence followed by more speech). Voice the detector heard but no word
+        # covers is heard again on its own; the guard then judges what comes back.
+        kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
+        kw_again["language"] = detected
+        for a_ms, b_ms in _uncovered(found, raw, options.recover_min_ms):
+            piece = audio[a_ms * SAMPLE_RATE // 1000 : b_ms * SAMPLE_RATE // 1000]
+            segments, _ = model.transcribe(piece, vad_filter=False, **kw_again)
+            extra = [_shift(_to_seg(x), a_ms) for x in segments]
+            extra = [x for x in extra if x.text]
+            if extra:
+                recovered += 1
+                raw.extend(extra)
+        raw.sort(key=lambda x: x.start_ms)
+    t_dec = time.perf_counter()
+    raw_t = _monotonic(raw)
+    if guard_options is None:
+        result = GuardResult(kept=raw_t, dropped=(), stats={"guard": "off"})
+    else:
+        result = guard(raw_t, speech, guard_options)
+    t_end = time.perf_counter()
+    on_progress(duration_s)
+    return Recognition(
+        language=detected,
+        language_probability=probability,
+        duration_ms=_ms(duration_s),
+        speech=speech,
+        raw=raw_t,
+        result=result,
+        kwargs=kwargs,
+        timing={
+            "audio_s": round(duration_s, 3),
+            "speech_s": round(sum(b - a for a, b in speech) / 1000, 3),
+            "vad_s": round(t_vad - t0, 3),
+            "decode_s": round(t_dec - t_vad, 3),
+            "guard_s": round(t_end - t_dec, 3),
+            "recovered_regions": recovered,
+            "elapsed_s": round(t_end - t0, 3),
+            "rtf": round((t_end - t0) / duration_s, 4) if duration_s else None,
+        },
+    )
+
+
+# --- vocabulary hints -------------------------------------------------------------------
+
+
+def vocabulary_hints(s, interview_id: str, limit_chars: int = MAX_HINT_CHARS) -> str:
+    """Names of the interview (narrator, interviewer, place, museum) then vocabulary terms.
+
+    Terms of the interview's museum come before the network's shared ones; the list is cut
+    at ``limit_chars`` (the recogniser only reads about 220 tokens of hints).
+    """
+    from sqlmodel import or_, select
+
+    from oralhist.records import Interview, Museum, Person, Term
+
+    iv = s.get(Interview, interview_id)
+    if iv is None:
+        return ""
+    names: list[str] = []
+    for pid in (iv.narrator_id, iv.interviewer_id):
+        p = s.get(Person, pid) if pid else None
+        if p and p.name:
+            names.append(p.name)
+    if iv.place:
+        names.append(iv.place)
+    museum = s.get(Museum, iv.museum_id) if iv.museum_id else None
+    if museum:
+        names.append(museum.name)
+    q = select(Term).where(Term.kind.in_(HINT_KINDS))
+    if iv.museum_id:
+        q = q.where(or_(Term.museum_id == iv.museum_id, Term.museum_id.is_(None)))
+    else:
+        q = q.where(Term.museum_id.is_(None))
+    terms = sorted(s.exec(q).all(), key=lambda t: (t.museum_id is None, HINT_KINDS.index(_kind(t)), t.label))
+    seen: set[str] = set()
+    out: list[str] = []
+    size = 0
+    for label in [*names, *(t.label for t in terms)]:
+        label = " ".join(str(label).split())
+        if not label or label.lower() in seen:
+            continue
+        if size + len(label) + 2 > limit_chars:
+            break
+        seen.add(label.lower())
+        out.append(label)
+        size += len(label) + 2
+    return ", ".join(out)
+
+
+def _kind(t) -> str:
+    return t.kind.value if hasattr(t.kind, "value") else str(t.kind)
+
+
+# --- the stage --------------------------------------------------------------------------
+
+
+def _whisper_language(code: str) -> Optional[str]:
+    """'fr', 'fr-BE', 'FR' -> 'fr'; 'auto' -> 'auto'; unknown -> None."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    c = str(code).strip().lower().replace("_", "-").split("-")[0]
+    return c if c == "auto" or c in _LANGUAGE_CODES else None
+
+
+def _settings_default(ws, name: str, value):
+    return value if value is not None else getattr(ws.settings, name)
+
+
+def transcribe_interviews(
+    ws,
+    ids: Sequence[str],
+    *,
+    force: bool = False,
+    progress: Progress = NULL,
+    model: Optional[str] = None,
+    language: Optional[str] = None,
+    device: Optional[str] = None,
+    compute_type: Optional[str] = None,
+    beam_size: Optional[int] = None,
+    options: Optional[DecodeOptions] = None,
+    guard_options: Optional[GuardOptions] = GuardOptions(),
+    hints: bool = False,
+    exports: bool = True,
+    block_s: Optional[float] = None,
+) -> stage.StageReport:
+    """Transcribe interviews (their derived/asr.wav), one transaction each; see the module doc.
+
+    ``language`` overrides each interview's language ("auto" detects). ``model``,
+    ``device``, ``compute_type`` and ``beam_size`` default to the archive's settings.
+    ``hints`` passes names and vocabulary terms as hotwords: off by default, because it
+    was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
+    ``block_s`` is the longest stretch of speech heard at once (default 300 s); each block
+    heard is kept in a checkpoint, so a killed run resumes at the block it was hearing.
+    """
+    from oralhist import db
+    from oralhist.recognition import models
+    from oralhist.records import Interview
+
+    report = stage.StageReport(stage=STAGE)
+    model_name = _settings_default(ws, "model", model)
+    device = _settings_default(ws, "device", device)
+    compute_type = _settings_default(ws, "compute_type", compute_type)
+    opts = options or DecodeOptions(beam_size=_settings_default(ws, "beam_size", beam_size))
+    if beam_size is not None:
+        opts = replace(opts, beam_size=beam_size)
+
+    if language is not None and _whisper_language(language) is None:
+        raise BadInput(language, "unknown language code for --language (use an ISO 639-1 code such as fr, en, or auto)")
+    todo: list[tuple[str, str, float]] = []  # (id, language, seconds)
+    with db.session(ws) as s:
+        for iid in ids:
+            iv = s.get(Interview, iid)
+            if iv is None:
+                report.failed.append((iid, "no such interview"))
+                continue
+            if not force and stage.is_done(s, iid, STAGE):
+                report.skipped.append(iid)
+                continue
+            path = asr_path(ws, iid)
+            if not path.is_file():
+                report.failed.append((iid, f"{ws.rel(path) if path.parent.exists() else path}: missing; run `oralhist normalise {iid}` first"))
+                continue
+            lang = _whisper_language(language or iv.language or ws.settings.language or "fr")
+            if lang is None:
+                report.failed.append((iid, f"language {iv.language!r} is not one Whisper knows; fix it or pass --language"))
+                continue
+            todo.append((iid, lang, wav_seconds(path)))
+    if exports:  # a kill between the commit and the files leaves exports missing: redo them
+        for iid in report.skipped:
+            if any(not _export_path(ws, iid, f).is_file() for f in EXPORT_FORMATS):
+                try:
+                    write_exports(ws, iid)
+                except OralhistError as exc:
+                    report.failed.append((iid, f"exports failed: {exc.message}"))
+    if not todo:
+        return report
+
+    t0 = time.perf_counter()
+    spec = models.resolve(model_name, log=progress.log)
+    threads = os.cpu_count() or 1
+    whisper = models.load(spec, device=device, compute_type=compute_type, cpu_threads=threads)
+    load_s = round(time.perf_counter() - t0, 3)
+    report.details.update(model=spec.label, load_s=load_s, interviews={})
+
+    total = sum(sec for _, _, sec in todo)
+    task = progress.add("transcribe", total=round(total, 1))
+    done_before = 0.0
+    for iid, lang, seconds in todo:
+        progress.update(task, description=f"transcribe {iid}")
+        base = done_before
+        try:
+            audio = load_asr(ws, iid)
+            with db.session(ws) as s:
+                hint_text = vocabulary_hints(s, iid) if hints and opts.hint_mode != "none" else ""
+            checkpoint = _checkpoint(ws, iid, spec, opts, lang, hint_text, block_s or BLOCK_S, guard_options)
+            rec = recognise(
+                whisper,
+                audio,
+                language=None if lang == "auto" else lang,
+                options=opts,
+                hints=hint_text,
+                guard_options=guard_options,
+                on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
+                block_s=block_s,
+                checkpoint=checkpoint,
+            )
+            del audio
+            version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
+            checkpoint.clear()
+        except OralhistError as exc:  # unreadable audio and the like: the others go on
+            report.failed.append((iid, exc.message))
+            continue
+        except (RuntimeError, ValueError, OSError) as exc:
+            report.failed.append((iid, f"recognition failed: {type(exc).__name__}: {exc}"))
+            continue
+        done_before += seconds
+        progress.update(task, completed=done_before)
+        if exports:
+            try:
+                write_exports(ws, iid)
+            except OralhistError as exc:  # the transcript is stored; `oralhist export` can retry
+                report.failed.append((iid, f"transcribed, but exports failed: {exc.message}"))
+        report.done.append(iid)
+        report.details["interviews"][iid] = {
+            "version": version,
+            "language": rec.language,
+            "segments": len(rec.result.kept),
+            "words": sum(len(sg.words) for sg in rec.result.kept),
+            "dropped": len(rec.result.dropped),
+            "flagged": rec.result.stats.get("flagged", 0),
+            "blocks_reused": checkpoint.reused,
+            **rec.timing,
+        }
+    return report
+
+
+def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, block_s: float,
+                guard_options) -> BlockCheckpoint:
+    import hashlib
+    import json
+
+    from oralhist.archive.ingest import sha256_file
+
+    key = hashlib.sha256(json.dumps({
+        "audio": sha256_file(asr_path(ws, iid)), "model": spec.label, "options": asdict(opts), "language": lang,
+        "hints": hints, "block_s": block_s, "guard": asdict(guard_options) if guard_options is not None else None,
+    }, sort_keys=True, default=str).encode()).hexdigest()
+    return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
+
+
+def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, compute_type, threads, load_s, guard_options) -> int:
+    """Write one transcript and everything under it in ONE transaction; return its version."""
+    import ctranslate2
+    import faster_whisper
+    from sqlalchemy import func, insert
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import DroppedSegment, Segment, Transcript, TranscriptStatus, Word
+
+    used = {
+        **{k: v for k, v in rec.kwargs.items() if k != "language"},
+        "vad_filter": opts.vad,
+        "vad_parameters": opts.vad_parameters,
+        "hint_mode": opts.hint_mode,
+        "recover_missed": opts.recover_missed,
+        "recover_min_ms": opts.recover_min_ms,
+        "device": device,
+        "compute_type": compute_type,
+        "cpu_threads": threads,
+        "guard": asdict(guard_options) if guard_options is not None else None,
+        "language_requested": rec.kwargs.get("language") or "auto",
+        "language_probability": rec.language_probability,
+        "faster_whisper": faster_whisper.__version__,
+        "ctranslate2": ctranslate2.__version__,
+        "model_path": str(spec.path),
+        "model_sha256": spec.sha256,
+    }
+    timing = {**rec.timing, "model_load_s": load_s, "segments_dropped": len(rec.result.dropped)}
+    with db.session(ws) as s:
+        newest = s.exec(select(func.max(Transcript.version)).where(Transcript.interview_id == iid)).one()
+        version = (newest or 0) + 1
+        tr = Transcript(
+            interview_id=iid,
+            version=version,
+            status=TranscriptStatus.machine,
+            source="machine",
+            model=spec.label,
+            language=rec.language,
+            options=used,
+            timing=timing,
+            duration_ms=rec.duration_ms,
+            created_by="oralhist transcribe",
+        )
+        s.add(tr)
+        s.flush()
+        seg_rows = [
+            Segment(
+                transcript_id=tr.id,
+                idx=i,
+                start_ms=sg.start_ms,
+                end_ms=sg.end_ms,
+                text=sg.text,
+                avg_logprob=sg.avg_logprob,
+                no_speech_prob=sg.no_speech_prob,
+                compression_ratio=sg.compression_ratio,
+                flag=sg.flag,
+            )
+            for i, sg in enumerate(rec.result.kept)
+        ]
+        s.add_all(seg_rows)
+        s.flush()
+        word_rows = []
+        n = 0
+        for row, sg in zip(seg_rows, rec.result.kept):
+            for w in sg.words:
+                text = w.text.strip()
+                if not text:
+                    continue
+                word_rows.append(
+                    dict(transcript_id=tr.id, segment_id=row.id, idx=n, start_ms=w.start_ms, end_ms=w.end_ms,
+                         text=text, probability=w.probability)
+                )
+                n += 1
+        if word_rows:
+            s.execute(insert(Word), word_rows)
+        if rec.result.dropped:
+            s.execute(
+                insert(DroppedSegment),
+                [dict(transcript_id=tr.id, start_ms=d.seg.start_ms, end_ms=d.seg.end_ms, text=d.seg.text, reason=d.reason)
+                 for d in rec.result.dropped],
+            )
+        stage.mark_done(s, iid, STAGE, {"version": version, "model": spec.label, "language": rec.language})
+        s.commit()
+    return version
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+def _export_path(ws, iid: str, fmt: str) -> Path:
+    from oralhist.outputs.exports import default_path
+
+    return default_path(ws, iid, fmt)
+
+
+def write_exports(ws, iid: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[Path]:
+    """Write the newest transcript as VTT, SRT, text and JSON into transcripts/<id>/."""
+    from oralhist import db
+    from oralhist.outputs.exports import export
+    from oralhist.editorial.view import load_interview
+
+    with db.session(ws) as s:
+        view = load_interview(s, iid)
+    if view.transcript_version is None:
+        return []
+    return [export(view, fmt, _export_path(ws, iid, fmt)) for fmt in formats]
