@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Set up everything the tests need on a fresh machine, then run the whole test suite twice:
-# on the oldest Python oralhist supports (3.11) and on the newest one this machine has (pyenv's
-# 3.13 here), each in its own virtual environment with the newest releases pip resolves —
-# what a new user gets. Usage: bash scripts/test.sh [pytest arguments]
+# Set up everything the tests need on a fresh machine, then run the whole test suite on the
+# oldest Python oralhist supports (3.11), in its own virtual environment with the newest releases
+# pip resolves (what a new user gets), spread over the cores with pytest-xdist (one worker per
+# core; each file stays on one worker) and the 20 slowest tests listed at the end.
+# CI_FULL=1 also runs the whole suite on the newest Python this machine has (pyenv's 3.13 here),
+# in a second virtual environment, after the first: on 2 cores the two runs do not fit side by side.
+# Usage: bash scripts/test.sh [pytest arguments]     (-n 0 or -p no:xdist: one process)
+#        CI_FULL=1 bash scripts/test.sh               (both Pythons; the exit code is the first failure's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,16 +35,27 @@ OLDEST=$(find_python 3.11 || command -v python3)
 NEWEST=""
 for v in 3.14 3.13 3.12; do NEWEST=$(find_python "$v") && break; done
 
+# One xdist worker per core unless the caller chose (-n N, -p no:xdist); --durations=20 unless given.
+defaults=(-n "${TEST_WORKERS:-auto}" --dist loadfile)
+for a in "$@"; do
+  case "$a" in -n|-n[0-9]*|--numprocesses*|no:xdist|-pno:xdist) defaults=() ;; esac
+done
+case " $* " in *" --durations"*) ;; *) defaults+=(--durations=20) ;; esac
+
 run_suite() {  # python venv-folder [pytest args]
   local py=$1 venv=$2; shift 2
   echo "== tests on $("$py" --version) ($venv)"
-  "$py" -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -e '.[test,postgres]'
-  "$venv/bin/python" -m pytest "$@"
+  "$py" -m venv "$venv" || exit $?  # (errexit is off inside `run_suite ... || rc=$?`)
+  "$venv/bin/pip" install -q --upgrade pip || exit $?
+  "$venv/bin/pip" install -q -e '.[test,postgres]' || exit $?
+  "$venv/bin/python" -m pytest "${defaults[@]}" "$@"
 }
 
-run_suite "$OLDEST" .venv "$@"
-if [ -n "$NEWEST" ] && [ "$("$NEWEST" -c 'import sys; print(sys.version_info[:2])')" != "$("$OLDEST" -c 'import sys; print(sys.version_info[:2])')" ]; then
-  run_suite "$NEWEST" .venv-newest "$@"
+rc=0
+run_suite "$OLDEST" .venv "$@" || rc=$?
+if [ "${CI_FULL:-0}" = 1 ] && [ -n "$NEWEST" ] && [ "$("$NEWEST" -c 'import sys; print(sys.version_info[:2])')" != "$("$OLDEST" -c 'import sys; print(sys.version_info[:2])')" ]; then
+  rc2=0
+  run_suite "$NEWEST" .venv-newest "$@" || rc2=$?
+  [ "$rc" != 0 ] || rc=$rc2
 fi
+exit "$rc"

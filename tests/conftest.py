@@ -18,19 +18,51 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO / "tests" / "data" / "corpus"))
 
 
+# --- running fast: pytest-xdist workers, one model load per process, heavy files first ---
+# scripts/test.sh runs the suite with `-n auto --dist loadfile` (each file stays whole on one
+# worker, so a module fixture is built once); plain `pytest` and `pytest -p no:xdist` work too.
+# Rules for new tests are in docs/testing.md.
+
+# Files that take a minute or more (the real model, a browser, worker processes): under xdist
+# they are handed out first, so that none of them is left to run alone at the end.
+SLOW_FILES = (  # slowest first (whole suite, -n 2, 2 Dec 2026)
+    "test_transcribe.py", "test_kills.py", "test_network.py", "test_hallucination.py", "test_readme.py",
+    "test_site_visitors.py", "test_jobs.py", "test_workbench_browser.py", "test_editor_fixes.py",
+    "test_workbench_tasks.py", "test_upload_browser.py", "test_diarize.py", "test_editor.py",
+    "test_corrections_runs.py", "test_workbench_exhibits.py",
+)
+
+
+def _xdist_workers() -> int:
+    n = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    return int(n) if n.isdigit() else 0
+
+
+def pytest_configure(config):
+    from oralhist.recognition import models
+
+    # One Whisper load per test process: the model is kept for the next transcription, as the
+    # `oralhist worker` and the workbench runner do (the model is read-only once loaded).
+    models.KEEP_LOADED = True
+    # Under xdist each worker gets its share of the cores for Whisper (CTranslate2), here and in the
+    # oralhist processes its tests start, as a worker on a shared machine is told to: two workers
+    # with a thread per core each would fight over the same cores.
+    n = _xdist_workers()
+    if n and "ORALHIST_CPU_THREADS" not in os.environ:
+        os.environ["ORALHIST_CPU_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
+
+
+def pytest_collection_modifyitems(config, items):
+    if _xdist_workers():  # every worker sorts the same way, as xdist requires
+        rank = {name: i for i, name in enumerate(SLOW_FILES)}
+        items.sort(key=lambda it: rank.get(it.path.name, len(rank)))  # stable: same order inside a file
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The test clips (tests/data/corpus: FLEURS CC BY 4.0 and a public-domain recording)."""
     assert CORPUS.is_dir(), f"the test clips are missing at {CORPUS}"
     return CORPUS
-
-
-@pytest.fixture()
-def ws(tmp_path):
-    """A fresh, empty archive workspace in a temporary folder."""
-    from oralhist.archive.workspace import init
-
-    return init(tmp_path / "archive", title="Archive de test")
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +71,56 @@ def ffmpeg() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class PreparedArchives:
+    """Archives built once per test process and copied for each test that asks for one.
+
+    ``prepared_archives(key, build, tmp_path)`` returns a fresh copy (``tmp_path/archive``) of the
+    SQLite archive that ``build(ws)`` made on an empty workspace the first time ``key`` was asked
+    for in this process: ingest, normalise and transcribe once, then each test works on its own
+    copy. Paths in an archive are relative to its root, so a copy is a complete archive.
+    ``build`` must depend on nothing but ``key``.
+    """
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._built: dict[str, Path] = {}
+
+    def __call__(self, key: str, build, into: Path):
+        from oralhist import db
+        from oralhist.archive.workspace import init, open_workspace
+
+        src = self._built.get(key)
+        if src is None:
+            assert not os.environ.get("DATABASE_URL"), "prepared archives are SQLite archives: unset DATABASE_URL"
+            folder = self._factory.mktemp("prepared-" + "".join(c if c.isalnum() else "-" for c in key))
+            ws = init(folder / "archive", title="Archive de test")
+            build(ws)
+            db.make_engine(ws.database_url).dispose()  # no connection left open on the original
+            self._built[key] = src = ws.root
+        dest = Path(into) / "archive"
+        # contents and modes, new times: the copy looks as if it had just been written
+        shutil.copytree(src, dest, symlinks=True, copy_function=shutil.copy)
+        return open_workspace(dest)
+
+
+@pytest.fixture(scope="session")
+def prepared_archives(tmp_path_factory) -> PreparedArchives:
+    """See PreparedArchives: ``prepared_archives(key, build, tmp_path)`` -> a Workspace copy."""
+    return PreparedArchives(tmp_path_factory)
+
+
+@pytest.fixture()
+def ws(tmp_path, prepared_archives):
+    """A fresh, empty archive workspace in a temporary folder: a copy of the one `init` made
+    once in this process (the same files `init` writes; its migrations are not run again).
+    With DATABASE_URL or ORALHIST_STORAGE_ROOT set, `init` itself runs (the database is elsewhere)."""
+    from oralhist.archive.workspace import STORAGE_ENV, init
+
+    if os.environ.get("DATABASE_URL") or os.environ.get(STORAGE_ENV):
+        return init(tmp_path / "archive", title="Archive de test")
+    return prepared_archives("empty", lambda ws: None, tmp_path)
 
 
 @pytest.fixture()
@@ -87,13 +169,27 @@ def page(browser):
     ctx.close()
 
 
-# --- a throwaway PostgreSQL server (Debian's binaries), one per test session ---
+# --- a throwaway PostgreSQL server (Debian's binaries), one per test process (one per xdist worker:
+# its own data folder and port; each test that needs a clean database gets one from pg_fresh) ---
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _start_pg(as_user: list[str], bindir: Path, data: Path) -> int:
+    """Start the cluster on a free port; another xdist worker may take that port between the
+    check and the start, so a refused start is tried again on another port."""
+    for attempt in range(5):
+        port = _free_port()
+        r = subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
+                            "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"], capture_output=True)
+        if r.returncode == 0:
+            return port
+    raise RuntimeError(f"PostgreSQL did not start: {r.stderr.decode(errors='replace')} "
+                       f"{(data / 'log').read_text(errors='replace') if (data / 'log').exists() else ''}")
 
 
 @pytest.fixture(scope="session")
@@ -106,11 +202,9 @@ def pg_url():
     if os.geteuid() == 0:  # initdb refuses to run as root
         shutil.chown(data, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
     subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "--auth=trust",
                     "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"), "-o",
-                    f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+    port = _start_pg(as_user, bindir, data)
     try:
         subprocess.run([*as_user, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
                         "oralhist"], check=True, capture_output=True)

@@ -18,9 +18,17 @@ def clip_text(corpus: Path, name: str) -> str:
     return (corpus / "fr" / f"{name}.txt").read_text(encoding="utf-8").strip()
 
 
+_ENCODED: dict[tuple, bytes] = {}  # (corpus, clips) -> the mp3, encoded once per test process
+
+
 def make_audio(ffmpeg: str, corpus: Path, out: Path, clips=CLIPS) -> int:
-    """Concatenate corpus clips into one mp3 (mono 22.05 kHz); returns its duration in ms."""
+    """Concatenate corpus clips into one mp3 (mono 22.05 kHz); returns its duration in ms.
+    The same clips give the same file: it is encoded once per test process, then copied."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    key = (str(corpus), tuple(clips))
+    if key in _ENCODED:
+        out.write_bytes(_ENCODED[key])
+        return probe_ms(ffmpeg, out)
     args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
     for c in clips:
         args += ["-i", str(corpus / "fr" / f"{c}.ogg")]
@@ -28,6 +36,7 @@ def make_audio(ffmpeg: str, corpus: Path, out: Path, clips=CLIPS) -> int:
     filt = "".join(f"[{i}:a]" for i in range(n)) + f"concat=n={n}:v=0:a=1,aresample=22050[a]"
     args += ["-filter_complex", filt, "-map", "[a]", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "48k", str(out)]
     subprocess.run(args, check=True)
+    _ENCODED[key] = out.read_bytes()
     return probe_ms(ffmpeg, out)
 
 

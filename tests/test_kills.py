@@ -237,24 +237,26 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
 # --------------------------------------------------------------------------- item 10: long transcription
 
 
-def _long_interview(tmp_path, corpus, name):
-    """A ~60 s recording made of FLEURS clips one after the other, ingested and normalised."""
-    import numpy as np
+def _long_interview(prepared_archives, tmp_path, corpus, name):
+    """A ~60 s recording made of FLEURS clips one after the other, ingested and normalised
+    (once per test process; each call gets its own copy of that archive)."""
 
-    from tests._asr_helpers import decode, write_wav
+    def build(ws):
+        import numpy as np
 
-    pieces, total = [], 0
-    for c in sorted((corpus / "fr").glob("fleurs_fr_*.ogg")):
-        a = decode(c)
-        pieces += [a, np.zeros(8000, dtype=np.float32)]
-        total += a.shape[0] + 8000
-        if total >= 60 * 16000:
-            break
-    wav = write_wav(tmp_path / f"{name}.wav", np.concatenate(pieces))
-    from oralhist.archive.workspace import init
+        from tests._asr_helpers import decode, write_wav
 
-    ws = init(tmp_path / name, title="Long")
-    _oh(ws.root, "ingest", wav, "--language", "fr")
+        pieces, total = [], 0
+        for c in sorted((corpus / "fr").glob("fleurs_fr_*.ogg")):
+            a = decode(c)
+            pieces += [a, np.zeros(8000, dtype=np.float32)]
+            total += a.shape[0] + 8000
+            if total >= 60 * 16000:
+                break
+        wav = write_wav(ws.root.parent / "long.wav", np.concatenate(pieces))
+        _oh(ws.root, "ingest", wav, "--language", "fr")
+
+    ws = prepared_archives("kills: 60 s of FLEURS fr, ingested", build, tmp_path / name)
     from oralhist import db
     from oralhist.records import Interview
 
@@ -272,10 +274,10 @@ def _segments(ws, iid):
         return [t.version for t in trs], [(g.start_ms, g.end_ms, g.text) for g in segs]
 
 
-def test_killed_long_transcription_resumes_at_the_block_it_was_hearing(tmp_path, corpus):
+def test_killed_long_transcription_resumes_at_the_block_it_was_hearing(prepared_archives, tmp_path, corpus):
     from oralhist.recognition.transcribe import CHECKPOINT
 
-    ws, iid = _long_interview(tmp_path, corpus, "killed")
+    ws, iid = _long_interview(prepared_archives, tmp_path, corpus, "killed")
     ckpt = ws.derived_dir(iid) / CHECKPOINT
     cmd = [*EXE, "--workspace", str(ws.root), "transcribe", iid, "--block-seconds", "20"]
     assert _kill_when(cmd, lambda t: ckpt.is_file(), deadline_s=240)
@@ -288,7 +290,7 @@ def test_killed_long_transcription_resumes_at_the_block_it_was_hearing(tmp_path,
     versions, segs = _segments(ws, iid)
     assert versions == [1] and segs
 
-    ws2, iid2 = _long_interview(tmp_path, corpus, "whole")  # the same recording, never interrupted
+    ws2, iid2 = _long_interview(prepared_archives, tmp_path, corpus, "whole")  # the same recording, never interrupted
     r2 = _oh(ws2.root, "transcribe", iid2, "--block-seconds", "20", "--json")
     assert json.loads(r2.stdout)["details"]["interviews"][iid2]["blocks_reused"] == 0
     versions2, segs2 = _segments(ws2, iid2)
