@@ -164,6 +164,8 @@ def _last_change(r) -> str:
     return max(days) if days else ""
 
 
+# Over 80 lines on purpose: one pass over the public views of every interview, gathering the pages,
+# terms, places, media and search records that share its loop variables and cache look-ups.
 def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = None,
                scopes: Sequence[str] = ("public",), progress=NULL, cache: Optional[dict] = None,
                out: Optional[Path] = None) -> SiteModel:

@@ -120,6 +120,8 @@ def _page_segments(view):
 
 
 
+# Over 80 lines on purpose: every page family is rendered here in the order the site needs them
+# (interviews, terms, list pages, then the data files that list them), read top to bottom.
 def render_model(model: SiteModel) -> SiteModel:
     """Render every page, media and data file into ``model.files``."""
     from oralhist.outputs.exports import dublincore, iiif
