@@ -215,7 +215,7 @@ def die(s, iid):  # every row of the new version is written but not committed: k
     s.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 
-corrections._commit = die
+corrections.commit_saved = die
 ws = open_workspace({root!r})
 corrections.save_version(ws, {iid!r}, [NewSegment("texte qui ne doit jamais apparaître")], base_version=1, who="x")
 """

@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 
-@dataclass(frozen=True)
-class AWord:
-    """A word with its time on the interview's timeline (ms)."""
+class AWord(NamedTuple):
+    """A word with its time on the interview's timeline (ms). A named tuple, not a frozen
+    dataclass: a save at the bound reads 200,000 of them and a tuple is made 3 times faster."""
 
     start_ms: int
     end_ms: int
@@ -137,6 +137,9 @@ def group_units(words: Sequence[AWord]) -> list[tuple[str, list[AWord]]]:
     leading spaces, else when it begins with an apostrophe, hyphen or punctuation mark.
     """
     raw = any(w.text[:1].isspace() for w in words)
+    if raw and all(w.text[:1] == " " and w.text[1:2] and not w.text[1:2].isspace() for w in words):
+        # the common case (one unit per word: a space, then a word): no gluing to decide
+        return [(w.text.strip(), [w]) for w in words]
     units: list[tuple[str, list[AWord]]] = []
     for w in words:
         t = w.text
