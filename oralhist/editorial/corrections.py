@@ -168,11 +168,11 @@ def write_version(
         _raw(s, "INSERT INTO segment (transcript_id, idx, start_ms, end_ms, text, speaker_id) VALUES (?, ?, ?, ?, ?, ?)",
              [(tr.id, i, sg.start_ms, sg.end_ms, sg.text, sg.speaker_id) for i, sg in enumerate(segments)], many=True)
         seg_ids = [r[0] for r in _raw(s, "SELECT id FROM segment WHERE transcript_id = ? ORDER BY idx", (tr.id,))]
-    rows, idx = [], 0
+    rows: list[tuple] = []
+    tid = tr.id  # once: SQLAlchemy's attribute access 200,000 times took 0.2 s
     for seg_id, sg in zip(seg_ids, segments):
-        for w in sg.words:
-            rows.append((tr.id, seg_id, idx, w.start_ms, w.end_ms, w.text, w.probability))
-            idx += 1
+        rows.extend([(tid, seg_id, idx, w.start_ms, w.end_ms, w.text, w.probability)
+                     for idx, w in enumerate(sg.words, len(rows))])
     if rows:  # 200,000 rows: SQLAlchemy's per-row parameter processing took longer than SQLite's inserts
         _raw(s, "INSERT INTO word (transcript_id, segment_id, idx, start_ms, end_ms, text, probability) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows, many=True)
