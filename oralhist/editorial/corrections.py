@@ -40,20 +40,29 @@ MAX_TEXT_FILE_BYTES = 16_000_000  # a corrected .txt/.vtt of 20 hours is ~2 MB
 MAX_SAVE_WORDS = 200_000
 
 
+_PAUSED = [0, True]  # saves under way that paused the cycle collector; was it on before the first
+_PAUSED_LOCK = threading.Lock()
+
+
 @contextmanager
 def no_cycle_collection():
-    """Python's cycle collector paused while a save builds its objects (under SAVE_LOCK).
+    """Python's cycle collector paused while a save builds its objects, on again after the last one.
 
     A save at the bound makes ~1 million small objects (words, units, tuples), none of them in
     cycles; every few thousand of them the collector walked all that were alive: 40% of the
-    CPU time of the save. Reference counting still frees everything; a collection runs after."""
-    was = gc.isenabled()
-    gc.disable()
+    CPU time of the save (issue 19, item 12). Reference counting still frees everything."""
+    with _PAUSED_LOCK:
+        if _PAUSED[0] == 0:
+            _PAUSED[1] = gc.isenabled()
+            gc.disable()
+        _PAUSED[0] += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _PAUSED_LOCK:
+            _PAUSED[0] -= 1
+            if _PAUSED[0] == 0 and _PAUSED[1]:
+                gc.enable()
 
 
 def check_save_size(interview_id: str, new_segments) -> None:
@@ -225,6 +234,13 @@ def save_version(
     Raises ``ConflictError`` when a newer version than ``base_version`` exists (nothing is
     written). An edit that changes nothing returns the base version with ``unchanged``.
     """
+    with no_cycle_collection():
+        return _save_version(ws, interview_id, new_segments, base_version=base_version, who=who, source=source,
+                             note=note, require_overlap=require_overlap)
+
+
+def _save_version(ws, interview_id: str, new_segments: Sequence[NewSegment], *, base_version: Optional[int], who: str,
+                  source: str, note: Optional[str], require_overlap: bool) -> SaveResult:
     from dataclasses import replace as _replace
 
     from oralhist import db
@@ -233,7 +249,7 @@ def save_version(
     # no control characters (a NUL blocked every later publish); tab and newline stay
     new_segments = [ns if not has_control(ns.text) else _replace(ns, text=clean_text(ns.text)) for ns in new_segments]
     check_save_size(interview_id, new_segments)
-    with SAVE_LOCK, no_cycle_collection(), db.session(ws) as s:
+    with SAVE_LOCK, db.session(ws) as s:
         base, latest = _check_base(s, interview_id, base_version)
         old = old_segments(s, base)
         if not any(ns.text.strip() for ns in new_segments) and old:
