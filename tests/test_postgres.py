@@ -51,3 +51,45 @@ def test_every_stage_runs_on_postgresql(pg_url, corpus, tmp_path, monkeypatch):
     page = ws.site / "i" / f"{public_key_of(ws, '2001-jeanne-leroy')}.html"
     assert "voiture" in page.read_text(encoding="utf-8").lower()
     assert cli("verify").exit_code == 0
+
+
+def test_a_save_and_a_restore_on_postgresql_keep_the_words_times(pg_url, tmp_path, monkeypatch):
+    """The editor's save path on PostgreSQL (the driver's executemany, the base version read by the
+    driver, the full-text trigger): unchanged words keep their exact times, a restore is exact."""
+    from sqlmodel import select
+
+    from editdata import make_interview
+    from oralhist import db
+    from oralhist.archive.workspace import init
+    from oralhist.editorial.corrections import old_segments, restore_version, save_version
+    from oralhist.editorial.search import search
+    from oralhist.recognition.align import NewSegment
+    from oralhist.records import Transcript, Word
+
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    ws = init(tmp_path / "archive")
+    iid = "2003-sauvegarde-pg"
+    make_interview(ws, iid, strip=False)
+
+    def words(version):
+        with db.session(ws) as s:
+            tr = s.exec(select(Transcript).where(Transcript.interview_id == iid, Transcript.version == version)).one()
+            return [(w.start_ms, w.end_ms, w.text, w.probability)
+                    for w in s.exec(select(Word).where(Word.transcript_id == tr.id).order_by(Word.idx))]
+
+    with db.session(ws) as s:
+        tr = s.exec(select(Transcript).where(Transcript.interview_id == iid, Transcript.version == 1)).one()
+        old = old_segments(s, tr)
+    texts = [o.text for o in old]
+    toks = texts[0].split()
+    toks[1] = "boulangerie"
+    texts[0] = " ".join(toks)
+    res = save_version(ws, iid, [NewSegment(t, o.speaker_id) for t, o in zip(texts, old)], base_version=1, who="x")
+    assert res.version == 2 and res.stats.changed == 1 and res.stats.inserted == res.stats.deleted == 0
+    v1, v2 = words(1), words(2)
+    assert len(v1) == len(v2) and v2[1][2].strip() == "boulangerie" and v2[1][:2] == v1[1][:2]
+    assert [w for k, w in enumerate(v2) if k != 1] == [w for k, w in enumerate(v1) if k != 1]
+    with db.session(ws) as s:
+        assert any(h.interview_id == iid for h in search(s, "boulangerie"))
+    assert restore_version(ws, iid, 1, base_version=2, who="x").version == 3
+    assert words(3) == v1

@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 
-@dataclass(frozen=True)
-class AWord:
-    """A word with its time on the interview's timeline (ms)."""
+class AWord(NamedTuple):
+    """A word with its time on the interview's timeline (ms). A named tuple, not a frozen
+    dataclass: a save at the bound reads 200,000 of them and a tuple is made 3 times faster."""
 
     start_ms: int
     end_ms: int
@@ -137,6 +137,9 @@ def group_units(words: Sequence[AWord]) -> list[tuple[str, list[AWord]]]:
     leading spaces, else when it begins with an apostrophe, hyphen or punctuation mark.
     """
     raw = any(w.text[:1].isspace() for w in words)
+    if raw and all(w.text[:1] == " " and w.text[1:2] and not w.text[1:2].isspace() for w in words):
+        # the common case (one unit per word: a space, then a word): no gluing to decide
+        return [(w.text.strip(), [w]) for w in words]
     units: list[tuple[str, list[AWord]]] = []
     for w in words:
         t = w.text
@@ -299,8 +302,8 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
             n = seen[t] = norm(t)
         return n
 
-    a = [normed(u[0]) for u in units]
-    b = [normed(t) for t in toks]
+    a = list(map(normed, [u[0] for u in units]))
+    b = list(map(normed, toks))
     stats = AlignStats()
     placed: list[Optional[list[AWord]]] = [None] * len(toks)  # words for each new token
 
@@ -309,6 +312,11 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
     blocks: list[list[int]] = []  # consecutive non-equal runs merged: [a0, a1, b0, b1]
     for tag, a0, a1, b0, b1 in opcodes(a, b):
         if tag == "equal":
+            if toks[b0:b1] == [u[0] for u in units[a0:a1]]:  # the usual case: all kept
+                members = [u[1] for u in units[a0:a1]]
+                placed[b0:b1] = members  # (each unit's own list; nothing changes them)
+                stats.kept += sum(map(len, members))
+                continue
             for k in range(a1 - a0):
                 text, members = units[a0 + k]
                 tok = toks[b0 + k]
@@ -354,11 +362,10 @@ def realign(old: Sequence[OldSegment], new: Sequence[NewSegment]) -> AlignResult
 
     # Build the segments.
     out: list[AlignedSegment] = []
-    per_seg: list[list[AWord]] = [[] for _ in new]
-    for k, i in enumerate(tok_seg):
-        per_seg[i].extend(placed[k] or ())
+    t1 = 0
     for i, seg in enumerate(new):
-        words = per_seg[i]
+        t0, t1 = t1, t1 + len(seg_toks[i])  # this segment's tokens: placed[t0:t1]
+        words = [w for p in placed[t0:t1] if p for w in p]
         if words:
             start, end = words[0].start_ms, words[-1].end_ms
         else:  # an empty segment keeps a point in time between its neighbours
