@@ -79,7 +79,7 @@ def test_lock_of_another_machine_expires_only_when_its_heartbeat_is_old(ws):
 def test_lock_of_a_killed_process_is_taken_over_at_once(ws):
     """A real process takes the lock and is killed with SIGKILL: the lock is free again."""
     code = (
-        "import sys, time; from oralhist.archive.workspace import open_workspace; from oralhist import locks;"
+        "import sys, time; from oralhist.archive.workspace import open_workspace; from oralhist.jobs import locks;"
         "ws = open_workspace(sys.argv[1]); locks.acquire(ws, 'x', 'transcribe'); print('held', flush=True);"
         "time.sleep(60)"
     )

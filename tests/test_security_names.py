@@ -130,11 +130,12 @@ def test_withdrawn_then_forgotten_and_retention_setting(ws, corpus, audio, cli):
     toml.write_text(toml.read_text(encoding="utf-8").replace("= 365", "= 180"), encoding="utf-8")
     assert f"{REPO}1997-walter-brun" not in _headers(ws)
     toml.write_text(toml.read_text(encoding="utf-8").replace("= 180", "= -3"), encoding="utf-8")
-    from oralhist.errors import BadInput
+    from oralhist.errors import BadInput, WorkspaceError
     from oralhist.outputs.publish.oai import load_records
     from oralhist.archive.workspace import open_workspace
 
-    with pytest.raises(BadInput, match="deleted_retention_days"):
+    # refused when the settings are read (every numeric setting has a range), before any record
+    with pytest.raises((BadInput, WorkspaceError), match="deleted_retention_days"):
         load_records(open_workspace(ws.root))
 
 

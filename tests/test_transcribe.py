@@ -265,9 +265,11 @@ def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
     blocks = recognise(whisper, audio, language="en", block_s=12)
     for rec in (one, blocks):
         text = normalise(" ".join(s.text for s in rec.result.kept), "en")
-        # Both copies are heard (Whisper base varies in a word or two between runs and
-        # thread counts — "can do to you", a repeated "ask" — so the check is on the closing clause).
-        assert text.count("what you can do for your country") == 2, text
+        # Both copies are heard. Whisper base varies in a word or two between runs and thread counts
+        # ("can do to you", "ask to not", a clause dropped when the temperature fallback samples), so
+        # the check is on each copy's opening and on the country named in both halves of each copy.
+        assert text.count("fellow america") == 2, text
+        assert text.count("your country") >= 3, text
         starts = [s.start_ms for s in rec.result.kept]
         assert starts == sorted(starts)
     second = [s for s in blocks.result.kept if s.start_ms > 12_000]

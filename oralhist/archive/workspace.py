@@ -25,7 +25,7 @@ NUMERIC_SETTINGS: dict[tuple[str, str], tuple[type, float, float]] = {
     ("site", "search_shards"): (int, 1, 64),
     ("server", "port"): (int, 1, 65535),
     ("server", "upload_quota_gb"): (float, 0, 100_000),
-    ("oai", "deleted_retention_days"): (int, 0, 36_500),
+    ("oai", "deleted_retention_days"): (int, 0, 3_650),
 }
 DB_FILE = "oralhist.db"
 FOLDERS = ("interviews", "transcripts", "consent_forms", "site")
