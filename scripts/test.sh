@@ -46,10 +46,8 @@ run_suite() {  # python venv-folder [pytest args]
   local py=$1 venv=$2; shift 2
   echo "== tests on $("$py" --version) ($venv)"
   "$py" -m venv "$venv" || exit $?  # (errexit is off inside `run_suite ... || rc=$?`)
-  # uv (from PyPI) resolves and installs the ~150 packages in seconds where pip took 3 minutes;
-  # same rule as pip: the newest releases that pyproject.toml's ranges allow.
-  "$venv/bin/python" -m pip install -q uv || exit $?
-  "$venv/bin/uv" pip install -q --python "$venv/bin/python" -e '.[test,postgres]' || exit $?
+  "$venv/bin/pip" install -q --upgrade pip || exit $?
+  "$venv/bin/pip" install -q -e '.[test,postgres]' || exit $?
   "$venv/bin/python" -m pytest "${defaults[@]}" "$@"
 }
 
