@@ -93,16 +93,37 @@ def alembic_config(url: str):
 
 _MIGRATED: set[str] = set()
 
+# The heads of migrations/versions (several branches of the schema may stand side by side; the
+# database is upgraded to all of them). A database stamped with exactly these is up to date, and
+# is opened without loading Alembic and its scripts: about 0.3 s of CPU saved by every command.
+# A new migration adds its revision here (and drops its down_revision's); tests/test_schema.py
+# checks this set against Alembic's own reading of the scripts.
+SCHEMA_HEADS = frozenset({"0401", "1002", "1101", "1202", "1302", "1901", "1902", "1906"})
+
+
+def stamped_heads(engine: Engine) -> set[str]:
+    """The revisions the database is stamped with (empty for a new database)."""
+    from sqlalchemy.exc import DBAPIError
+
+    with engine.connect() as conn:
+        try:
+            return {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+        except DBAPIError:  # no alembic_version table yet: a new database
+            return set()
+
 
 def migrate(ws) -> None:
     """Bring the database to the newest schema (creating it when new). Checked once per process."""
     if ws.database_url in _MIGRATED:
         return
+    engine = engine_for(ws)
+    if stamped_heads(engine) == SCHEMA_HEADS:
+        _MIGRATED.add(ws.database_url)
+        return
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    engine = engine_for(ws)
     cfg = alembic_config(ws.database_url)
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     with engine.connect() as conn:
