@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run the whole test suite on the
 # oldest Python oralhist supports (3.11), in its own virtual environment with the newest releases
-# pip resolves (what a new user gets), spread over the cores with pytest-xdist (one worker per
+# the ranges allow (what a new user gets; installed with uv), spread over the cores with pytest-xdist (one worker per
 # core; each file stays on one worker) and the 20 slowest tests listed at the end.
 # CI_FULL=1 also runs the whole suite on the newest Python this machine has (pyenv's 3.13 here),
 # in a second virtual environment, after the first: on 2 cores the two runs do not fit side by side.
@@ -46,8 +46,11 @@ run_suite() {  # python venv-folder [pytest args]
   local py=$1 venv=$2; shift 2
   echo "== tests on $("$py" --version) ($venv)"
   "$py" -m venv "$venv" || exit $?  # (errexit is off inside `run_suite ... || rc=$?`)
-  "$venv/bin/pip" install -q --upgrade pip || exit $?
-  "$venv/bin/pip" install -q -e '.[test,postgres]' || exit $?
+  # uv (from PyPI) resolves like pip (the newest releases pyproject.toml's ranges allow: the same
+  # versions, checked with `pip freeze` on both) and installs them in about 30 s where pip took
+  # 1.5-3 minutes; --compile-bytecode writes the .pyc files once, as pip does.
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check uv || exit $?
+  "$venv/bin/uv" pip install -q --compile-bytecode --python "$venv/bin/python" -e '.[test,postgres]' || exit $?
   "$venv/bin/python" -m pytest "${defaults[@]}" "$@"
 }
 
