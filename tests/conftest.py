@@ -14,15 +14,6 @@ from pathlib import Path
 
 import pytest
 
-# Under xdist each worker is given its share of the cores for numpy's BLAS and OpenMP too (read
-# once, when numpy is first imported: so here, before any test module imports it), inherited by
-# the processes its tests start. Two workers whose BLAS each starts a thread per core, and spins
-# it between operations, burn CPU waiting on each other.
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "").isdigit():
-    _share = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, _share)
-
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO / "tests" / "data" / "corpus"))
 
