@@ -32,17 +32,11 @@ def export(
 
     ws = workspace(ctx)
     write = exporter(fmt)
+    from oralhist.outputs.exports.staff import staff_options
+
     with db.session(ws) as s:
         view = load_interview(s, interview_id, version=version)
-    kw: dict = {}
-    if fmt == "iiif":
-        kw = {"base_url": ws.settings.base_url}
-    elif fmt in ("dc", "ohms"):  # the interview's rights: its consent record's, else the archive's
-        from oralhist.editorial.rights import dc_rights, effective, interview_rights, site_rights
-
-        rights, license = effective(*site_rights(ws), interview_rights(ws, interview_id))
-        kw = {"rights": dc_rights(rights, license)} if fmt == "dc" else {"rights": rights, "usage": license,
-                                                                         "repository": ws.settings.title}
+        kw = staff_options(ws, s, view, fmt)  # the site's addresses and the interview's rights
     path = write(view, out or default_path(ws, interview_id, fmt), **kw)
     console.print(f"wrote {path}", highlight=False)
 

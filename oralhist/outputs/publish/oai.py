@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 from xml.etree import ElementTree as ET
@@ -104,7 +104,10 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
     repo = repository_identifier(ws)
     from oralhist.editorial.rights import dc_rights, effective, site_rights
 
+    from oralhist.outputs.exports.addresses import interview_addresses, link_threshold, published_links
+
     archive_rights = site_rights(ws)
+    threshold = link_threshold(ws)
     base = ws.settings.base_url.rstrip("/")
     out = []
     with db.session(ws) as s:
@@ -118,8 +121,12 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
             trs = s.exec(select(Transcript.created_at).where(Transcript.interview_id == iv.id)).all()
             changed = max([_utc(iv.updated_at)] + [_utc(r) for r in revs] + [_utc(t) for t in trs]
                           + ([_utc(consent.updated_at)] if consent else []))
+            pv = replace(pv, links=published_links(pv.links, threshold))  # the site's links, no others
             page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
-            dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
+            where = interview_addresses(ws, s, full, pv.id)
+            audio = (f"{base}/{where.audio_path}" if base else where.audio_path) if where.audio_path else None
+            dc = dublincore.element(pv, identifier=page, audio_url=audio,
+                                    rights=dc_rights(*effective(*archive_rights, consent)))
             out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
         live = {r.identifier.rsplit(":", 1)[1] for r in out}
         for pid, at in retired_ids(s, ws, live):
