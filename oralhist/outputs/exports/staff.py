@@ -54,6 +54,8 @@ def staff_options(ws, s, view, fmt: str) -> dict:
     from oralhist.outputs.exports.addresses import interview_addresses, site_raw
     from oralhist.records import Consent
 
+    if fmt == "docx":  # the archive is the document's creator (issue 25 item 9)
+        return {"archive": ws.settings.title}
     if fmt not in ("iiif", "dc", "ohms"):
         return {}
     consent = s.exec(select(Consent).where(Consent.interview_id == view.id)).first()
