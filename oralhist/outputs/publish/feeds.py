@@ -199,7 +199,9 @@ def headers_file() -> str:
     """``_headers`` (Netlify, Cloudflare Pages): CORS for what viewers on other sites read."""
     lines = ["# Written by oralhist publish: viewers on other sites (IIIF, OHMS) may read these files.",
              "# docs/publish.md, \"Hosting for partners' viewers\"."]
-    for pat in ("/*.json", "/media/*", "/iiif/*", "/oai-pmh.xml"):
+    # Patterns that never overlap: a path matched twice would get the header twice ("*, *"),
+    # which browsers refuse.
+    for pat in ("/media/*", "/iiif/*", "/objets/*", "/oai-pmh.xml", "/sitemap.xml"):
         lines += [pat, "  Access-Control-Allow-Origin: *", "  Access-Control-Allow-Headers: Range",
                   "  Access-Control-Expose-Headers: Content-Length, Content-Range, Accept-Ranges"]
     return "\n".join(lines) + "\n"
