@@ -20,7 +20,8 @@ from oralhist.text import slugify
 
 # The default link threshold, the audio suffixes and the local address: one place for the site,
 # the OAI endpoint and the staff exports (outputs/exports/addresses.py).
-from oralhist.outputs.exports.addresses import AUDIO_EXTS, DEFAULT_LINK_THRESHOLD, LOCAL_BASE, MIME  # noqa: E402,F401
+from oralhist.outputs.exports.addresses import AUDIO_EXTS, DEFAULT_LINK_THRESHOLD, LOCAL_BASE, MIME  # noqa: F401
+
 KIND_ORDER = ("trade", "object", "place", "subject")
 
 
