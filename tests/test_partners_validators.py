@@ -497,3 +497,23 @@ def test_viewers_on_another_origin_read_manifest_captions_and_audio(arch, browse
     assert results[False] == {"ok": False, "error": "manifest: TypeError: Failed to fetch"}, results
     assert results[True] == {"ok": True, "captions": "WEBVTT", "audio": results[True]["audio"]}, results
     assert results[True]["audio"] in (200, 206)
+
+
+def test_vocabulary_places_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+    """Revision 2501 on PostgreSQL: a CSV with same_as, coordinates and INSEE codes imported,
+    listed, re-imported in place (a re-import without the columns keeps them)."""
+    from oralhist import db
+    from oralhist.archive.workspace import init
+    from oralhist.editorial.vocab import import_vocab, list_terms
+
+    monkeypatch.setenv("DATABASE_URL", pg_fresh)
+    ws = init(tmp_path / "pg-archive")
+    f = tmp_path / "lieux.csv"
+    f.write_text(f"label,uri,same_as,latitude,longitude,insee\nLewarde,{LEWARDE},https://www.geonames.org/3000000,"
+                 "50.3342,3.1717,59345\n", encoding="utf-8")
+    assert import_vocab(ws, f, "place").created == ["Lewarde"]
+    f.write_text(f"label,uri\nLewarde,{LEWARDE}\n", encoding="utf-8")
+    import_vocab(ws, f, "place")
+    with db.session(ws) as s:
+        (t,) = [t for t in list_terms(s, "place") if t.label == "Lewarde"]
+    assert (t.same_as, t.latitude, t.longitude, t.insee) == (("https://www.geonames.org/3000000",), 50.3342, 3.1717, "59345")
