@@ -273,6 +273,11 @@ class Term(SQLModel, table=True):
     designation: Optional[str] = None  # objects
     museum_id: Optional[int] = Field(default=None, foreign_key="museum.id")
     source: Optional[str] = None  # file or scheme it came from
+    # issue 25 (revision 2501): equivalents elsewhere (Wikidata, AAT, RAMEAU...), and where a place is
+    same_as: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    insee: Optional[str] = None  # INSEE commune code
     __table_args__ = (UniqueConstraint("kind", "label", "museum_id"),)
 
 

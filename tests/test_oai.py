@@ -48,7 +48,7 @@ def test_sickle_harvests_every_verb(server, cli):
     ident = sk.Identify()
     assert ident.repositoryName == "Archive de test" and ident.deletedRecord == "transient"
     assert ident.baseURL == server["url"]
-    assert [f.metadataPrefix for f in sk.ListMetadataFormats()] == ["oai_dc"]
+    assert [f.metadataPrefix for f in sk.ListMetadataFormats()] == ["oai_dc", "oai_qdc", "edm"]  # issue 25
     recs = list(sk.ListRecords(metadataPrefix="oai_dc"))  # page size 2: two resumption tokens followed
     ids = sorted(r.header.identifier for r in recs)
     assert ids == [f"oai:oralhist.archive-de-test:199{k}-temoin-{k}" for k in range(5)]
@@ -119,7 +119,7 @@ def test_pyoai_harvests_every_verb(server, cli, monkeypatch):
     assert ident.deletedRecord() == "transient" and ident.granularity() == "YYYY-MM-DDThh:mm:ssZ"
     assert ident.protocolVersion() == "2.0"
     c.updateGranularity()
-    assert [f[0] for f in c.listMetadataFormats()] == ["oai_dc"]
+    assert [f[0] for f in c.listMetadataFormats()] == ["oai_dc", "oai_qdc", "edm"]  # issue 25
     recs = list(c.listRecords(metadataPrefix="oai_dc"))  # page size 2: resumption tokens followed
     ids = sorted(h.identifier() for h, _, _ in recs)
     assert ids == [f"oai:oralhist.archive-de-test:199{k}-temoin-{k}" for k in range(5)]

@@ -55,6 +55,16 @@ language = "fr"
 base_url = ""
 # The home page's introduction to the archive (a blank line between paragraphs), e.g.
 # intro = "Des mineurs, des fileuses et des cheminots racontent leur métier."
+# Rights statement and licence (a URI: Creative Commons, rightsstatements.org, Etalab) of every
+# public record; an interview may override both (oralhist consent ID --rights ... --license URI).
+# rights = "© Musée de la mine. Reproduction sur demande."
+# license = "http://creativecommons.org/licenses/by-nc/4.0/"
+# Who funded the collection (OHMS <funding>).
+# funding = "Région Hauts-de-France"
+# Contact address announced to OAI-PMH harvesters (Identify adminEmail).
+# admin_email = "archives@musee.example.org"
+# OAI identifiers are oai:<this>:<public id>; keep it when the site moves (default: from the title).
+# oai_repository_identifier = "musee-mine.example.org"
 
 [database]
 # Leave empty for SQLite in this folder; DATABASE_URL in the environment wins.

@@ -21,6 +21,10 @@ from oralhist.cli import jobs  # noqa: E402,F401  worker, jobs, jobs retry
 from oralhist.cli import oai  # noqa: E402,F401  oai (OAI-PMH server)
 from oralhist.cli import exhibit  # noqa: E402,F401  exhibit import/list/show
 
+from oralhist.cli.app import escape_help_markup  # noqa: E402  (last: every command is registered)
+
+escape_help_markup(app)  # issue 25: "[site] base_url" stays in --help
+
 
 def main() -> None:
     app()

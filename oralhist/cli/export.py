@@ -32,17 +32,11 @@ def export(
 
     ws = workspace(ctx)
     write = exporter(fmt)
+    from oralhist.outputs.exports.staff import staff_options
+
     with db.session(ws) as s:
         view = load_interview(s, interview_id, version=version)
-    kw: dict = {}
-    if fmt == "iiif":
-        kw = {"base_url": ws.settings.base_url}
-    elif fmt in ("dc", "ohms"):  # the interview's rights: its consent record's, else the archive's
-        from oralhist.editorial.rights import dc_rights, effective, interview_rights, site_rights
-
-        rights, license = effective(*site_rights(ws), interview_rights(ws, interview_id))
-        kw = {"rights": dc_rights(rights, license)} if fmt == "dc" else {"rights": rights, "usage": license,
-                                                                         "repository": ws.settings.title}
+        kw = staff_options(ws, s, view, fmt)  # the site's addresses and the interview's rights
     path = write(view, out or default_path(ws, interview_id, fmt), **kw)
     console.print(f"wrote {path}", highlight=False)
 
@@ -67,3 +61,35 @@ def export_bag(
     ws = workspace(ctx)
     for iid in interview_ids:
         console.print(f"wrote {make(ws, iid, out, include_consent=include_consent)}", highlight=False)
+
+
+@app.command("export-nakala")
+@handle_errors
+def export_nakala(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", "-o", help="New (or empty) folder for the deposit."),
+    site: Optional[Path] = typer.Option(None, "--site", help="The published site to take the audio from (default site/)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report for scripts."),
+) -> None:
+    """Write a folder for a bulk deposit in Nakala (Huma-Num): one folder per public interview.
+
+    Each holds the published audio (redactions silenced), the transcript as text and WebVTT,
+    and metadata.csv in Nakala's columns (nakala:title, nakala:creator, nakala:created,
+    nakala:type, nakala:license, then dcterms:*); nakala.csv lists them all. Publish first.
+
+    Example: oralhist export-nakala --out /media/transfert/nakala
+    """
+    from oralhist.cli.common import print_json
+    from oralhist.outputs.exports.nakala import export_nakala as make
+
+    ws = workspace(ctx)
+    rep = make(ws, out, site=site)
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"wrote {len(rep['written'])} interview(s) in {rep['folder']}", highlight=False)
+    if rep["not_published"]:
+        console.print(f"not published yet (run oralhist publish): {', '.join(rep['not_published'])}", highlight=False)
+    if rep["licence_outside_nakala"]:
+        console.print("licence not in Nakala's list (choose one there): "
+                      + ", ".join(rep["licence_outside_nakala"]), highlight=False)

@@ -23,7 +23,7 @@ def oai(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
     page_size: int = typer.Option(100, "--page-size", help="Records per response before a resumption token."),
 ) -> None:
-    """Serve the archive's public records over OAI-PMH at /oai (the six verbs, oai_dc).
+    """Serve the archive's public records over OAI-PMH at /oai: oai_dc, oai_qdc and edm, sets per museum and trade.
 
     Harvesters (Europeana, Isidore, departmental portals) need no login. Identifiers use
     [site] oai_repository_identifier; withdrawn interviews are answered as deleted records.

@@ -127,7 +127,7 @@ def publish(
         d = rep.details
         console.print(f"published {d['interviews']} interview(s), {d['terms']} index page(s) in {d['site']} "
                       f"({d['written']} file(s) written, {d['kept']} unchanged, {d['removed']} removed)", highlight=False)
-        for note in d.get("objects", []) + d.get("exhibitions", []):  # issue 14: left out, for the curator
+        for note in d.get("objects", []) + d.get("exhibitions", []) + d.get("partners", []):  # left out, for the curator
             console.print(f"attention : {note}", highlight=False, soft_wrap=True)
         _open_hint(Path(d["site"]))
         for iid, why in rep.failed:  # issue 19: set aside, the others published

@@ -49,19 +49,37 @@ def dc_rights(rights: str, license: str) -> Optional[str]:
     return " — ".join(x for x in (rights, license) if x) or None
 
 
+# The IIIF Presentation 3 validator accepts in ``rights`` only these (http, not https).
+IIIF_RIGHTS = re.compile(r"^https?://(creativecommons\.org/(?:licenses|publicdomain)/|rightsstatements\.org/vocab/)(\S+)$")
+
+
+def iiif_rights_uri(license: str) -> Optional[str]:
+    """The licence as IIIF ``rights`` takes it: a Creative Commons or RightsStatements.org URI
+    written with ``http://`` (the form the IIIF validator requires); None for any other
+    licence (Etalab Licence Ouverte...), which goes into ``requiredStatement`` and ``metadata``."""
+    m = IIIF_RIGHTS.match((license or "").strip())
+    return f"http://{m.group(1)}{m.group(2)}" if m else None
+
+
 def iiif_rights(manifest, model, view, base: str, rights: Optional[str] = None, license: Optional[str] = None) -> None:
-    """``rights`` (the licence URI), ``requiredStatement`` (the statement) and ``provider``
-    (the museum, else the archive) of a IIIF manifest."""
+    """``rights`` (the licence URI when IIIF accepts it), ``requiredStatement`` (the statement,
+    and any other licence) and ``provider`` (the museum, else the archive) of a IIIF manifest."""
     from iiif_prezi3 import KeyValueString, Provider
 
     lang = model.language
     rights = model.rights if rights is None else rights
     license = model.license if license is None else license
-    if license:
-        manifest.rights = license
-    if rights:
+    uri = iiif_rights_uri(license)
+    if uri:
+        manifest.rights = uri
+    statement = [x for x in (rights, None if uri else license) if x]
+    if statement:
         manifest.requiredStatement = KeyValueString(
-            label={lang: ["Droits" if lang == "fr" else "Rights"]}, value={lang: [rights]})
+            label={"fr": ["Droits"], "en": ["Rights"]}, value={lang: [" — ".join(statement)]})
+    if license:
+        md = list(manifest.metadata or [])
+        md.append(KeyValueString(label={"fr": ["Licence"], "en": ["License"]}, value={"none": [license]}))
+        manifest.metadata = md
     name = getattr(view, "museum", None) or model.title
     if name:
         manifest.provider = [Provider(id=f"{base}/", type="Agent", label={lang: [name]})]

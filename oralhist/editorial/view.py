@@ -86,6 +86,11 @@ class LinkView:
     uri: Optional[str] = None
     inventory_number: Optional[str] = None
     review: Optional[str] = None  # set when a correction changed its mention: not public until reviewed
+    # issue 25: the term's equivalents in other vocabularies, and where a place is
+    same_as: tuple[str, ...] = ()
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    insee: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -365,7 +370,8 @@ def read_rows(s, ids=None, *, prefer_approved: bool = False, version: Optional[i
     for x in q("SELECT * FROM topicsegment{where} ORDER BY start_ms, id"):
         out[x["interview_id"]].topics.append(x)
     for x in q("SELECT l.id, l.interview_id, l.term_id, l.start_ms, l.end_ms, l.quote, l.confidence, l.review, "
-               "l.status, t.label, t.kind, t.uri, t.inventory_number FROM link l JOIN term t "
+               "l.status, t.label, t.kind, t.uri, t.inventory_number, t.same_as, t.latitude, t.longitude, t.insee "
+               "FROM link l JOIN term t "
                "ON l.term_id = t.id{where} ORDER BY l.start_ms, l.id", "l.interview_id"):
         out[x["interview_id"]].links.append(x)
     if fingerprints:
@@ -442,7 +448,8 @@ def build_view(r: Raw) -> InterviewView:
     links = tuple(LinkView(id=x["id"], term_id=x["term_id"], term_label=x["label"], kind=_val(x["kind"]),
                            start_ms=x["start_ms"], end_ms=x["end_ms"], quote=x["quote"], status=_val(x["status"]),
                            confidence=x["confidence"], uri=x["uri"], inventory_number=x["inventory_number"],
-                           review=x["review"])
+                           review=x["review"], same_as=_json_tuple(x.get("same_as")),
+                           latitude=x.get("latitude"), longitude=x.get("longitude"), insee=x.get("insee"))
                   for x in r.links)
     reds = tuple((x["start_ms"], x["end_ms"], x["reason"]) for x in r.redactions)
     c = r.consent

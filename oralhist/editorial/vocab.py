@@ -45,6 +45,12 @@ for _field, _names in {
     "museum": ["museum", "musee", "etablissement", "institution", "collection", "musee_de_france"],
     "designation": ["designation", "denomination", "objet", "nom_de_l_objet"],
     "kind": ["kind", "type", "genre_de_terme", "sorte"],
+    # issue 25: equivalents in other vocabularies (several separated by | or ;), and where a place is
+    "same_as": ["same_as", "sameas", "exact_match", "exactmatch", "equivalent", "equivalents", "wikidata",
+                "aat", "rameau", "alignement", "alignements"],
+    "latitude": ["latitude", "lat"],
+    "longitude": ["longitude", "lon", "long", "lng"],
+    "insee": ["insee", "code_insee", "code_commune", "cog", "code_officiel_geographique"],
 }.items():
     for _n in _names:
         HEADERS[header_key(_n)] = _field
@@ -63,6 +69,10 @@ class TermData:
     designation: Optional[str] = None
     museum: Optional[str] = None
     line: Optional[int] = None
+    same_as: tuple[str, ...] = ()
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    insee: Optional[str] = None
 
 
 @dataclass
@@ -190,9 +200,13 @@ def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) ->
             warnings.append(f"line {n}: inventory number/designation ignored for a {row_kind}")
             inventory = designation = None
         uri = check_http(_clean(cell.get("uri")), path, f"line {n}: the URI", "; nothing imported")
+        same = tuple(check_http(u, path, f"line {n}: the same_as URI", "; nothing imported")
+                     for u in re.split(r"[|;\s]+", cell.get("same_as") or "") if u.strip())
+        lat, lon, insee = _place(path, n, cell.get("latitude"), cell.get("longitude"), cell.get("insee"))
         terms.append(TermData(kind=row_kind, label=label, alt_labels=tuple(a for a in alts if a != label),
                               uri=uri, broader=_clean(cell.get("broader")),
-                              inventory_number=inventory, designation=designation, museum=museum, line=n))
+                              inventory_number=inventory, designation=designation, museum=museum, line=n,
+                              same_as=same, latitude=lat, longitude=lon, insee=insee))
     if not terms:
         raise BadInput(path, "no terms below the header; nothing imported")
     uris: dict[str, int] = {}
@@ -202,6 +216,30 @@ def read_csv(path: Path, kind: Optional[str], encoding: Optional[str] = None) ->
                 raise BadInput(path, f"line {t.line}: duplicate URI {t.uri} (first at line {uris[t.uri]}); nothing imported")
             uris[t.uri] = t.line
     return terms, warnings
+
+
+def _place(path: Path, n, lat, lon, insee) -> tuple[Optional[float], Optional[float], Optional[str]]:
+    """(latitude, longitude, INSEE code) of a row, checked: WGS 84 degrees, both or neither; a
+    commune code of five characters (2A/2B for Corsica)."""
+    where = f"line {n}: " if isinstance(n, int) else f"{n}: "
+    lat, lon, insee = (_clean(str(x)) if x is not None else None for x in (lat, lon, insee))
+    if bool(lat) != bool(lon):
+        raise BadInput(path, f"{where}latitude and longitude go together; nothing imported")
+    out = []
+    for name, v, lim in (("latitude", lat, 90), ("longitude", lon, 180)):
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            f = float(v.replace(",", "."))
+        except ValueError:
+            raise BadInput(path, f"{where}{name} '{v}' is not a number in degrees; nothing imported") from None
+        if not -lim <= f <= lim:
+            raise BadInput(path, f"{where}{name} {v} is out of range (-{lim} to {lim}); nothing imported")
+        out.append(f)
+    if insee and not re.fullmatch(r"(?:\d{2}|2[AB])\d{3}", insee):
+        raise BadInput(path, f"{where}INSEE code '{insee}' is not a commune code (5 characters, e.g. 59328); nothing imported")
+    return out[0], out[1], insee
 
 
 SKOS_FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".rdf": "xml", ".xml": "xml", ".owl": "xml",
@@ -230,7 +268,9 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
     import logging
 
     from rdflib import Graph
-    from rdflib.namespace import RDF, SKOS
+    from rdflib.namespace import RDF, SKOS, Namespace
+
+    WGS84 = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 
     path = Path(path)
     fmt = SKOS_FORMATS.get(path.suffix.lower())
@@ -286,7 +326,13 @@ def read_skos(path: Path, kind: str, lang: str = "fr") -> tuple[list[TermData], 
             break
         uri = str(s) if not str(s).startswith("file:") and not s.__class__.__name__ == "BNode" else None
         uri = check_http(uri, path, f"concept '{label}': the URI", "; nothing imported")
-        terms.append(TermData(kind=kind, label=label, alt_labels=tuple(alts), uri=uri, broader=broader))
+        same = tuple(check_http(str(m), path, f"concept '{label}': skos:exactMatch", "; nothing imported")
+                     for m in sorted(g.objects(s, SKOS.exactMatch), key=str))
+        lat = next(iter(g.objects(s, WGS84.lat)), None)
+        lon = next(iter(g.objects(s, WGS84.long)), None)
+        lat, lon, _ = _place(path, f"concept '{label}'", lat, lon, None)
+        terms.append(TermData(kind=kind, label=label, alt_labels=tuple(alts), uri=uri, broader=broader,
+                              same_as=same, latitude=lat, longitude=lon))
     if not terms:
         raise BadInput(path, "no skos:Concept with a skos:prefLabel found; nothing imported")
     return terms, warnings
@@ -328,15 +374,16 @@ def write_terms(s: Session, terms: list[TermData], source: str, report: ImportRe
         row = _find_existing(s, t, museum_id)
         values = dict(kind=TermKind(t.kind), label=t.label, alt_labels=list(t.alt_labels), uri=t.uri,
                       broader=t.broader, inventory_number=t.inventory_number, designation=t.designation,
-                      museum_id=museum_id, source=source)
+                      museum_id=museum_id, source=source, same_as=list(t.same_as) or None,
+                      latitude=t.latitude, longitude=t.longitude, insee=t.insee)
         if row is None:
             s.add(Term(**values))
             report.created.append(t.label)
             continue
         changed = False
         for k, v in values.items():
-            if k == "uri" and v is None:
-                continue  # keep a URI that an earlier import gave
+            if k in ("uri", "same_as", "latitude", "longitude", "insee") and v is None:
+                continue  # keep a URI (or place) that an earlier import gave
             if getattr(row, k) != v:
                 setattr(row, k, v)
                 changed = True
@@ -396,12 +443,17 @@ class TermView:
     museum: Optional[str]
     source: Optional[str]
     links: int = 0
+    same_as: tuple[str, ...] = ()
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    insee: Optional[str] = None
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
 
         d = asdict(self)
         d["alt_labels"] = list(self.alt_labels)
+        d["same_as"] = list(self.same_as)
         return d
 
 
@@ -421,7 +473,8 @@ def list_terms(s: Session, kind: Optional[str] = None) -> list[TermView]:
     return [
         TermView(id=t.id, kind=t.kind.value, label=t.label, alt_labels=tuple(t.alt_labels or ()), uri=t.uri,
                  broader=t.broader, inventory_number=t.inventory_number, designation=t.designation,
-                 museum=museums.get(t.museum_id), source=t.source, links=counts.get(t.id, 0))
+                 museum=museums.get(t.museum_id), source=t.source, links=counts.get(t.id, 0),
+                 same_as=tuple(t.same_as or ()), latitude=t.latitude, longitude=t.longitude, insee=t.insee)
         for t in rows
     ]
 

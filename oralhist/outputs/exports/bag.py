@@ -15,6 +15,23 @@ from pathlib import Path
 from oralhist.errors import BadInput
 
 
+def archivematica_csv(dc_el) -> str:
+    """``metadata/metadata.csv`` as Archivematica reads it: a ``filename`` column (``objects``:
+    the whole transfer) and one ``dc.<element>`` column per value (a repeated column name
+    for repeated values, as Archivematica allows)."""
+    import csv
+    import io
+
+    from oralhist.outputs.exports.dublincore import DC
+
+    pairs = [(f"dc.{el.tag.replace('{' + DC + '}', '')}", el.text or "") for el in dc_el]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["filename"] + [k for k, _ in pairs])
+    w.writerow(["objects"] + [v for _, v in pairs])
+    return buf.getvalue()
+
+
 def export_bag(ws, interview_id: str, out_dir: Path, *, include_consent: bool = False) -> Path:
     """Write ``out_dir/<id>/`` as a valid bag; built in a temporary folder, renamed at the end."""
     import bagit
@@ -63,7 +80,12 @@ def export_bag(ws, interview_id: str, out_dir: Path, *, include_consent: bool = 
 
             c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
             rights, license = effective(*site_rights(ws), c)
+            dc_el = dublincore.element(view, rights=dc_rights(rights, license))
             (tmp / "dc.xml").write_text(dublincore.to_xml(view, rights=dc_rights(rights, license)), encoding="utf-8")
+            # Archivematica (transfer type "Unzipped bag"): metadata/metadata.csv holds the DC it
+            # puts in the AIP's METS; the rest of data/ becomes objects/ (docs/publish.md).
+            (tmp / "metadata").mkdir()
+            (tmp / "metadata" / "metadata.csv").write_text(archivematica_csv(dc_el), encoding="utf-8")
             try:
                 from oralhist.outputs.exports import ohms
 

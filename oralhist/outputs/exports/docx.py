@@ -25,14 +25,35 @@ def hms(ms: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def write(view, out: Path) -> Path:
+def set_properties(document, *, title: str, identifier: str = "", creator: str = "", language: str = "fr-FR") -> None:
+    """The document's core properties (issue 25 item 9): title, identifier, language ``fr-FR``,
+    creator and last editor the archive; never python-docx's defaults (author « python-docx »,
+    its template's description and dates). The one place DOCX metadata is set."""
+    from datetime import datetime, timezone
+
+    cp = document.core_properties
+    cp.title = _x(title)
+    cp.identifier = _x(identifier)
+    cp.language = language
+    cp.author = _x(creator)
+    cp.last_modified_by = _x(creator)
+    cp.comments = ""
+    cp.subject = ""
+    cp.keywords = ""
+    cp.category = ""
+    cp.revision = 1
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    cp.created = now
+    cp.modified = now
+
+
+def write(view, out: Path, *, archive: str = "") -> Path:
     import docx
     from docx.shared import Pt
 
     out = Path(out)
     document = docx.Document()
-    document.core_properties.title = _x(view.title or view.id)
-    document.core_properties.identifier = _x(view.id)
+    set_properties(document, title=view.title or view.id, identifier=view.id, creator=archive or view.museum or "")
     document.add_heading(_x(view.title or view.id), level=1)
     meta = [("Identifiant", view.id), ("Narrateur", view.narrator), ("Enquêteur", view.interviewer),
             ("Date", view.date), ("Lieu", view.place), ("Musée", view.museum)]

@@ -52,6 +52,13 @@ def element(view, *, identifier: Optional[str] = None, audio_url: Optional[str] 
             continue
         seen.add(key)
         add("coverage" if ln.kind == "place" else "subject", ln.term_label)
+    for ln in view.links:  # issue 25: the terms' URIs (Wikidata, AAT, RAMEAU...), after the labels
+        if ln.status == "rejected":
+            continue
+        for u in dict.fromkeys(u for u in (ln.uri, *(getattr(ln, "same_as", None) or ())) if u):
+            if (ln.kind, u) not in seen:
+                seen.add((ln.kind, u))
+                add("coverage" if ln.kind == "place" else "subject", u)
     add("coverage", view.place)
     add("publisher", publisher or view.museum)
     add("identifier", identifier or view.id)

@@ -16,6 +16,40 @@ from typing import Optional
 from oralhist.outputs.exports import atomic_write
 
 
+# Metadata labels in French and English (issue 25 item 6): viewers show the reader's language.
+LABELS = {
+    "narrator": {"fr": ["Témoin"], "en": ["Narrator"]},
+    "interviewer": {"fr": ["Enquêteur ou enquêtrice"], "en": ["Interviewer"]},
+    "date": {"fr": ["Date"], "en": ["Date"]},
+    "place": {"fr": ["Lieu"], "en": ["Place"]},
+    "museum": {"fr": ["Musée"], "en": ["Museum"]},
+    "language": {"fr": ["Langue"], "en": ["Language"]},
+    "trade": {"fr": ["Métiers"], "en": ["Trades"]},
+    "object": {"fr": ["Objets"], "en": ["Objects"]},
+    "subject": {"fr": ["Sujets"], "en": ["Subjects"]},
+    "places": {"fr": ["Lieux cités"], "en": ["Places mentioned"]},
+}
+
+
+def term_metadata(links) -> list:
+    """One metadata entry per kind of linked term (trades, objects, places, subjects); a term
+    with a URI is a link to it (IIIF allows ``<a href>`` in metadata values)."""
+    from html import escape
+
+    from iiif_prezi3 import KeyValueString
+
+    by_kind: dict[str, list[str]] = {}
+    for ln in links:
+        if ln.status == "rejected":
+            continue
+        uri = ln.uri or next(iter(ln.same_as or ()), None)
+        text = f'<a href="{escape(uri)}">{escape(ln.term_label)}</a>' if uri else ln.term_label
+        vals = by_kind.setdefault("places" if ln.kind == "place" else ln.kind, [])
+        if text not in vals:
+            vals.append(text)
+    return [KeyValueString(label=LABELS[k], value={"none": v}) for k, v in by_kind.items() if k in LABELS]
+
+
 def _lang(view) -> str:
     return (view.language or "fr").split("-")[0] or "none"
 
@@ -29,11 +63,10 @@ def build_manifest(view, *, base: str, audio_url: str, audio_format: str = "audi
     base = base.rstrip("/")
     label = {lang: [view.title or view.id]}
     m = Manifest(id=f"{base}/manifest.json", label=label)
-    md = []
-    for key, val in (("Narrator", view.narrator), ("Interviewer", view.interviewer), ("Date", view.date),
-                     ("Place", view.place), ("Museum", view.museum), ("Language", view.language)):
-        if val:
-            md.append(KeyValueString(label={"en": [key]}, value={"none": [str(val)]}))
+    md = [KeyValueString(label=LABELS[key], value={"none": [str(val)]})
+          for key, val in (("narrator", view.narrator), ("interviewer", view.interviewer), ("date", view.date),
+                           ("place", view.place), ("museum", view.museum), ("language", view.language)) if val]
+    md += term_metadata(view.links)
     if md:
         m.metadata = md
     if view.summary:
@@ -65,7 +98,9 @@ def build_manifest(view, *, base: str, audio_url: str, audio_format: str = "audi
             ))
         m.structures = [Range(id=f"{base}/range/0", label={lang: ["Index"]}, items=ranges)]
     if rights:
-        m.rights = rights
+        from oralhist.editorial.rights import iiif_rights_uri
+
+        m.rights = iiif_rights_uri(rights)
     return m
 
 
@@ -74,18 +109,26 @@ def manifest_json(view, **kw) -> str:
     return m.json(indent=2)
 
 
-# Where a site built with `oralhist publish --local` is served (`python3 -m http.server 8000`).
-LOCAL_BASE = "http://localhost:8000"
+def write(view, out: Path, *, base_url: str = "", public_id: Optional[str] = None, audio_path: Optional[str] = None,
+          rights: str = "", license: str = "", archive_title: str = "", language: str = "fr") -> Path:
+    """The staff manifest, with the ids, rights and provider of the site's own copy: IIIF ids
+    are web addresses (never ``file://``), those of the published site under ``base_url``
+    ([site] base_url), else those of a local build; ``public_id``/``audio_path`` as the site
+    publishes them (outputs/exports/addresses.py)."""
+    from types import SimpleNamespace
 
+    from oralhist.editorial.rights import iiif_rights
+    from oralhist.outputs.exports.addresses import LOCAL_BASE, MIME
 
-def write(view, out: Path, *, base_url: str = "") -> Path:
-    """The staff manifest. IIIF ids must be web addresses (never ``file://``): those of the
-    published site under ``base_url`` ([site] base_url), else those of a local build."""
     out = Path(out)
     site = (base_url or LOCAL_BASE).rstrip("/")
-    base = f"{site}/media/{view.id}"
-    text = manifest_json(view, base=base, audio_url=f"{base}/audio.mp3", vtt_url=f"{base}/captions.vtt",
-                         homepage=f"{site}/i/{view.id}.html")
+    pid = public_id or view.id
+    base = f"{site}/media/{pid}"
+    man = build_manifest(view, base=base, audio_url=f"{site}/{audio_path}" if audio_path else f"{base}/audio.mp3",
+                         audio_format=MIME.get(Path(audio_path or "a.mp3").suffix, "audio/mpeg"),
+                         vtt_url=f"{base}/captions.vtt", homepage=f"{site}/i/{pid}.html")
+    iiif_rights(man, SimpleNamespace(language=language, rights=rights, license=license, title=archive_title),
+                view, site, rights=rights, license=license)
     with atomic_write(out) as fh:
-        fh.write(text)
+        fh.write(man.json(indent=2))
     return out

@@ -43,6 +43,40 @@ def _write_stamp(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def staff_options(ws, s, view, fmt: str) -> dict:
+    """The keyword arguments that make the staff export ``fmt`` of ``view`` carry the published
+    site's addresses (``[site] base_url``, the public id) and the interview's rights, as the
+    site's own copies do: one answer for ``oralhist export``, ``run`` and ``link --all``."""
+    from sqlmodel import select
+
+    from oralhist.editorial.consent import public_id
+    from oralhist.editorial.rights import dc_rights, effective, site_rights
+    from oralhist.outputs.exports.addresses import interview_addresses, site_raw
+    from oralhist.records import Consent
+
+    if fmt == "docx":  # the archive is the document's creator (issue 25 item 9)
+        return {"archive": ws.settings.title}
+    if fmt not in ("iiif", "dc", "ohms"):
+        return {}
+    consent = s.exec(select(Consent).where(Consent.interview_id == view.id)).first()
+    rights, license = effective(*site_rights(ws), consent)
+    where = interview_addresses(ws, s, view, public_id(view))
+    web = bool(ws.settings.base_url)
+    if fmt == "iiif":
+        return {"base_url": ws.settings.base_url, "public_id": where.public_id, "audio_path": where.audio_path,
+                "rights": rights, "license": license, "archive_title": ws.settings.title,
+                "language": ws.settings.site_language or "fr"}
+    if fmt == "dc":
+        return {"rights": dc_rights(rights, license), "identifier": where.page if web else None,
+                "audio_url": where.audio if web else None}
+    return {"rights": rights, "usage": license, "repository": ws.settings.title,
+            "funding": str(site_raw(ws).get("funding", "") or "").strip(),
+            "media_url": where.audio if web and where.audio else "",
+            "file_name": Path(where.audio_path).name if where.audio_path else "",
+            "repository_url": f"{where.base}/" if web else "", "page_url": where.page if web else "",
+            "xml_url": f"{where.media}/ohms.xml" if web else ""}
+
+
 def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_EXPORTS, *,
                         only_stale: bool = False) -> StageReport:
     """transcripts/<id>/<id>.<ext> for every format available (archive copies, not consent-filtered).
@@ -67,10 +101,11 @@ def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_E
         try:
             with db.session(ws) as s:
                 view = load_interview(s, iid)
+                options = {fmt: staff_options(ws, s, view, fmt) for fmt in writers}
             if view.transcript_version is None:
                 rep.skipped.append(iid)
                 continue
-            fp = exports_fingerprint(view)
+            fp = exports_fingerprint(view) + "|" + str(sorted((f, sorted(o.items())) for f, o in options.items()))
             stamp_path = ws.transcript_dir(iid) / EXPORTS_STAMP
             if only_stale:
                 old = _read_stamp(stamp_path)
@@ -80,7 +115,7 @@ def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_E
                     continue
                 rep.details["rewritten"].append(iid)
             for fmt, write in writers.items():
-                write(view, default_path(ws, iid, fmt))
+                write(view, default_path(ws, iid, fmt), **options[fmt])
             _write_stamp(stamp_path, {"fingerprint": fp, "formats": sorted(writers)})
             rep.done.append(iid)
         except (OralhistError, OSError, ValueError) as exc:

@@ -63,6 +63,28 @@ def check_destination(ws, out: Path, kind: str) -> None:
         raise BadInput(out, f"folder is in or around the archive's public site {ws.site}; choose a folder outside it")
 
 
+def partner_notes(ws, model) -> list[str]:
+    """What partners' tools will miss (issue 25), for the publish report: the records left out
+    of the EDM format (no rights URI Europeana accepts), and robots.txt when base_url has a path."""
+    from urllib.parse import urlsplit
+
+    from oralhist.editorial.rights import iiif_rights_uri
+
+    notes = []
+    no_rights = sorted(e.view.id for e in model.interviews if not iiif_rights_uri(e.license))
+    if no_rights:
+        notes.append(f"{len(no_rights)} interview(s) left out of the EDM records (OAI-PMH metadataPrefix=edm) for "
+                     f"want of a rights URI (Creative Commons or rightsstatements.org; [site] license or "
+                     f"oralhist consent ID --license URI): {', '.join(no_rights[:20])}"
+                     + (" …" if len(no_rights) > 20 else ""))
+    u = urlsplit(model.base_url or "")
+    if u.path.strip("/"):
+        notes.append(f"robots.txt is only read at the root of the host ({u.scheme}://{u.netloc}/robots.txt), "
+                     f"not in {u.path.rstrip('/')}/: add its line 'Sitemap: {model.base_url}/sitemap.xml' "
+                     "there (docs/publish.md)")
+    return notes
+
+
 def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Optional[str] = None,
                  today: Optional[date] = None, on_site: bool = False, strict: bool = True,
                  before: Optional[Callable[[object], object]] = None) -> StageReport:
@@ -115,6 +137,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "warnings": problems,
         "exhibitions": exhibit_notes,
         "objects": object_notes,
+        "partners": partner_notes(ws, model),
     }
     if out.resolve() == ws.site.resolve() and not on_site:
         fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]

@@ -52,10 +52,7 @@ def jsonld(entry, model, page_url: str) -> dict:
         if ln.term_id in seen:
             continue
         seen.add(ln.term_id)
-        a = {"@type": "DefinedTerm", "name": ln.term_label}
-        if ln.uri:
-            a["sameAs"] = ln.uri
-        about.append(a)
+        about.append(defined_term(ln))
     if about:
         d["about"] = about
     if v.topics:
@@ -64,6 +61,34 @@ def jsonld(entry, model, page_url: str) -> dict:
                         for t in v.topics]
     return d
 
+
+
+def same_as(item) -> list[str]:
+    """The term's URI and its equivalents (Wikidata, AAT, RAMEAU...): schema.org ``sameAs``."""
+    out = [u for u in (getattr(item, "uri", None), *(getattr(item, "same_as", None) or ())) if u]
+    return list(dict.fromkeys(out))
+
+
+def defined_term(item, url: str = "") -> dict:
+    """schema.org node of a vocabulary term (a link or a ``TermPage``): a ``Place`` with its
+    ``geo`` coordinates for places, a ``DefinedTerm`` otherwise; ``@id`` its URI, ``sameAs`` its
+    equivalents. For the interview's ``about`` and the term pages (the site renders it)."""
+    kind = getattr(item, "kind", "")
+    label = getattr(item, "term_label", None) or getattr(item, "label", "")
+    d: dict = {"@type": "Place" if kind == "place" else "DefinedTerm", "name": label}
+    uris = same_as(item)
+    if uris:
+        d["@id"] = uris[0]
+        d["sameAs"] = uris if len(uris) > 1 else uris[0]
+    if url:
+        d["url"] = url
+    lat, lon = getattr(item, "latitude", None), getattr(item, "longitude", None)
+    if kind == "place" and lat is not None and lon is not None:
+        d["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
+    insee = getattr(item, "insee", None)
+    if kind == "place" and insee:
+        d["identifier"] = {"@type": "PropertyValue", "propertyID": "INSEE", "value": insee}
+    return d
 
 
 def sitemap(model) -> str:
@@ -96,7 +121,7 @@ def oai_static(model) -> str:
     ident = ET.SubElement(root, f"{{{SR}}}Identify")
     host = re.sub(r"^[a-z]+://", "", base).split("/")[0] or "localhost"
     for tag, val in (("repositoryName", model.title), ("baseURL", f"{base}/oai-pmh.xml"),
-                     ("protocolVersion", "2.0"), ("adminEmail", "archive@example.invalid"),
+                     ("protocolVersion", "2.0"), ("adminEmail", model.admin_email or "archive@example.invalid"),
                      ("earliestDatestamp", min((e.changed for e in model.interviews if e.changed), default="2000-01-01")),
                      ("deletedRecord", "no"), ("granularity", "YYYY-MM-DD")):
         ET.SubElement(ident, f"{{{OAI}}}{tag}").text = val
@@ -120,3 +145,77 @@ def oai_static(model) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
+
+
+def iiif_collections(model) -> dict[str, str]:
+    """IIIF Presentation 3 collections: ``iiif/collection.json``, the archive's: one collection
+    per museum (``iiif/musees/<museum>.json``, its interviews' manifests), then every
+    interview's manifest. Path -> JSON text."""
+    import json
+
+    from oralhist.outputs.exports.addresses import LOCAL_BASE
+    from oralhist.text import slugify
+
+    base = model.base_url or LOCAL_BASE
+    ctx = "http://iiif.io/api/presentation/3/context.json"
+    by_museum: dict[str, list] = {}
+    items = []
+    for e in sorted(model.interviews, key=lambda e: ((e.view.title or e.view.id).casefold(), e.view.id)):
+        v = e.view
+        item = {"id": f"{base}/media/{v.id}/manifest.json", "type": "Manifest",
+                "label": {model.language: [v.title or v.id]}}
+        items.append(item)
+        if v.museum:
+            by_museum.setdefault(v.museum, []).append(item)
+    title = {"fr": ["Témoignages"], "en": ["Interviews"]}
+    out = {}
+    museums = []
+    for name, its in sorted(by_museum.items(), key=lambda kv: kv[0].casefold()):
+        path = f"iiif/musees/{slugify(name, 'musee')}.json"
+        cid = f"{base}/{path}"
+        museums.append({"id": cid, "type": "Collection", "label": {"none": [name]}})
+        out[path] = json.dumps({"@context": ctx, "id": cid, "type": "Collection",
+                                "label": {"fr": [f"Témoignages — {name}"], "en": [f"Interviews — {name}"]},
+                                "partOf": [{"id": f"{base}/iiif/collection.json", "type": "Collection",
+                                            "label": title}],
+                                "items": its}, ensure_ascii=False, indent=1)
+    top = {"@context": ctx, "id": f"{base}/iiif/collection.json", "type": "Collection",
+           "label": {"fr": [f"{model.title} — témoignages"], "en": [f"{model.title} — interviews"]},
+           "items": museums + items}
+    from oralhist.editorial.rights import iiif_rights_uri
+
+    if iiif_rights_uri(model.license):
+        top["rights"] = iiif_rights_uri(model.license)
+    out["iiif/collection.json"] = json.dumps(top, ensure_ascii=False, indent=1)
+    return out
+
+
+# What partners' viewers (Clover, Mirador, Universal Viewer, the OHMS viewer) fetch from
+# another origin: manifests and collections, captions and chapters, audio, OHMS and DC.
+CORS_PATHS = ("*.json", "*.vtt", "*.xml", "*.mp3", "*.m4a", "*.ogg", "*.opus", "*.webm")
+
+
+def headers_file() -> str:
+    """``_headers`` (Netlify, Cloudflare Pages): CORS for what viewers on other sites read."""
+    lines = ["# Written by oralhist publish: viewers on other sites (IIIF, OHMS) may read these files.",
+             "# docs/publish.md, \"Hosting for partners' viewers\"."]
+    # Patterns that never overlap: a path matched twice would get the header twice ("*, *"),
+    # which browsers refuse.
+    for pat in ("/media/*", "/iiif/*", "/objets/*", "/oai-pmh.xml", "/sitemap.xml"):
+        lines += [pat, "  Access-Control-Allow-Origin: *", "  Access-Control-Allow-Headers: Range",
+                  "  Access-Control-Expose-Headers: Content-Length, Content-Range, Accept-Ranges"]
+    return "\n".join(lines) + "\n"
+
+
+def htaccess_file() -> str:
+    """``.htaccess`` (Apache with mod_headers): the same CORS headers, and the types of VTT and JSON."""
+    exts = "|".join(p[2:] for p in CORS_PATHS)
+    return ("# Written by oralhist publish: viewers on other sites (IIIF, OHMS) may read these files.\n"
+            "# docs/publish.md, \"Hosting for partners' viewers\". Needs mod_headers.\n"
+            "AddType text/vtt .vtt\nAddType application/ld+json .jsonld\n"
+            "<IfModule mod_headers.c>\n"
+            f'  <FilesMatch "\\.({exts})$">\n'
+            '    Header set Access-Control-Allow-Origin "*"\n'
+            '    Header set Access-Control-Allow-Headers "Range"\n'
+            '    Header set Access-Control-Expose-Headers "Content-Length, Content-Range, Accept-Ranges"\n'
+            "  </FilesMatch>\n</IfModule>\n")

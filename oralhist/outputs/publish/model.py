@@ -18,13 +18,11 @@ from oralhist.progress import NULL
 from oralhist.outputs.publish.write import BUILD_VERSION, OutFile, cached_outputs_present, local_refs, shard_count
 from oralhist.text import slugify
 
-# Suggested (machine) links are published when at least this confident; accepted links always;
-# rejected never. ``[site] link_threshold`` overrides it.
-DEFAULT_LINK_THRESHOLD = 0.8
-AUDIO_EXTS = (".mp3", ".m4a", ".ogg", ".opus", ".webm")
-MIME = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
+# The default link threshold, the audio suffixes and the local address: one place for the site,
+# the OAI endpoint and the staff exports (outputs/exports/addresses.py).
+from oralhist.outputs.exports.addresses import AUDIO_EXTS, DEFAULT_LINK_THRESHOLD, LOCAL_BASE, MIME  # noqa: F401
+
 KIND_ORDER = ("trade", "object", "place", "subject")
-LOCAL_BASE = "http://localhost:8000"
 
 
 @dataclass
@@ -48,6 +46,11 @@ class TermPage:
     inventory_number: Optional[str]
     slug: str
     clips: list[Clip] = field(default_factory=list)
+    # issue 25: equivalents in other vocabularies (schema.org sameAs) and where a place is (the map)
+    same_as: tuple[str, ...] = ()
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    insee: Optional[str] = None
 
 
 @dataclass
@@ -88,6 +91,7 @@ class SiteModel:
     oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
     intro: str = ""  # [site] intro: the home page's introduction to the archive
     funding: str = ""  # [site] funding: who funded the collection (OHMS <funding>)
+    admin_email: str = ""  # [site] admin_email: the OAI-PMH contact (issue 25)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -106,16 +110,9 @@ def _decade(d: Optional[str]) -> Optional[str]:
 
 def _audio_source(ws, r):
     """(file, sha256) of the best listening source: access copy, else asr.wav, else a lone original."""
-    rows = {d["kind"]: d for d in r.derivatives}
-    for kind in ("access", "asr"):
-        d = rows.get(kind)
-        if d is not None:
-            p = ws.root / d["path"]
-            if p.is_file():
-                return p, d["sha256"]
-    if len(r.recordings) == 1 and (ws.root / r.recordings[0]["path"]).is_file():
-        return ws.root / r.recordings[0]["path"], r.recordings[0]["sha256"]
-    return None, None
+    from oralhist.outputs.exports.addresses import audio_source
+
+    return audio_source(ws, r.derivatives, r.recordings)
 
 
 class Card:
@@ -191,6 +188,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
     model.rights = str(site_raw.get("rights", "") or "").strip()
     model.intro = str(site_raw.get("intro", "") or "").strip()
     model.funding = str(site_raw.get("funding", "") or "").strip()
+    model.admin_email = str(site_raw.get("admin_email", "") or "").strip()
     model.license = str(site_raw.get("license", "") or "").strip()
     if model.license and not re.match(r"^https?://", model.license):
         raise BadInput(ws.root / "oralhist.toml", f"[site] license must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/), not {model.license!r}")
@@ -222,7 +220,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
         progress.advance(task)
         if hit is not None:
             card = Card(**hit["card"])
-            links = tuple(LinkView(**d) for d in hit["links"])
+            links = tuple(LinkView(**{**d, "same_as": tuple(d.get("same_as") or ())}) for d in hit["links"])
             entry = InterviewEntry(view=card, audio_path=hit.get("audio"), audio_source=None, audio_key=None,
                                    links=links, decade=hit.get("decade"), archive_id=iid, fingerprint=fp,
                                    cached=hit, oai_dc=hit["oai_dc"])
@@ -239,24 +237,23 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
                 recipe, ext = "access", ".mp3"
                 sha = ",".join(x.sha256 for x in full.recordings)
             elif src is not None:
-                ext = src.suffix.lower() if src.suffix.lower() in AUDIO_EXTS else ".mp3"
-                if silence and ext not in (".mp3", ".m4a"):
-                    ext = ".mp3"
+                from oralhist.outputs.exports.addresses import audio_ext
+
+                ext = audio_ext(src, bool(silence), False)
                 recipe = "silence" if silence or src.suffix.lower() != ext else "copy"
             if recipe == "access" or src is not None:
                 audio_path = f"media/{view.id}/audio{ext}"
                 audio_key = hashlib.sha256(f"{sha}|{silence}|{ext}|{recipe}|v1".encode()).hexdigest()
-            links = tuple(
-                ln for ln in view.links
-                if ln.status == "accepted" or (ln.status == "suggested" and ln.confidence >= threshold)
-            )
+            from oralhist.outputs.exports.addresses import published_links
+
+            links = published_links(view.links, threshold)
             view = replace(view, links=links)  # every public output uses the same links
             entry = InterviewEntry(view=view, audio_path=audio_path, audio_source=src, audio_key=audio_key,
                                    audio_recipe=recipe, links=links, decade=_decade(view.date), archive_id=iid,
                                    fingerprint=fp)
-            from oralhist.editorial.rights import effective
+        from oralhist.editorial.rights import effective
 
-            entry.rights, entry.license = effective(model.rights, model.license, r.consent)
+        entry.rights, entry.license = effective(model.rights, model.license, r.consent)
         entry.changed = _last_change(r)
         model.interviews.append(entry)
         v = entry.view
@@ -265,7 +262,8 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
             if tp is None:
                 tp = model.terms[ln.term_id] = TermPage(
                     term_id=ln.term_id, label=ln.term_label, kind=ln.kind, uri=ln.uri,
-                    inventory_number=ln.inventory_number, slug=f"{ln.term_id}-{slugify(ln.term_label)}")
+                    inventory_number=ln.inventory_number, slug=f"{ln.term_id}-{slugify(ln.term_label)}",
+                    same_as=tuple(ln.same_as or ()), latitude=ln.latitude, longitude=ln.longitude, insee=ln.insee)
             tp.clips.append(Clip(v.id, v.title, v.narrator, ln.start_ms, ln.end_ms, ln.quote, entry.audio_path,
                                  ln.status))
     for tp in model.terms.values():

@@ -1,4 +1,4 @@
-"""OAI-PMH 2.0 data provider (the six verbs, oai_dc), as a small Starlette app.
+"""OAI-PMH 2.0 data provider (the six verbs; oai_dc, oai_qdc and edm; sets per museum and trade), as a small Starlette app.
 
 Mount it where harvesters expect it (``/oai``): ``oralhist oai --port P`` serves it alone, and
 the workbench server can mount :func:`create_app` at ``/oai``. Public: harvesters have no login.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 from xml.etree import ElementTree as ET
@@ -39,12 +39,36 @@ VERBS = {
 }
 
 
+# metadataPrefix -> (schema, namespace) of the formats served (issue 25: oai_qdc and edm).
+FORMATS = {
+    "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+    "oai_qdc": ("http://epubs.cclrc.ac.uk/xsd/qdc.xsd", "http://epubs.cclrc.ac.uk/xmlns/qdc/"),
+    "edm": ("http://www.europeana.eu/schemas/edm/EDM.xsd", "http://www.europeana.eu/schemas/edm/"),
+}
+
+
 @dataclass
 class Record:
     identifier: str
     datestamp: datetime
     deleted: bool
     dc: Optional[ET.Element] = None
+    sets: tuple = ()  # setSpecs: museum:<slug>, trade:<slug>
+    formats: dict = field(default_factory=dict)  # metadataPrefix -> element (edm absent without a rights URI)
+
+
+def set_specs(view) -> tuple[tuple[str, str], ...]:
+    """(setSpec, setName) of the sets an interview belongs to: its museum's, and one per trade
+    it links to (``museum:<slug>``, ``trade:<slug>``: aggregators harvest per museum)."""
+    from oralhist.text import slugify
+
+    out = []
+    if view.museum:
+        out.append((f"museum:{slugify(view.museum, 'musee')}", view.museum))
+    for ln in view.links:
+        if ln.kind == "trade" and ln.status != "rejected":
+            out.append((f"trade:{slugify(ln.term_label, 'metier')}", ln.term_label))
+    return tuple(dict.fromkeys(out))
 
 
 def repository_identifier(ws) -> str:
@@ -104,7 +128,15 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
     repo = repository_identifier(ws)
     from oralhist.editorial.rights import dc_rights, effective, site_rights
 
+    from pathlib import Path
+
+    from oralhist.outputs.exports import edm, qdc
+    from oralhist.outputs.exports.addresses import MIME, interview_addresses, link_threshold, published_links, site_raw
+
+    provider = str(site_raw(ws).get("network", "") or "").strip() or ws.settings.title
+
     archive_rights = site_rights(ws)
+    threshold = link_threshold(ws)
     base = ws.settings.base_url.rstrip("/")
     out = []
     with db.session(ws) as s:
@@ -118,9 +150,21 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
             trs = s.exec(select(Transcript.created_at).where(Transcript.interview_id == iv.id)).all()
             changed = max([_utc(iv.updated_at)] + [_utc(r) for r in revs] + [_utc(t) for t in trs]
                           + ([_utc(consent.updated_at)] if consent else []))
+            pv = replace(pv, links=published_links(pv.links, threshold))  # the site's links, no others
             page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
-            dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
-            out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
+            where = interview_addresses(ws, s, full, pv.id)
+            audio = (f"{base}/{where.audio_path}" if base else where.audio_path) if where.audio_path else None
+            rights, license = effective(*archive_rights, consent)
+            dc = dublincore.element(pv, identifier=page, audio_url=audio, rights=dc_rights(rights, license))
+            formats = {"oai_dc": dc, "oai_qdc": qdc.element(pv, identifier=page, audio_url=audio, rights=rights,
+                                                            license=license)}
+            cho = edm.element(pv, page_url=page, audio_url=audio, license=license, rights=rights,
+                              provider=provider, data_provider=pv.museum or ws.settings.title,
+                              audio_format=MIME.get(Path(where.audio_path or "a.mp3").suffix, "audio/mpeg"))
+            if cho is not None:  # Europeana needs a rights URI: without one, no EDM record
+                formats["edm"] = cho
+            sets = set_specs(pv)
+            out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc, sets, formats))
         live = {r.identifier.rsplit(":", 1)[1] for r in out}
         for pid, at in retired_ids(s, ws, live):
             out.append(Record(f"oai:{repo}:{pid}", at, True))
@@ -197,64 +241,97 @@ def _identify(ws, root, args, base_url, page_size, today):
 
 
 def _formats(ws, root, args, base_url, page_size, today):
-    from oralhist.outputs.exports import dublincore
-
     if "identifier" in args and not any(r.identifier == args["identifier"] for r in load_records(ws, today)):
         raise _Error("idDoesNotExist", f"no record {args['identifier']}")
+    offered = list(FORMATS)
+    if "identifier" in args:  # the formats this record has (no edm without a rights URI)
+        rec = next(r for r in load_records(ws, today) if r.identifier == args["identifier"])
+        offered = [p for p in FORMATS if rec.deleted or p in rec.formats]
     el = ET.SubElement(root, f"{{{OAI}}}ListMetadataFormats")
-    fmt = ET.SubElement(el, f"{{{OAI}}}metadataFormat")
-    ET.SubElement(fmt, f"{{{OAI}}}metadataPrefix").text = "oai_dc"
-    ET.SubElement(fmt, f"{{{OAI}}}schema").text = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
-    ET.SubElement(fmt, f"{{{OAI}}}metadataNamespace").text = dublincore.OAI_DC
+    for prefix in offered:
+        fmt = ET.SubElement(el, f"{{{OAI}}}metadataFormat")
+        ET.SubElement(fmt, f"{{{OAI}}}metadataPrefix").text = prefix
+        ET.SubElement(fmt, f"{{{OAI}}}schema").text = FORMATS[prefix][0]
+        ET.SubElement(fmt, f"{{{OAI}}}metadataNamespace").text = FORMATS[prefix][1]
+
+
+def all_sets(recs) -> list[tuple[str, str]]:
+    """Every set of the live records, and the two top sets (``museum``, ``trade``) they sit in."""
+    found = {spec: name for r in recs for spec, name in r.sets}
+    tops = {"museum": "Musées", "trade": "Métiers"}
+    out = [(t, n) for t, n in tops.items() if any(s.startswith(t + ":") for s in found)]
+    return out + sorted(found.items())
 
 
 def _sets(ws, root, args, base_url, page_size, today):
-    raise _Error("noSetHierarchy", "this repository has no sets")
+    if "resumptionToken" in args:
+        raise _Error("badResumptionToken", "ListSets answers in one response: no resumption token is valid")
+    sets = all_sets(load_records(ws, today))
+    if not sets:
+        raise _Error("noSetHierarchy", "this repository has no sets yet")
+    el = ET.SubElement(root, f"{{{OAI}}}ListSets")
+    for spec, name in sets:
+        st = ET.SubElement(el, f"{{{OAI}}}set")
+        ET.SubElement(st, f"{{{OAI}}}setSpec").text = spec
+        ET.SubElement(st, f"{{{OAI}}}setName").text = name
 
 
 def _header(parent, r: Record):
     h = ET.SubElement(parent, f"{{{OAI}}}header", {"status": "deleted"} if r.deleted else {})
     ET.SubElement(h, f"{{{OAI}}}identifier").text = r.identifier
     ET.SubElement(h, f"{{{OAI}}}datestamp").text = _stamp(r.datestamp)
+    for spec, _ in r.sets:
+        ET.SubElement(h, f"{{{OAI}}}setSpec").text = spec
 
 
-def _record(parent, r: Record):
+def _record(parent, r: Record, prefix: str = "oai_dc"):
     rec = ET.SubElement(parent, f"{{{OAI}}}record")
     _header(rec, r)
     if not r.deleted:
-        ET.SubElement(rec, f"{{{OAI}}}metadata").append(r.dc)
+        ET.SubElement(rec, f"{{{OAI}}}metadata").append(r.formats.get(prefix, r.dc) if r.formats else r.dc)
 
 
 def _get(ws, root, args, base_url, page_size, today):
-    if args["metadataPrefix"] != "oai_dc":
-        raise _Error("cannotDisseminateFormat", f"unknown metadataPrefix {args['metadataPrefix']}")
+    prefix = args["metadataPrefix"]
+    if prefix not in FORMATS:
+        raise _Error("cannotDisseminateFormat", f"unknown metadataPrefix {prefix}")
     for r in load_records(ws, today):
         if r.identifier == args["identifier"]:
-            _record(ET.SubElement(root, f"{{{OAI}}}GetRecord"), r)
+            if not r.deleted and prefix not in r.formats:
+                raise _Error("cannotDisseminateFormat", f"{r.identifier} has no {prefix} record (no rights URI)")
+            _record(ET.SubElement(root, f"{{{OAI}}}GetRecord"), r, prefix)
             return
     raise _Error("idDoesNotExist", f"no record {args['identifier']}")
 
 
-def _token(prefix: str, frm: str, until: str, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{prefix}|{frm}|{until}|{offset}".encode()).decode().rstrip("=")
+def _token(prefix: str, frm: str, until: str, offset: int, spec: str = "") -> str:
+    return base64.urlsafe_b64encode(f"{prefix}|{frm}|{until}|{offset}|{spec}".encode()).decode().rstrip("=")
 
 
 def _untoken(tok: str):
     try:
-        prefix, frm, until, offset = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4)).decode().split("|")
-        return prefix, frm, until, int(offset)
+        parts = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4)).decode().split("|")
+        prefix, frm, until, offset = parts[:4]
+        spec = parts[4] if len(parts) > 4 else ""
+        if len(parts) > 5:
+            raise ValueError(tok)
+        return prefix, frm, until, int(offset), spec
     except (ValueError, UnicodeDecodeError):
         raise _Error("badResumptionToken", "this resumption token is not valid") from None
 
 
+def _in_set(r: Record, spec: str) -> bool:
+    """Whether the record is in ``spec`` or one of its subsets (``museum`` holds ``museum:x``)."""
+    return any(s == spec or s.startswith(spec + ":") for s, _ in r.sets)
+
+
 def _list(ws, root, args, base_url, page_size, today, *, full: bool):
     if "resumptionToken" in args:
-        prefix, frm, until, offset = _untoken(args["resumptionToken"])
+        prefix, frm, until, offset, spec = _untoken(args["resumptionToken"])
     else:
         prefix, frm, until, offset = args["metadataPrefix"], args.get("from", ""), args.get("until", ""), 0
-        if "set" in args:
-            raise _Error("noSetHierarchy", "this repository has no sets")
-    if prefix != "oai_dc":
+        spec = args.get("set", "")
+    if prefix not in FORMATS:
         raise _Error("cannotDisseminateFormat", f"unknown metadataPrefix {prefix}")
     lo = _parse_date(frm, False) if frm else None
     hi = _parse_date(until, True) if until else None
@@ -262,16 +339,19 @@ def _list(ws, root, args, base_url, page_size, today, *, full: bool):
         raise _Error("badArgument", "from/until must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, the same granularity")
     recs = [r for r in load_records(ws, today)
             if (lo is None or r.datestamp.replace(microsecond=0) >= lo) and (hi is None or r.datestamp.replace(microsecond=0) <= hi)]
+    if spec:
+        recs = [r for r in recs if _in_set(r, spec)]
+    recs = [r for r in recs if r.deleted or prefix in r.formats]  # no edm without a rights URI
     if not recs:
         raise _Error("noRecordsMatch", "no record matches")
     el = ET.SubElement(root, f"{{{OAI}}}{'ListRecords' if full else 'ListIdentifiers'}")
     for r in recs[offset:offset + page_size]:
-        _record(el, r) if full else _header(el, r)
+        _record(el, r, prefix) if full else _header(el, r)
     if offset + page_size < len(recs) or offset:
         attrs = {"completeListSize": str(len(recs)), "cursor": str(offset)}
         t = ET.SubElement(el, f"{{{OAI}}}resumptionToken", attrs)
         if offset + page_size < len(recs):
-            t.text = _token(prefix, frm, until, offset + page_size)
+            t.text = _token(prefix, frm, until, offset + page_size, spec)
 
 
 _VERB_FUNCS = {

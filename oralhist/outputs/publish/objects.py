@@ -86,18 +86,20 @@ def _manifest(page: ObjectPage, rec, term, base: str, model) -> str:
     label = {"fr": [page.label]}
     m = Manifest(id=f"{mid}/manifest.json", label=label)
     md = []
-    for key, val in (("Numéro d'inventaire", term.inventory_number), ("Désignation", term.designation),
-                     ("Dates", rec.dates), ("Matériaux", rec.materials), ("Dimensions", rec.dimensions),
-                     ("Musée", page.museum), ("Droits", rec.rights)):
+    for key, en, val in (("Numéro d'inventaire", "Inventory number", term.inventory_number),
+                         ("Désignation", "Designation", term.designation), ("Dates", "Dates", rec.dates),
+                         ("Matériaux", "Materials", rec.materials), ("Dimensions", "Dimensions", rec.dimensions),
+                         ("Musée", "Museum", page.museum), ("Droits", "Rights", rec.rights)):
         if val:
-            md.append(KeyValueString(label={"fr": [key]}, value={"none": [str(val)]}))
+            md.append(KeyValueString(label={"fr": [key], "en": [en]}, value={"none": [str(val)]}))
     if md:
         m.metadata = md
     if rec.credit_line:
-        m.requiredStatement = KeyValueString(label={"fr": ["Crédit"]}, value={"none": [rec.credit_line]})
-    if rec.rights and rec.rights.startswith(("http://creativecommons.org/", "https://creativecommons.org/",
-                                             "http://rightsstatements.org/", "https://rightsstatements.org/")):
-        m.rights = rec.rights
+        m.requiredStatement = KeyValueString(label={"fr": ["Crédit"], "en": ["Credit"]}, value={"none": [rec.credit_line]})
+    from oralhist.editorial.rights import iiif_rights_uri
+
+    if iiif_rights_uri(rec.rights or ""):  # the validator's form (http://); other licences stay in metadata
+        m.rights = iiif_rights_uri(rec.rights)
     m.homepage = [Homepage(id=f"{base}/{page.path}", type="Text", label=label, format="text/html")]
     pg = page.media["page"]
     cid = f"{mid}/canvas/1"

@@ -237,6 +237,12 @@ def render_model(model: SiteModel) -> SiteModel:
     if model.base_url:  # a local build has no web addresses: no sitemap (relative ones are invalid)
         model.add_text("sitemap.xml", sitemap(model))
     model.add_text("oai-pmh.xml", oai_static(model))
+    from oralhist.outputs.publish.feeds import headers_file, htaccess_file, iiif_collections  # issue 25
+
+    for path, text in iiif_collections(model).items():
+        model.add_text(path, text)
+    model.add_text("_headers", headers_file())  # CORS for partners' viewers (docs/publish.md)
+    model.add_text(".htaccess", htaccess_file())
     model.add_text("robots.txt", "User-agent: *\nAllow: /\n" + (f"Sitemap: {model.base_url}/sitemap.xml\n" if model.base_url else ""))
     return model
 

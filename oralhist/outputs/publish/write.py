@@ -20,7 +20,7 @@ from typing import Optional
 from oralhist.progress import NULL
 
 MANIFEST = ".oralhist-build.json"
-BUILD_VERSION = 2  # 2: issue 13's interview pages (times, share, cite, find) and home-data.js
+BUILD_VERSION = 3  # 2: issue 13's interview pages and home-data.js; 3: issue 25 (IIIF rights http form, bilingual IIIF metadata, terms with URIs)
 
 
 @dataclass(frozen=True)
