@@ -38,6 +38,7 @@ from oralhist.errors import BadInput, NotFound
 PUBLIC = ("public",)
 ON_SITE = ("public", "on-site")
 SCOPES = ("public", "on-site", "research-only", "none")
+LISTINGS = ("none", "catalogue")  # issue 24: may a non-public interview be listed in the catalogue
 
 
 # --------------------------------------------------------------------------- times
@@ -94,8 +95,15 @@ def set_consent(
     who: str = "unknown",
     rights: Optional[str] = None,
     license: Optional[str] = None,
+    listing: Optional[str] = None,
+    reason: str = "",
+    address: Optional[str] = None,
 ):
     """Change an interview's consent; returns the new ``ConsentView``.
+
+    ``listing``: ``none`` | ``catalogue`` (issue 24: a research-only or embargoed interview listed
+    in the public catalogue, without audio or text). ``reason``: why (kept in the revision and the
+    activity log, with ``who`` and ``address``). A withdrawal ends every access grant at once.
 
     ``unredact``: ids of Redaction rows to remove (see ``redaction_rows``); ``withdraw``: the
     narrator withdraws consent (scope ``none``, noted in the revision). Everything is checked
@@ -126,6 +134,8 @@ def set_consent(
             raise BadInput(scope, "a withdrawal sets the scope to none; do not give another scope")
         scope = "none"
     unredact = sorted({int(x) for x in unredact})
+    if listing is not None and listing not in LISTINGS:
+        raise BadInput(listing, f"unknown listing; choose one of {', '.join(LISTINGS)}")
     if license is not None and license.strip() and not re.match(r"^https?://\S+$", license.strip()):
         raise BadInput(license, "the licence must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/)")
 
@@ -153,6 +163,9 @@ def set_consent(
             row.license = license.strip() or None
         if scope is not None:
             row.scope = ConsentScope(scope)
+        listed_before = row.listing or "none"
+        if listing is not None:
+            row.listing = listing
         if clear_embargo:
             row.embargo_until = None
         elif embargo_until is not None:
@@ -186,11 +199,46 @@ def set_consent(
                        before=(asdict(before) | own_before) if before else None, after=asdict(after) | own_after,
                        note="; ".join(filter(None, [
                            "consent withdrawn" if withdraw else None,
+                           f"listing: {listed_before} -> {row.listing}" if (row.listing or "none") != listed_before else None,
+                           f"reason: {reason.strip()}" if reason and reason.strip() else None,
                            f"pseudonym set to {pseudonym!r}" if pseudonym else None,
                            f"redactions removed: {', '.join(f'#{i}' for i in unredact)}" if unredact else None,
                        ])) or None))
+        _after_consent_change(s, interview_id, row, who=who, reason=reason, address=address,
+                              withdraw=withdraw, listed_before=listed_before, before=before, after=after)
         s.commit()
         return after
+
+
+def _after_consent_change(s, interview_id, row, *, who, reason, address, withdraw, listed_before, before, after):
+    """The activity-log line of a consent change (who, why, from where), and, when nothing may be
+    shown any more (scope none), the end of every access grant or pending request on the interview."""
+    from sqlalchemy import update
+
+    from oralhist.editorial.activity import record
+    from oralhist.records import AccessRequest, utcnow
+
+    changes = []
+    if before is None or before.scope != after.scope:
+        changes.append(f"portée : {before.scope if before else '—'} → {after.scope}")
+    if before is None or before.embargo_until != after.embargo_until:
+        changes.append(f"embargo : {(before.embargo_until if before else None) or '—'} → {after.embargo_until or '—'}")
+    if before is None or before.anonymise != after.anonymise:
+        changes.append("anonymisé" if after.anonymise else "non anonymisé")
+    if (row.listing or "none") != listed_before:
+        changes.append(f"catalogue : {listed_before} → {row.listing}")
+    if before is not None and len(before.redactions) != len(after.redactions):
+        changes.append(f"passages retirés : {len(before.redactions)} → {len(after.redactions)}")
+    if withdraw:
+        changes.insert(0, "consentement retiré")
+    detail = "; ".join(changes) or "aucun changement de portée"
+    detail += f" — motif : {reason.strip()}" if reason and reason.strip() else " — motif : non précisé"
+    record(s, actor=who, action="consent", interview_id=interview_id, detail=detail, address=address)
+    if row.scope == "none" or getattr(row.scope, "value", None) == "none":
+        s.exec(update(AccessRequest).where(AccessRequest.interview_id == interview_id,
+                                           AccessRequest.status.in_(("pending", "granted")))
+               .values(status="revoked", reason="consentement retiré", decided_by=who, decided_at=utcnow(),
+                       seen=False))
 
 
 def redaction_rows(s, interview_id: str) -> list:

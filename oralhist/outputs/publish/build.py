@@ -124,4 +124,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
                     # the version published, for status.site_notes ("a newer approved version waits")
                     mark_done(s, iid, "publish", {"site": str(out), "transcript_version": tv})
                 s.commit()
+    if out.resolve() == ws.site.resolve():
+        from oralhist.editorial.activity import record_now  # issue 21 item 8: every publish of the site
+
+        record_now(ws, actor="oralhist publish", action="publish",
+                   detail=f"site publié : {len(model.interviews)} entretiens, {len(figures['written'])} fichiers écrits")
     return rep
