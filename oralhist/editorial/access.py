@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Optional
 
 from sqlmodel import select
 
+from oralhist.editorial.consent import as_public, listed  # what may be listed and read: consent's one place
 from oralhist.errors import BadInput, ConflictError, NotFound
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 3650, 90
@@ -127,22 +128,6 @@ def profile(s, account_name: str) -> Optional[dict]:
 
 
 # ------------------------------------------------------------------------------ what may be asked for
-
-
-def listed(consent, today: Optional[date] = None) -> bool:
-    """May this consent be listed in the catalogue and asked for: ``listing`` catalogue, and the
-    interview research-only or under an embargo (a public one is on the site; ``none`` never)."""
-    if consent is None or getattr(consent, "listing", "none") != "catalogue":
-        return False
-    scope = getattr(consent.scope, "value", consent.scope)
-    if scope == "none":
-        return False
-    emb = consent.embargo_until
-    if emb:
-        emb = date.fromisoformat(str(emb))
-        if emb >= (today or date.today()):
-            return True
-    return scope == "research-only"
 
 
 def by_public_key(s, key: str):
@@ -307,7 +292,7 @@ def catalogue_title(s, iv) -> str:
     if iv is None:
         return ""
     v = load_interview(s, iv.id, with_words=False)
-    pv = public_view(_as_public(v))
+    pv = public_view(as_public(v))
     return (pv.title if pv else "") or "Entretien"
 
 
@@ -378,14 +363,6 @@ def live_grant(s, account_name: str, key: str):
     return row
 
 
-def _as_public(view):
-    """The view with its consent read as public for the filter: what ``public_view`` removes
-    (redactions, the narrator's name when anonymised, files) is removed for researchers too."""
-    if view.consent is None:
-        return view
-    return replace(view, consent=replace(view.consent, scope="public", embargo_until=None))
-
-
 def researcher_view(ws, interview_id: str):
     """What a granted researcher reads: the approved version (else the newest), redactions and
     anonymisation applied as on the public site."""
@@ -394,7 +371,7 @@ def researcher_view(ws, interview_id: str):
 
     with db.session(ws) as s:
         v = load_for_public(s, interview_id)
-    return public_view(_as_public(v))
+    return public_view(as_public(v))
 
 
 def researcher_json(ws, interview_id: str, key: str) -> dict:

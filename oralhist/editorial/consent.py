@@ -153,6 +153,7 @@ def set_consent(
             if red is None or red.interview_id != interview_id:
                 raise BadInput(str(rid), f"no redaction #{rid} on {interview_id} (see `oralhist consent {interview_id}`)")
         before = load_interview(s, interview_id, with_words=False).consent
+        key_before = iv.public_key
         row = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
         if row is None:
             row = Consent(interview_id=interview_id)
@@ -206,6 +207,11 @@ def set_consent(
                        ])) or None))
         _after_consent_change(s, interview_id, row, who=who, reason=reason, address=address,
                               withdraw=withdraw, listed_before=listed_before, before=before, after=after)
+        if listed(before) and (not listed(after) or iv.public_key != key_before) and key_before \
+                and not is_public(before):  # issue 24: a catalogue record that stops answering is deleted in OAI
+            from oralhist.records import RetiredId
+
+            s.add(RetiredId(interview_id=interview_id, public_id=key_before))
         s.commit()
         return after
 
@@ -480,6 +486,54 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
         links=links,
         extra={"archive_id": view.id, "public": True},
     )
+
+
+# --------------------------------------------------------------------------- the catalogue (issue 24)
+
+
+def listed(consent, today: Optional[date] = None) -> bool:
+    """May this consent be listed in the public catalogue and asked for by researchers:
+    ``listing`` catalogue, and the interview research-only or under an embargo (a public one is
+    on the site itself; scope ``none`` — a withdrawal — never)."""
+    if consent is None or getattr(consent, "listing", "none") != "catalogue":
+        return False
+    scope = getattr(consent.scope, "value", consent.scope)
+    if scope == "none":
+        return False
+    if consent.embargo_until and date.fromisoformat(str(consent.embargo_until)) >= (today or date.today()):
+        return True
+    return scope == "research-only"
+
+
+def as_public(view):
+    """``view`` with its consent read as public, for ``public_view``: what it removes for the
+    public (redactions, the narrator's name when anonymised, file names) is removed here too."""
+    if view.consent is None:
+        return view
+    return replace(view, consent=replace(view.consent, scope="public", embargo_until=None))
+
+
+def catalogue_card(view, today: Optional[date] = None) -> Optional[dict]:
+    """The catalogue fields of a listed interview, or None: public id, title, museum, decade,
+    trades and themes (accepted links to vocabulary terms, outside redactions), duration, and the
+    narrator's name only when not anonymised. Never audio, text, synopsis, topics or keywords."""
+    import re as _re
+
+    if not listed(view.consent, today):
+        return None
+    pv = public_view(as_public(view), today)
+    if pv is None:
+        return None
+    terms: dict = {"trade": set(), "subject": set()}
+    for ln in pv.links:
+        if ln.status == "accepted" and ln.kind in terms:
+            terms[ln.kind].add(ln.term_label)
+    m = _re.match(r"(\d{4})", view.date or "")
+    return {"id": pv.id, "title": pv.title or "", "museum": view.museum,
+            "decade": f"{m.group(1)[:3]}0" if m else None,
+            "trades": sorted(terms["trade"], key=_fold), "themes": sorted(terms["subject"], key=_fold),
+            "duration_ms": view.duration_ms,
+            "narrator": None if view.consent.anonymise else view.narrator}
 
 
 # --------------------------------------------------------------------------- audio
