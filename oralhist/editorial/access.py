@@ -37,7 +37,9 @@ class AccessSettings:
 
     approvers: str = "admin"
     default_days: int = DEFAULT_DAYS
-    request_url: str = "/demandes"  # where the public catalogue page sends people (the workbench's /demandes)
+    # where the public catalogue page sends people: the workbench's /demandes, an http(s) address;
+    # "" (default): <[site] base_url>/demandes (the workbench behind the same host), none without base_url
+    request_url: str = ""
 
 
 def access_settings(ws) -> AccessSettings:
@@ -48,13 +50,15 @@ def access_settings(ws) -> AccessSettings:
         raise WorkspaceError(ws.root / "oralhist.toml", "[access] must be a table of settings")
     approvers = raw.get("approvers", "admin")
     days = raw.get("default_days", DEFAULT_DAYS)
-    url = raw.get("request_url", "/demandes")
+    url = raw.get("request_url", "")
     if approvers not in ("admin", "editor"):
         raise WorkspaceError(ws.root / "oralhist.toml", "setting access.approvers must be \"admin\" or \"editor\"")
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
         raise WorkspaceError(ws.root / "oralhist.toml", f"setting access.default_days must be {MIN_DAYS}-{MAX_DAYS}")
-    if not isinstance(url, str) or not (url.startswith("/") or re.match(r"^https?://\S+$", url)):
-        raise WorkspaceError(ws.root / "oralhist.toml", "setting access.request_url must be /… or an http(s) address")
+    if not isinstance(url, str) or not (url == "" or re.match(r"^https?://\S+$", url)):
+        raise WorkspaceError(ws.root / "oralhist.toml", "setting access.request_url must be an http(s) address")
+    if not url and ws.settings.base_url:
+        url = ws.settings.base_url.rstrip("/") + "/demandes"
     return AccessSettings(approvers=approvers, default_days=days, request_url=url)
 
 

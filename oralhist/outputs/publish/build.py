@@ -93,6 +93,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
 
     object_notes, object_pages = add_objects(ws, model, today=today)
     exhibit_notes = add_exhibitions(ws, model, today=today, objects_pages=object_pages)
+    from oralhist.outputs.publish.catalogue import add_catalogue  # issue 24: listed research-only / embargoed interviews
+
+    catalogue = add_catalogue(ws, model, today=today)
     problems = validate(model)
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
@@ -115,6 +118,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "warnings": problems,
         "exhibitions": exhibit_notes,
         "objects": object_notes,
+        "catalogue": catalogue,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
         fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]

@@ -121,6 +121,9 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
             page = f"{base}/i/{pv.id}.html" if base else f"i/{pv.id}.html"
             dc = dublincore.element(pv, identifier=page, rights=dc_rights(*effective(*archive_rights, consent)))
             out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc))
+        from oralhist.outputs.publish.catalogue import oai_records  # issue 24: catalogue records (access on request)
+
+        out += [Record(ident, _utc(at), False, dc) for ident, at, dc in oai_records(ws, repo, base, today)]
         live = {r.identifier.rsplit(":", 1)[1] for r in out}
         for pid, at in retired_ids(s, ws, live):
             out.append(Record(f"oai:{repo}:{pid}", at, True))
