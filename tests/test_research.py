@@ -207,3 +207,57 @@ def test_journal_lists_logins_imports_consent_approvals_publishing_filtered_by_m
     assert st == 200 and all(e["museum_id"] is not None for e in jb["entries"]) and not any(
         e["interview"] == IID for e in jb["entries"])
     assert v.login("vol-a")[0] == 200 and v.call("GET", "/api/journal")[0] == 403
+
+
+def test_browser_walk_inscription_demandes_reading_and_axe(research, page, browser):
+    """In Chromium: register at /inscription, ask at /demandes, an admin grants in the browser, the
+    researcher reads; axe-core on /inscription, /demandes (both sides) and the reading page."""
+    from test_upload_browser import axe_clean
+
+    base, ws, key = research
+    page.goto(base + "/inscription")
+    axe_clean(page)
+    page.fill("input[name=name]", "Claire Martin")
+    page.fill("input[name=email]", "claire@univ-lille.fr")
+    page.fill("input[name=institution]", "Université de Lille")
+    page.fill("input[name=password]", "court")
+    page.click("button[type=submit]")  # the browser refuses it itself (minlength); the server too:
+    assert page.url.endswith("/inscription")
+    page.fill("input[name=password]", "motdepasselong")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#failed")
+    assert "mot de passe trop faible" in page.inner_text("#failed")
+    assert page.get_attribute("input[name=password]", "aria-invalid") == "true"
+    axe_clean(page)
+    page.fill("input[name=password]", RPW)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/demandes")
+    page.goto(base + f"/demandes?entretien={key}")
+    assert page.input_value("input[name=interviews]") == key
+    page.fill("textarea[name=purpose]", "Thèse sur la dentelle")
+    page.click("#ask-form button[type=submit]")
+    page.wait_for_selector("tr[data-status=pending]")
+    axe_clean(page)
+    # the admin: a count in the header, the grant form
+    ctx = browser.new_context(locale="fr-FR")
+    admin = ctx.new_page()
+    try:
+        admin.goto(base + "/login?next=/demandes")
+        admin.fill("input[name=name]", "admin")
+        admin.fill("input[name=password]", PW)
+        admin.click("button[type=submit]")
+        admin.wait_for_selector("form.decide")
+        assert admin.inner_text("header .notices .count").startswith("1")
+        axe_clean(admin)
+        admin.fill("form[data-action=grant] input[name=days]", "30")
+        admin.click("form[data-action=grant] button")
+        admin.wait_for_selector("tr[data-status=granted]")
+    finally:
+        ctx.close()
+    page.goto(base + "/demandes")
+    assert page.inner_text("header .notices .count").startswith("1")  # a decision not yet seen
+    page.click(f"a[href='/lecture/{key}']")
+    page.wait_for_selector("#citation")
+    assert key in page.inner_text("#citation")
+    page.wait_for_function("document.getElementById('audio').readyState >= 1")
+    axe_clean(page)

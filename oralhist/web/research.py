@@ -308,13 +308,14 @@ def routes(cfg, page, guard) -> list:
         if acc is None or (acc.role != "researcher" and not decider):
             return _forbidden(request, "page réservée aux chercheurs et à ceux qui décident des accès")
         mine = acc.role == "researcher"
+        count = await run_in_threadpool(notices, cfg, acc)  # before the researcher's decisions are marked seen
         rows = await run_in_threadpool(lambda: access.list_requests(
             ws, account_name=acc.name, mine=mine, museum_id=acc.museum_id, every_museum=acc.museum_id is None))
         prof = None
         if mine:
             with db.session(ws) as s:
                 prof = access.profile(s, acc.name)
-        return page(request, "demandes.html", rows=rows, mine=mine, prof=prof,
+        return page(request, "demandes.html", rows=rows, mine=mine, prof=prof, notices=count, decider=decider,
                     asked=request.query_params.get("entretien", "")[:64],
                     default_days=access.access_settings(ws).default_days, MAX_DAYS=access.MAX_DAYS)
 
