@@ -396,22 +396,31 @@ def citation(ws, pv, key: str) -> str:
     return f"{head}. {ws.settings.title}, référence {key}. Consulté le {date.today():%d/%m/%Y}."
 
 
-def research_audio(ws, interview_id: str):
-    """The file a researcher listens to: the listening copy, with the redacted ranges silenced
-    (written once per set of ranges next to the listening copy, ``research-<hash>.ogg``)."""
-    from oralhist import db
-    from oralhist.editorial.consent import silence_ranges
+def _audio_source(s, ws, interview_id: str):
+    """(listening copy, its sha256, redacted ranges) of an interview; (None, None, []) without one."""
     from oralhist.records import Derivative, Redaction
 
-    with db.session(ws) as s:
-        src = None
-        for kind in ("access", "asr"):
-            d = s.exec(select(Derivative).where(Derivative.interview_id == interview_id, Derivative.kind == kind)).first()
-            if d is not None and ws.abs(d.path).is_file():
-                src, sha = ws.abs(d.path), d.sha256
-                break
-        reds = [(r.start_ms, r.end_ms) for r in s.exec(select(Redaction).where(Redaction.interview_id == interview_id)
-                                                       .order_by(Redaction.start_ms)).all()]
+    src = sha = None
+    for d in s.exec(select(Derivative).where(Derivative.interview_id == interview_id,
+                                             Derivative.kind.in_(("access", "asr")))).all():
+        if ws.abs(d.path).is_file() and (src is None or d.kind == "access"):
+            src, sha = ws.abs(d.path), d.sha256
+    reds = [(r.start_ms, r.end_ms) for r in s.exec(select(Redaction).where(Redaction.interview_id == interview_id)
+                                                   .order_by(Redaction.start_ms)).all()]
+    return src, sha, reds
+
+
+def research_audio(ws, interview_id: str, source=None):
+    """The file a researcher listens to: the listening copy, with the redacted ranges silenced
+    (written once per set of ranges next to the listening copy, ``research-<hash>.ogg``).
+    ``source``: ``_audio_source``'s answer when the caller has it."""
+    from oralhist import db
+    from oralhist.editorial.consent import silence_ranges
+
+    if source is None:
+        with db.session(ws) as s:
+            source = _audio_source(s, ws, interview_id)
+    src, sha, reds = source
     if src is None:
         return None
     if not reds:
@@ -423,11 +432,49 @@ def research_audio(ws, interview_id: str):
     return out
 
 
-def log_read(ws, account_name: str, interview_id: str, what: str, detail: str = "", address: Optional[str] = None) -> None:
-    from oralhist.editorial.activity import record_now
+def admit(ws, account_name: str, key: str, what: str, *, detail: str = "", address: Optional[str] = None):
+    """One researcher read, checked and logged in one transaction: the archive id and, for
+    ``what == "audio"``, ``_audio_source``'s answer; None (and an ``access.denied`` line) without a
+    live grant. Kept to one session and one commit: it runs on every audio range."""
+    from sqlalchemy import insert
 
-    record_now(ws, actor=account_name, action=f"access.{what}", interview_id=interview_id, detail=detail,
-               address=address)
+    from oralhist import db
+    from oralhist.records import (AccessRequest, ActivityEntry, Consent, ConsentScope, Derivative, EditorAccount,
+                                  Interview, Redaction, utcnow)
+
+    if not isinstance(key, str) or not key or len(key) > 64:
+        key = ""
+    now = utcnow()
+    # plain column queries (no ORM objects): the grant, the consent and the listening copies in one statement
+    q = (select(Interview.id, Interview.museum_id, Derivative.kind, Derivative.path, Derivative.sha256)
+         .join(AccessRequest, AccessRequest.interview_id == Interview.id)
+         .join(EditorAccount, EditorAccount.id == AccessRequest.account_id)
+         .join(Consent, Consent.interview_id == Interview.id)
+         .outerjoin(Derivative, (Derivative.interview_id == Interview.id) & Derivative.kind.in_(("access", "asr")))
+         .where(Interview.public_key == key, EditorAccount.name == account_name, AccessRequest.status == "granted",
+                AccessRequest.expires_at > now, Consent.scope != ConsentScope.none))
+    with db.session(ws) as s:
+        rows = s.execute(q).all() if key else []
+        line = {"at": now, "actor": account_name[:200], "detail": str(detail or "")[:4000],
+                "address": str(address)[:64] if address else None}
+        if not rows:
+            s.execute(insert(ActivityEntry).values(**dict(line, detail=f"{what} {key} : {line['detail']}"[:4000]),
+                                                   action="access.denied"))
+            s.commit()
+            return None
+        iid, mid = rows[0][0], rows[0][1]
+        source = None
+        if what == "audio":
+            src = sha = None
+            for _, _, kind, path, dsha in rows:
+                if path and ws.abs(path).is_file() and (src is None or kind == "access"):
+                    src, sha = ws.abs(path), dsha
+            reds = [tuple(r) for r in s.execute(select(Redaction.start_ms, Redaction.end_ms)
+                                                .where(Redaction.interview_id == iid).order_by(Redaction.start_ms)).all()]
+            source = (src, sha, reds)
+        s.execute(insert(ActivityEntry).values(**line, action=f"access.{what}", interview_id=iid, museum_id=mid))
+        s.commit()
+        return iid, source
 
 
 # ------------------------------------------------------------------------------ messages

@@ -104,7 +104,7 @@ def _forbidden(request, message: str = NO_ACCESS) -> Response:
 
 async def researcher_gate(cfg, request: Request) -> Response:
     """Every guarded route asked by a researcher: the three reads below with a live grant, else 403."""
-    from oralhist.editorial.access import live_grant, log_read
+    from oralhist.editorial.access import admit
 
     ws, acc, path = cfg.ws, _acc(request), request.url.path
     if path == "/" and request.method == "GET":
@@ -114,38 +114,33 @@ async def researcher_gate(cfg, request: Request) -> Response:
             else "page" if path.startswith("/lecture/") else None)
     if request.method != "GET" or kind is None or not key:
         return _forbidden(request, "action réservée à l’équipe du musée")
-
-    def check():
-        with db.session(ws) as s:
-            hit = live_grant(s, acc.name, key)
-            return hit[0].id if hit else None
-
-    iid = await run_in_threadpool(check)
-    if iid is None:
-        await run_in_threadpool(log_read, ws, acc.name, None, "denied", f"{request.method} {path[:200]}", _addr(request))
+    rng = request.headers.get("range", "")
+    if kind == "audio" and not rng.startswith("bytes="):
+        return JSONResponse({"error": "écoute par plages seulement (en-tête Range requis) ; pas de téléchargement"}, 416)
+    what, detail = {"audio": ("audio", rng[:60]), "record": ("transcript", "texte (API)"),
+                    "page": ("page", "page de lecture")}[kind]
+    admitted = await run_in_threadpool(lambda: admit(ws, acc.name, key, what, detail=detail, address=_addr(request)))
+    if admitted is None:
         return _forbidden(request)
+    iid, source = admitted
     if kind == "audio":
-        return await _audio(cfg, request, iid, key)
+        return await _audio(cfg, request, iid, key, source)
     if kind == "record":
         from oralhist.editorial.access import researcher_json
 
         body = await run_in_threadpool(researcher_json, ws, iid, key)
-        await run_in_threadpool(log_read, ws, acc.name, iid, "transcript", "texte (API)", _addr(request))
         return JSONResponse(body, headers={"cache-control": "no-store"})
     return await _reading_page(cfg, request, iid, key)
 
 
-async def _audio(cfg, request, iid: str, key: str) -> Response:
-    """The listening copy (redactions silenced), only by byte range: no Range header, no audio."""
-    from oralhist.editorial.access import log_read, research_audio
+async def _audio(cfg, request, iid: str, key: str, source) -> Response:
+    """The listening copy (redactions silenced), only by byte range (checked by the gate)."""
+    from oralhist.editorial.access import research_audio
 
-    rng = request.headers.get("range", "")
-    if not rng.startswith("bytes="):
-        return JSONResponse({"error": "écoute par plages seulement (en-tête Range requis) ; pas de téléchargement"}, 416)
-    path = await run_in_threadpool(research_audio, cfg.ws, iid)
+    path = source[0] if source[0] is not None and not source[2] else \
+        await run_in_threadpool(research_audio, cfg.ws, iid, source)
     if path is None:
         return JSONResponse({"error": "pas d’enregistrement d’écoute"}, 404)
-    await run_in_threadpool(log_read, cfg.ws, _acc(request).name, iid, "audio", rng[:60], _addr(request))
     mt = "audio/ogg" if path.suffix in (".ogg", ".opus") else "audio/mpeg" if path.suffix == ".mp3" else \
         "audio/mp4" if path.suffix == ".m4a" else "audio/wav" if path.suffix == ".wav" else "application/octet-stream"
     resp = FileResponse(path, media_type=mt, content_disposition_type="inline", filename=f"{key}{path.suffix}")
@@ -153,10 +148,9 @@ async def _audio(cfg, request, iid: str, key: str) -> Response:
 
 
 async def _reading_page(cfg, request, iid: str, key: str) -> Response:
-    from oralhist.editorial.access import citation, log_read, researcher_view
+    from oralhist.editorial.access import citation, researcher_view
 
     pv = await run_in_threadpool(researcher_view, cfg.ws, iid)
-    await run_in_threadpool(log_read, cfg.ws, _acc(request).name, iid, "page", "page de lecture", _addr(request))
     return cfg_page(cfg)(request, "research_read.html", pv=pv, key=key, cite=citation(cfg.ws, pv, key))
 
 

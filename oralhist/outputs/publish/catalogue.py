@@ -112,14 +112,17 @@ def add_catalogue(ws, model, *, today: Optional[date] = None) -> int:
     from xml.etree import ElementTree as ET
     from xml.sax.saxutils import escape as xml_escape
 
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     from oralhist.outputs.publish.i18n import messages
-    from oralhist.outputs.publish.render import jinja_env
     from oralhist.outputs.publish.typography import decade, duration
 
     cards = catalogue_cards(ws, today)
     if not cards:
         return 0
-    env = jinja_env()
+    # the site's templates without render.py's filters (none needed; render -> model -> oai -> here would be a cycle)
+    env = Environment(loader=PackageLoader("oralhist.outputs.publish", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     lang = model.language
     w = WORDS.get(lang, WORDS["fr"])
     common = {"site_title": model.title, "lang": lang, "m": messages(lang), "w": w}
