@@ -261,3 +261,41 @@ def test_browser_walk_inscription_demandes_reading_and_axe(research, page, brows
     assert key in page.inner_text("#citation")
     page.wait_for_function("document.getElementById('audio').readyState >= 1")
     axe_clean(page)
+
+
+def test_the_library_path_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+    """The same library calls on PostgreSQL: registration, request, grant, a checked and logged read
+    (one statement, the enum compared in SQL), the journal's filters and CSV, a withdrawal."""
+    from oralhist.archive.workspace import init
+    from oralhist.editorial import access
+    from oralhist.editorial.activity import export_csv, query
+    from oralhist.editorial.consent import set_consent
+    from oralhist.outputs.publish.catalogue import catalogue_cards
+    from oralhist.records import Interview
+    from oralhist.web.auth import set_account
+
+    monkeypatch.setenv("DATABASE_URL", pg_fresh)
+    ws = init(tmp_path / "archive")
+    make_interview(ws, IID)
+    set_consent(ws, IID, scope="research-only", listing="catalogue", who="admin", reason="accord écrit")
+    with db.session(ws) as s:
+        key = s.get(Interview, IID).public_key
+    assert [c["id"] for c in catalogue_cards(ws)] == [key]
+    fields = access.check_registration(ws, name="Claire Martin", email="claire@exemple.fr", institution="", password=RPW)
+    set_account(ws, fields["email"], RPW, role="researcher")
+    access.add_profile(ws, **fields)
+    with pytest.raises(Exception, match="existe déjà"):
+        access.check_registration(ws, name="X", email="CLAIRE@exemple.fr", institution="", password=RPW)
+    [rid] = access.request_access(ws, "claire@exemple.fr", [key], purpose="Thèse sur le textile")
+    assert access.admit(ws, "claire@exemple.fr", key, "page") is None
+    assert access.decide(ws, rid, "grant", who="admin", days=7)["status"] == "granted"
+    assert access.admit(ws, "claire@exemple.fr", key, "audio")[0] == IID
+    assert access.pending_count(ws, account_name="claire@exemple.fr", researcher=True) == 1
+    with db.session(ws) as s:
+        page = query(s, interview_id=IID, action="access.", since="2000-01-01")
+        assert [r["action"] for r in page.rows] == ["access.audio", "access.grant", "access.request"] and page.total == 3
+        assert "access.denied" in export_csv(s, actor="claire@exemple.fr")
+    set_consent(ws, IID, withdraw=True, who="admin", reason="retrait")
+    assert access.admit(ws, "claire@exemple.fr", key, "audio") is None
+    assert access.list_requests(ws, account_name="claire@exemple.fr", mine=True)[0]["status"] == "revoked"
+    assert catalogue_cards(ws) == []
