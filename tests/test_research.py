@@ -299,3 +299,43 @@ def test_the_library_path_on_postgresql(pg_fresh, tmp_path, monkeypatch):
     assert access.admit(ws, "claire@exemple.fr", key, "audio") is None
     assert access.list_requests(ws, account_name="claire@exemple.fr", mine=True)[0]["status"] == "revoked"
     assert catalogue_cards(ws) == []
+
+
+def test_notifications_by_smtp_when_enabled_and_in_the_log_when_off(ws, tmp_path):
+    """[mail]: off by default (the message goes to the activity log); on, the real smtplib path
+    delivers it to a local SMTP server (aiosmtpd), and a server that is down is logged, never raised."""
+    from aiosmtpd.controller import Controller
+
+    from oralhist.archive.workspace import open_workspace
+    from oralhist.editorial.access import notify
+    from oralhist.editorial.activity import query
+    from oralhist.web.server import free_port
+
+    assert notify(ws, "claire@exemple.fr", "Votre demande n° 1 : accordée", "Accès jusqu’au 2027-01-01.") is False
+    with db.session(ws) as s:
+        line = query(s, action="mail").rows[0]
+    assert "claire@exemple.fr" in line["detail"] and "accordée" in line["detail"]
+
+    got = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            got.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode("utf-8")))
+            return "250 OK"
+
+    port = free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        toml = ws.root / "oralhist.toml"
+        toml.write_text(toml.read_text("utf-8") + f'\n[mail]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+                        'from = "archives@musee.fr"\nstarttls = false\n', "utf-8")
+        ws2 = open_workspace(ws.root)
+        assert notify(ws2, "claire@exemple.fr", "Votre demande n° 1 : accordée", "Accès jusqu’au 2027-01-01.") is True
+    finally:
+        ctl.stop()
+    assert got and got[0][0] == "archives@musee.fr" and got[0][1] == ["claire@exemple.fr"]
+    assert "accord" in got[0][2]
+    assert notify(ws2, "claire@exemple.fr", "Sujet", "Corps") is False  # the server is gone: logged, not raised
+    with db.session(ws) as s:
+        assert "envoi impossible" in query(s, action="mail").rows[0]["detail"]
