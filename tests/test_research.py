@@ -79,6 +79,12 @@ def test_register_request_refused_grant_read_log_revoke(research):
         assert st == 403, (path, st)
         assert "segments" not in str(body) and "Bonjour" not in str(body)
     assert r.call("GET", "/api/access-requests")[1][0]["status"] == "pending"
+    # a researcher reaches nothing of the staff's workbench; « / » leads to its requests
+    for path in ("/expositions", "/publish", "/vocab", "/importer", f"/i/{IID}", f"/i/{IID}/consent", "/journal",
+                 f"/api/i/{IID}/access-log", "/api/publish"):
+        assert r.call("GET", path)[0] == 403, path
+    st, home = r.call("GET", "/")
+    assert st == 200 and "Demandes d’accès" in home
 
     a = Client(base)
     a.login("admin")
