@@ -33,18 +33,25 @@ def _museum_a(ws):
 
 
 @pytest.fixture()
-def research(ws, corpus, ffmpeg):
-    """(base url, ws, public id): a research-only interview listed in the catalogue, with a redaction."""
+def research(prepared_archives, tmp_path, corpus, ffmpeg):
+    """(base url, ws, public id): a research-only interview listed in the catalogue, with a redaction
+    (the archive built once per process, each test on its own copy)."""
     from oralhist.editorial.consent import set_consent
     from oralhist.editorial.corrections import approve
+    from oralhist.records import Interview
     from oralhist.web.server import start_workbench_in_thread
 
-    make_interview(ws, IID, audio=True, corpus=corpus, ffmpeg=ffmpeg)
-    accounts(ws)
-    key = _museum_a(ws)
-    approve(ws, IID, who="edit")
-    set_consent(ws, IID, scope="research-only", listing="catalogue", redact=[(0, 2500, "nom d’un tiers")],
-                who="admin", reason="accord signé le 3 mai")
+    def build(ws):
+        make_interview(ws, IID, audio=True, corpus=corpus, ffmpeg=ffmpeg)
+        accounts(ws)
+        _museum_a(ws)
+        approve(ws, IID, who="edit")
+        set_consent(ws, IID, scope="research-only", listing="catalogue", redact=[(0, 2500, "nom d’un tiers")],
+                    who="admin", reason="accord signé le 3 mai")
+
+    ws = prepared_archives("research-listed", build, tmp_path)
+    with db.session(ws) as s:
+        key = s.get(Interview, IID).public_key
     server, cfg, url, _ = start_workbench_in_thread(ws, runner=False)
     yield url.rstrip("/"), ws, key
     server.should_exit = True
