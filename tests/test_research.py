@@ -81,7 +81,7 @@ def test_register_request_refused_grant_read_log_revoke(research):
     rid = body["id"]
     # no grant yet: the record, the audio, the reading page and the staff routes all answer 403, nothing served
     for path in (f"/api/interviews/{key}", f"/audio/{key}", f"/lecture/{key}", f"/api/interviews/{IID}", f"/audio/{IID}",
-                 f"/api/i/{IID}/transcript", "/api/interviews", f"/api/interviews/iv-000000000000"):
+                 f"/api/i/{IID}/transcript", "/api/interviews", "/api/interviews/iv-000000000000"):
         st, body = r.call("GET", path, headers={"Range": "bytes=0-99"})
         assert st == 403, (path, st)
         assert "segments" not in str(body) and "Bonjour" not in str(body)

@@ -1,4 +1,4 @@
-"""Researchers' access to restricted interviews: profiles, requests, time-limited grants, the researcher's view (issue 24).
+"""Researchers' access to restricted interviews: profiles, requests, time-limited grants, what they read (issue 24).
 
 The login of a researcher is an ordinary workbench account (role ``researcher``, its name the
 e-mail address), made by the web layer with ``web.auth.set_account``; this module keeps the

@@ -1,4 +1,4 @@
-"""The activity log: who logged in, imported, changed consent, approved, published, read what (issue 21 item 8, issue 24)."""
+"""The activity log: who logged in, imported, changed consent, approved, published, read what (issues 21.8, 24)."""
 
 from __future__ import annotations
 

@@ -316,7 +316,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
             if acc is not None and acc.role == "researcher":  # issue 24: only what is granted, by public id
                 from oralhist.web.research import researcher_gate
 
-                return await researcher_gate(cfg, request)
+                return await researcher_gate(cfg, request, page)
             if bad_path_ids(request) is not None:  # /api/links/<10**30>: out of any table's range
                 return JSONResponse({"error": "identifiant hors limites"}, 400)
             acc = request.scope.get("state", {}).get("account")

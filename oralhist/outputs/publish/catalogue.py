@@ -1,4 +1,4 @@
-"""Catalogue pages of the public site (issue 24): research-only or embargoed interviews listed with catalogue fields only.
+"""Catalogue pages of the public site (issue 24): research-only or embargoed interviews, catalogue fields only.
 
 An interview whose consent says ``listing = catalogue`` (``consent.listed``) gets a card on the
 home page and in ``catalogue/index.html``, a page ``catalogue/<public id>.html``, a line in the
