@@ -201,7 +201,6 @@ def set_consent(
                        note="; ".join(filter(None, [
                            "consent withdrawn" if withdraw else None,
                            f"listing: {listed_before} -> {row.listing}" if (row.listing or "none") != listed_before else None,
-                           f"reason: {reason.strip()}" if reason and reason.strip() else None,
                            f"pseudonym set to {pseudonym!r}" if pseudonym else None,
                            f"redactions removed: {', '.join(f'#{i}' for i in unredact)}" if unredact else None,
                        ])) or None))
