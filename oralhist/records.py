@@ -166,6 +166,9 @@ class Consent(SQLModel, table=True):
     rights: Optional[str] = Field(default=None, sa_column=Column(Text))
     license: Optional[str] = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # issue 24: "catalogue" lets a research-only or embargoed interview be listed (catalogue card,
+    # OAI record, no audio or text); "none" leaves no trace in public
+    listing: str = Field(default="none")
 
 
 class Redaction(SQLModel, table=True):
@@ -505,3 +508,52 @@ class ObjectRecord(SQLModel, table=True):
     dimensions: Optional[str] = None
     credit_line: Optional[str] = None
     rights: Optional[str] = None
+
+
+# --- researchers, access requests and the activity log (issue 24, issue 21 item 8) ---
+
+
+class ActivityEntry(SQLModel, table=True):
+    """One line of the activity log (``oralhist.editorial.activity``): who did what, when, from where."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(index=True)  # account name ("" for an anonymous visitor)
+    action: str = Field(index=True)  # login | import | consent | approve | publish | access.* | mail ...
+    interview_id: Optional[str] = Field(default=None, index=True)
+    museum_id: Optional[int] = Field(default=None, index=True)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    address: Optional[str] = None
+
+
+class Researcher(SQLModel, table=True):
+    """A researcher's profile; the login is the EditorAccount (role ``researcher``, name = e-mail)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="editoraccount.id", unique=True)
+    email: str = Field(index=True, unique=True)
+    name: str
+    institution: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccessRequest(SQLModel, table=True):
+    """A researcher's request for one interview: pending | granted | refused | revoked."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="editoraccount.id", index=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    purpose: str = Field(default="", sa_column=Column(Text, nullable=False))
+    project: str = ""
+    use: str = ""
+    status: str = Field(default="pending", index=True)
+    reason: str = ""  # the refusal's or revocation's reason
+    days: Optional[int] = None
+    expires_at: Optional[datetime] = None
+    decided_by: Optional[str] = None
+    decided_at: Optional[datetime] = None
+    seen: bool = True  # False: the researcher has not seen the decision yet (header count)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+Index("ix_activity_interview_at", ActivityEntry.interview_id, ActivityEntry.at)

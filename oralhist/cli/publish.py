@@ -32,6 +32,8 @@ def consent(
     rights: Optional[str] = typer.Option(None, "--rights", help="This interview's rights statement, instead of [site] rights ('' goes back to it)."),
     license: Optional[str] = typer.Option(None, "--license", metavar="URI",
                                           help="This interview's licence (a URI), instead of [site] license ('' goes back to it)."),
+    listing: Optional[str] = typer.Option(None, "--listing", help="none or catalogue: list a research-only or embargoed "
+                                          "interview in the public catalogue (no audio, no text)."),
     as_json: bool = typer.Option(False, "--json", help="Print the consent as JSON."),
 ) -> None:
     """Show or change what the narrator agreed to: scope, embargo, anonymisation, redactions,
@@ -57,13 +59,14 @@ def consent(
     ranges = [parse_range(r) for r in redact]
     reasons = reason * len(ranges) if len(reason) == 1 else (reason or [""] * len(ranges))
     clear = embargo_until is not None and embargo_until.lower() in ("none", "")
-    changing = (any(x is not None for x in (scope, anonymise, pseudonym, rights, license)) or embargo_until is not None
+    changing = (any(x is not None for x in (scope, anonymise, pseudonym, rights, license, listing)) or embargo_until is not None
                 or ranges or unredact or withdraw)
     if changing:
         cv = set_consent(ws, interview_id, scope=scope, embargo_until=None if clear else embargo_until,
                          clear_embargo=clear, anonymise=anonymise, pseudonym=pseudonym,
                          redact=[(a, b, r) for (a, b), r in zip(ranges, reasons)], unredact=unredact or (),
-                         withdraw=withdraw, who=who, rights=rights, license=license)
+                         withdraw=withdraw, who=who, rights=rights, license=license, listing=listing,
+                         reason="; ".join(dict.fromkeys(r for r in reason if r)))
     else:
         with db.session(ws) as s:
             cv = load_interview(s, interview_id, with_words=False).consent
@@ -79,7 +82,8 @@ def consent(
         rows = redaction_rows(s, interview_id)
     console.print(f"{interview_id}: scope {cv.scope}"
                   + (f", embargo until {cv.embargo_until}" if cv.embargo_until else "")
-                  + (", anonymised" if cv.anonymise else ""), highlight=False)
+                  + (", anonymised" if cv.anonymise else "")
+                  + (", listed in the catalogue" if cv.listing == "catalogue" else ""), highlight=False)
     if own["rights"] or own["license"]:
         console.print("  rights: " + " — ".join(x for x in (own["rights"], own["license"]) if x), highlight=False)
     for row in rows:

@@ -38,6 +38,7 @@ from oralhist.errors import BadInput, NotFound
 PUBLIC = ("public",)
 ON_SITE = ("public", "on-site")
 SCOPES = ("public", "on-site", "research-only", "none")
+LISTINGS = ("none", "catalogue")  # issue 24: may a non-public interview be listed in the catalogue
 
 
 # --------------------------------------------------------------------------- times
@@ -94,8 +95,15 @@ def set_consent(
     who: str = "unknown",
     rights: Optional[str] = None,
     license: Optional[str] = None,
+    listing: Optional[str] = None,
+    reason: str = "",
+    address: Optional[str] = None,
 ):
     """Change an interview's consent; returns the new ``ConsentView``.
+
+    ``listing``: ``none`` | ``catalogue`` (issue 24: a research-only or embargoed interview listed
+    in the public catalogue, without audio or text). ``reason``: why (kept in the revision and the
+    activity log, with ``who`` and ``address``). A withdrawal ends every access grant at once.
 
     ``unredact``: ids of Redaction rows to remove (see ``redaction_rows``); ``withdraw``: the
     narrator withdraws consent (scope ``none``, noted in the revision). Everything is checked
@@ -126,6 +134,8 @@ def set_consent(
             raise BadInput(scope, "a withdrawal sets the scope to none; do not give another scope")
         scope = "none"
     unredact = sorted({int(x) for x in unredact})
+    if listing is not None and listing not in LISTINGS:
+        raise BadInput(listing, f"unknown listing; choose one of {', '.join(LISTINGS)}")
     if license is not None and license.strip() and not re.match(r"^https?://\S+$", license.strip()):
         raise BadInput(license, "the licence must be a URI (e.g. https://creativecommons.org/licenses/by/4.0/)")
 
@@ -143,6 +153,7 @@ def set_consent(
             if red is None or red.interview_id != interview_id:
                 raise BadInput(str(rid), f"no redaction #{rid} on {interview_id} (see `oralhist consent {interview_id}`)")
         before = load_interview(s, interview_id, with_words=False).consent
+        key_before = iv.public_key
         row = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
         if row is None:
             row = Consent(interview_id=interview_id)
@@ -153,6 +164,9 @@ def set_consent(
             row.license = license.strip() or None
         if scope is not None:
             row.scope = ConsentScope(scope)
+        listed_before = row.listing or "none"
+        if listing is not None:
+            row.listing = listing
         if clear_embargo:
             row.embargo_until = None
         elif embargo_until is not None:
@@ -186,11 +200,50 @@ def set_consent(
                        before=(asdict(before) | own_before) if before else None, after=asdict(after) | own_after,
                        note="; ".join(filter(None, [
                            "consent withdrawn" if withdraw else None,
+                           f"listing: {listed_before} -> {row.listing}" if (row.listing or "none") != listed_before else None,
                            f"pseudonym set to {pseudonym!r}" if pseudonym else None,
                            f"redactions removed: {', '.join(f'#{i}' for i in unredact)}" if unredact else None,
                        ])) or None))
+        _after_consent_change(s, interview_id, row, who=who, reason=reason, address=address,
+                              withdraw=withdraw, listed_before=listed_before, before=before, after=after)
+        if listed(before) and (not listed(after) or iv.public_key != key_before) and key_before \
+                and not is_public(before):  # issue 24: a catalogue record that stops answering is deleted in OAI
+            from oralhist.records import RetiredId
+
+            s.add(RetiredId(interview_id=interview_id, public_id=key_before))
         s.commit()
         return after
+
+
+def _after_consent_change(s, interview_id, row, *, who, reason, address, withdraw, listed_before, before, after):
+    """The activity-log line of a consent change (who, why, from where), and, when nothing may be
+    shown any more (scope none), the end of every access grant or pending request on the interview."""
+    from sqlalchemy import update
+
+    from oralhist.editorial.activity import record
+    from oralhist.records import AccessRequest, utcnow
+
+    changes = []
+    if before is None or before.scope != after.scope:
+        changes.append(f"portée : {before.scope if before else '—'} → {after.scope}")
+    if before is None or before.embargo_until != after.embargo_until:
+        changes.append(f"embargo : {(before.embargo_until if before else None) or '—'} → {after.embargo_until or '—'}")
+    if before is None or before.anonymise != after.anonymise:
+        changes.append("anonymisé" if after.anonymise else "non anonymisé")
+    if (row.listing or "none") != listed_before:
+        changes.append(f"catalogue : {listed_before} → {row.listing}")
+    if before is not None and len(before.redactions) != len(after.redactions):
+        changes.append(f"passages retirés : {len(before.redactions)} → {len(after.redactions)}")
+    if withdraw:
+        changes.insert(0, "consentement retiré")
+    detail = "; ".join(changes) or "aucun changement de portée"
+    detail += f" — motif : {reason.strip()}" if reason and reason.strip() else " — motif : non précisé"
+    record(s, actor=who, action="consent", interview_id=interview_id, detail=detail, address=address)
+    if row.scope == "none" or getattr(row.scope, "value", None) == "none":
+        s.exec(update(AccessRequest).where(AccessRequest.interview_id == interview_id,
+                                           AccessRequest.status.in_(("pending", "granted")))
+               .values(status="revoked", reason="consentement retiré", decided_by=who, decided_at=utcnow(),
+                       seen=False))
 
 
 def redaction_rows(s, interview_id: str) -> list:
@@ -432,6 +485,54 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
         links=links,
         extra={"archive_id": view.id, "public": True},
     )
+
+
+# --------------------------------------------------------------------------- the catalogue (issue 24)
+
+
+def listed(consent, today: Optional[date] = None) -> bool:
+    """May this consent be listed in the public catalogue and asked for by researchers:
+    ``listing`` catalogue, and the interview research-only or under an embargo (a public one is
+    on the site itself; scope ``none`` — a withdrawal — never)."""
+    if consent is None or getattr(consent, "listing", "none") != "catalogue":
+        return False
+    scope = getattr(consent.scope, "value", consent.scope)
+    if scope == "none":
+        return False
+    if consent.embargo_until and date.fromisoformat(str(consent.embargo_until)) >= (today or date.today()):
+        return True
+    return scope == "research-only"
+
+
+def as_public(view):
+    """``view`` with its consent read as public, for ``public_view``: what it removes for the
+    public (redactions, the narrator's name when anonymised, file names) is removed here too."""
+    if view.consent is None:
+        return view
+    return replace(view, consent=replace(view.consent, scope="public", embargo_until=None))
+
+
+def catalogue_card(view, today: Optional[date] = None) -> Optional[dict]:
+    """The catalogue fields of a listed interview, or None: public id, title, museum, decade,
+    trades and themes (accepted links to vocabulary terms, outside redactions), duration, and the
+    narrator's name only when not anonymised. Never audio, text, synopsis, topics or keywords."""
+    import re as _re
+
+    if not listed(view.consent, today):
+        return None
+    pv = public_view(as_public(view), today)
+    if pv is None:
+        return None
+    terms: dict = {"trade": set(), "subject": set()}
+    for ln in pv.links:
+        if ln.status == "accepted" and ln.kind in terms:
+            terms[ln.kind].add(ln.term_label)
+    m = _re.match(r"(\d{4})", view.date or "")
+    return {"id": pv.id, "title": pv.title or "", "museum": view.museum,
+            "decade": f"{m.group(1)[:3]}0" if m else None,
+            "trades": sorted(terms["trade"], key=_fold), "themes": sorted(terms["subject"], key=_fold),
+            "duration_ms": view.duration_ms,
+            "narrator": None if view.consent.anonymise else view.narrator}
 
 
 # --------------------------------------------------------------------------- audio

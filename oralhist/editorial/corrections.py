@@ -329,6 +329,9 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
         s.add(Revision(interview_id=interview_id, transcript_id=tr.id, kind="transcript", who=who, at=utcnow(),
                        before={"version": tr.version, "status": before},
                        after={"version": tr.version, "status": "approved"}, note=f"approved v{tr.version}"))
+        from oralhist.editorial.activity import record  # issue 21 item 8
+
+        record(s, actor=who, action="approve", interview_id=interview_id, detail=f"version {tr.version} approuvée")
         s.commit()
         return tr.version
 

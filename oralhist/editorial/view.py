@@ -116,6 +116,7 @@ class ConsentView:
     anonymise: bool = False
     form: Optional[str] = None
     redactions: tuple[tuple[int, int, str], ...] = ()  # (start_ms, end_ms, reason)
+    listing: str = "none"  # issue 24: "catalogue" lists a non-public interview (catalogue fields only)
 
 
 @dataclass(frozen=True)
@@ -456,7 +457,8 @@ def build_view(r: Raw) -> InterviewView:
     if c:
         emb = c["embargo_until"]
         consent = ConsentView(scope=scope_value(c["scope"]), embargo_until=str(emb) if emb else None,
-                              anonymise=bool(c["anonymise"]), form=c["form_path"], redactions=reds)
+                              anonymise=bool(c["anonymise"]), form=c["form_path"], redactions=reds,
+                              listing=c["listing"] or "none")
     else:
         consent = ConsentView(scope="none", redactions=reds)
     t = r.transcript

@@ -179,7 +179,10 @@ class AccessControl:
             if found is not None:
                 account = Account(*found)
                 user = account.name
-            if user is None and not (path in ("/login", "/api/login", "/favicon.ico") or path.startswith("/static/")):
+            from oralhist.web.research import OPEN_PATHS  # issue 24: registration needs no session
+
+            if user is None and not (path in ("/login", "/api/login", "/favicon.ico", *OPEN_PATHS)
+                                     or path.startswith("/static/")):
                 if path.startswith("/api/") or req.method != "GET":
                     return await self._send(JSONResponse({"error": "connexion requise"}, 401 if path.startswith("/api/") else 403),
                                             scope, receive, send)
@@ -197,7 +200,7 @@ class AccessControl:
                                             scope, receive, send)
                 receive = _limited(receive, left, quota.over_message(cfg, left))
         # Writes: the session's CSRF token in X-CSRF-Token (login itself checks the Origin instead).
-        if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login"):
+        if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login", "/inscription", "/api/register"):
             sent = req.headers.get("x-csrf-token", "")
             if account is None or not hmac.compare_digest(sent.encode(), account.csrf.encode()):
                 return await self._send(JSONResponse({"error": "requête refusée (jeton CSRF manquant ou faux)"}, 403),
@@ -286,6 +289,12 @@ def make_app(cfg: EditorConfig) -> Starlette:
         ctx.setdefault("csrf", acc.csrf if acc else "")
         ctx.setdefault("archive_title", getattr(ws.settings, "title", "Archive"))
         ctx.setdefault("mode", cfg.mode)
+        if "notices" not in ctx:  # issue 24: the header's count of access requests / decisions
+            from oralhist.web.research import may_decide, notices
+
+            ctx["notices"] = notices(cfg, acc) if acc is not None and cfg.mode != "token" else 0
+            ctx["decider"] = bool(acc) and cfg.mode != "token" and acc.role != "researcher" and \
+                may_decide(ws, acc, acc.museum_id)
         return HTMLResponse(env.get_template(template_name).render(request=request, **ctx), status_code=status)
 
     # ---------------------------------------------------------------- login (network mode)
@@ -303,6 +312,11 @@ def make_app(cfg: EditorConfig) -> Starlette:
         async def wrapped(request: Request):
             from oralhist.web.jsonbody import bad_path_ids
 
+            acc = request.scope.get("state", {}).get("account")
+            if acc is not None and acc.role == "researcher":  # issue 24: only what is granted, by public id
+                from oralhist.web.research import researcher_gate
+
+                return await researcher_gate(cfg, request, page)
             if bad_path_ids(request) is not None:  # /api/links/<10**30>: out of any table's range
                 return JSONResponse({"error": "identifiant hors limites"}, 400)
             acc = request.scope.get("state", {}).get("account")
@@ -327,7 +341,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         return wrapped
 
     from oralhist.outputs.publish.oai import create_app as create_oai_app
-    from oralhist.web import archive, editor, exhibits, interviews, publish, tasks, upload
+    from oralhist.web import archive, editor, exhibits, interviews, publish, research, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))
     extra_routes = [
@@ -338,6 +352,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         *tasks.routes(cfg, page, guard),
         *exhibits.routes(cfg, page, guard),
         *upload.routes(cfg, page, guard),
+        *research.routes(cfg, page, guard),  # issue 24 + issue 21 item 8: researchers, requests, the journal
     ]
 
     routes = [

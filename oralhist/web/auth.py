@@ -51,7 +51,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-ROLES = ("volunteer", "editor", "admin")
+ROLES = ("volunteer", "editor", "admin", "researcher")  # researcher: issue 24 (reads only what is granted)
 SESSION_DAYS = 14
 
 
@@ -71,7 +71,7 @@ def set_account(ws, name: str, password: str | None, *, role: str | None = None,
     if password is not None and len(password) < MIN_PASSWORD:
         raise BadInput(name, f"the password must have at least {MIN_PASSWORD} characters")
     if role is not None and role not in ROLES:
-        raise BadInput(role, "role must be volunteer, editor or admin")
+        raise BadInput(role, "role must be volunteer, editor, admin or researcher")
     with db.session(ws) as s:
         museum_id = None
         if museum:
@@ -341,6 +341,9 @@ def _same_origin(request) -> bool:
     return urlsplit(origin).netloc.lower() == (request.headers.get("host") or "").lower()
 
 
+same_origin = _same_origin  # the public name (web/research.py: registration checks the Origin like login)
+
+
 def views(cfg, page):
     """(login page, logout, POST /api/login) for the application built by web.app.make_app."""
     from urllib.parse import parse_qs
@@ -361,10 +364,14 @@ def views(cfg, page):
         wait = cfg.limiter.blocked(addr, name)
         if wait > 0:
             return 429, f"trop d’essais : réessayez dans {int(wait) // 60 + 1} min"
+        from oralhist.editorial.activity import record_now  # issue 21 item 8: logins in the activity log
+
         if await run_in_threadpool(verify_login, ws, name, password):
             cfg.limiter.succeeded(addr, name)
+            await run_in_threadpool(record_now, ws, actor=name, action="login", address=addr)
             return None
         cfg.limiter.failed(addr, name)
+        await run_in_threadpool(record_now, ws, actor=name[:64], action="login.failed", address=addr)
         return 403, "nom ou mot de passe incorrect"
 
     async def login(request):

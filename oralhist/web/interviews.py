@@ -116,19 +116,24 @@ def import_files(ws, staged: list, meta: dict, consent, scope, who: str, account
     from oralhist.archive.ingest import IngestMeta, ingest_paths
 
     from oralhist.web import quota
+    from oralhist.web.staging import shown_name
 
     m = IngestMeta(**{k: (meta.get(k) or None) for k in META_FIELDS}, consent=consent, consent_scope=scope or None)
     before = quota.last_recording_id(ws)
     report = ingest_paths(ws, staged, m)
     done = list(report.done)
     quota.mark_imported(ws, before, done, who)  # counted in the account's upload quota
+    from oralhist.editorial.activity import record_now  # issue 21 item 8
+
+    for iid in done:
+        record_now(ws, actor=who, action="import", interview_id=iid,
+                   detail=", ".join(shown_name(ws, str(p)) for p in staged)[:500], address=meta.get("_address"))
     queued = {}
     for iid in done:
         queued[iid] = [_job(j.__dict__ if not isinstance(j, dict) else j) for j in
                        [{"id": x.id, "stage": x.stage, "status": x.status, "progress": x.progress, "message": x.message,
                          "error": x.error, "attempts": x.attempts} for x in jobs.enqueue(ws, iid, who=who)]]
     from oralhist.web.errors_fr import french as fr
-    from oralhist.web.staging import shown_name
 
     res = {"ids": done, "id": done[0] if done else None, "jobs": queued,
            "failed": [{"file": shown_name(ws, f), "error": shown_name(ws, fr(r))} for f, r in report.failed],

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-LEVEL = {"volunteer": 1, "editor": 2, "admin": 3}
+LEVEL = {"researcher": 0, "volunteer": 1, "editor": 2, "admin": 3}  # researcher: no action here (web/research.py)
 NEEDS = {
     "read": 1, "import": 1, "correct": 1, "retry": 1,
     "approve": 2, "index": 2, "links": 2, "speakers": 2, "restore": 2, "curate": 2,

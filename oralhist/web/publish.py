@@ -81,6 +81,11 @@ def routes(cfg, page, guard) -> list:
 
         acc = request.scope.get("state", {}).get("account")
         job = await run_in_threadpool(jobs.enqueue_publish, ws, who=acc.name if acc else None)
+        from oralhist.editorial.activity import record_now  # issue 21 item 8
+
+        await run_in_threadpool(record_now, ws, actor=acc.name if acc else cfg.who, action="publish",
+                                detail=f"publication demandée (tâche {job.id})",
+                                address=request.client.host if request.client else None)
         return JSONResponse({"job": {"id": job.id, "stage": job.stage, "status": job.status}}, 202)
 
     async def api_status(request):

@@ -66,6 +66,7 @@ def consent_payload(ws, iid: str) -> dict:
         "embargo_until": c.embargo_until if c else None,
         "embargo_fr": long_date(c.embargo_until) if c and c.embargo_until else None,
         "anonymise": bool(c and c.anonymise),
+        "listing": c.listing if c else "none",
         "pseudonym": person.pseudonym if person else None,
         "redactions": [{"id": r.id, "start_ms": r.start_ms, "end_ms": r.end_ms, "reason": r.reason,
                         "created_by": r.created_by} for r in rows],
@@ -117,6 +118,14 @@ def parse_consent_change(data: dict) -> dict:
                     reason.strip()))
     if out:
         kw["redact"] = out
+    # issue 24: catalogue listing; and why the consent changes (activity log), both optional here
+    if data.get("listing") is not None:
+        if data["listing"] not in ("none", "catalogue"):
+            raise Refused(None, "listing : « none » ou « catalogue » attendu")
+        kw["listing"] = data["listing"]
+    why = data.get("why")
+    if why is not None and (not isinstance(why, str) or len(why) > 1000):
+        raise Refused(None, "why : motif de 1000 caractères au plus attendu")
     un = data.get("unredact") or []
     if not isinstance(un, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in un):
         raise Refused(None, "unredact : liste de numéros de passages attendue")
@@ -220,7 +229,10 @@ def routes(cfg, page, guard) -> list:
         from oralhist.editorial.consent import set_consent
 
         iid = request.path_params["iid"]
-        set_consent(ws, iid, who=who(request, cfg.who), **parse_consent_change(data))
+        kw = parse_consent_change(data)
+        why = (data.get("why") or "").strip() or "; ".join(r for _, _, r in kw.get("redact", ()) if r)
+        set_consent(ws, iid, who=who(request, cfg.who), reason=why,
+                    address=request.client.host if request.client else None, **kw)
         return consent_payload(ws, iid)
 
     def api_peaks(request: Request, data: dict):

@@ -115,6 +115,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
 
     object_notes, object_pages = add_objects(ws, model, today=today)
     exhibit_notes = add_exhibitions(ws, model, today=today, objects_pages=object_pages)
+    from oralhist.outputs.publish.catalogue import add_catalogue  # issue 24: listed research-only / embargoed interviews
+
+    catalogue = add_catalogue(ws, model, today=today)
     problems = validate(model)
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
@@ -138,6 +141,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
         "exhibitions": exhibit_notes,
         "objects": object_notes,
         "partners": partner_notes(ws, model),
+        "catalogue": catalogue,
     }
     if out.resolve() == ws.site.resolve() and not on_site:
         fresh = [(e.archive_id, e.view.transcript_version) for e in model.interviews if e.cached is None]
@@ -147,4 +151,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
                     # the version published, for status.site_notes ("a newer approved version waits")
                     mark_done(s, iid, "publish", {"site": str(out), "transcript_version": tv})
                 s.commit()
+    if out.resolve() == ws.site.resolve():
+        from oralhist.editorial.activity import record_now  # issue 21 item 8: every publish of the site
+
+        record_now(ws, actor="oralhist publish", action="publish",
+                   detail=f"site publié : {len(model.interviews)} entretiens, {len(figures['written'])} fichiers écrits")
     return rep

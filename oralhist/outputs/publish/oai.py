@@ -165,6 +165,12 @@ def load_records(ws, today: Optional[date] = None) -> list[Record]:
                 formats["edm"] = cho
             sets = set_specs(pv)
             out.append(Record(f"oai:{repo}:{pv.id}", changed, False, dc, sets, formats))
+        from oralhist.outputs.publish.catalogue import oai_records  # issue 24: catalogue records (access on request)
+        from oralhist.text import slugify
+
+        for ident, at, dc, museum in oai_records(ws, repo, base, today):
+            sets = ((f"museum:{slugify(museum, 'musee')}", museum),) if museum else ()
+            out.append(Record(ident, _utc(at), False, dc, sets, {"oai_dc": dc}))
         live = {r.identifier.rsplit(":", 1)[1] for r in out}
         for pid, at in retired_ids(s, ws, live):
             out.append(Record(f"oai:{repo}:{pid}", at, True))

@@ -79,6 +79,7 @@
       form.elements.embargo_until.value = data.embargo_until || "";
       form.elements.anonymise.checked = !!data.anonymise;
       form.elements.pseudonym.value = data.pseudonym || "";
+      if (form.elements.listing) form.elements.listing.checked = data.listing === "catalogue";
       draw();
     }
 
@@ -102,12 +103,15 @@
       var data = { scope: scope ? scope.value : null, embargo_until: f.elements.embargo_until.value || "",
                    anonymise: f.elements.anonymise.checked };
       if (f.elements.pseudonym.value.trim()) data.pseudonym = f.elements.pseudonym.value.trim();
+      if (f.elements.listing) data.listing = f.elements.listing.checked ? "catalogue" : "none";
+      if (f.elements.why && f.elements.why.value.trim()) data.why = f.elements.why.value.trim();
       change(data, "Consentement enregistré.");
     });
     document.getElementById("withdraw").addEventListener("click", function () {
       if (!window.confirm("Le narrateur retire son consentement : l’entretien reste dans l’archive mais sera retiré du " +
                           "site public à la prochaine publication. Continuer ?")) return;
-      change({ withdraw: true }, "Retrait du consentement enregistré.");
+      var why = window.prompt("Motif du retrait (inscrit au journal) :", "") || "";
+      change({ withdraw: true, why: why }, "Retrait du consentement enregistré.");
     });
     function playhead(id) {
       document.getElementById(id).value = OH.hms(Math.round(audio.currentTime * 1000)) +
