@@ -33,17 +33,21 @@ def test_schema_heads_are_alembics_and_an_old_database_is_still_upgraded(ws, tmp
 
     from alembic import command
 
+    newest = max(heads)  # revision ids are ordered by the issue that made them
     engine = db.engine_for(ws)
     cfg = db.alembic_config(ws.database_url)
-    with engine.begin() as conn:  # as if made by an oralhist older than the last migration
+    with engine.begin() as conn:  # as if made by an oralhist older than the newest migration
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "1906@-1")
-    assert "1906" not in db.stamped_heads(engine)
+        command.downgrade(cfg, f"{newest}@-1")
+    assert newest not in db.stamped_heads(engine)
     db._MIGRATED.discard(ws.database_url)
     db.migrate(ws)
     assert db.stamped_heads(engine) == heads
     with engine.connect() as conn:
-        conn.execute(text("SELECT count(*) FROM retiredid")).one()
+        diff = compare_metadata(MigrationContext.configure(
+            conn, opts={"include_name": lambda name, type_, parents: not (type_ == "table" and name.startswith("fts_"))}),
+            SQLModel.metadata)
+    assert diff == []
 
 
 def test_sqlite_is_in_wal_mode(ws):
