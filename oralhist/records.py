@@ -517,6 +517,7 @@ class CorrectionPair(SQLModel, table=True):
     wrong: str
     right: str
     deleted: bool = False
+    taught_by: Optional[str] = None  # added by hand (`corrections memory add`): counts as one correction
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -329,6 +329,9 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
         s.add(Revision(interview_id=interview_id, transcript_id=tr.id, kind="transcript", who=who, at=utcnow(),
                        before={"version": tr.version, "status": before},
                        after={"version": tr.version, "status": "approved"}, note=f"approved v{tr.version}"))
+        from oralhist.editorial.memory import learn  # issue 23: the correction memory learns from approvals
+
+        learn(s, interview_id, tr.version, who)
         s.commit()
         return tr.version
 

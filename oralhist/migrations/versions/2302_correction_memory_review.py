@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('wrong', S(), nullable=False),
     sa.Column('right', S(), nullable=False),
     sa.Column('deleted', sa.Boolean(), nullable=False),
+    sa.Column('taught_by', S(), nullable=True),
     sa.Column('created_at', T(), nullable=False),
     sa.Column('updated_at', T(), nullable=False),
     sa.ForeignKeyConstraint(['museum_id'], ['museum.id']),
