@@ -128,6 +128,13 @@ def find(units: Sequence[str], table: dict) -> list[Match]:
     return out
 
 
+def _bare(text: str) -> str:
+    """A word folded for comparing with names: ``norm`` without accents (« athlètes » -> « athletes »)."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", norm(text)) if not unicodedata.combining(c))
+
+
 def near_names(units: Sequence[str], weak: Sequence[bool], names: Iterable[str], taken: set) -> list[Match]:
     """Weak units close to a known name's word (rapidfuzz Jaro-Winkler ≥ NAME_SIMILARITY)."""
     from rapidfuzz import process
@@ -138,7 +145,7 @@ def near_names(units: Sequence[str], weak: Sequence[bool], names: Iterable[str],
         for w in tokenize(name or ""):
             c = _clean([w])
             if len(c) >= NAME_MIN_CHARS:
-                words.setdefault(norm(c), c)
+                words.setdefault(_bare(c), c)
     if not words:
         return []
     keys = list(words)
@@ -146,11 +153,11 @@ def near_names(units: Sequence[str], weak: Sequence[bool], names: Iterable[str],
     for i, (u, w) in enumerate(zip(units, weak)):
         if not w or i in taken:
             continue
-        f = norm(u)
+        f = _bare(u)
         if len(f) < NAME_MIN_CHARS - 1 or f in words:
             continue
         best = process.extractOne(f, keys, scorer=JaroWinkler.similarity, score_cutoff=NAME_SIMILARITY)
-        if best is not None:
+        if best is not None and best[0].rstrip("sx") != f.rstrip("sx"):  # not a plural of the name
             out.append(Match(i, 1, u, _dress([u], words[best[0]]), "name", "nom connu de l’archive"))
     return out
 
