@@ -156,7 +156,8 @@ def near_names(units: Sequence[str], weak: Sequence[bool], names: Iterable[str],
         f = _bare(u)
         if len(f) < NAME_MIN_CHARS - 1 or f in words:
             continue
-        best = process.extractOne(f, keys, scorer=JaroWinkler.similarity, score_cutoff=NAME_SIMILARITY)
+        best = process.extractOne(f, [k for k in keys if k[:1] == f[:1]], scorer=JaroWinkler.similarity,
+                                  score_cutoff=NAME_SIMILARITY)  # the same first letter: « leur » is not « Fleurs »
         if best is not None and best[0].rstrip("sx") != f.rstrip("sx"):  # not a plural of the name
             out.append(Match(i, 1, u, _dress([u], words[best[0]]), "name", "nom connu de l’archive"))
     return out
