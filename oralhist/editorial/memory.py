@@ -31,6 +31,7 @@ MAX_CHARS = 200
 WEAK_BELOW = 0.5  # the editor's shading threshold today
 NAME_SIMILARITY = 0.85  # Jaro-Winkler (rapidfuzz) between a weak word and a name's word
 NAME_MIN_CHARS = 4
+GUARD_COMMON_WORDS = True  # see _table; bench/bench_correction_memory.py measures without it as its baseline
 
 
 def is_weak(probability: Optional[float]) -> bool:
@@ -318,25 +319,43 @@ def list_pairs(s: Session, museum_id: Optional[int] = None, *, every: bool = Tru
     return out
 
 
+def common(form: str) -> bool:
+    """Every word of ``form`` is a common French word (wordfreq Zipf ≥ the linker's KNOWN_ZIPF) or
+    has two letters at most: « il », « pendant », « casserole », not « Limpic » nor « filateur »."""
+    from wordfreq import zipf_frequency
+
+    from oralhist.editorial.link import KNOWN_ZIPF
+
+    return all(len(w) <= 2 or zipf_frequency(w, "fr") >= KNOWN_ZIPF for w in form.split())
+
+
 def _table(s: Session, museum_id: Optional[int]) -> dict:
-    """folded wrong form -> (right, count, detail): this museum's best pair, else the network's."""
+    """folded wrong form -> (right, count, detail): this museum's best pair, else the network's.
+
+    A pair is offered while it was corrected more often than left as it was (``count > kept``);
+    when its wrong form is made of common words (a correction of « il » into « ils » depends on
+    its sentence), only once it was learned from two interviews or more (or taught by hand)."""
     best: dict[str, tuple] = {}
-    counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    for pid, c, k in s.exec(select(CorrectionSource.pair_id, CorrectionSource.count, CorrectionSource.kept)).all():
-        a, b = counts[pid]
-        counts[pid] = (a + c, b + k)
-    net: dict[tuple, list] = defaultdict(lambda: [0, 0])
-    mine: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    counts: dict[int, list] = defaultdict(lambda: [0, 0, set()])
+    for pid, c, k, iid in s.exec(select(CorrectionSource.pair_id, CorrectionSource.count, CorrectionSource.kept,
+                                        CorrectionSource.interview_id)).all():
+        counts[pid][0] += c
+        counts[pid][1] += k
+        counts[pid][2].add(iid)
+    net: dict[tuple, list] = defaultdict(lambda: [0, 0, set()])
+    mine: dict[tuple, list] = defaultdict(lambda: [0, 0, set()])
     for p in _pairs_of(s):
-        c, k = counts[p.id]
-        c += 1 if p.taught_by else 0
+        c, k, where = counts[p.id]
+        if p.taught_by:
+            c, where = c + 1, where | {"(taught)"}
         for bucket in ((net,) + ((mine,) if p.museum_id == museum_id else ())):
             bucket[(p.key, p.right)][0] += c
             bucket[(p.key, p.right)][1] += k
+            bucket[(p.key, p.right)][2] |= where
     for scope, detail in ((net, "mémoire du réseau"), (mine, "mémoire du musée")):  # the museum's win
         for key, right in sorted(scope, key=lambda kr: scope[kr][0]):
-            c, k = scope[(key, right)]
-            if c > k:
+            c, k, where = scope[(key, right)]
+            if c > k and (not GUARD_COMMON_WORDS or len(where) >= 2 or "(taught)" in where or not common(key)):
                 best[key] = (right, c, detail)
     return best
 
