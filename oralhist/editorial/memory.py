@@ -174,12 +174,17 @@ def _pairs_of(s: Session, museum_id: Optional[int] = None, *, every: bool = True
     return s.exec(q).all()
 
 
-def would_loop(s: Session, wrong: str, right: str) -> bool:
-    """True when ``right`` already leads back to ``wrong`` through the network's live pairs (A→B, B→A;
-    A→B, B→C, C→A)."""
+def _edges(s: Session) -> dict[str, set]:
     edges: dict[str, set] = defaultdict(set)
-    for p in _pairs_of(s):
-        edges[p.key].add(fold(p.right))
+    for key, right in s.exec(select(CorrectionPair.key, CorrectionPair.right).where(CorrectionPair.deleted == False)).all():  # noqa: E712
+        edges[key].add(fold(right))
+    return edges
+
+
+def would_loop(s: Session, wrong: str, right: str, edges: Optional[dict] = None) -> bool:
+    """True when ``right`` already leads back to ``wrong`` through the network's live pairs (A→B, B→A;
+    A→B, B→C, C→A). ``edges``: the pairs as ``_edges`` reads them, when the caller has them."""
+    edges = _edges(s) if edges is None else edges
     start, goal = fold(right), fold(wrong)
     seen, todo = set(), [start]
     while todo:
@@ -227,6 +232,7 @@ def learn(s: Session, interview_id: str, version: int, who: str) -> dict:
         s.delete(src)
     s.flush()
     learned, refused = 0, []
+    edges = _edges(s)
     for (wrong, right), n in sorted(pairs.items()):
         if len(wrong) > MAX_CHARS or len(right) > MAX_CHARS:
             continue
@@ -235,9 +241,10 @@ def learn(s: Session, interview_id: str, version: int, who: str) -> dict:
                                                    CorrectionPair.deleted == True)).first()  # noqa: E712
         if gone is not None:
             continue  # an editor deleted this pair: never learned again
-        if would_loop(s, wrong, right):
+        if would_loop(s, wrong, right, edges):
             refused.append(f"{wrong} → {right}")
             continue
+        edges[key].add(fold(right))
         p = _pair(s, iv.museum_id, wrong, right)
         p.updated_at = utcnow()
         s.add(p)
