@@ -221,5 +221,7 @@ def test_memory_listening_review_in_the_editor(server, page):
     _suggestion_speed_rewind_loop(page, base, ws)
     _review_assign_comment(page, base, ws)
     page.goto(f"{base}")
-    assert "relu" in page.locator("table.list", has_text="Lecteurs FLEURS").inner_text()
+    row = page.locator("table.list tbody tr", has_text=B)
+    assert "9 % relu" in row.inner_text()
+    axe_clean(page)
     _memory_page(page, base, ws)
