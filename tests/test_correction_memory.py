@@ -183,13 +183,16 @@ def test_weak_words_near_the_archive_names_are_suggested(ws):
     assert {(i["wrong"], i["replacement"], i["kind"]) for i in items} >= {("atlettes", "athlètes", "name")}
 
 
-def test_memory_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+def test_memory_and_review_on_postgresql(pg_fresh, tmp_path, monkeypatch):
+    """The memory, and item 5's walk (tests/test_review_progress.py), on one PostgreSQL archive."""
     from oralhist.archive.workspace import init
     from oralhist.editorial.memory import add_pair, delete_pair, list_pairs
+    from test_review_progress import review_walk
 
     monkeypatch.setenv("DATABASE_URL", pg_fresh)
     ws = init(tmp_path / "archive", title="Archive PG")
     _learn_and_suggest(ws)
+    review_walk(ws)
     with pytest.raises(BadInput, match="would loop"):
         add_pair(ws, "athlètes", "atlettes", museum_id=None, who="x")
     with db.session(ws) as s:

@@ -1,5 +1,6 @@
 """Review progress, assignment and passage comments (issue 23, item 5) through the library and the
-CLI: marks survive a new version, approval warns under 100 %, bad input refused; SQLite and PostgreSQL."""
+CLI: marks survive a new version, approval warns under 100 %, bad input refused. The same walk runs on
+PostgreSQL in tests/test_correction_memory.py (one archive there for both)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _starts(ws, iid=IID):
         return list(s.exec(select(Segment.start_ms).where(Segment.transcript_id == tr.id).order_by(Segment.idx)).all())
 
 
-def _walk(ws):
+def review_walk(ws):
     from oralhist.editorial.assign import (add_comment, assign, comments, mark_reviewed, my_work, progress,
                                            resolve_comment)
     from oralhist.editorial.corrections import get_version, old_segments, save_version
@@ -85,13 +86,6 @@ def _walk(ws):
 
 
 def test_review_marks_assignment_and_comments(ws, cli):
-    _walk(ws)
+    review_walk(ws)
     r = cli("approve", IID)  # 18 % reviewed: approved, with a warning
     assert r.exit_code == 0 and "only 18% reviewed (2 of 11 segments marked)" in r.output
-
-
-def test_review_on_postgresql(pg_fresh, tmp_path, monkeypatch):
-    from oralhist.archive.workspace import init
-
-    monkeypatch.setenv("DATABASE_URL", pg_fresh)
-    _walk(init(tmp_path / "archive", title="Archive PG"))
