@@ -200,3 +200,19 @@ def test_memory_and_review_on_postgresql(pg_fresh, tmp_path, monkeypatch):
     delete_pair(ws, pid, who="x")
     with db.session(ws) as s:
         assert not any(p["wrong"] == "atlettes" for p in list_pairs(s))
+
+
+def test_an_anonymised_interview_teaches_nothing(ws):
+    """Its corrections may be real names of a narrator shown under a pseudonym: they never travel."""
+    from oralhist.editorial.memory import list_pairs
+    from oralhist.records import Consent
+
+    make_interview(ws, A)
+    with db.session(ws) as s:
+        c = s.exec(select(Consent).where(Consent.interview_id == A)).one()
+        c.anonymise = True
+        s.add(c)
+        s.commit()
+    _correct_and_approve(ws, A, FIXES)
+    with db.session(ws) as s:
+        assert list_pairs(s) == []

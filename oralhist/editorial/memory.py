@@ -220,6 +220,11 @@ def learn(s: Session, interview_id: str, version: int, who: str) -> dict:
     machines = [t for t in rows if t.source == "machine" and t.version < version]
     if iv is None or approved is None or not machines:
         return {"learned": 0, "refused": []}
+    from oralhist.records import Consent
+
+    consent = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+    if consent is not None and consent.anonymise:  # its corrections may be real names: they never travel
+        return {"learned": 0, "refused": [], "anonymised": True}
     machine = max(machines, key=lambda t: t.version)
 
     def tokens(tr) -> list[str]:
