@@ -190,6 +190,16 @@ def _review_assign_comment(page, base, ws):
     row = page.locator("table.list tbody tr", has_text="Lecteurs FLEURS")
     assert "9 % relu" in row.inner_text() and row.locator("td").nth(2).inner_text() == "1"
     axe_clean(page)
+    _fits_390(page)
+
+
+def _fits_390(page):
+    """The page fits a 390 px phone: nothing wider than the screen (wide tables scroll in their box)."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})
 
 
 def _get(ws, model, key):
@@ -206,6 +216,7 @@ def _memory_page(page, base, ws):
     limpic = page.locator("#pairs tbody tr", has_text="Limpic")
     assert "2 / 2" in limpic.inner_text()  # learned again when B was approved
     axe_clean(page)
+    _fits_390(page)
     row.locator("button.delete-pair").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("![...document.querySelectorAll('#pairs tbody tr')].some(r => r.textContent.includes('atlettes'))")
