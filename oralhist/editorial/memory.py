@@ -75,12 +75,10 @@ def changes(machine: Sequence[str], approved: Sequence[str]) -> tuple[Counter, C
                 wrong, right = _clean(machine[x0:x1]), _clean(approved[y0:y1])
                 if wrong and right and fold(wrong) != fold(right) and fold(wrong) and fold(right):
                     pairs[(wrong, right)] += 1
-    keys = {fold(w) for w, _ in pairs}
-    kept: Counter = Counter()
-    folded = [n for n in (norm(t) for t in approved)]
-    for key in keys:
-        k = key.split()
-        kept[key] = sum(1 for i in range(len(folded) - len(k) + 1) if folded[i:i + len(k)] == k)
+    grams: Counter = Counter()  # every run of 1-3 words of the approved text, counted once
+    for n in range(1, MAX_WORDS + 1):
+        grams.update(" ".join(b[i:i + n]) for i in range(len(b) - n + 1))
+    kept: Counter = Counter({key: grams[key] for key in {fold(w) for w, _ in pairs}})
     return pairs, kept
 
 
