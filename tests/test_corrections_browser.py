@@ -47,6 +47,9 @@ def _build(ws, corpus, ffmpeg):
                       speaker_id=sg.speaker_id) for sg in segs]
     v = save_version(ws, A, new, base_version=1, who="Camille", source="editor").version
     approve(ws, A, v, who="Camille")
+    from oralhist.editorial.memory import add_pair
+
+    add_pair(ws, "ma chade", "Mâcon", museum_id=mid, who="Camille")  # taught by hand
     d = ws.derived_dir(B)
     d.mkdir(parents=True, exist_ok=True)
     out = join_clips(corpus, d / "access.mp3", ffmpeg, rate=22050, extra=["-c:a", "libmp3lame", "-b:a", "48k"])
@@ -98,20 +101,27 @@ def _open(page, base, iid=B):
 
 
 def _suggestion_speed_rewind_loop(page, base, ws):
-    # a memory suggestion, accepted with the keyboard; the others are left alone
+    # memory suggestions: one accepted with the keyboard, one ignored, the rest « Tout accepter »
     page.wait_for_selector("#sugg-list li.sugg")
-    assert page.locator("#sugg-h").inner_text() == "Suggestions (2)"
+    assert page.locator("#sugg-h").inner_text() == "Suggestions (3)"
     item = page.locator("#sugg-list li.sugg", has_text="Limpic")
     assert "mémoire du musée" in item.inner_text()
     item.locator("button.accept").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("[...document.querySelectorAll('#segments span.w')].some(s => s.textContent === 'Olympique')")
-    assert page.locator("#sugg-h").inner_text() == "Suggestions (1)"
+    assert page.locator("#sugg-h").inner_text() == "Suggestions (2)"
     assert _texts(ws, B)[1].count("Limpic") == 1  # nothing saved until the editor saves
+    page.locator("#sugg-list li.sugg", has_text="atlettes").locator("button.dismiss").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#sugg-h").inner_text() == "Suggestions (1)"
+    page.locator("#sugg-all").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#sugg-h").inner_text() == "Suggestions (0)"
     page.keyboard.press("Control+s")
-    _poll(lambda: _texts(ws, B)[0] == 2, "the accepted suggestion saved as version 2")
+    _poll(lambda: _texts(ws, B)[0] == 2, "the accepted suggestions saved as version 2")
     v, text = _texts(ws, B)
-    assert "Olympique" in text and "Limpic" not in text and "atlettes" in text  # only the one accepted
+    assert "Olympique" in text and "Limpic" not in text and "à Mâcon et" in text and "ma chade" not in text
+    assert "atlettes" in text  # ignored: left as it was
 
     # speed: pitch kept, the speed remembered for this person across a reload
     page.locator("#segments span.w").first.click()
@@ -217,6 +227,8 @@ def _memory_page(page, base, ws):
     assert "2 / 2" in limpic.inner_text()  # learned again when B was approved
     axe_clean(page)
     _fits_390(page)
+    refused = page.evaluate("OH.api('POST', '/api/memory', {wrong: 'olympique', right: 'Limpic'})")
+    assert refused["status"] == 400 and "boucle" in refused["body"]["error"]  # A→B, B→A: a French refusal
     row.locator("button.delete-pair").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("![...document.querySelectorAll('#pairs tbody tr')].some(r => r.textContent.includes('atlettes'))")
