@@ -165,6 +165,10 @@ def _review_assign_comment(page, base, ws):
     page.wait_for_function("document.getElementById('relu').textContent.startsWith('9 % relu')")
     with db.session(ws) as s:
         assert len(s.exec(select(SegmentReview).where(SegmentReview.interview_id == B)).all()) == 1
+    # marking is not editing: no unsaved change, no autosave pending
+    assert page.evaluate("document.getElementById('status').textContent").startswith("Segment marqué relu")
+    assert page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
+        window.dispatchEvent(e); return e.defaultPrevented; }""") is False
 
     # approving with 9 % reviewed: a warning first, then approved on purpose
     page.locator("#approve").focus()

@@ -40,6 +40,8 @@
     if (list.some(function (m) { return m.type === "childList" && m.target === box; })) decorate();
   }).observe(box, { childList: true });
 
+  // a « relu » box is not an edit of the transcript: its input event never reaches editor.js
+  box.addEventListener("input", function (ev) { if (ev.target.matches("input.relu-check")) ev.stopPropagation(); }, true);
   box.addEventListener("change", async function (ev) {
     if (!ev.target.matches("input.relu-check")) return;
     ev.stopPropagation();
