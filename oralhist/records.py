@@ -557,3 +557,69 @@ class AccessRequest(SQLModel, table=True):
 
 
 Index("ix_activity_interview_at", ActivityEntry.interview_id, ActivityEntry.at)
+# --- correction memory, review progress, assignment, comments (issue 23, items 3 and 5) ---
+
+
+class CorrectionPair(SQLModel, table=True):
+    """A learned correction ``wrong`` → ``right`` for one museum (``museum_id`` None: interviews of
+    no museum); the network's memory is every museum's pairs added up. ``key`` is ``wrong``
+    folded (lower case, no punctuation) for finding; ``deleted``: an editor removed it (it is
+    neither suggested nor learned again)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    museum_id: Optional[int] = Field(default=None, foreign_key="museum.id", index=True)
+    key: str = Field(index=True)
+    wrong: str
+    right: str
+    deleted: bool = False
+    taught_by: Optional[str] = None  # added by hand (`corrections memory add`): counts as one correction
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CorrectionSource(SQLModel, table=True):
+    """Where a pair was learned: the approved version of one interview, and how often there
+    (``count``) against how often its wrong form was left as it was (``kept``)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pair_id: int = Field(foreign_key="correctionpair.id", index=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    version: int
+    count: int = 1
+    kept: int = 0
+    who: Optional[str] = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class SegmentReview(SQLModel, table=True):
+    """A segment marked « relu », by where it starts (kept across versions: a save keeps times)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    start_ms: int
+    who: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """The editor an interview is assigned to (one at a time)."""
+
+    interview_id: str = Field(foreign_key="interview.id", primary_key=True)
+    assignee: str = Field(index=True)
+    assigned_by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PassageComment(SQLModel, table=True):
+    """A comment on a passage (a question for the interviewer, a name's spelling); blocks nothing."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    start_ms: int
+    end_ms: int
+    quote: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_by: Optional[str] = None
+    resolved_at: Optional[datetime] = None

@@ -73,7 +73,9 @@ def test_volunteer_editor_admin_walk(browser, ws, corpus, tmp_path):
         login(page, base, "edit")
         page.goto(f"{base}/i/{iid}")
         page.wait_for_selector("#segments span.w")
+        page.wait_for_function("/\\d+ % relu/.test(document.getElementById('relu').textContent)")
         page.click("#approve")
+        page.click("#approve-anyway")  # issue 23: nothing marked « relu », so approval warns first
         page.wait_for_function("document.getElementById('status').textContent.includes('approuvée')")
         ctx.close()
         # the admin publishes

@@ -140,5 +140,14 @@ def approve(
     """
     from oralhist.editorial.corrections import approve as run
 
-    v = run(workspace(ctx), interview_id, version, who=_who(who))
+    ws = workspace(ctx)
+    v = run(ws, interview_id, version, who=_who(who))
     console.print(f"{interview_id}: version {v} approved", highlight=False)
+    from oralhist import db  # issue 23: warn when not every segment is marked reviewed
+    from oralhist.cli.common import err_console
+    from oralhist.editorial.assign import progress
+
+    with db.session(ws) as s:
+        p = progress(s, [interview_id]).get(interview_id)
+    if p and p["percent"] < 100:
+        err_console.print(f"warning: only {p['percent']}% reviewed ({p['reviewed']} of {p['segments']} segments marked)")

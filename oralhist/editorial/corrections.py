@@ -330,8 +330,10 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
                        before={"version": tr.version, "status": before},
                        after={"version": tr.version, "status": "approved"}, note=f"approved v{tr.version}"))
         from oralhist.editorial.activity import record  # issue 21 item 8
+        from oralhist.editorial.memory import learn  # issue 23: the correction memory learns from approvals
 
         record(s, actor=who, action="approve", interview_id=interview_id, detail=f"version {tr.version} approuvée")
+        learn(s, interview_id, tr.version, who)
         s.commit()
         return tr.version
 

@@ -341,7 +341,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         return wrapped
 
     from oralhist.outputs.publish.oai import create_app as create_oai_app
-    from oralhist.web import archive, editor, exhibits, interviews, publish, research, tasks, upload
+    from oralhist.web import archive, editor, exhibits, interviews, publish, research, review, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))
     extra_routes = [
@@ -353,6 +353,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         *exhibits.routes(cfg, page, guard),
         *upload.routes(cfg, page, guard),
         *research.routes(cfg, page, guard),  # issue 24 + issue 21 item 8: researchers, requests, the journal
+        *review.routes(cfg, page, guard),  # issue 23: correction memory, review progress, assignment, comments
     ]
 
     routes = [

@@ -39,6 +39,10 @@ def routes(cfg, page, guard) -> list:
         from oralhist.outputs.publish.status import site_notes as _site_notes
 
         site_notes = _site_notes(ws)  # what the next publish changes (a truthful "publié"; issue 11)
+        with db.session(ws) as s:  # issue 23: « 42 % relu » per interview
+            from oralhist.editorial.assign import progress
+
+            relu = progress(s)
         for v in views:
             review, approved = reviews.get(v.id, (None, None))
             if f_stage and v.status != f_stage:
@@ -50,7 +54,7 @@ def routes(cfg, page, guard) -> list:
                 continue
             rows.append({"v": v, "review": review, "approved": approved,
                          "job": job_of.get(v.id, (None, None))[1],
-                         "stale": site_notes.get(v.id)})
+                         "stale": site_notes.get(v.id), "relu": relu.get(v.id)})
         return page(request, "archive.html", rows=rows, can_publish=can(acc, "publish", any_museum=True),
                     STAGE_LABEL=jobs_mod.LABELS, f_stage=f_stage, f_review=f_review, f_text=f_text)
 
