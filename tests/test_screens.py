@@ -194,3 +194,15 @@ def test_editor_topic_title_survives_a_redaction_that_overlaps_it():
     # a title that repeats a word the redaction removed is withheld, and the index page says so
     assert "Roubaix" not in titles
     assert [(t.title, words) for t, words in redaction_title_clashes(v)] == [("Roubaix", ["Roubaix"])]
+
+
+def test_an_untitled_interview_is_named_after_its_narrator_in_public():
+    from oralhist.editorial.consent import public_view
+    from oralhist.editorial.view import ConsentView, InterviewView
+
+    v = InterviewView(id="1998-marcel-dupont", title="", narrator="Marcel Dupont", interviewer=None, date="1998",
+                      place=None, language="fr", museum=None, status="indexed", duration_ms=1000,
+                      consent=ConsentView("public"))
+    assert public_view(v).title == "Entretien avec Marcel Dupont"
+    anon = public_view(InterviewView(**{**v.__dict__, "consent": ConsentView("public", anonymise=True)}))
+    assert anon.title == "Entretien avec M. D." and "Dupont" not in anon.title

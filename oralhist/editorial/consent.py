@@ -460,6 +460,8 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
     )
     consent = ConsentView(scope=view.consent.scope, embargo_until=None, anonymise=view.consent.anonymise,
                           form=None, redactions=tuple((a, b, "") for a, b, _ in reds))
+    if not (title or "").strip():  # issue 21: never the archive id (« 1998-marcel-dupont ») on the public site
+        title = f"Entretien avec {narrator}" if (narrator or "").strip() else "Entretien sans titre"
     return replace(
         view,
         id=pid,
