@@ -206,3 +206,25 @@ def test_an_untitled_interview_is_named_after_its_narrator_in_public():
     assert public_view(v).title == "Entretien avec Marcel Dupont"
     anon = public_view(InterviewView(**{**v.__dict__, "consent": ConsentView("public", anonymise=True)}))
     assert anon.title == "Entretien avec M. D." and "Dupont" not in anon.title
+
+
+def test_word_file_metadata_are_french_and_name_the_archive(tmp_path):
+    import docx
+
+    from oralhist.editorial.corrections import EXPORTED_VERSION
+    from oralhist.outputs.exports.docx import write
+    from oralhist.editorial.view import InterviewView, SegmentView
+
+    v = InterviewView(id=IID, title="Lecteurs", narrator="Lectrice", interviewer=None, date="2022", place=None,
+                      language="fr", museum=None, status="indexed", duration_ms=2000, transcript_version=2,
+                      transcript_status="approved", segments=(SegmentView(0, 2000, "Bonjour.", "SPEAKER_1", "Lectrice"),))
+    out = write(v, tmp_path / "a.docx", archive_title="Mémoires du textile")
+    d = docx.Document(str(out))
+    cp = d.core_properties
+    assert cp.language == "fr-FR" and cp.author == "Mémoires du textile" and cp.last_modified_by == "Mémoires du textile"
+    assert "python-docx" not in f"{cp.author} {cp.comments} {cp.last_modified_by} {cp.keywords}"
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "Transcription : version 2 (approuvée)" in text and "approved" not in text and "oralhist" not in text
+    assert d.styles.element.xpath("//w:rPrDefault//w:lang/@w:val") == ["fr-FR"]
+    m = next(EXPORTED_VERSION.match(p.text) for p in d.paragraphs if EXPORTED_VERSION.match(p.text))
+    assert m.group(1) == "2"  # the import still reads which version the file came from

@@ -37,6 +37,8 @@ def export(
     kw: dict = {}
     if fmt == "iiif":
         kw = {"base_url": ws.settings.base_url}
+    elif fmt == "docx":  # issue 21: the file's author is the archive
+        kw = {"archive_title": ws.settings.title}
     elif fmt in ("dc", "ohms"):  # the interview's rights: its consent record's, else the archive's
         from oralhist.editorial.rights import dc_rights, effective, interview_rights, site_rights
 

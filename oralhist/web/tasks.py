@@ -139,7 +139,7 @@ def docx_bytes(ws, iid: str) -> bytes:
     with db.session(ws) as s:
         view = load_interview(s, iid)
     with tempfile.TemporaryDirectory(prefix="oralhist-docx-") as tmp:
-        return write(view, Path(tmp) / f"{iid}.docx").read_bytes()
+        return write(view, Path(tmp) / f"{iid}.docx", archive_title=ws.settings.title).read_bytes()
 
 
 def corrections_report(res) -> dict:

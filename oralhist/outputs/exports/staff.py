@@ -80,7 +80,8 @@ def write_staff_exports(ws, ids: Sequence[str], formats: Sequence[str] = STAFF_E
                     continue
                 rep.details["rewritten"].append(iid)
             for fmt, write in writers.items():
-                write(view, default_path(ws, iid, fmt))
+                kw = {"archive_title": ws.settings.title} if fmt == "docx" else {}  # issue 21: the file's author
+                write(view, default_path(ws, iid, fmt), **kw)
             _write_stamp(stamp_path, {"fingerprint": fp, "formats": sorted(writers)})
             rep.done.append(iid)
         except (OralhistError, OSError, ValueError) as exc:
