@@ -100,6 +100,9 @@ def _templates():
         lstrip_blocks=True,
     )
     env.filters["hms"] = hms
+    from oralhist.editorial.speakers import voice_label
+
+    env.filters["voice"] = voice_label  # issue 21: « Voix 1 », never SPEAKER_1
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
     from oralhist.outputs.publish.typography import long_date

@@ -65,3 +65,21 @@ var OH = (function () {
     if (window.MutationObserver) new MutationObserver(function () { label(table); }).observe(table, { childList: true, subtree: true });
   });
 })();
+
+/* issue 21: a speaker the machine labelled and nobody named yet: « Voix 1 », never SPEAKER_1 */
+OH.voice = function (label) {
+  var m = /^SPEAKER_0*(\d+)$/.exec(String(label || ""));
+  return m ? "Voix " + m[1] : String(label || "");
+};
+
+/* issue 21: a file picker worded in French hides the browser's own input; a form sent without
+   a file says so in French (before the page's own handler runs) */
+document.addEventListener("submit", function (ev) {
+  var input = ev.target.querySelector && ev.target.querySelector(".file-pick input[type=file]");
+  if (input && !input.files.length) {
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    OH.say("Choisissez d’abord un fichier.", true);
+    input.focus();
+  }
+}, true);

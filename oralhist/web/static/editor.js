@@ -133,7 +133,7 @@
     var sel = OH.el("select", { class: "speaker" });
     sel.appendChild(OH.el("option", { value: "" }, "—"));
     state.speakers.forEach(function (sp) {
-      var name = sp[2] || sp[1];
+      var name = sp[2] || OH.voice(sp[1]);
       var o = OH.el("option", { value: sp[0] }, name + (sp[3] ? " (" + (ROLE_FR[sp[3]] || sp[3]) + ")" : ""));
       if (sp[0] === selected) o.selected = true;
       sel.appendChild(o);
