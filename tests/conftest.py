@@ -29,7 +29,7 @@ SLOW_FILES = (  # slowest first (whole suite, -n 2, 2 Dec 2026)
     "test_transcribe.py", "test_kills.py", "test_network.py", "test_hallucination.py", "test_readme.py",
     "test_site_visitors.py", "test_jobs.py", "test_workbench_browser.py", "test_editor_fixes.py",
     "test_workbench_tasks.py", "test_upload_browser.py", "test_diarize.py", "test_editor.py",
-    "test_corrections_runs.py", "test_workbench_exhibits.py",
+    "test_corrections_runs.py", "test_workbench_exhibits.py", "test_screens_browser.py",
 )
 
 

@@ -116,12 +116,6 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
     server, cfg, url, runner = start_workbench_in_thread(ws)
     base = url.rstrip("/")
     english, wide = {}, {}
-    import time
-    T = [time.perf_counter()]
-
-    def lap(what):
-        T.append(time.perf_counter())
-        print(f"{what}: {T[-1] - T[-2]:.1f}s")
     try:
         for role, paths in PAGES.items():
             ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
@@ -139,7 +133,6 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
                 if bad:
                     english[(role, path)] = bad
             ctx.close()
-        lap("pages")
         assert not wide, wide
         assert not english, '\n'.join(f'{k}: {v}' for k, v in english.items())
 
@@ -170,7 +163,6 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
         _axe(page)
         ctx.close()
 
-        lap("picture")
         # the admin: « Publier » shows the object pending until published, then « à jour »
         ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
         page = ctx.new_page()
@@ -190,10 +182,9 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
         set_alt(ws, tid, "Lanterne en laiton, vue de face")
         page.goto(base + "/publish")
         assert page.inner_text("#site-status") == "1 modification en attente"
-        assert "objet « Lanterne de mineur » : sera mis à jour" in page.inner_text("#others")
+        assert "Objet « Lanterne de mineur » : sera mis à jour" in page.inner_text("#others")
         _axe(page)
 
-        lap("publish")
         # the admin attaches the signed consent scan, then sees it on the consent page
         page.goto(f"{base}/i/{IID}/consent")
         assert page.locator("#no-form").count() == 1
@@ -210,7 +201,6 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
         _axe(page)
         page.goto(base + "/importer")
         _axe(page)
-        lap("consent")
         ctx.close()
     finally:
         server.should_exit = True
