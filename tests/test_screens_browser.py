@@ -61,6 +61,7 @@ def _archive(ws, corpus, ffmpeg):
         s.add(iv)
         s.add(Term(kind=TermKind.object, label="Lanterne de mineur", inventory_number="2001.3.1",
                    designation="Lanterne de mineur"))
+        s.add(Term(kind=TermKind.trade, label="Mineur"))
         s.commit()
     set_consent(ws, IID, scope="public", who="test")
     save_exhibition(ws, Exhibition(slug="le-train", title="Le train", sections=(
@@ -140,6 +141,18 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
         ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
         page = ctx.new_page()
         _login(page, base, "edit")
+        # the term picker: the exact trade before the object, and nothing active until ↓
+        page.goto(f"{base}/i/{IID}/links")
+        page.click("#term-input")
+        page.keyboard.type("mineur")
+        shown = page.locator("#term-list [role=option]:not([hidden])").all_inner_texts()
+        assert [x.split(" (")[0] for x in shown] == ["Mineur", "Lanterne de mineur"], shown
+        assert page.get_attribute("#term-input", "aria-activedescendant") is None
+        page.keyboard.press("Enter")
+        assert page.input_value("input[name=term]") == ""  # Entrée alone links nothing
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        assert page.input_value("#term-input") == "Mineur"
         page.goto(base + "/objets")
         card = page.locator("li.obj[data-ref='2001.3.1']")
         card.locator("summary").click()
