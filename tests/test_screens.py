@@ -228,3 +228,39 @@ def test_word_file_metadata_are_french_and_name_the_archive(tmp_path):
     assert d.styles.element.xpath("//w:rPrDefault//w:lang/@w:val") == ["fr-FR"]
     m = next(EXPORTED_VERSION.match(p.text) for p in d.paragraphs if EXPORTED_VERSION.match(p.text))
     assert m.group(1) == "2"  # the import still reads which version the file came from
+
+
+def test_a_recording_with_no_speech_says_so_in_the_list_and_the_api(ws):
+    from editdata import make_interview
+    from oralhist.editorial.view import speechless
+    from oralhist.records import Interview, Person, Transcript, TranscriptStatus
+    from oralhist.web.server import start_workbench_in_thread
+    from test_workbench import Client, accounts
+
+    make_interview(ws, IID)
+    with db.session(ws) as s:
+        p = Person(name="Paul Leroy")
+        s.add(p)
+        s.flush()
+        s.add(Interview(id="2023-silence", title="Silence", narrator_id=p.id, status="transcribed", duration_ms=60_000))
+        s.flush()
+        s.add(Transcript(interview_id="2023-silence", version=1, status=TranscriptStatus.machine, source="machine",
+                         model="base", language="fr", duration_ms=60_000))
+        s.commit()
+        assert speechless(s) == {"2023-silence"}
+    accounts(ws)
+    server, cfg, url, runner = start_workbench_in_thread(ws)
+    try:
+        c = Client(url.rstrip("/"))
+        assert c.login("admin")[0] == 200
+        st, html = c.call("GET", "/")
+        row = html.split('href="/i/2023-silence"', 1)[1].split("</tr>", 1)[0]
+        assert "aucune parole détectée" in row
+        assert "aucune parole détectée" not in html.split(f'href="/i/{IID}"', 1)[1].split("</tr>", 1)[0]
+        assert c.call("GET", "/api/interviews/2023-silence")[1]["no_speech"] is True
+        assert c.call("GET", f"/api/interviews/{IID}")[1]["no_speech"] is False
+    finally:
+        server.should_exit = True
+        server._thread.join(5)
+        if runner is not None:
+            runner.stop()

@@ -102,7 +102,10 @@ def _templates():
     env.filters["hms"] = hms
     from oralhist.editorial.speakers import voice_label
 
+    from oralhist.editorial.review import author_fr
+
     env.filters["voice"] = voice_label  # issue 21: « Voix 1 », never SPEAKER_1
+    env.filters["author"] = author_fr  # issue 21: « reconnaissance automatique », never « oralhist transcribe »
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
     from oralhist.outputs.publish.typography import long_date

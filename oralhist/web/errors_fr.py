@@ -28,6 +28,10 @@ PATTERNS: list[tuple[str, str]] = [
     (r"the edited transcript is empty; nothing saved", "la transcription corrigée est vide : rien n’a été enregistré"),
     (r"fewer than 20% of the words of version (\d+) of (\S+) are in.*",
      r"moins de 20 % des mots de la version \1 se retrouvent dans ce fichier : est-ce bien la transcription de cet entretien ? Rien n’a été enregistré"),
+    (r"exported from version (\d+), but version (\d+) of \S+ \(by oralhist[^)]*\) is newer.*",
+     r"document exporté depuis la version \1, mais la version \2 (reconnaissance automatique) est plus récente : "
+     r"l’importer annulerait ses corrections. Téléchargez de nouveau le document, refaites les corrections, ou "
+     r"cochez « importer quand même »"),
     (r"exported from version (\d+), but version (\d+) of \S+ \(by (.*?)\) is newer.*",
      r"document exporté depuis la version \1, mais la version \2 (de \3) est plus récente : l’importer annulerait ses "
      r"corrections. Téléchargez de nouveau le document, refaites les corrections, ou cochez « importer quand même »"),

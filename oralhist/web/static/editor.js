@@ -34,6 +34,11 @@
     var frag = document.createDocumentFragment();
     d.segments.forEach(function (sg) { frag.appendChild(segmentEl(sg)); });
     box.appendChild(frag);
+    if (!d.segments.length) {  // issue 21: a recording with no speech is said so, not a blank page
+      box.appendChild(OH.el("p", { "class": "no-speech", id: "no-speech" },
+        "Aucune parole détectée dans cet enregistrement : la transcription est vide. Écoutez-le pour " +
+        "vérifier (silence, musique, son coupé) ; rien n’est à corriger ici."));
+    }
     box.setAttribute("data-version", d.version);
     state.dirty = false;
     reindex();

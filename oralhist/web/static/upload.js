@@ -108,6 +108,7 @@
         var pending = false;
         (r.body.jobs || []).forEach(function (j) {
           var word = { queued: "en attente", running: "en cours", done: "terminé", failed: "échec" }[j.status] || j.status;
+          if (j.stage === "transcribe" && j.status === "done" && r.body.no_speech) word = "aucune parole détectée";  // issue 21
           var s = OH.el("li", { "class": "stage stage-" + j.status, "data-stage": j.stage }, (labels[j.stage] || j.stage) + " : " + word);
           if (j.status === "running") {
             s.append(" ", OH.el("progress", { max: "1", value: String(j.progress || 0), "aria-label": "Avancement : " + (labels[j.stage] || j.stage) }));
