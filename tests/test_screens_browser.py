@@ -8,6 +8,7 @@ attaches and then sees the signed consent scan; axe-core passes on the changed p
 from __future__ import annotations
 
 import io
+import re
 
 from sqlmodel import select
 
@@ -153,6 +154,13 @@ def test_phones_pictures_consent_scan_publish_and_french(browser, ws, corpus, ff
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
         assert page.input_value("#term-input") == "Mineur"
+        # one time format: « 1 min 07 s » in prose (the speaking time), 00:01:07 in editing fields
+        page.goto(f"{base}/i/{IID}/speakers")
+        talk = page.locator("table.list tbody tr td:nth-child(4)").first.inner_text()
+        assert re.fullmatch(r"(\d+ h \d{2} min \d{2} s|\d+ min \d{2} s|\d+ s)", talk.replace("\u00a0", " ")), talk
+        page.goto(f"{base}/i/{IID}/index")
+        assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", page.input_value("fieldset.topic input.start")) or \
+            page.locator("fieldset.topic").count() == 0
         page.goto(base + "/objets")
         card = page.locator("li.obj[data-ref='2001.3.1']")
         card.locator("summary").click()
