@@ -19,8 +19,10 @@ Rules applied by ``public_view``:
   usually contains the narrator's name);
 - redacted ranges: words overlapping a range are dropped; segment text is rebuilt from the
   words kept (a segment without word timings that overlaps is dropped whole); topics fully
-  inside are dropped, overlapping ones are trimmed and lose their synopsis and any keyword or
-  title word not found in the text that remains; links overlapping a range are dropped;
+  inside are dropped, overlapping ones are trimmed and lose their synopsis and any keyword (and,
+  for a machine title, any title word) not found in the text that remains; an editor's title is
+  kept unless it repeats a word the redaction removed (``redaction_title_clashes``: the index
+  page warns); links overlapping a range are dropped;
   redaction reasons are never published.
 """
 
