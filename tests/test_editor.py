@@ -409,6 +409,7 @@ def test_index_links_speakers_and_restore(page, editor):
     assert page.input_value("textarea[name=quote]") == "changements significatifs"
     page.click("#term-input")
     page.keyboard.type("athl")
+    page.keyboard.press("ArrowDown")  # issue 21: nothing is active until ↓
     page.keyboard.press("Enter")
     page.click("#add-link button[type=submit]")
     page.wait_for_selector("tr[data-link] >> nth=1")

@@ -77,7 +77,15 @@ def test_volunteer_drops_two_files_and_a_consent_scan(browser, ws, corpus, tmp_p
         page.keyboard.press("Enter")
         page.wait_for_selector("#result-list li a", timeout=60_000)
         iid = page.inner_text("#result-list li a")
-        assert page.inner_text("#up-list li:nth-child(1) .file-status").startswith("importé dans")
+        # issue 21, item 4: what was created is said, and the form is empty for the next interview
+        status = page.inner_text("#status")
+        assert status.startswith("Entretien créé : " + iid) and "prêt pour le suivant" in status, status
+        assert page.locator("#up-list li").count() == 0
+        assert page.input_value("#f-narrator") == "" and page.input_value("#f-interviewer") == ""
+        assert page.input_value("#f-scope") == "none" and not page.is_checked("#together")
+        assert page.evaluate("document.getElementById('f-consent').files.length") == 0
+        assert page.inner_text("#consent-name") == "aucun formulaire choisi"
+        assert page.input_value("#f-museum") == "Musée A"  # the account's museum stays
         # the stages advance: the first one ends while the page is watching
         page.wait_for_selector("#result-list li.stage-done[data-stage=normalise]", timeout=240_000)
         assert page.locator("#result-list li.stage").count() == 5

@@ -36,13 +36,17 @@ def test_volunteer_editor_admin_walk(browser, ws, corpus, tmp_path):
         clips = sorted((corpus / "fr").glob("*.ogg"))[:2]
         scan = tmp_path / "consentement.pdf"
         scan.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-        page.set_input_files("input[name=files]", [str(c) for c in clips])
-        page.fill("input[name=narrator]", "Jeanne Martin")
-        page.fill("input[name=date]", "1998-06-14")
-        page.set_input_files("input[name=consent]", str(scan))
-        page.select_option("select[name=scope]", "public")
-        page.check("input[name=together]")
-        page.click("#import-form button[type=submit]")
+        page.click("a[href='/importer']")  # issue 21, item 4: the one import flow, linked from the list
+        page.wait_for_selector("#dropzone")
+        page.set_input_files("#up-files", [str(c) for c in clips])
+        page.fill("#f-narrator", "Jeanne Martin")
+        page.fill("#f-date", "1998-06-14")
+        page.set_input_files("#f-consent", str(scan))
+        page.select_option("#f-scope", "public")
+        page.check("#together")
+        page.click("#up-submit")
+        page.wait_for_selector("#result-list li a", timeout=60_000)
+        page.goto(base + "/")
         page.wait_for_selector("td.job progress", timeout=30_000)  # the stages are shown with a bar
         iid = page.get_attribute("td.job", "data-interview")
         page.wait_for_function(

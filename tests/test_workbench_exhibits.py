@@ -288,7 +288,7 @@ def test_curator_walk_in_chromium(bench, browser):
         obj3 = page.locator("li.obj[data-ref='OBJ-3']")
         obj3.locator("button.add-object-here").click()
         _status(page, "texte alternatif")
-        obj3.locator("textarea").fill("Une lampe de mineur bleue, vue de face")
+        obj3.locator("form.alt-form textarea").fill("Une lampe de mineur bleue, vue de face")
         obj3.locator("form.alt-form button").click()
         _status(page, "enregistré")
         assert page.locator("li.needs-alt").count() == 0

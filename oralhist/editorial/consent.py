@@ -19,14 +19,17 @@ Rules applied by ``public_view``:
   usually contains the narrator's name);
 - redacted ranges: words overlapping a range are dropped; segment text is rebuilt from the
   words kept (a segment without word timings that overlaps is dropped whole); topics fully
-  inside are dropped, overlapping ones are trimmed and lose their synopsis and any keyword or
-  title word not found in the text that remains; links overlapping a range are dropped;
+  inside are dropped, overlapping ones are trimmed and lose their synopsis and any keyword (and,
+  for a machine title, any title word) not found in the text that remains; an editor's title is
+  kept unless it repeats a word the redaction removed (``redaction_title_clashes``: the index
+  page warns); links overlapping a range are dropped;
   redaction reasons are never published.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import replace
@@ -360,6 +363,43 @@ def _join_words(words) -> str:
     return " ".join(w.text.strip() for w in words)
 
 
+def _redacted_words(segments, reds) -> set[str]:
+    """The folded words a redaction removes (words, or whole segments without word timings)."""
+    out = set()
+    for sg in segments:
+        if not _overlaps(sg.start_ms, sg.end_ms, reds):
+            continue
+        if not sg.words:
+            out |= _words_of(sg.text)
+        else:
+            out |= {_fold(w) for x in sg.words if _overlaps(x.start_ms, x.end_ms, reds)
+                    for w in re.findall(r"\w+", x.text or "")}
+    return out
+
+
+def title_reveals(title: str, removed: set) -> bool:
+    """True when a word of ``title`` (4 letters or more) is one of the ``removed`` words."""
+    return any(_fold(w) in removed for w in re.findall(r"\w{4,}", title or ""))
+
+
+def redaction_title_clashes(view) -> list:
+    """The editor's topics whose title the public site withholds because it repeats words a
+    redaction removed: [(topic, the words)], for the warning on the index page."""
+    reds = tuple(sorted(view.consent.redactions)) if view.consent else ()
+    out = []
+    for t in view.topics:
+        if t.source != "editor" or not _overlaps(t.start_ms, t.end_ms, reds):
+            continue
+        removed = _redacted_words(view.segments, reds)
+        kept = _words_of(" ".join(sg.text for sg in view.segments
+                                  if sg.start_ms < t.end_ms and sg.end_ms > t.start_ms
+                                  and not _overlaps(sg.start_ms, sg.end_ms, reds)))
+        hits = [w for w in re.findall(r"\w{4,}", t.title or "") if _fold(w) in removed - kept]
+        if hits:
+            out.append((t, hits))
+    return out
+
+
 def _words_of(text: str) -> set[str]:
     return {_fold(w) for w in re.findall(r"\w+", text or "")}
 
@@ -422,6 +462,10 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
             continue
         vocab = _words_of(remaining)
         title_ok = all(_fold(w) in vocab for w in re.findall(r"\w{4,}", t.title))
+        if not title_ok and t.source == "editor":
+            # issue 21: an editor's title is theirs, not the machine's reading of the text; it is
+            # withheld only when it repeats a word that the redaction removed (``redaction_title_clashes``)
+            title_ok = not title_reveals(t.title, _redacted_words(view.segments, reds) - vocab)
         topics.append(replace(
             t, start_ms=a, end_ms=b,
             title=t.title if title_ok else "",
@@ -471,6 +515,8 @@ def public_view(view, today: Optional[date] = None, *, scopes: Sequence[str] = P
     )
     consent = ConsentView(scope=view.consent.scope, embargo_until=None, anonymise=view.consent.anonymise,
                           form=None, redactions=tuple((a, b, "") for a, b, _ in reds))
+    if not (title or "").strip():  # issue 21: never the archive id (« 1998-marcel-dupont ») on the public site
+        title = f"Entretien avec {narrator}" if (narrator or "").strip() else "Entretien sans titre"
     return replace(
         view,
         id=pid,
@@ -574,3 +620,116 @@ def silence_ranges(src, dst, ranges: Sequence[tuple[int, int]], *, bitrate: str 
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# ------------------------------------------------------------------ the signed form (issue 21)
+
+#: a signed consent form: a scan (PDF or picture), at most this size
+FORM_MAX_BYTES = 50 * 1024 * 1024
+FORM_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "tif": "image/tiff",
+              "webp": "image/webp"}
+
+
+def form_kind(path) -> Optional[str]:
+    """The form's kind from its first bytes (``FORM_TYPES`` key), or None when it is none of them."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def attach_form(ws, interview_id: str, src, shown_name: str, *, who: str = "unknown") -> dict:
+    """Attach or replace the signed consent form of an interview. The new scan is stored beside
+    the old ones (``consent_forms/<id>-<sha256[:12]>.<ext>``, hashed, read-only): a form already
+    stored is never deleted nor overwritten; the change is a Revision (kind ``consent_form``,
+    before/after), so the history lists every scan. Checked first: not empty, at most
+    ``FORM_MAX_BYTES``, a PDF or a picture (a picture fully decoded: a truncated scan is refused)."""
+    import stat
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.archive.ingest import copy_hashed
+    from oralhist.errors import BadInput, NotFound
+    from oralhist.records import Consent, ConsentScope, Interview, Revision, utcnow
+
+    src = Path(src)
+    size = src.stat().st_size
+    if size == 0:
+        raise BadInput(src, "consent form is an empty file")
+    if size > FORM_MAX_BYTES:
+        raise BadInput(src, f"consent form too large ({size // 1_000_000} MB, at most {FORM_MAX_BYTES // 1_000_000} MB)")
+    kind = form_kind(src)
+    if kind is None:
+        raise BadInput(src, "consent form is neither a PDF nor a picture")
+    if kind != "pdf":
+        from oralhist.archive.images import check_image
+
+        check_image(src)
+    with db.session(ws) as s:
+        if s.get(Interview, interview_id) is None:
+            raise NotFound(interview_id, "no such interview")
+    ws.consent_forms.mkdir(exist_ok=True)
+    tmp, digest, size = copy_hashed(src, ws.tmp)
+    try:
+        final = ws.inside(ws.consent_forms / f"{interview_id}-{digest[:12]}.{kind}")
+        if not final.exists():
+            os.replace(tmp, final)
+            os.chmod(final, stat.S_IRUSR | stat.S_IRGRP)
+        with db.session(ws) as s:
+            c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+            if c is None:
+                c = Consent(interview_id=interview_id, scope=ConsentScope.none)
+            before = {"form_path": c.form_path, "form_name": c.form_name, "form_sha256": c.form_sha256}
+            c.form_path, c.form_name, c.form_sha256, c.form_size = ws.rel(final), shown_name[:200], digest, size
+            c.updated_at = utcnow()
+            after = {"form_path": c.form_path, "form_name": c.form_name, "form_sha256": digest}
+            s.add(c)
+            s.add(Revision(interview_id=interview_id, kind="consent_form", who=who, before=before, after=after,
+                           note="consent form replaced" if before["form_path"] else "consent form attached"))
+            s.commit()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return {"form_name": shown_name[:200], "form_sha256": digest, "form_size": size, "kind": kind,
+            "replaced": before["form_path"]}
+
+
+def form_versions(s, interview_id: str) -> list[dict]:
+    """Every signed form the interview has had, newest first: [{path, name, sha256, at, who, current}]."""
+    from sqlmodel import select
+
+    from oralhist.records import Consent, Revision
+
+    c = s.exec(select(Consent).where(Consent.interview_id == interview_id)).first()
+    out, seen = [], set()
+    if c is not None and c.form_path:
+        out.append({"path": c.form_path, "name": c.form_name, "sha256": c.form_sha256, "at": c.updated_at,
+                    "who": None, "current": True})
+        seen.add(c.form_path)
+    revs = s.exec(select(Revision).where(Revision.interview_id == interview_id, Revision.kind == "consent_form")
+                  .order_by(Revision.at.desc(), Revision.id.desc())).all()
+    for r in revs:
+        if out and out[0]["current"] and (r.after or {}).get("form_path") == out[0]["path"] and out[0]["who"] is None:
+            out[0]["who"], out[0]["at"] = r.who, r.at
+        b = r.before or {}
+        if b.get("form_path") and b["form_path"] not in seen:
+            seen.add(b["form_path"])
+            out.append({"path": b["form_path"], "name": b.get("form_name"), "sha256": b.get("form_sha256"),
+                        "at": None, "who": None, "current": False})
+    from datetime import timezone
+
+    for f in out:  # ISO with its zone: the page writes it in the reader's time zone
+        if f["at"] is not None:
+            at = f["at"] if f["at"].tzinfo else f["at"].replace(tzinfo=timezone.utc)
+            f["at"] = at.isoformat(timespec="seconds")
+    return out

@@ -340,8 +340,9 @@ def approve(ws, interview_id: str, version: Optional[int] = None, *, who: str) -
 
 # ---------------------------------------------------------------------------- imported files
 
-# "# transcript: version 3 (corrected)" (text export) / "Transcription : v3 (corrected)" (Word export)
-EXPORTED_VERSION = re.compile(r"^\s*(?:#\s*transcript:\s*version\s*|Transcription\s*:\s*v)(\d+)\b", re.I)
+# "# transcript: version 3 (corrected)" (text export) / "Transcription : version 3 (corrigée)" (Word export;
+# "v3 (corrected)" before issue 21, still read)
+EXPORTED_VERSION = re.compile(r"^\s*(?:#\s*transcript:\s*version\s*|Transcription\s*:\s*(?:v|version\s*))(\d+)\b", re.I)
 TS_LINE = re.compile(r"^\s*\[(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)\]\s*(.*)$")
 SPEAKER_PREFIX = re.compile(r"^([^:\s][^:]{0,59}?):\s+(.*)$", re.S)
 

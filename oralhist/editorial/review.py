@@ -279,4 +279,16 @@ def describe_revision(r) -> str:
         return f"lien {a.get('link')} ajouté ({st})" if r.before is None else f"lien {a.get('link')} {st}"
     if r.kind == "consent":
         return "consentement modifié"
+    if r.kind == "consent_form":  # issue 21: the signed scan, attached or replaced on the consent page
+        return ("formulaire de consentement signé remplacé (l’ancien reste dans l’archive)" if b.get("form_path")
+                else "formulaire de consentement signé joint")
     return r.note or r.kind
+
+
+def author_fr(who) -> str:
+    """Who made a version, as people read it (issue 21): the pipeline's own name (``oralhist
+    transcribe``, ``oralhist diarize``…) is « reconnaissance automatique »; a person's name stays."""
+    text = str(who or "")
+    if text.startswith("oralhist"):
+        return "reconnaissance automatique"
+    return text

@@ -122,3 +122,12 @@ def set_speaker_role(ws, interview_id: str, label: str, role: str, *, who: str =
                        note=f"{label} role set"))
         s.commit()
         return next(i for i in list_speakers(s, interview_id) if i.label == label)
+
+
+def voice_label(label: str) -> str:
+    """The machine's speaker label as people read it (issue 21): ``SPEAKER_1`` -> « Voix 1 »;
+    another label is kept as it is."""
+    import re
+
+    m = re.fullmatch(r"SPEAKER_0*(\d+)", str(label or ""))
+    return f"Voix {m.group(1)}" if m else str(label or "")

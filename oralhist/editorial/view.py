@@ -726,6 +726,26 @@ def derive(view: "InterviewView") -> "InterviewView":
     return replace(view, segments=segments, speakers=speakers, links=links, topics=tuple(topics))
 
 
+def speechless(s: Session, interview_ids=None) -> set[str]:
+    """Interviews transcribed with no speech found (issue 21): every transcript they have is
+    empty. The archive list and the import page say « aucune parole détectée », not « terminé »."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from oralhist.records import Segment, Transcript
+
+    q = (select(Transcript.interview_id, func.count(Segment.id))
+         .join(Segment, Segment.transcript_id == Transcript.id, isouter=True).group_by(Transcript.id))
+    if interview_ids is not None:
+        q = q.where(Transcript.interview_id.in_(list(interview_ids)))
+    spoken, seen = set(), set()
+    for iid, n in s.exec(q).all():
+        seen.add(iid)
+        if n:
+            spoken.add(iid)
+    return seen - spoken
+
+
 def list_summaries(s: Session) -> list[InterviewView]:
     """What ``list_interviews`` gives for the list fields (summary_dict), in three queries, not
     one load per interview: the workbench's archive page with 1,000 interviews."""

@@ -78,7 +78,7 @@ def import_objects(ws, path: Path, images_dir: Optional[Path] = None, *, workers
     from sqlmodel import select
 
     from oralhist import db
-    from oralhist.archive.images import check_image, resolve_inside, store_images
+    from oralhist.archive.images import check_image, resolve_inside
     from oralhist.records import ObjectRecord, Term, TermKind
     from oralhist.editorial.vocab import import_vocab, read_vocab
 
@@ -108,21 +108,10 @@ def import_objects(ws, path: Path, images_dir: Optional[Path] = None, *, workers
         plan.append((r, img))
     # 2. The pictures (originals + derivatives, two worker processes), before any row: a picture
     #    that fails to decode (truncated…) removes what this run wrote and rejects the file.
-    root = ws.root / "objects"
-    originals, derived = root / "originals", root / "derived"
-    existed = root.exists()
-    before = {q for q in root.rglob("*")} if existed else set()
     todo = list(dict.fromkeys(img for _, img in plan if img is not None))  # one worker per file
     try:
-        stored = dict(zip(todo, store_images(todo, originals, derived, workers=workers)))
+        stored = dict(zip(todo, store_pictures(ws, todo, workers=workers)))
     except BadInput as e:
-        if not existed:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            for q in sorted(set(root.rglob("*")) - before, reverse=True):
-                if q.is_file():
-                    q.chmod(0o644)
-                    q.unlink()
         raise BadInput(path, f"{Path(e.path).name if e.path else ''}: {e.reason}") from None
     # 3. The terms, then the records.
     rep = ObjectImportReport(terms=import_vocab(ws, path, "object").to_dict())
@@ -149,6 +138,89 @@ def import_objects(ws, path: Path, images_dir: Optional[Path] = None, *, workers
             s.add(rec)
         s.commit()
     return rep
+
+
+def store_pictures(ws, srcs: list, *, workers: int = 2) -> list:
+    """Originals (hashed, read-only) and derivatives of ``srcs`` under ``<archive>/objects/``
+    (``images.store_images``); when one fails to decode, what this call wrote is removed and
+    its BadInput raised: nothing half-stored."""
+    from oralhist.archive.images import store_images
+
+    root = ws.root / "objects"
+    originals, derived = root / "originals", root / "derived"
+    existed = root.exists()
+    before = {q for q in root.rglob("*")} if existed else set()
+    try:
+        return store_images(srcs, originals, derived, workers=workers)
+    except BadInput:
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for q in sorted(set(root.rglob("*")) - before, reverse=True):
+                if q.is_file():
+                    q.chmod(0o644)
+                    q.unlink()
+        raise
+
+
+#: a picture sent from the workbench (issue 21): a phone's photograph is 12 to 50 megapixels;
+#: beyond this, reduce the scan first (the CLI keeps the import bound, ``images.MAX_PIXELS``)
+WEB_MAX_PIXELS = 50_000_000
+
+
+def _object_term(s, term_id: int):
+    from oralhist.errors import NotFound
+    from oralhist.records import Term, TermKind
+
+    t = s.get(Term, int(term_id))
+    if t is None or (t.kind.value if hasattr(t.kind, "value") else t.kind) != TermKind.object.value:
+        raise NotFound(str(term_id), "objet inconnu")
+    return t
+
+
+def set_picture(ws, term_id: int, src: Path, alt: str, *, max_pixels: int = WEB_MAX_PIXELS) -> dict:
+    """Add or replace an object's picture with its alt text, in one step (the workbench's
+    « Objets » page). The checks of ``import_objects`` apply (``images.check_image``, then a
+    full decode); a picture over ``max_pixels`` is refused. Nothing is stored when anything is
+    wrong. The previous original stays in the archive (originals are never deleted)."""
+    from oralhist import db
+    from oralhist.archive.images import check_image
+    from oralhist.records import ObjectRecord
+
+    text = " ".join(str(alt or "").split())
+    if not text:
+        raise BadInput(None, "texte alternatif : champ requis (décrivez ce que montre la photographie)")
+    if len(text) > MAX_ALT:
+        raise BadInput(None, f"texte alternatif : trop long (au plus {MAX_ALT} caractères)")
+    with db.session(ws) as s:
+        _object_term(s, term_id)
+    fmt, w, h = check_image(Path(src))
+    if w * h > max_pixels:
+        raise BadInput(src, f"image too large ({w}×{h}, over {max_pixels // 1_000_000} megapixels for {fmt}): refused")
+    st = store_pictures(ws, [Path(src)], workers=1)[0]
+    with db.session(ws) as s:
+        t = _object_term(s, term_id)
+        rec = s.get(ObjectRecord, t.id) or ObjectRecord(term_id=t.id)
+        rec.image_sha256, rec.image_path = st.sha256, ws.rel(st.original)
+        rec.width, rec.height, rec.alt = st.width, st.height, text
+        s.add(rec)
+        s.commit()
+    return {"id": int(term_id), "image": True, "alt": text, "width": st.width, "height": st.height}
+
+
+def remove_picture(ws, term_id: int) -> dict:
+    """The object has no picture any more (its original stays in the archive's objects/originals)."""
+    from oralhist import db
+    from oralhist.records import ObjectRecord
+
+    with db.session(ws) as s:
+        t = _object_term(s, term_id)
+        rec = s.get(ObjectRecord, t.id)
+        if rec is not None and rec.image_path:
+            rec.image_sha256 = rec.image_path = rec.width = rec.height = None
+            s.add(rec)
+            s.commit()
+    return {"id": int(term_id), "image": False}
 
 
 def derivative(ws, rec, size: str = "card", ext: str = "webp") -> Path:
@@ -231,6 +303,7 @@ def list_objects(s, museum_id: Optional[int] = None, *, every_museum: bool = Tru
         out.append({"id": t.id, "label": t.label, "designation": t.designation, "inventory": t.inventory_number,
                     "ref": t.inventory_number or t.label, "museum": museums.get(t.museum_id),
                     "museum_id": t.museum_id, "image": has_image, "alt": (rec.alt if rec else None) or "",
+                    "image_version": (rec.image_sha256 or "")[:12] if has_image else "",
                     "needs_alt": has_image and not (rec.alt or "").strip(),
                     "dates": rec.dates if rec else None, "materials": rec.materials if rec else None})
     return out

@@ -100,6 +100,15 @@ def _templates():
         lstrip_blocks=True,
     )
     env.filters["hms"] = hms
+    from oralhist.editorial.speakers import voice_label
+
+    from oralhist.editorial.review import author_fr
+
+    env.filters["voice"] = voice_label  # issue 21: « Voix 1 », never SPEAKER_1
+    from oralhist.outputs.publish.typography import position
+
+    env.filters["position"] = position  # issue 21: « 1 min 07 s » in prose; hms (00:01:07) in editing fields
+    env.filters["author"] = author_fr  # issue 21: « reconnaissance automatique », never « oralhist transcribe »
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
     from oralhist.outputs.publish.typography import long_date

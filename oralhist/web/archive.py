@@ -27,6 +27,9 @@ def routes(cfg, page, guard) -> list:
             museums = dict(s.exec(select(Interview.id, Interview.museum_id)).all())
             views = [v for v in list_summaries(s) if can(acc, "read", museums.get(v.id))]
             reviews = review_states(s)
+            from oralhist.editorial.view import speechless
+
+            silent = speechless(s)  # issue 21: a recording with no speech says so
         job_of: dict = {}
         for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
             cur = job_of.get(j["interview_id"])
@@ -54,7 +57,7 @@ def routes(cfg, page, guard) -> list:
                 continue
             rows.append({"v": v, "review": review, "approved": approved,
                          "job": job_of.get(v.id, (None, None))[1],
-                         "stale": site_notes.get(v.id), "relu": relu.get(v.id)})
+                         "stale": site_notes.get(v.id), "relu": relu.get(v.id), "no_speech": v.id in silent})
         return page(request, "archive.html", rows=rows, can_publish=can(acc, "publish", any_museum=True),
                     STAGE_LABEL=jobs_mod.LABELS, f_stage=f_stage, f_review=f_review, f_text=f_text)
 

@@ -212,7 +212,15 @@ def routes(cfg, page, guard) -> list:
         from oralhist.editorial.view import current_topics
 
         rows = current_topics(s, iid)
-        return {"topics": rows, "topic_version": rows[0].version if rows else 0}
+        clashes = []
+        from oralhist.records import Redaction
+
+        if s.exec(select(Redaction.id).where(Redaction.interview_id == iid)).first() is not None:
+            from oralhist.editorial.consent import redaction_title_clashes  # issue 21: warn, never rewrite
+            from oralhist.editorial.view import load_interview
+
+            clashes = redaction_title_clashes(load_interview(s, iid))
+        return {"topics": rows, "topic_version": rows[0].version if rows else 0, "title_clashes": clashes}
 
     def load_links(s, iid, request):
         from oralhist.records import Link, Term

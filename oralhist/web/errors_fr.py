@@ -28,6 +28,10 @@ PATTERNS: list[tuple[str, str]] = [
     (r"the edited transcript is empty; nothing saved", "la transcription corrigée est vide : rien n’a été enregistré"),
     (r"fewer than 20% of the words of version (\d+) of (\S+) are in.*",
      r"moins de 20 % des mots de la version \1 se retrouvent dans ce fichier : est-ce bien la transcription de cet entretien ? Rien n’a été enregistré"),
+    (r"exported from version (\d+), but version (\d+) of \S+ \(by oralhist[^)]*\) is newer.*",
+     r"document exporté depuis la version \1, mais la version \2 (reconnaissance automatique) est plus récente : "
+     r"l’importer annulerait ses corrections. Téléchargez de nouveau le document, refaites les corrections, ou "
+     r"cochez « importer quand même »"),
     (r"exported from version (\d+), but version (\d+) of \S+ \(by (.*?)\) is newer.*",
      r"document exporté depuis la version \1, mais la version \2 (de \3) est plus récente : l’importer annulerait ses "
      r"corrections. Téléchargez de nouveau le document, refaites les corrections, ou cochez « importer quand même »"),
@@ -79,8 +83,8 @@ PATTERNS: list[tuple[str, str]] = [
     (r"not a file", "ce n’est pas un fichier"),
     (r"no such file or folder", "fichier ou dossier introuvable"),
     (r"not a regular file", "ce n’est pas un fichier ordinaire"),
-    (r"not an audio file, or damaged \((.*)\)", r"ce n’est pas un fichier audio, ou il est endommagé (\1)"),
-    (r"not an audio file \((.*)\)", r"ce n’est pas un fichier audio (\1)"),
+    (r"not an audio file, or damaged \((.*)\)", "ce n’est pas un fichier audio, ou il est endommagé (illisible dès le début)"),
+    (r"not an audio file \((.*)\)", "ce n’est pas un fichier audio"),
     (r"no audio could be decoded \(empty or damaged audio stream\)",
      "aucun son n’a pu être décodé (flux audio vide ou endommagé : fichier tronqué ?)"),
     (r"a video with no sound track; nothing to ingest", "une vidéo sans piste son ; rien à importer"),
@@ -117,6 +121,24 @@ PATTERNS: list[tuple[str, str]] = [
     (r"a withdrawal sets the scope to none.*", "un retrait du consentement met la diffusion à « aucune »"),
     (r"no redaction #(\d+) on .*", r"pas de passage retiré n° \1 pour cet entretien"),
     (r"no such interview.*", "entretien inconnu"),
+    # issue 21: object pictures (oralhist.archive.images, oralhist.outputs.objects.set_picture), truncated audio
+    (r"not an image Pillow can read", "ce n’est pas une image lisible : envoyez une photographie (JPEG, PNG, WebP ou TIFF)"),
+    (r"image too large \((\d+)×(\d+), over (\d+) megapixels for \S+\): refused",
+     r"image trop grande (\1 × \2 pixels, au plus \3 millions de pixels) : réduisez-la avant de l’envoyer ; rien n’a été enregistré"),
+    (r"image too large \(over (\d+) megapixels\): refused",
+     r"image trop grande (au plus \1 millions de pixels) : réduisez-la avant de l’envoyer ; rien n’a été enregistré"),
+    (r"image format (\S+) not accepted.*", "format d’image non accepté : envoyez une photographie JPEG, PNG, WebP ou TIFF"),
+    (r"damaged image \(.*\)", "image endommagée ou incomplète (copie interrompue ?) : rien n’a été enregistré"),
+    (r"truncated \(incomplete copy\?\): only ([\d.]+) s could be read; the file announces ([\d.]+) s",
+     r"fichier incomplet (copie interrompue ?) : seules \1 s ont pu être lues sur les \2 s annoncées"),
+    (r"truncated \(incomplete copy\?\): only ([\d.]+) s could be read",
+     r"fichier incomplet (copie interrompue ?) : seules \1 s ont pu être lues"),
+    (r"consent form too large \((\d+) MB, at most (\d+) MB\)",
+     r"formulaire trop volumineux (\1 Mo, au plus \2 Mo) : rien n’a été enregistré"),
+    (r"consent form is neither a PDF nor a picture",
+     "ce n’est ni un document PDF ni une photographie : envoyez le scan du formulaire signé ; rien n’a été enregistré"),
+    (r"(\d+) line\(s\) before the first timestamp ignored \(title, metadata\)",
+     r"lignes ignorées avant le premier minutage (titre, métadonnées) : \1"),
 ]
 _COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
 

@@ -24,7 +24,7 @@ import re
 
 from sqlmodel import select
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from oralhist import db
@@ -430,6 +430,49 @@ def routes(cfg, page_, guard) -> list:
             raise NotFound(str(tid), "objet inconnu")
         return {"id": tid, "alt": set_alt(ws, tid, data.get("alt"))}
 
+    def object_term(request: Request):
+        from oralhist.records import Term
+
+        tid = request.path_params["tid"]
+        reach = _reach(ws, request)
+        with db.session(ws) as s:
+            t = s.get(Term, tid)
+        if t is None or not reach.object(t.museum_id):
+            raise NotFound(str(tid), "objet inconnu")
+        return t
+
+    async def api_picture(request: Request):
+        """Add or replace a picture, with its alt text, in one step (issue 21, item 3)."""
+        import shutil
+
+        from starlette.concurrency import run_in_threadpool
+
+        from oralhist.errors import OralhistError
+        from oralhist.outputs.objects import set_picture
+        from oralhist.web.tasks import one_file, stage_upload
+
+        dest = name = None
+        try:
+            t = await run_in_threadpool(object_term, request)
+            form, upload = await one_file(request)
+            dest, name = await stage_upload(ws, upload, "photo.img")
+            res = await run_in_threadpool(set_picture, ws, t.id, dest, form.get("alt"))
+            res["message"] = f"Photographie de {t.inventory_number or t.label} enregistrée avec son texte alternatif."
+            return JSONResponse(res)
+        except OralhistError as exc:
+            return error_response(exc, name)
+        finally:
+            if dest is not None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
+
+    def api_picture_remove(request: Request, data: dict):
+        from oralhist.outputs.objects import remove_picture
+
+        t = object_term(request)
+        res = remove_picture(ws, t.id)
+        res["message"] = f"Photographie de {t.inventory_number or t.label} retirée."
+        return res
+
     c = lambda h: guard("curate", h)  # noqa: E731  every route: editors and admins (volunteers 403)
     j = lambda fn, **kw: c(json_route(fn, **kw))  # noqa: E731  the JSON twins
     return [
@@ -451,4 +494,6 @@ def routes(cfg, page_, guard) -> list:
         Route("/api/expositions/{slug}/terms", j(api_add_term), methods=["POST"]),
         Route("/api/objets", j(api_objects), methods=["GET"]),
         Route("/api/objets/{tid:int}/alt", j(api_alt), methods=["POST"]),
+        Route("/api/objets/{tid:int}/photo", c(api_picture), methods=["POST"]),  # issue 21: pictures in the browser
+        Route("/api/objets/{tid:int}/photo/retirer", j(api_picture_remove), methods=["POST"]),
     ]

@@ -58,9 +58,12 @@ def show_one(ws, iid: str) -> dict:
     from oralhist import jobs
     from oralhist.editorial.view import load_interview
 
+    from oralhist.editorial.view import speechless
+
     with db.session(ws) as s:
         v = load_interview(s, iid, with_words=False)
         out = v.to_dict(words=False)
+        out["no_speech"] = iid in speechless(s, [iid])  # issue 21: « aucune parole détectée »
     out["jobs"] = [_job(j) for j in jobs.list_jobs(ws, [iid])]
     return out
 

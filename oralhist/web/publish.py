@@ -49,7 +49,8 @@ def status_payload(ws, account=None) -> dict:
     if account is not None and account.museum_id is not None:
         with db.session(ws) as s:
             ids = {m.name: m.id for m in s.exec(select(Museum)).all()}
-        st = replace(st, entries=[e for e in st.entries if can(account, "read", ids.get(e.museum) if e.museum else None)])
+        st = replace(st, entries=[e for e in st.entries if can(account, "read", ids.get(e.museum) if e.museum else None)],
+                     others=[o for o in st.others if not o.get("museum") or ids.get(o["museum"]) == account.museum_id])
         if job is not None:
             job = {k: job.get(k) for k in ("id", "stage", "label", "status", "status_fr", "progress", "created_at",
                                            "started_at", "finished_at")}
@@ -62,7 +63,8 @@ def status_payload(ws, account=None) -> dict:
 
 
 def when_fr(iso) -> str | None:
-    """'2026-12-01T04:20:00+00:00' -> '1er décembre 2026 à 05:20' (the server's time zone)."""
+    """'2026-12-01T04:20:00+00:00' -> '1er décembre 2026 à 05:20' (the server's time zone; the page's
+    script rewrites it in the reader's, as every workbench date: ``<time class="local">``)."""
     if not iso:
         return None
     from datetime import datetime

@@ -152,7 +152,10 @@ def docx_bytes(ws, iid: str) -> bytes:
 
 
 def corrections_report(res) -> dict:
+    from oralhist.web.errors_fr import french
+
     d = res.to_dict()
+    d["notes"] = [french(n) for n in d.get("notes") or []]  # issue 21: the library's notes are English
     st = res.stats
     if res.unchanged:
         d["message"] = f"Aucune différence avec la version {res.version} : rien n’a été enregistré."
@@ -210,6 +213,10 @@ async def _stage(ws, upload, fallback: str) -> tuple[Path, str]:
     return dest, shown
 
 
+#: the two upload helpers, for the other page groups that take one file (issue 21: object pictures)
+one_file, stage_upload = _one_file, _stage
+
+
 # ------------------------------------------------------------------------------------ routes
 
 
@@ -234,6 +241,54 @@ def routes(cfg, page, guard) -> list:
         set_consent(ws, iid, who=who(request, cfg.who), reason=why,
                     address=request.client.host if request.client else None, **kw)
         return consent_payload(ws, iid)
+
+    # the signed consent form (issue 21, item 3): seen, attached or replaced (a new revision) ---------
+
+    def load_forms(s, iid, request):
+        from oralhist.editorial.consent import form_versions
+
+        return {"forms": form_versions(s, iid)}
+
+    def consent_form_file(request: Request):
+        """One of the interview's signed forms (the current one, or ``?empreinte=`` an older one)."""
+        from starlette.responses import FileResponse
+
+        from oralhist.editorial.consent import FORM_TYPES, form_versions
+
+        iid = request.path_params["iid"]
+        want = request.query_params.get("empreinte")
+        with db.session(ws) as s:
+            forms = form_versions(s, iid)
+        f = next((x for x in forms if (x["sha256"] or "")[:12] == want), None) if want else (forms[0] if forms else None)
+        if f is None or not f["path"]:
+            return Response("aucun formulaire signé pour cet entretien", status_code=404, media_type="text/plain; charset=utf-8")
+        p = ws.abs(f["path"])
+        if not p.is_file():
+            return Response("formulaire absent du dossier de l’archive", status_code=404, media_type="text/plain; charset=utf-8")
+        ext = p.suffix.lower().lstrip(".")
+        mt = FORM_TYPES.get("jpg" if ext == "jpeg" else "tif" if ext == "tiff" else ext, "application/octet-stream")
+        return FileResponse(p, media_type=mt, headers={"cache-control": "private, no-store",
+                                                       "content-disposition": "inline",
+                                                       "x-content-type-options": "nosniff"})
+
+    async def api_consent_form(request: Request):
+        from oralhist.editorial.consent import attach_form
+
+        iid = request.path_params["iid"]
+        dest = name = None
+        try:
+            form, upload = await _one_file(request)
+            dest, name = await _stage(ws, upload, "formulaire.pdf")
+            res = await run_in_threadpool(lambda: attach_form(ws, iid, dest, name, who=who(request, cfg.who)))
+            res["message"] = ("Formulaire signé remplacé ; l’ancien reste dans l’archive." if res["replaced"]
+                              else "Formulaire signé joint à l’entretien.")
+            res.pop("replaced", None)
+            return JSONResponse(res)
+        except OralhistError as exc:
+            return error_response(exc, name)
+        finally:
+            if dest is not None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
 
     def api_peaks(request: Request, data: dict):
         from oralhist.archive.waveform import peaks
@@ -350,7 +405,10 @@ def routes(cfg, page, guard) -> list:
         return page(request, "vocab.html", counts=vocab_counts(request.scope.get("state", {}).get("account")), KIND_FR=KIND_FR)
 
     return [
-        Route("/i/{iid}/consent", guard("consent", interview_page(ws, page, "consent.html", tab="consent", SCOPE_FR=SCOPE_FR))),
+        Route("/i/{iid}/consent", guard("consent", interview_page(ws, page, "consent.html", tab="consent", SCOPE_FR=SCOPE_FR,
+                                                                  load=load_forms))),
+        Route("/i/{iid}/consent/formulaire", guard("consent", consent_form_file)),  # issue 21: the signed scan
+        Route("/api/i/{iid}/consent/formulaire", guard("consent", api_consent_form), methods=["POST"]),
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_get)), methods=["GET"]),
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_set)), methods=["POST"]),
         Route("/api/i/{iid}/peaks", guard("read", json_route(api_peaks)), methods=["GET"]),

@@ -45,6 +45,26 @@ def set_properties(document, *, title: str, identifier: str = "", creator: str =
     now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
     cp.created = now
     cp.modified = now
+    _french_spelling(document, language)
+
+
+def _french_spelling(document, language: str) -> None:
+    """The text's default language (Word's spelling checker), not only the file's property."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rpr = document.styles.element.find(qn("w:docDefaults"))
+    rpr = rpr.find(qn("w:rPrDefault")).find(qn("w:rPr")) if rpr is not None else None
+    if rpr is not None:
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), language)
+
+
+#: the transcript's review status as the Word file says it (issue 21: never « approved »)
+STATUS_FR = {"machine": "automatique, à relire", "corrected": "corrigée", "approved": "approuvée"}
 
 
 def write(view, out: Path, *, archive: str = "") -> Path:
@@ -57,7 +77,9 @@ def write(view, out: Path, *, archive: str = "") -> Path:
     document.add_heading(_x(view.title or view.id), level=1)
     meta = [("Identifiant", view.id), ("Narrateur", view.narrator), ("Enquêteur", view.interviewer),
             ("Date", view.date), ("Lieu", view.place), ("Musée", view.museum)]
-    version = f"v{view.transcript_version} ({view.transcript_status})" if view.transcript_version else "aucune"
+    status = STATUS_FR.get(str(view.transcript_status or ""), "")
+    version = (f"version {view.transcript_version}" + (f" ({status})" if status else "")) \
+        if view.transcript_version else "aucune"
     meta.append(("Transcription", version))
     for k, v in meta:
         if v:
@@ -66,7 +88,7 @@ def write(view, out: Path, *, archive: str = "") -> Path:
             p.add_run(_x(v))
     note = document.add_paragraph(
         "Corrigez le texte librement ; gardez si possible « [hh:mm:ss] Locuteur: » au début de chaque "
-        "paragraphe. Réimport : oralhist import-corrections " + view.id + " FICHIER.docx"
+        "paragraphe. Pour réimporter ce fichier : onglet « Word » de l’entretien dans l’atelier de l’archive."
     )
     note.runs[0].italic = True
     note.runs[0].font.size = Pt(8)

@@ -103,6 +103,9 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     if before is not None:
         before(ws)
     scopes = ("public", "on-site") if on_site else ("public",)
+    from oralhist.outputs.publish.status import extras_state, record_published  # issue 21: /publish's truth
+
+    extras = extras_state(ws)  # read before the site is: a change made during the publish stays pending
     cache = read_cache(out, ws)
     model = load_model(ws, language=language, today=today, scopes=scopes, progress=progress, cache=cache, out=out)
     model.language_index = (ws.settings.language if ws.settings.language not in ("", "auto") else model.language)[:2]
@@ -122,6 +125,7 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
     if problems and strict:
         raise StageError(out, "the site model is not valid: " + "; ".join(problems[:5]))
     figures = write_site(ws, model, out, progress=progress, kind=kind)
+    record_published(ws, out, extras)
     rep = StageReport(stage="publish")
     rep.done = [e.archive_id for e in model.interviews]
     rep.failed = broken

@@ -39,8 +39,10 @@ class Entry:
 @dataclass
 class SiteStatus:
     entries: list[Entry] = field(default_factory=list)
-    last_published: Optional[str] = None  # ISO time of the last publish that changed the site
+    last_published: Optional[str] = None  # ISO time of the last successful publish (any kind)
     ever_published: bool = False
+    others: list[dict] = field(default_factory=list)  # pending changes beside interviews (``extras_changes``)
+    warnings: list[str] = field(default_factory=list)  # French, each with its fix (``site_warnings``)
 
     @property
     def pending(self) -> list[Entry]:
@@ -48,10 +50,10 @@ class SiteStatus:
 
     @property
     def up_to_date(self) -> bool:
-        return self.ever_published and not self.pending
+        return self.ever_published and not self.pending and not self.others
 
     def summary_fr(self) -> str:
-        n = len(self.pending)
+        n = len(self.pending) + len(self.others)
         if not self.ever_published:
             return f"jamais publié : {n} " + plural(n, "entretien sera mis en ligne", "entretiens seront mis en ligne")
         return "à jour" if n == 0 else f"{n} " + plural(n, "modification en attente", "modifications en attente")
@@ -61,7 +63,9 @@ class SiteStatus:
         return {
             "up_to_date": self.up_to_date,
             "status": self.summary_fr(),
-            "pending": len(self.pending),
+            "pending": len(self.pending) + len(self.others),
+            "others": self.others,
+            "warnings": self.warnings,
             "ever_published": self.ever_published,
             "last_published": self.last_published,
             "counts": {"public": len(public), "withheld": len(self.entries) - len(public),
@@ -117,10 +121,14 @@ def site_status(ws, *, today: Optional[date] = None, out: Optional[Path] = None)
     notes = site_notes(ws, today=today, out=out)
     st = SiteStatus()
     cpath = cache_dir(out, ws) / "interviews.json"
-    if cache or cpath.is_file():
+    last = read_published(out, ws)
+    if cache or cpath.is_file() or last:
         st.ever_published = True
-        st.last_published = datetime.fromtimestamp(os.path.getmtime(cpath), timezone.utc).isoformat(timespec="seconds") \
-            if cpath.is_file() else None
+        st.last_published = last.get("at") or (
+            datetime.fromtimestamp(os.path.getmtime(cpath), timezone.utc).isoformat(timespec="seconds")
+            if cpath.is_file() else None)
+        st.others = extras_changes(last.get("extras"), extras_state(ws))
+    st.warnings = site_warnings(ws)
     for iid, r in raws.items():
         iv = r.interview
         revs = consent_changes.get(iid, [])
@@ -143,6 +151,123 @@ def site_status(ws, *, today: Optional[date] = None, out: Optional[Path] = None)
             e.change, e.change_fr = "removed", "sera retiré du site à la prochaine publication"
         st.entries.append(e)
     return st
+
+
+PUBLISHED = "published.json"
+
+
+def read_published(out: Path, ws=None) -> dict:
+    """What the last successful publish into ``out`` recorded (``record_published``): its time
+    and the fingerprints of what it read beside interviews; {} when none did."""
+    import json
+
+    from oralhist.outputs.publish.write import cache_dir
+
+    try:
+        d = json.loads((cache_dir(out, ws) / PUBLISHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def record_published(ws, out: Path, extras: Optional[dict] = None) -> None:
+    """Called at the end of every successful publish (``build.publish_site``), even one that
+    wrote only exhibitions or nothing: « dernière publication » and the state it published."""
+    import json
+
+    from oralhist.outputs.publish.write import atomic_bytes, cache_dir
+
+    d = {"at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+         "extras": extras if extras is not None else extras_state(ws)}
+    atomic_bytes(cache_dir(out, ws) / PUBLISHED, json.dumps(d, sort_keys=True, ensure_ascii=False).encode())
+
+
+def _digest(value) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+
+
+def extras_state(ws) -> dict:
+    """Fingerprints of what the site shows beside the interviews, read as the publisher reads it:
+    each exhibition (its stored file), each object (term + inventory record + picture), the
+    other vocabularies (one fingerprint) and the site settings (one)."""
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.outputs.exhibit import store_dir
+    from oralhist.outputs.publish.model import site_settings_key
+    from oralhist.records import Museum, ObjectRecord, Term
+
+    exhibitions = {}
+    d = store_dir(ws)
+    for p in sorted(d.glob("*.json")) if d.is_dir() else []:
+        import json
+
+        raw = p.read_bytes()
+        try:
+            d0 = json.loads(raw)
+            title, museum = d0.get("title") or p.stem, d0.get("museum")
+        except (ValueError, AttributeError):
+            title, museum = p.stem, None
+        exhibitions[p.stem] = [_digest(raw.decode("utf-8", "replace")), str(title), museum]
+    objects, vocab = {}, []
+    with db.session(ws) as s:
+        museums = {m.id: m.name for m in s.exec(select(Museum)).all()}
+        recs = {r.term_id: r.model_dump() for r in s.exec(select(ObjectRecord)).all()}
+        for t in s.exec(select(Term).order_by(Term.id)).all():
+            row = t.model_dump()
+            row["kind"] = getattr(t.kind, "value", t.kind)
+            if row["kind"] == "object":
+                objects[str(t.id)] = [_digest([row, recs.get(t.id)]), t.designation or t.label,
+                                      museums.get(t.museum_id)]
+            else:
+                vocab.append(row)
+    lang = ws.settings.site_language or "fr"
+    site_raw = ws.settings.raw.get("site", {}) if ws.settings.raw else {}
+    return {"exhibitions": exhibitions, "objects": objects, "vocabularies": _digest(vocab),
+            "settings": _digest([site_settings_key(ws, lang, ("public",)), site_raw])}
+
+
+def extras_changes(before: Optional[dict], now: dict) -> list[dict]:
+    """The pending changes beside interviews: [{kind, name, change, change_fr}] (French).
+    ``before`` None (a site published before this was recorded): everything counts as pending."""
+    before = before or {}
+    out = []
+    for kind, what in (("exhibitions", "exposition"), ("objects", "objet")):
+        old, new = before.get(kind) or {}, now.get(kind) or {}
+        for key in sorted(set(old) | set(new)):
+            if key not in old:
+                change, fr = "new", "sera mise en ligne" if kind == "exhibitions" else "sera mis en ligne"
+            elif key not in new:
+                change, fr = "removed", "sera retirée du site" if kind == "exhibitions" else "sera retiré du site"
+            elif old[key][0] != new[key][0]:
+                change, fr = "changed", "sera mise à jour" if kind == "exhibitions" else "sera mis à jour"
+            else:
+                continue
+            item = new.get(key) or old.get(key)
+            name, museum = item[1], (item[2] if len(item) > 2 else None)
+            out.append({"kind": kind, "name": name, "museum": museum, "change": change,
+                        "change_fr": f"{what} « {name} » : {fr} à la prochaine publication"})
+    if before.get("vocabularies") != now.get("vocabularies"):
+        out.append({"kind": "vocabularies", "name": "", "museum": None, "change": "changed",
+                    "change_fr": "vocabulaires modifiés : les pages des termes seront mises à jour"})
+    if before.get("settings") != now.get("settings"):
+        out.append({"kind": "settings", "name": "", "museum": None, "change": "changed",
+                    "change_fr": "réglages du site modifiés : tout le site sera mis à jour"})
+    return out
+
+
+def site_warnings(ws) -> list[str]:
+    """What the admin should fix before publishing (French, each with its fix)."""
+    out = []
+    if not (ws.settings.base_url or "").strip():
+        out.append("L’adresse publique du site n’est pas réglée : sans elle, le plan du site, les flux et les "
+                   "liens de partage sont incomplets. Ajoutez dans oralhist.toml, section [site], la ligne "
+                   "base_url = \"https://votre-musee.fr/temoignages/\" (l’adresse où le site sera en ligne), "
+                   "puis publiez.")
+    return out
 
 
 def site_notes(ws, *, today: Optional[date] = None, out: Optional[Path] = None) -> dict[str, str]:

@@ -44,3 +44,42 @@ var OH = (function () {
   return { say: say, api: api, hms: hms, parseHms: parseHms, el: el, iid: iid,
            base: iid ? "/api/i/" + encodeURIComponent(iid) : null };
 })();
+
+/* issue 21, item 6: on a phone every list table is shown as cards; each cell is led by its
+   column's name, copied here from the table's header (rows added later are labelled too). */
+(function () {
+  function label(table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    if (!heads.length) return;
+    table.querySelectorAll("tbody > tr").forEach(function (tr) {
+      var i = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        var span = Number(cell.getAttribute("colspan") || 1);
+        if (span === 1 && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i] || "");
+        i += span;
+      });
+    });
+  }
+  document.querySelectorAll("table.list").forEach(function (table) {
+    label(table);
+    if (window.MutationObserver) new MutationObserver(function () { label(table); }).observe(table, { childList: true, subtree: true });
+  });
+})();
+
+/* issue 21: a speaker the machine labelled and nobody named yet: « Voix 1 », never SPEAKER_1 */
+OH.voice = function (label) {
+  var m = /^SPEAKER_0*(\d+)$/.exec(String(label || ""));
+  return m ? "Voix " + m[1] : String(label || "");
+};
+
+/* issue 21: a file picker worded in French hides the browser's own input; a form sent without
+   a file says so in French (before the page's own handler runs) */
+document.addEventListener("submit", function (ev) {
+  var input = ev.target.querySelector && ev.target.querySelector(".file-pick input[type=file]");
+  if (input && !input.files.length) {
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    OH.say("Choisissez d’abord un fichier.", true);
+    input.focus();
+  }
+}, true);

@@ -63,9 +63,13 @@
     var hidden = wrap.querySelector("input[type=hidden]");
     var options = Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
     var count = wrap.querySelector(".count");
-    options.forEach(function (o, i) { o.id = list.id + "-" + i; o._key = fold(o.textContent); });
+    options.forEach(function (o, i) {
+      o.id = list.id + "-" + i; o._key = fold(o.textContent); o._label = fold(o.getAttribute("data-label") || o.textContent).trim();
+    });
     var active = -1;
-    function visible() { return options.filter(function (o) { return !o.hidden; }); }
+    function visible() {  // in the list's order (exact labels first: see filter)
+      return Array.prototype.filter.call(list.querySelectorAll("[role=option]"), function (o) { return !o.hidden; });
+    }
     function open(yes) {
       list.hidden = !yes;
       input.setAttribute("aria-expanded", yes ? "true" : "false");
@@ -89,7 +93,15 @@
         if (!o.hidden) n++;
       });
       if (count) count.textContent = n === 0 ? "aucun terme" : OH.plural(n, "terme", "termes");
-      active = n ? 0 : -1;
+      /* issue 21: a label equal to what was typed comes first (« Mineur » the trade before « Lampe
+         de mineur » the object), then labels that start with it, then the others, each group in
+         the page's order; nothing is active until ↓ (Entrée alone links nothing) */
+      var q = words.join(" ");
+      function rank(o) { return o._label === q ? 0 : o._label.indexOf(q) === 0 ? 1 : 2; }
+      options.slice().sort(function (a, b) { return rank(a) - rank(b) || options.indexOf(a) - options.indexOf(b); })
+        .forEach(function (o) { list.appendChild(o); });
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
       mark();
     }
     function choose(o) {
@@ -110,7 +122,7 @@
         active = ev.key === "ArrowDown" ? Math.min(vis.length - 1, active + 1) : Math.max(0, active - 1);
         mark();
       } else if (ev.key === "Enter") {
-        if (!list.hidden && vis[active]) { ev.preventDefault(); choose(vis[active]); }
+        if (!list.hidden) { ev.preventDefault(); if (vis[active]) choose(vis[active]); }  // the list open: never sends the form
       } else if (ev.key === "Escape") {
         if (!list.hidden) { ev.preventDefault(); ev.stopPropagation(); open(false); }
       }

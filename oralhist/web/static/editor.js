@@ -34,6 +34,11 @@
     var frag = document.createDocumentFragment();
     d.segments.forEach(function (sg) { frag.appendChild(segmentEl(sg)); });
     box.appendChild(frag);
+    if (!d.segments.length) {  // issue 21: a recording with no speech is said so, not a blank page
+      box.appendChild(OH.el("p", { "class": "no-speech", id: "no-speech" },
+        "Aucune parole détectée dans cet enregistrement : la transcription est vide. Écoutez-le pour " +
+        "vérifier (silence, musique, son coupé) ; rien n’est à corriger ici."));
+    }
     box.setAttribute("data-version", d.version);
     state.dirty = false;
     reindex();
@@ -133,7 +138,7 @@
     var sel = OH.el("select", { class: "speaker" });
     sel.appendChild(OH.el("option", { value: "" }, "—"));
     state.speakers.forEach(function (sp) {
-      var name = sp[2] || sp[1];
+      var name = sp[2] || OH.voice(sp[1]);
       var o = OH.el("option", { value: sp[0] }, name + (sp[3] ? " (" + (ROLE_FR[sp[3]] || sp[3]) + ")" : ""));
       if (sp[0] === selected) o.selected = true;
       sel.appendChild(o);

@@ -105,6 +105,40 @@
     });
   });
 
+  // issue 21: an object's picture with its alt text, in one step; removing it
+  async function sendForm(url, form) {
+    var meta = document.querySelector('meta[name="csrf"]');
+    var r = await fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                               headers: { "X-CSRF-Token": meta ? meta.content : "" } });
+    var body;
+    try { body = await r.json(); } catch (e) { body = { error: "réponse illisible (" + r.status + ")" }; }
+    return { ok: r.ok, status: r.status, body: body };
+  }
+  document.querySelectorAll("form.picture-form").forEach(function (form) {
+    var input = form.elements.file, shown = form.querySelector(".file-name");
+    input.addEventListener("change", function () {
+      shown.textContent = input.files.length ? input.files[0].name : "aucune photographie choisie";
+    });
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var li = form.closest("li.obj");
+      if (!input.files.length) { OH.say("Choisissez d’abord une photographie.", true); input.focus(); return; }
+      var r = await sendForm("/api/objets/" + li.dataset.id + "/photo", form);
+      if (!r.ok) { OH.say(r.body && r.body.error || "Refusé (" + r.status + ")", true); return; }
+      sessionStorage.setItem("oh-flash", r.body.message);
+      location.reload();
+    });
+  });
+  document.querySelectorAll("button.picture-remove").forEach(function (btn) {
+    btn.addEventListener("click", async function () {
+      var li = btn.closest("li.obj");
+      var r = await OH.api("POST", "/api/objets/" + li.dataset.id + "/photo/retirer", {});
+      if (!r.ok) { OH.say("Refusé : " + (r.body && r.body.error || r.status), true); return; }
+      sessionStorage.setItem("oh-flash", r.body.message);
+      location.reload();
+    });
+  });
+
   // the exhibition editor
   if (pageName === "expo-edit") {
     var form = document.getElementById("expo"), box = document.getElementById("sections");

@@ -163,29 +163,6 @@
       var r = await OH.api("POST", "/api/publish", {});
       OH.say(r.ok ? "Publication demandée : le site sera à jour dans quelques instants." : r.body.error, !r.ok);
     });
-    var form = document.getElementById("import-form");
-    if (form) form.addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      var data = new FormData(form);
-      var errs = document.getElementById("import-errors");
-      errs.textContent = "";
-      var bar = document.getElementById("import-progress");
-      bar.hidden = false;
-      var xhr = new XMLHttpRequest();  // XHR: upload progress events
-      xhr.open("POST", "/api/interviews");
-      var meta = document.querySelector('meta[name="csrf"]');
-      xhr.setRequestHeader("X-CSRF-Token", meta ? meta.content : "");
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = e.loaded / e.total; };
-      xhr.onload = function () {
-        var body = {};
-        try { body = JSON.parse(xhr.responseText); } catch (e) { body = { error: "réponse illisible" }; }
-        (body.failed || []).forEach(function (f) { errs.appendChild(OH.el("li", null, f.file + " : " + f.error)); });
-        if (xhr.status === 202 || xhr.status === 200) { OH.say("Import terminé ; le traitement commence."); setTimeout(function () { location.reload(); }, 800); }
-        else { OH.say(body.error || ("erreur " + xhr.status), true); }
-      };
-      xhr.onerror = function () { OH.say("connexion interrompue : réessayez", true); };
-      xhr.send(data);
-    });
     // progress: refresh the list while a stage is queued or running (every second)
     if (document.querySelector("td.job progress")) {
       setInterval(async function () {

@@ -23,6 +23,24 @@
   }
 
   // ------------------------------------------------------------------ consent
+  // issue 21: a French file picker (name of the file chosen), and the signed consent form
+  document.querySelectorAll(".file-pick").forEach(function (box) {
+    var input = box.querySelector("input[type=file]"), shown = box.querySelector(".file-name");
+    if (!input || !shown) return;
+    var none = shown.textContent;
+    input.addEventListener("change", function () { shown.textContent = input.files.length ? input.files[0].name : none; });
+  });
+  var formUpload = document.getElementById("form-upload");
+  if (formUpload) formUpload.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    var r = await upload(OH.base + "/consent/formulaire", formUpload);
+    if (!r.ok) { OH.say(r.body.error, true); return; }
+    sessionStorage.setItem("oh-flash", r.body.message);
+    location.reload();
+  });
+  var flashed = sessionStorage.getItem("oh-flash");
+  if (flashed && page === "consent") { sessionStorage.removeItem("oh-flash"); OH.say(flashed); }
+
   if (page === "consent") {
     var base = OH.base, audio = document.getElementById("audio"), canvas = document.getElementById("wave");
     var state = null, peaks = null;

@@ -108,6 +108,7 @@
         var pending = false;
         (r.body.jobs || []).forEach(function (j) {
           var word = { queued: "en attente", running: "en cours", done: "terminé", failed: "échec" }[j.status] || j.status;
+          if (j.stage === "transcribe" && j.status === "done" && r.body.no_speech) word = "aucune parole détectée";  // issue 21
           var s = OH.el("li", { "class": "stage stage-" + j.status, "data-stage": j.stage }, (labels[j.stage] || j.stage) + " : " + word);
           if (j.status === "running") {
             s.append(" ", OH.el("progress", { max: "1", value: String(j.progress || 0), "aria-label": "Avancement : " + (labels[j.stage] || j.stage) }));
@@ -121,6 +122,21 @@
     }
     poll();
   }
+
+  function resetForm() {
+    items.forEach(function (it) { it.li.remove(); });
+    items = [];
+    form.reset();  /* a museum fixed by the account keeps its value (its default) */
+    consentStatus.textContent = "";
+    consentStatus.className = "file-status";
+    consentStatus.removeAttribute("role");
+    var shown = document.getElementById("consent-name");
+    if (shown) shown.textContent = "aucun formulaire choisi";
+  }
+  if (consentInput) consentInput.addEventListener("change", function () {
+    var shown = document.getElementById("consent-name");
+    if (shown) shown.textContent = consentInput.files.length ? consentInput.files[0].name : "aucun formulaire choisi";
+  });
 
   ["dragenter", "dragover"].forEach(function (ev) {
     zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.add("over"); });
@@ -185,8 +201,11 @@
       showInterview(iid);
     });
     if (r.ok && (r.body.ids || []).length) {
-      OH.say((r.body.ids.length > 1 ? r.body.ids.length + " entretiens importés" : "Entretien importé") +
-             " ; le traitement commence.");
+      /* issue 21, item 4: what was created is said and listed; the form is emptied for the next
+         interview (files, narrator, consent scan, scope: nothing carried over by mistake) */
+      OH.say((r.body.ids.length > 1 ? r.body.ids.length + " entretiens créés : " : "Entretien créé : ") +
+             r.body.ids.join(", ") + " ; le traitement commence. Le formulaire est vide, prêt pour le suivant.");
+      resetForm();
     } else if (r.ok) {
       OH.say("Rien de nouveau : ces fichiers sont déjà dans l’archive.", true);
     }
