@@ -99,8 +99,9 @@ def home_data_js(cards: list[dict], facet_values: dict, lang: str = "fr") -> str
 
 
 def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
-    """index.html (first page of cards), home-data.js, and list pages p/2.html… for visitors
-    without JavaScript."""
+    """temoignages.html (« Tous les témoignages »: the filters and the first page of cards; the
+    home page before issue 26), home-data.js, and list pages p/2.html… for visitors without
+    JavaScript."""
     from oralhist.outputs.publish.i18n import messages
 
     m = messages(model.language)
@@ -112,7 +113,7 @@ def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
     filters = [(k, labels[k], facet_values[k]) for k in labels if k in facet_values]
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     tpl = env.get_template("home.html")
-    model.add_text("index.html", tpl.render(
+    model.add_text("temoignages.html", tpl.render(
         **common, root="", cards=cards[:PAGE_SIZE], total=len(cards), filters=filters, page_no=1, pages=pages,
         terms_by_kind=terms_by_kind, intro=model.intro, page_size=PAGE_SIZE))
     list_tpl = env.get_template("list.html")

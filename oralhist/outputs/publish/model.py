@@ -88,6 +88,8 @@ class SiteModel:
     oai_repo: str = ""  # the OAI repository identifier (stable when base_url changes)
     intro: str = ""  # [site] intro: the home page's introduction to the archive
     funding: str = ""  # [site] funding: who funded the collection (OHMS <funding>)
+    # issue 26: the published exhibitions (slug, title, intro, museum, picture), for the front pages
+    exhibitions: list = field(default_factory=list)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from oralhist.outputs.publish.feeds import jsonld, oai_static, sitemap
 from oralhist.outputs.publish.model import LOCAL_BASE, MIME, Card, SiteModel, TermPage, link_dict
+from oralhist.outputs.publish.seo import page_meta, term_meta
 from oralhist.outputs.publish.typography import clock, iso_duration, seconds
 from oralhist.outputs.publish.write import OutFile, shard_of
 
@@ -199,6 +200,8 @@ def render_model(model: SiteModel) -> SiteModel:
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(jsonld(e, model, page)),
             rights=e.rights, license=e.license,
+            meta=page_meta(model, page, f"{v.title or v.id} · {model.title}", v.summary or v.title or v.id,
+                           kind="interview"),  # issue 25 item 6: OpenGraph / Twitter card
             **interview_extras(model, v, page),
         )
         model.add_text(page, html)
@@ -221,7 +224,7 @@ def render_model(model: SiteModel) -> SiteModel:
 
     term_tpl = env.get_template("term.html")
     for tp in model.terms.values():
-        html = term_tpl.render(**common, root="../", t=tp)
+        html = term_tpl.render(**common, root="../", t=tp, meta=term_meta(model, tp))
         model.add_text(f"t/{tp.slug}.html", html)
         model.search_pages[f"t/{tp.slug}.html"] = (hashlib.sha256(html.encode()).hexdigest(), html)
 
