@@ -222,10 +222,14 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     if live != live_before and "search.html" in model.files:  # the search page lists the shards that hold pages
         del model.files["search.html"]
         model.add_text("search.html", env.get_template("search.html").render(
-            **common, root="", shards=" ".join(map(str, sorted(live)))))
+            **common, root="", shards=" ".join(map(str, sorted(live))),
+            meta=page_meta(model, "search.html", f"{common['m']['search']} · {model.title}", common["m"]["search_label"])))
     listed = sorted(pages.values(), key=lambda p: (p.label.casefold(), p.term_id))
     if listed:
-        model.add_text("objets/index.html", env.get_template("objects.html").render(**common, root="../", objects=listed))
+        model.add_text("objets/index.html", env.get_template("objects.html").render(
+            **common, root="../", objects=listed,
+            meta=page_meta(model, "objets/index.html", f"{common['m']['objects']} · {model.title}", common["m"]["objects"],
+                           kind="collection")))
         coll = {"@context": "http://iiif.io/api/presentation/3/context.json", "id": f"{base}/objets/collection.json",
                 "type": "Collection", "label": {"fr": ["Objets"]},
                 "items": [{"id": f"{base}/{p.path.rsplit('/', 1)[0]}/manifest.json", "type": "Manifest",

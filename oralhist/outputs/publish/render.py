@@ -232,11 +232,13 @@ def render_model(model: SiteModel) -> SiteModel:
 
     add_home(model, env, common, terms_by_kind)
     model.add_text("donnees.html", env.get_template("open_data.html").render(
-        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url)))
+        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url),
+        meta=page_meta(model, "donnees.html", f"{m['open_data']} · {model.title}", m["open_data_intro"])))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
     live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
     model.add_text("search.html", env.get_template("search.html").render(
-        **common, root="", shards=" ".join(map(str, live))))
+        **common, root="", shards=" ".join(map(str, live)),
+        meta=page_meta(model, "search.html", f"{m['search']} · {model.title}", m["search_label"])))
     if model.base_url:  # a local build has no web addresses: no sitemap (relative ones are invalid)
         model.add_text("sitemap.xml", sitemap(model))
     model.add_text("oai-pmh.xml", oai_static(model))
