@@ -79,7 +79,7 @@ def random_clips_js(model, facts: dict) -> str:
            f"window.OH_CLIPS={text};\n"
 
 
-def _cards(model, lang: str) -> list[dict]:
+def newest_cards(model, lang: str) -> list[dict]:
     from oralhist.outputs.publish.home import home_cards
 
     cards = home_cards(model)
@@ -97,7 +97,7 @@ def add_front(ws, model, object_pages: dict, museums: list) -> None:
     m = messages(model.language)
     facts = {e.archive_id: facts_of(e) for e in model.interviews}
     model.add_text("extraits.js", random_clips_js(model, facts))
-    cards = _cards(model, model.language)
+    cards = newest_cards(model, model.language)
     trades = Counter()
     for e in model.interviews:
         for label in {ln.term_label for ln in e.links if ln.kind == "trade"}:

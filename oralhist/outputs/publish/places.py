@@ -89,7 +89,7 @@ def map_bounds(points: list[tuple[float, float]]):
 
 def add_places(ws, model, object_pages: dict) -> list[dict]:
     """musees/index.html, musees/<slug>/index.html, carte/index.html; returns the museum rows."""
-    from oralhist.outputs.publish.front import _cards
+    from oralhist.outputs.publish.front import newest_cards
     from oralhist.outputs.publish.i18n import messages
     from oralhist.outputs.publish.render import jinja_env
     from oralhist.outputs.publish.seo import page_meta
@@ -98,7 +98,7 @@ def add_places(ws, model, object_pages: dict) -> list[dict]:
     m = messages(model.language)
     common = {"site_title": model.title, "lang": model.language, "m": m}
     museums = museum_rows(ws, model)
-    cards = _cards(model, model.language)
+    cards = newest_cards(model, model.language)
     tpl = env.get_template("museum.html")
     for mu in museums:
         mine = [c for c in cards if c["museum"] == mu["name"]]

@@ -35,6 +35,15 @@ def card_png(title: str, colour: str = "#24313d") -> bytes:
     return buf.getvalue()
 
 
+def json_for_script(data) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' that could close the element (as render.py's)."""
+    import json
+
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def absolute(model, path: str) -> str:
     return f"{model.base_url}/{path}" if model.base_url else path
 
@@ -44,8 +53,6 @@ def page_meta(model, path: str, title: str, description: str, *, kind: str = "pa
     """Tags of one page. ``path``: the page, from the site root; ``image``: a picture's path from
     the root (else the generated card); ``ld``: the page's own JSON-LD fields (merged over the
     kind's defaults); kind ``interview`` keeps the interview page's own JSON-LD."""
-    from oralhist.outputs.publish.render import json_for_script
-
     url = absolute(model, path)
     img = absolute(model, image or CARD)
     desc = " ".join((description or title or "").split())[:300]
