@@ -174,6 +174,10 @@ class Consent(SQLModel, table=True):
     rights: Optional[str] = Field(default=None, sa_column=Column(Text))
     license: Optional[str] = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # --- issue 26 item 5 (revision 2601): the narrator's portrait may be shown with this interview ---
+    portrait: bool = False
+    portrait_path: Optional[str] = None  # the stored original, relative to the archive (portraits/originals/)
+    portrait_sha256: Optional[str] = None
 
 
 class Redaction(SQLModel, table=True):

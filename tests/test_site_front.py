@@ -75,6 +75,12 @@ def front(tmp_path_factory, corpus, ffmpeg):
     (root / "expo.md").write_text("---\ntitle: Lumières du fond\nslug: lumieres\n---\nLa lampe et le mineur.\n\n"
                                   "## La lampe\n[[clip iv-mine 00:01-00:04]]\n[[object OBJ-1]]\n", encoding="utf-8")
     import_exhibition(ws, root / "expo.md")
+    from oralhist.editorial.portrait import set_portrait
+
+    _picture(root / "p" / "portrait.jpg", (120, 90, 60))
+    set_portrait(ws, "iv-mine", root / "p" / "portrait.jpg")
+    set_portrait(ws, "iv-tex", root / "p" / "portrait.jpg")
+    set_portrait(ws, "iv-tex", allow=False)  # stored, permission withdrawn: not shown
     rep = publish_site(ws)
     httpd = _serve(ws.site)
     try:
@@ -136,6 +142,34 @@ def test_front_pages_are_written_and_consent_filtered(front):
     frise = (site / "frise" / "index.html").read_text(encoding="utf-8")
     assert 'id="d1960"' in frise and 'id="d1980"' in frise and 'id="d1970"' in frise
     assert frise.count('class="range"') == 3
+
+
+def test_portrait_only_with_the_consent_permission(front):
+    site = front["site"]
+    html = (site / "i" / "iv-mine.html").read_text(encoding="utf-8")
+    assert '<figure class="portrait">' in html and 'alt="Portrait de Marcel Dupont"' in html
+    assert (site / "media" / "iv-mine" / "portrait.webp").is_file()
+    assert "portrait" not in (site / "i" / "iv-tex.html").read_text(encoding="utf-8").replace("portrait_of", "")
+    assert not (site / "media" / "iv-tex" / "portrait.jpg").exists()
+
+
+def test_portrait_never_for_an_anonymised_interview(ws, corpus, tmp_path):
+    from oralhist.archive.workspace import open_workspace
+    from oralhist.editorial.consent import set_consent
+    from oralhist.editorial.portrait import set_portrait
+    from oralhist.errors import BadInput
+    from oralhist.outputs.publish import publish_site
+
+    _picture(tmp_path / "p.jpg", (10, 10, 10))
+    make_interview(ws, "iv-anon", corpus=corpus, anonymise=True, pseudonym="Témoin A")
+    with pytest.raises(BadInput, match="anonymised"):
+        set_portrait(ws, "iv-anon", tmp_path / "p.jpg")
+    make_interview(ws, "iv-later", corpus=corpus, narrator="Louise Martin")
+    set_portrait(ws, "iv-later", tmp_path / "p.jpg")
+    set_consent(ws, "iv-later", anonymise=True, pseudonym="Témoin B")  # anonymised after the portrait was allowed
+    publish_site(open_workspace(ws.root))
+    assert not list(ws.site.rglob("portrait.*"))
+    assert not any('class="portrait"' in p.read_text(encoding="utf-8") for p in ws.site.glob("i/*.html"))
 
 
 def test_incremental_publish_keeps_the_front_pages(front):

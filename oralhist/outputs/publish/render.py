@@ -188,6 +188,15 @@ def render_model(model: SiteModel) -> SiteModel:
                 repository_url=f"{model.base_url}/" if model.base_url else "", rights=e.rights, usage=e.license,
                 funding=model.funding, page_url=absu(page) if model.base_url else "",
                 xml_url=absu(f"{media}/ohms.xml") if model.base_url else "", xml_filename="ohms.xml"))
+        portrait = None
+        if e.portrait:  # issue 26 item 5: only with the consent's portrait permission (model.portrait_files)
+            portrait = {"w": e.portrait["w"], "h": e.portrait["h"]}
+            for ext in ("webp", "jpg"):
+                src = e.portrait[ext]
+                st = src.stat()
+                model.add(OutFile(path=f"{media}/portrait.{ext}", key=f"{src.name}|{st.st_size}|{st.st_mtime_ns}",
+                                  source=src, recipe="copy"))
+                portrait[ext] = f"../{media}/portrait.{ext}"
         terms = []
         for ln in e.links:
             tp = model.terms[ln.term_id]
@@ -199,7 +208,7 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(jsonld(e, model, page)),
-            rights=e.rights, license=e.license,
+            rights=e.rights, license=e.license, portrait=portrait,
             meta=page_meta(model, page, f"{v.title or v.id} · {model.title}", v.summary or v.title or v.id,
                            kind="interview"),  # issue 25 item 6: OpenGraph / Twitter card
             **interview_extras(model, v, page),
