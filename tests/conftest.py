@@ -30,6 +30,7 @@ SLOW_FILES = (  # slowest first (whole suite, -n 2, 2 Dec 2026)
     "test_site_visitors.py", "test_jobs.py", "test_workbench_browser.py", "test_editor_fixes.py",
     "test_workbench_tasks.py", "test_upload_browser.py", "test_diarize.py", "test_editor.py",
     "test_corrections_runs.py", "test_workbench_exhibits.py",
+    "test_site_front.py",  # issue 26: one published archive, one Chromium walk with axe on seven pages
 )
 
 
