@@ -96,9 +96,13 @@ def build(root: Path, n: int):
     return ws
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
 def serve(site: Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a, **k: None
+    handler = functools.partial(_Quiet, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
@@ -176,7 +180,9 @@ def main() -> None:
                 res["lighthouse"] = {}
                 for name, path in pages.items():
                     c0, t0 = cpu(), time.perf_counter()
-                    res["lighthouse"][name] = lighthouse(url + path, args.runs, Path(d) / "lh.json")
+                    keep = REPO / "bench" / "out" / f"lighthouse-{name}.json"  # the last run's report, to read
+                    keep.parent.mkdir(exist_ok=True)
+                    res["lighthouse"][name] = lighthouse(url + path, args.runs, keep)
                     res["lighthouse"][name]["cpu_s"] = round(cpu() - c0, 1)
                     res["lighthouse"][name]["wall_s"] = round(time.perf_counter() - t0, 1)
                     print(name, json.dumps({k: v["median"] for k, v in res["lighthouse"][name].items()
