@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--interviews", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-lighthouse", action="store_true")
+    ap.add_argument("--pages", default="", help="only these Lighthouse pages (comma-separated names)")
     args = ap.parse_args()
     from oralhist.archive.workspace import open_workspace
     from oralhist.outputs.publish import publish_site
@@ -176,6 +177,8 @@ def main() -> None:
             pages = {"home": "index.html", "interview": "i/real-0.html", "exhibition": "expositions/expo-0/index.html",
                      "object": str(obj), "museum": "musees/musee-0/index.html", "map": "carte/index.html",
                      "search": "search.html?q=fosse"}
+            if args.pages:
+                pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
             if not args.no_lighthouse:
                 res["lighthouse"] = {}
                 for name, path in pages.items():
