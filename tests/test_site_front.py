@@ -263,3 +263,17 @@ def test_front_pages_in_chromium(front, page):
         page.goto(url + path)
         res = axe.run(page)
         assert res.violations_count == 0, (path, res.generate_report())
+
+
+def test_cli_museums_import_and_portrait(ws, cli, tmp_path, corpus):
+    (tmp_path / "m.csv").write_text("nom;ville;latitude;longitude\nMusée A;Arras;50.29;2.78\nMusée B;Lens;50.43;x\n",
+                                    encoding="utf-8")
+    r = cli("museums", "import", tmp_path / "m.csv")
+    assert r.exit_code == 2 and "row 3" in r.output and "longitude" in r.output, r.output
+    (tmp_path / "m.csv").write_text("nom;ville;latitude;longitude\nMusée A;Arras;50.29;2.78\n", encoding="utf-8")
+    r = cli("museums", "import", tmp_path / "m.csv", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["created"] == ["Musée A"], r.output
+    make_interview(ws, "iv-anon", corpus=corpus, anonymise=True, pseudonym="Témoin A")
+    _picture(tmp_path / "p.jpg", (10, 10, 10))
+    r = cli("portrait", "iv-anon", tmp_path / "p.jpg")
+    assert r.exit_code == 2 and "anonymised" in r.output, r.output
