@@ -67,6 +67,14 @@ class Museum(SQLModel, table=True):
     name: str = Field(index=True, unique=True)
     place: Optional[str] = None
     url: Optional[str] = None
+    # --- the museums file (issue 26 item 2, revision 2601): place is the town, url the website ---
+    slug: Optional[str] = None  # musees/<slug>/ on the public site
+    address: Optional[str] = None
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    logo_path: Optional[str] = None  # the stored original, relative to the archive (museums/originals/)
+    logo_sha256: Optional[str] = None
+    description: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class Person(SQLModel, table=True):
@@ -169,6 +177,10 @@ class Consent(SQLModel, table=True):
     # issue 24: "catalogue" lets a research-only or embargoed interview be listed (catalogue card,
     # OAI record, no audio or text); "none" leaves no trace in public
     listing: str = Field(default="none")
+    # --- issue 26 item 5 (revision 2601): the narrator's portrait may be shown with this interview ---
+    portrait: bool = False
+    portrait_path: Optional[str] = None  # the stored original, relative to the archive (portraits/originals/)
+    portrait_sha256: Optional[str] = None
 
 
 class Redaction(SQLModel, table=True):

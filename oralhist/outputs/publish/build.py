@@ -118,6 +118,12 @@ def publish_site(ws, out: Optional[Path] = None, *, progress=NULL, language: Opt
 
     object_notes, object_pages = add_objects(ws, model, today=today)
     exhibit_notes = add_exhibitions(ws, model, today=today, objects_pages=object_pages)
+    from oralhist.outputs.publish.front import add_front  # issue 26: home, museums, map, timeline, theme
+    from oralhist.outputs.publish.places import add_places
+    from oralhist.outputs.publish.theme import add_theme
+
+    add_theme(ws, model)
+    add_front(ws, model, object_pages, add_places(ws, model, object_pages))
     from oralhist.outputs.publish.catalogue import add_catalogue  # issue 24: listed research-only / embargoed interviews
 
     catalogue = add_catalogue(ws, model, today=today)

@@ -11,6 +11,7 @@ sitemap get the list.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Optional
 
@@ -22,7 +23,8 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: O
 
     from oralhist import db
     from oralhist.editorial.consent import load_for_public, public_view
-    from oralhist.outputs.exhibit import list_exhibitions, public_exhibition
+    from oralhist.outputs.exhibit import list_exhibitions, public_exhibition, store_dir
+    from oralhist.outputs.publish.seo import page_meta
     from oralhist.outputs.objects import find_object_record
     from oralhist.outputs.publish.render import jinja_env
     from oralhist.outputs.publish.objects import clip_dict, object_media
@@ -69,9 +71,19 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: O
                 terms = [{"label": t, "slug": term_slugs.get(t)} for t in sec.terms]
                 sections.append({"title": sec.title, "html": sec.narrative_html, "clips": clips,
                                  "objects": objects, "terms": terms})
-            html = env.get_template("exhibition.html").render(**common, root="../../", e=pub, sections=sections)
-            model.add_text(f"expositions/{exh.slug}/index.html", html)
+            pic = next((o for sec in sections for o in sec["objects"] if o["media"]), None)
+            path = f"expositions/{exh.slug}/index.html"
+            intro = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", pub.intro_html or "")).strip()
+            meta = page_meta(model, path, f"{pub.title} · {model.title}", intro or pub.title, kind="exhibition",
+                             image=pic["media"]["page"]["jpg"] if pic else None, image_alt=pic["alt"] if pic else "")
+            html = env.get_template("exhibition.html").render(**common, root="../../", e=pub, sections=sections,
+                                                              meta=meta)
+            model.add_text(path, html)
             listed.append(exh)
+            src = store_dir(ws) / f"{exh.slug}.json"  # issue 26: the front pages' featured exhibition and rows
+            model.exhibitions.append({"slug": exh.slug, "title": pub.title, "intro": intro, "museum": exh.museum,
+                                      "media": pic["media"] if pic else None, "alt": pic["alt"] if pic else "",
+                                      "mtime": src.stat().st_mtime if src.exists() else 0})
     # IIIF Collection of the exhibitions
     base = model.base_url or ""
     coll = {"@context": "http://iiif.io/api/presentation/3/context.json", "id": f"{base}/expositions/collection.json",
@@ -83,7 +95,7 @@ def add_exhibitions(ws, model, *, today: Optional[date] = None, objects_pages: O
     block = ('<section class="exhibitions" aria-labelledby="expo-h"><h2 id="expo-h">Expositions</h2><ul>'
              + "".join(f'<li><a href="expositions/{escape(e.slug)}/index.html">{escape(e.title)}</a></li>' for e in listed)
              + "</ul></section>\n")
-    for path, marker, add in (("index.html", "</main>", block),
+    for path, marker, add in (("temoignages.html", "</main>", block),
                               ("sitemap.xml", "</urlset>", "".join(
                                   f"  <url><loc>{xml_escape(f'{base}/expositions/{e.slug}/index.html' if base else f'expositions/{e.slug}/index.html')}</loc></url>\n"
                                   for e in listed))):

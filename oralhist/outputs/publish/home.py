@@ -99,9 +99,11 @@ def home_data_js(cards: list[dict], facet_values: dict, lang: str = "fr") -> str
 
 
 def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
-    """index.html (first page of cards), home-data.js, and list pages p/2.html… for visitors
-    without JavaScript."""
+    """temoignages.html (« Tous les témoignages »: the filters and the first page of cards; the
+    home page before issue 26), home-data.js, and list pages p/2.html… for visitors without
+    JavaScript."""
     from oralhist.outputs.publish.i18n import messages
+    from oralhist.outputs.publish.seo import page_meta
 
     m = messages(model.language)
     cards = home_cards(model)
@@ -112,11 +114,15 @@ def add_home(model, env, common: dict, terms_by_kind: dict) -> None:
     filters = [(k, labels[k], facet_values[k]) for k in labels if k in facet_values]
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     tpl = env.get_template("home.html")
-    model.add_text("index.html", tpl.render(
+    model.add_text("temoignages.html", tpl.render(
         **common, root="", cards=cards[:PAGE_SIZE], total=len(cards), filters=filters, page_no=1, pages=pages,
-        terms_by_kind=terms_by_kind, intro=model.intro, page_size=PAGE_SIZE))
+        terms_by_kind=terms_by_kind, intro=model.intro, page_size=PAGE_SIZE,
+        meta=page_meta(model, "temoignages.html", f"{m['all_interviews']} · {model.title}", model.intro or model.title,
+                       kind="collection")))
     list_tpl = env.get_template("list.html")
     for n in range(2, pages + 1):
         model.add_text(f"p/{n}.html", list_tpl.render(
             **common, root="../", cards=cards[(n - 1) * PAGE_SIZE: n * PAGE_SIZE], total=len(cards),
-            page_no=n, pages=pages, page_size=PAGE_SIZE))
+            page_no=n, pages=pages, page_size=PAGE_SIZE,
+            meta=page_meta(model, f"p/{n}.html", f"{m['all_interviews']} ({n}) · {model.title}", model.title,
+                           kind="collection")))

@@ -71,6 +71,7 @@ class InterviewEntry:
     rights: str = ""  # this interview's rights statement and licence: its consent record's, else [site]'s
     license: str = ""
     cached_out: Optional[dict] = None  # what the next build may reuse
+    portrait: Optional[dict] = None  # issue 26: {"webp", "jpg": derivative paths, "w", "h"} when the consent allows it
 
 
 @dataclass
@@ -92,6 +93,8 @@ class SiteModel:
     intro: str = ""  # [site] intro: the home page's introduction to the archive
     funding: str = ""  # [site] funding: who funded the collection (OHMS <funding>)
     admin_email: str = ""  # [site] admin_email: the OAI-PMH contact (issue 25)
+    # issue 26: the published exhibitions (slug, title, intro, museum, picture), for the front pages
+    exhibitions: list = field(default_factory=list)
 
     def add(self, f: OutFile) -> None:
         if f.path in self.files:
@@ -251,6 +254,7 @@ def load_model(ws, *, language: Optional[str] = None, today: Optional[date] = No
             entry = InterviewEntry(view=view, audio_path=audio_path, audio_source=src, audio_key=audio_key,
                                    audio_recipe=recipe, links=links, decade=_decade(view.date), archive_id=iid,
                                    fingerprint=fp)
+            entry.portrait = portrait_files(ws, r.consent, view)  # issue 26 item 5
         from oralhist.editorial.rights import effective
 
         entry.rights, entry.license = effective(model.rights, model.license, r.consent)
@@ -284,6 +288,25 @@ def validate(model: SiteModel) -> list[str]:
             if target not in paths:
                 problems.append(f"{p}: link to missing {ref}")
     return problems
+
+
+def portrait_files(ws, consent: Optional[dict], view) -> Optional[dict]:
+    """The narrator's portrait derivatives, only with the consent's ``portrait`` permission and
+    never for an anonymised interview (whatever the order the two were set in)."""
+    from oralhist.editorial.portrait import portrait_derivative
+
+    c = consent or {}
+    if not c.get("portrait") or not c.get("portrait_sha256") or c.get("anonymise") or \
+            (view.consent is not None and view.consent.anonymise):
+        return None
+    out = {ext: portrait_derivative(ws, c["portrait_sha256"], ext) for ext in ("webp", "jpg")}
+    if not all(p.is_file() for p in out.values()):
+        return None
+    from PIL import Image
+
+    with Image.open(out["jpg"]) as im:
+        out["w"], out["h"] = im.size
+    return out
 
 
 def _originals_present(ws, full_view) -> bool:

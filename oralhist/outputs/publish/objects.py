@@ -143,6 +143,7 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     from oralhist import db
     from oralhist.outputs.publish.model import LOCAL_BASE
     from oralhist.outputs.publish.render import jinja_env
+    from oralhist.outputs.publish.seo import page_meta, term_meta
     from oralhist.outputs.publish.write import shard_of
     from oralhist.text import slugify
     from oralhist.outputs.publish.i18n import messages
@@ -183,8 +184,11 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
                     continue
                 clips.append(clip_dict(v, audio, c.start_ms, c.end_ms, c.quote))
             folder = pg.path.rsplit("/", 1)[0]
+            meta = page_meta(model, pg.path, f"{pg.label} · {model.title}", rec.alt or pg.label, kind="object",
+                             image=pg.media["page"]["jpg"] if pg.media else None, image_alt=pg.alt or "",
+                             ld={"identifier": term.inventory_number} if term.inventory_number else None)
             html = tpl.render(**common, root="../../", o=pg, rec=rec, term=term, clips=clips,
-                              term_slug=tp.slug if tp else None)
+                              term_slug=tp.slug if tp else None, meta=meta)
             model.add_text(pg.path, html)
             model.search_pages[pg.path] = (hashlib.sha256(html.encode()).hexdigest(), html)  # Pagefind
             if pg.media:
@@ -209,7 +213,8 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
                 extra = _trade(tp, by_term, object_links, trades, slug_of, obj_terms, pages, museums)
             if extra is None:
                 continue
-            html = env.get_template("term_more.html").render(**common, root="../", t=tp, x=extra)
+            html = env.get_template("term_more.html").render(**common, root="../", t=tp, x=extra,
+                                                             meta=term_meta(model, tp))
             path = f"t/{tp.slug}.html"
             del model.files[path]
             model.add_text(path, html)
@@ -219,10 +224,14 @@ def add_objects(ws, model, *, today: Optional[date] = None) -> tuple[list[str], 
     if live != live_before and "search.html" in model.files:  # the search page lists the shards that hold pages
         del model.files["search.html"]
         model.add_text("search.html", env.get_template("search.html").render(
-            **common, root="", shards=" ".join(map(str, sorted(live)))))
+            **common, root="", shards=" ".join(map(str, sorted(live))),
+            meta=page_meta(model, "search.html", f"{common['m']['search']} · {model.title}", common["m"]["search_label"])))
     listed = sorted(pages.values(), key=lambda p: (p.label.casefold(), p.term_id))
     if listed:
-        model.add_text("objets/index.html", env.get_template("objects.html").render(**common, root="../", objects=listed))
+        model.add_text("objets/index.html", env.get_template("objects.html").render(
+            **common, root="../", objects=listed,
+            meta=page_meta(model, "objets/index.html", f"{common['m']['objects']} · {model.title}", common["m"]["objects"],
+                           kind="collection")))
         coll = {"@context": "http://iiif.io/api/presentation/3/context.json", "id": f"{base}/objets/collection.json",
                 "type": "Collection", "label": {"fr": ["Objets"]},
                 "items": [{"id": f"{base}/{p.path.rsplit('/', 1)[0]}/manifest.json", "type": "Manifest",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from oralhist.outputs.publish.feeds import jsonld, oai_static, sitemap
 from oralhist.outputs.publish.model import LOCAL_BASE, MIME, Card, SiteModel, TermPage, link_dict
+from oralhist.outputs.publish.seo import page_meta, term_meta
 from oralhist.outputs.publish.typography import clock, iso_duration, seconds
 from oralhist.outputs.publish.write import OutFile, shard_of
 
@@ -187,6 +188,15 @@ def render_model(model: SiteModel) -> SiteModel:
                 repository_url=f"{model.base_url}/" if model.base_url else "", rights=e.rights, usage=e.license,
                 funding=model.funding, page_url=absu(page) if model.base_url else "",
                 xml_url=absu(f"{media}/ohms.xml") if model.base_url else "", xml_filename="ohms.xml"))
+        portrait = None
+        if e.portrait:  # issue 26 item 5: only with the consent's portrait permission (model.portrait_files)
+            portrait = {"w": e.portrait["w"], "h": e.portrait["h"]}
+            for ext in ("webp", "jpg"):
+                src = e.portrait[ext]
+                st = src.stat()
+                model.add(OutFile(path=f"{media}/portrait.{ext}", key=f"{src.name}|{st.st_size}|{st.st_mtime_ns}",
+                                  source=src, recipe="copy"))
+                portrait[ext] = f"../{media}/portrait.{ext}"
         terms = []
         for ln in e.links:
             tp = model.terms[ln.term_id]
@@ -198,7 +208,9 @@ def render_model(model: SiteModel) -> SiteModel:
             audio_type=MIME.get(Path(e.audio_path).suffix, "audio/mpeg") if e.audio_path else None,
             segments=_page_segments(v), terms=terms, has_ohms=ohms is not None,
             jsonld=json_for_script(jsonld(e, model, page)),
-            rights=e.rights, license=e.license,
+            rights=e.rights, license=e.license, portrait=portrait,
+            meta=page_meta(model, page, f"{v.title or v.id} · {model.title}", v.summary or v.title or v.id,
+                           kind="interview"),  # issue 25 item 6: OpenGraph / Twitter card
             **interview_extras(model, v, page),
         )
         model.add_text(page, html)
@@ -221,7 +233,7 @@ def render_model(model: SiteModel) -> SiteModel:
 
     term_tpl = env.get_template("term.html")
     for tp in model.terms.values():
-        html = term_tpl.render(**common, root="../", t=tp)
+        html = term_tpl.render(**common, root="../", t=tp, meta=term_meta(model, tp))
         model.add_text(f"t/{tp.slug}.html", html)
         model.search_pages[f"t/{tp.slug}.html"] = (hashlib.sha256(html.encode()).hexdigest(), html)
 
@@ -229,11 +241,13 @@ def render_model(model: SiteModel) -> SiteModel:
 
     add_home(model, env, common, terms_by_kind)
     model.add_text("donnees.html", env.get_template("open_data.html").render(
-        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url)))
+        **common, root="", rights=model.rights, license=model.license, sitemap=bool(model.base_url),
+        meta=page_meta(model, "donnees.html", f"{m['open_data']} · {model.title}", m["open_data_intro"])))
     # The shards that hold pages (none when nothing is public: the search then says "no result").
     live = sorted({shard_of(p, model.search_shards) for p in model.search_pages})
     model.add_text("search.html", env.get_template("search.html").render(
-        **common, root="", shards=" ".join(map(str, live))))
+        **common, root="", shards=" ".join(map(str, live)),
+        meta=page_meta(model, "search.html", f"{m['search']} · {model.title}", m["search_label"])))
     if model.base_url:  # a local build has no web addresses: no sitemap (relative ones are invalid)
         model.add_text("sitemap.xml", sitemap(model))
     model.add_text("oai-pmh.xml", oai_static(model))

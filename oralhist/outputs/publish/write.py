@@ -20,7 +20,7 @@ from typing import Optional
 from oralhist.progress import NULL
 
 MANIFEST = ".oralhist-build.json"
-BUILD_VERSION = 3  # 2: issue 13's interview pages and home-data.js; 3: issue 25 (IIIF rights http form, bilingual IIIF metadata, terms with URIs)
+BUILD_VERSION = 4  # 4: issue 26 keeps each interview's front-page facts (clips, years); 3: issue 25 (IIIF rights http form, bilingual IIIF metadata, terms with URIs); 2: issue 13's interview pages and home-data.js
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def local_refs(path: str, content: bytes) -> list[tuple[str, str]]:
 
 # Files that list the site's pages without an href/src (home-data.js names interviews by id,
 # the sitemap and the OAI file by address): written after every page they may list.
-LISTINGS = ("home-data.js", "sitemap.xml", "oai-pmh.xml", "robots.txt")
+LISTINGS = ("home-data.js", "extraits.js", "sitemap.xml", "oai-pmh.xml", "robots.txt")
 _ATTR = re.compile(r'\s+(?:href|src)="([^"#?:]+)(?:[#?][^"]*)?"')
 
 
