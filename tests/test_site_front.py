@@ -58,6 +58,9 @@ def front(tmp_path_factory, corpus, ffmpeg):
     import_objects(ws, root / "o" / "objets.csv")
     (root / "metiers.csv").write_text("label\nmineur\ntisserand\n", encoding="utf-8")
     import_vocab(ws, root / "metiers.csv", "trade")
+    (root / "lieux.csv").write_text("label;latitude;longitude\nWattrelos;50.7044;3.2167\nLille;50.6292;3.0573\n",
+                                    encoding="utf-8")  # Lille is heard in no public interview: no marker
+    import_vocab(ws, root / "lieux.csv", "place")
     topic = [(500, total, "La grève de 1962", "Le puits en 1962.", ["grève"])]
     make_interview(ws, "iv-mine", corpus=corpus, audio=audio, title="Le fond", museum="Musée de la mine",
                    narrator="Marcel Dupont", topics=topic,
@@ -69,7 +72,8 @@ def front(tmp_path_factory, corpus, ffmpeg):
                    narrator="Jeanne Caron", date="2001-05-01", place="Roubaix",
                    topics=[(0, total, "Les années 1970 à l'usine", "", [])],
                    links=[("object", "Navette (OBJ-2)", 0, 2500, "la navette", "accepted", 1.0),
-                          ("trade", "tisserand", 0, 2500, "tisser", "accepted", 1.0)])
+                          ("trade", "tisserand", 0, 2500, "tisser", "accepted", 1.0),
+                          ("place", "Wattrelos", 0, 2500, "Wattrelos", "accepted", 1.0)])
     make_interview(ws, "iv-secret", corpus=corpus, audio=audio, title="Témoignage réservé " + SECRET[1],
                    museum="Musée de la mine", narrator=SECRET[0], scope="research-only", topics=topic)
     (root / "expo.md").write_text("---\ntitle: Lumières du fond\nslug: lumieres\n---\nLa lampe et le mineur.\n\n"
@@ -242,8 +246,12 @@ def test_front_pages_in_chromium(front, page):
     assert "Fosse Delloye" in page.inner_text("main") and "Lampe de mineur" in page.inner_text("main")
     # the map: a marker per museum with coordinates, and the same in the list
     page.goto(url + "carte/index.html")
-    markers = page.locator("svg a.marker")
+    markers = page.locator("svg a.marker[data-museum]")
     assert markers.count() == 2
+    places = page.locator("svg a.marker.place")  # a place of the vocabulary with coordinates, heard in public
+    assert places.evaluate_all("(els) => els.map(e => e.getAttribute('aria-label'))") == ["Wattrelos"]
+    assert (site / "t" / (places.first.get_attribute("data-place") + ".html")).is_file()  # the place's term page
+    assert page.locator("#map-list li[data-place]").all_inner_texts() == ["Wattrelos (50.7044, 3.2167)"]
     assert sorted(markers.evaluate_all("(els) => els.map(e => e.dataset.museum)")) == ["musee-de-la-mine", "musee-du-textile"]
     assert page.locator("#map-list li[data-museum]").count() == 2
     # the English switch: the chrome changes, no testimony text does

@@ -125,11 +125,23 @@ def add_map(model, env, common: dict, museums: list) -> None:
     from oralhist.outputs.publish.seo import page_meta
 
     placed = [mu for mu in museums if mu["lat"] is not None]
-    bounds = map_bounds([(mu["lat"], mu["lon"]) for mu in placed])
+    # places of the vocabulary with coordinates (CSV latitude/longitude or SKOS wgs84), linked to a public interview
+    heard = {ln.term_id: 0 for e in model.interviews for ln in e.links}
+    for e in model.interviews:
+        for tid in {ln.term_id for ln in e.links}:
+            heard[tid] += 1
+    spots = sorted((tp for tp in model.terms.values() if tp.kind == "place" and tp.latitude is not None
+                    and tp.longitude is not None and heard.get(tp.term_id)), key=lambda tp: tp.label.casefold())
+    bounds = map_bounds([(mu["lat"], mu["lon"]) for mu in placed] + [(tp.latitude, tp.longitude) for tp in spots])
     markers = []
     for mu in placed:
         x, y = project(mu["lat"], mu["lon"], bounds)
         markers.append({**mu, "x": x, "y": y})
+    place_markers = []
+    for tp in spots:
+        x, y = project(tp.latitude, tp.longitude, bounds)
+        place_markers.append({"label": tp.label, "slug": tp.slug, "lat": tp.latitude, "lon": tp.longitude,
+                              "n": heard[tp.term_id], "x": x, "y": y})
     _, h = project(bounds[1], bounds[2], bounds)
     places: dict[str, list] = {}
     for e in model.interviews:
@@ -137,6 +149,6 @@ def add_map(model, env, common: dict, museums: list) -> None:
             places.setdefault(e.view.place, []).append({"id": e.view.id, "title": e.view.title or e.view.id})
     m = common["m"]
     model.add_text("carte/index.html", env.get_template("map.html").render(
-        **common, root="../", markers=markers, width=SVG_W, height=h, museums=museums,
+        **common, root="../", markers=markers, place_markers=place_markers, width=SVG_W, height=h, museums=museums,
         places=sorted(places.items(), key=lambda kv: kv[0].casefold()),
         meta=page_meta(model, "carte/index.html", f"{m['map_h']} · {model.title}", m["map_intro"], kind="collection")))
