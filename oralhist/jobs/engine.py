@@ -41,7 +41,11 @@ def conninfo(url: str) -> str:
     """libpq connection string from the SQLAlchemy URL (postgresql+psycopg://...)."""
     from sqlalchemy.engine import make_url
 
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    from oralhist.db import PG_LINK_OPTIONS
+
+    u = make_url(url).set(drivername="postgresql")
+    u = u.update_query_dict({k: str(v) for k, v in PG_LINK_OPTIONS.items() if k not in u.query})
+    return u.render_as_string(hide_password=False)
 
 
 @lru_cache(maxsize=8)
@@ -165,10 +169,30 @@ async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
             log.exception("stalled-job check")
 
 
+async def _reconcile(ws, every_s: float, stalled_s: float) -> None:
+    """The reconciler's round (``oralhist.jobs.reconcile``) at start, then every ``every_s``."""
+    from oralhist.jobs.reconcile import run_logged
+
+    while True:
+        await asyncio.to_thread(run_logged, ws, stalled_s)
+        await asyncio.sleep(every_s)
+
+
+# Over 80 lines on purpose: the worker's life (open, run, reconnect after a lost database,
+# stop on a signal) reads best in one place.
 def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, stalled_s: float = 30.0,
                once: bool = False) -> None:
-    """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first)."""
+    """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first).
+
+    procrastinate's worker stops when it loses the database (its heartbeat fails); this
+    process then waits for the database and starts it again, keeping the loaded model, so a
+    link that drops for a while costs no job and no restart by hand.
+    """
+    import signal
+
     from oralhist import db
+    from oralhist.jobs import is_db_error
+    from oralhist.jobs.reconcile import EVERY_S
 
     from oralhist.recognition import models
 
@@ -178,25 +202,54 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
     _CURRENT["ws"] = ws
     models.KEEP_LOADED = True  # one model load per worker, not per job
     heartbeat = max(0.5, stalled_s / 3)
+    name = f"oralhist-{os.uname().nodename}-{os.getpid()}"
 
-    async def main() -> None:
+    async def one_run(stopping: asyncio.Event) -> None:
         async with app.open_async():
             _CURRENT["open"] = True
             try:
-                # Jobs that were queued while no worker could take them (e.g. enqueued on SQLite
-                # then moved, or lost by a failed defer) are handed to procrastinate now.
-                await asyncio.to_thread(_defer_all, ws)
                 checker = asyncio.create_task(_retry_stalled(app, heartbeat, stalled_s))
+                reconciler = asyncio.create_task(_reconcile(ws, EVERY_S, stalled_s))
+                worker = asyncio.create_task(app.run_worker_async(
+                    queues=queues or None, concurrency=concurrency, wait=not once, install_signal_handlers=False,
+                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_s, name=name))
+                stop_wait = asyncio.create_task(stopping.wait())
                 try:
-                    await app.run_worker_async(
-                        queues=queues or None, concurrency=concurrency, wait=not once,
-                        update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_s,
-                        name=f"oralhist-{os.uname().nodename}-{os.getpid()}",
-                    )
+                    await asyncio.wait({worker, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                    if not worker.done():  # a signal: procrastinate lets the running jobs finish
+                        worker.cancel()
+                    try:
+                        await worker
+                    except asyncio.CancelledError:
+                        pass
                 finally:
+                    stop_wait.cancel()
                     checker.cancel()
+                    reconciler.cancel()
             finally:
                 _CURRENT["open"] = False
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        pause = 1.0
+        while not stopping.is_set():
+            try:
+                await one_run(stopping)
+                if once or stopping.is_set():
+                    return
+                log.warning("worker stopped by itself (database lost?): starting again")
+            except Exception as exc:  # noqa: BLE001
+                if not is_db_error(exc) and not isinstance(exc, OSError):
+                    raise
+                log.warning("database unreachable (%s): worker starts again when it answers", type(exc).__name__)
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=pause)
+            except asyncio.TimeoutError:
+                pass
+            pause = min(pause * 2, 5.0)
 
     asyncio.run(main())
 

@@ -14,6 +14,7 @@ the hallucination guard at no extra cost.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import wave
@@ -27,6 +28,8 @@ from oralhist import stage
 from oralhist.errors import BadInput, OralhistError
 from oralhist.recognition.hallucination import GuardOptions, GuardResult, Seg, W, guard
 from oralhist.progress import NULL, Progress
+
+log = logging.getLogger("oralhist.transcribe")
 
 SAMPLE_RATE = 16000
 STAGE = "transcribe"
@@ -547,7 +550,8 @@ def transcribe_interviews(
                     block_s=block_s,
                     checkpoint=checkpoint,
                 )
-            version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
+            version = _store_when_reachable(ws, iid, rec, spec, opts, device, compute_type, threads, load_s,
+                                            guard_options)
             checkpoint.clear()
         except OralhistError as exc:  # unreadable audio and the like: the others go on
             report.failed.append((iid, exc.message))
@@ -617,6 +621,30 @@ def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, 
         "hints": hints, "block_s": block_s, "guard": asdict(guard_options) if guard_options is not None else None,
     }, sort_keys=True, default=str).encode()).hexdigest()
     return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
+
+
+STORE_WAIT_S = float(os.environ.get("ORALHIST_STORE_WAIT_S", "180"))
+
+
+def _store_when_reachable(ws, iid: str, *args) -> int:
+    """:func:`_store`, tried again while the database cannot be reached (a link down, a server
+    restarting) for up to :data:`STORE_WAIT_S`: the words heard are kept, not heard again.
+    The transaction is all or nothing, so a try that failed wrote nothing."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    deadline = time.monotonic() + STORE_WAIT_S
+    pause = 1.0
+    while True:
+        try:
+            return _store(ws, iid, *args)
+        except DBAPIError as exc:
+            lost = isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+            if not lost or time.monotonic() + pause > deadline:
+                raise
+            log.warning("%s: transcript not stored yet, database unreachable (%s); trying again", iid,
+                        type(exc).__name__)
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 # Over 80 lines on purpose: one transcript and everything under it (segments, words, dropped segments,
