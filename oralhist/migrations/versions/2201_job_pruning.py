@@ -16,7 +16,7 @@ import sqlmodel
 revision: str = '2201'
 down_revision: Union[str, Sequence[str], None] = '1906'
 branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = '1201'  # the job table
 
 
 def upgrade() -> None:
