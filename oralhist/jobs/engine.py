@@ -150,6 +150,69 @@ def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = Non
     return out
 
 
+def select_active(t, iids: list):
+    from sqlalchemy import select
+
+    from oralhist.jobs import ACTIVE
+
+    return select(t.c.interview_id, t.c.stage).where(t.c.interview_id.in_(iids), t.c.status.in_(ACTIVE))
+
+
+def defer_new(ws, new: list, by_interview: dict) -> list[int]:
+    """Newly queued jobs handed to procrastinate in ONE batch: those first in their interview's
+    line (no earlier stage queued or running). The others are deferred when the earlier
+    stage ends (:func:`defer_ready`)."""
+    from procrastinate import jobs as pjobs
+    from procrastinate.exceptions import AlreadyEnqueued
+    from sqlalchemy import bindparam, update
+
+    from oralhist import db
+    from oralhist.jobs import Job
+
+    ensure_schema(ws)
+    from oralhist.jobs import ACTIVE, STAGE_ORDER
+
+    fresh = {id(j) for j in new}
+    ready = []
+    for iid, line in by_interview.items():
+        first = next((j for j in line if j.status in ACTIVE), None)
+        if first is not None and id(first) in fresh:
+            ready.append(first)
+    if not ready:
+        return []
+    # an earlier stage this call did not ask for may still be queued or running
+    rank = {st: i for i, st in enumerate(STAGE_ORDER)}
+    stage_of = {j.interview_id: j.stage for j in ready}
+    waiting: set = set()
+    with db.engine_for(ws).connect() as conn:
+        t = Job.__table__
+        for part in range(0, len(ready), 500):
+            iids = [j.interview_id for j in ready[part:part + 500]]
+            for iid, st in conn.execute(select_active(t, iids)):
+                if rank.get(st, 99) < rank.get(stage_of[iid], 99):
+                    waiting.add(iid)
+    ready = [j for j in ready if j.interview_id not in waiting]
+    if not ready:
+        return []
+    app = app_for(ws.database_url)
+    with _opened(app):
+        todo = [pjobs.Job(id=None, queue=j.queue, lock=j.interview_id, queueing_lock=f"{j.interview_id}:{j.stage}",
+                          task_name=TASK, priority=j.priority, task_kwargs={"job_id": j.id}) for j in ready]
+        try:
+            ids = [pj.id for pj in app.job_manager.batch_defer_jobs(todo)]
+        except AlreadyEnqueued:  # one was deferred meanwhile by someone else: one by one
+            for j in ready:
+                defer_ready(ws, j.interview_id)
+            return []
+    t = Job.__table__
+    with db.engine_for(ws).begin() as conn:
+        conn.execute(update(t).where(t.c.id == bindparam("jid")).values(engine_job_id=bindparam("eid")),
+                     [{"jid": j.id, "eid": e} for j, e in zip(ready, ids)])
+    for j, e in zip(ready, ids):
+        j.engine_job_id = e
+    return ids
+
+
 # --- the worker ---
 
 
