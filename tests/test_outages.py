@@ -4,8 +4,9 @@ away for 30 s while the worker transcribes. Each job ends done exactly once, wit
 the link's return, with no `running` row and no stage lock left.
 
 Needs root and `ip netns` (CI runs as root); skipped, saying so, where the machine refuses.
-The worker-link outage runs always; the database-down and far-end outages run with CI_FULL=1
-(scripts/test.sh), each costs about a minute of waiting.
+The database-down outage runs always (the one the code before issue 22 failed: the server's
+end closes the connections, every write fails at once); the worker-link and far-end outages
+run with CI_FULL=1 (scripts/test.sh): about a minute of waiting each.
 """
 
 from __future__ import annotations
@@ -160,8 +161,8 @@ def archive(lab, tmp_path, ffmpeg, corpus, monkeypatch):
     ws = init(tmp_path / "archive")
     clip = tmp_path / "carte-sd" / "temoignage.wav"
     clip.parent.mkdir()
-    # the shortest real clip that keeps the worker busy when the link goes: 12 s of French speech
-    subprocess.run([ffmpeg, "-v", "error", "-i", str(corpus / "fr" / "fleurs_fr_000.ogg"), "-t", "12", "-ac", "1",
+    # a short real clip: the worker is cut off while it loads the model and hears it
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(corpus / "fr" / "fleurs_fr_000.ogg"), "-t", "8", "-ac", "1",
                     "-ar", "16000", str(clip)], check=True)
     env = {**os.environ, "DATABASE_URL": here, "PYTHONUNBUFFERED": "1"}
     res = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), "ingest", str(clip.parent),
@@ -222,37 +223,41 @@ def _outage(archive, cut, restore) -> None:
     from oralhist.records import StageRun, Transcript
 
     ws, iid, worker, log = archive
-    jobs.enqueue(ws, iid, ["transcribe", "index"])
+    jobs.enqueue(ws, iid, ["transcribe"])
     w = worker()
     _wait(ws, lambda rows: any(r["stage"] == "transcribe" and r["status"] == "running" for r in rows), 180, log)
+    print(f"{time.strftime('%H:%M:%S')} cut")
     cut()
     try:
         time.sleep(OUTAGE_S)  # the outage itself: nothing to poll, it is the time that is tested
     finally:
         restore()
     back = time.monotonic()
+    print(f"{time.strftime('%H:%M:%S')} back")
     rows = _wait(ws, lambda rows: all(r["status"] == "done" for r in rows), RECOVERY_S, log)
-    assert time.monotonic() - back <= RECOVERY_S
+    took = time.monotonic() - back
+    print(f"every job done {took:.1f} s after the link came back")  # shown with -s; bench/RESULTS-network.md
+    assert took <= RECOVERY_S
     assert w.poll() is None, "the worker kept running through the outage"
-    assert sorted(r["stage"] for r in rows) == ["index", "transcribe"] and not [r for r in rows if r["status"] == "running"]
+    assert [r["stage"] for r in rows] == ["transcribe"] and not [r for r in rows if r["status"] == "running"]
     with db.session(ws) as s:
         assert s.exec(select(Transcript.version).where(Transcript.interview_id == iid)).all() == [1]
-        assert {r.stage for r in s.exec(select(StageRun).where(StageRun.interview_id == iid))} >= {"transcribe", "index"}
+        assert "transcribe" in {r.stage for r in s.exec(select(StageRun).where(StageRun.interview_id == iid))}
     deadline = time.monotonic() + 10  # the lock is released with the job's end; give its delete a moment
     while locks.holders(ws) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert locks.holders(ws) == [], "no stage lock is left"
 
 
-def test_worker_link_down_30s_mid_transcription(lab, archive):
-    cable, _ = lab
-    _outage(archive, lambda: cable.worker_link(False), lambda: cable.worker_link(True))
-
-
-@pytest.mark.full
 def test_database_down_30s_mid_transcription(lab, archive):
     _, server = lab
     _outage(archive, server.stop, server.start)
+
+
+@pytest.mark.full
+def test_worker_link_down_30s_mid_transcription(lab, archive):
+    cable, _ = lab
+    _outage(archive, lambda: cable.worker_link(False), lambda: cable.worker_link(True))
 
 
 @pytest.mark.full

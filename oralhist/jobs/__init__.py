@@ -636,8 +636,7 @@ def _run_job(ws, job_id: int) -> None:
                 return
         progress = JobProgress(ws, job_id, job.stage, seconds=job.stage in ("normalise", "transcribe"))
         try:
-            check_media(ws, job)
-            rep = _stage_call(ws, job, progress)
+            rep = _stage_waiting_out_the_database(ws, job, progress)
         except Exception as exc:  # noqa: BLE001 - classified below, shown to people
             progress.close()
             if is_db_error(exc):
@@ -676,6 +675,48 @@ def _run_job(ws, job_id: int) -> None:
                 if not is_db_error(exc):
                     raise
                 log.warning("job %s: next stages not handed on (%s)", job_id, type(exc).__name__)
+
+
+DB_WAIT_S = float(__import__("os").environ.get("ORALHIST_DB_WAIT_S", "120"))
+
+
+def database_answers(ws, within: float) -> bool:
+    """Whether the database answers a ``SELECT 1`` within ``within`` seconds (tried each second)."""
+    deadline = time.monotonic() + within
+    from oralhist import db
+
+    while True:
+        try:
+            with db.engine_for(ws).connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception as exc:  # noqa: BLE001
+            if not is_db_error(exc) or time.monotonic() >= deadline:
+                return False
+            time.sleep(1.0)
+
+
+def _stage_waiting_out_the_database(ws, job: Job, progress):
+    """The stage; when the database goes away under it, wait here for its return (up to
+    :data:`DB_WAIT_S`) and run it again at once, with the model still loaded and the stage
+    lock still held, rather than hand the job back to the queue. Committed work is not redone
+    (the stages skip what is done; transcription resumes from its checkpoints)."""
+    from oralhist import db
+
+    for attempt in range(3):
+        try:
+            check_media(ws, job)
+            return _stage_call(ws, job, progress)
+        except Exception as exc:  # noqa: BLE001
+            if not is_db_error(exc) or attempt == 2:
+                raise
+            log.warning("job %s: database unreachable (%s); waiting for it here", job.id, type(exc).__name__)
+            if not database_answers(ws, DB_WAIT_S):
+                raise
+            log.warning("job %s: database back; the stage goes on here", job.id)
+            with db.session(ws) as s:
+                if _already_done(s, job):
+                    return None
 
 
 def _requeue(ws, job: Job, message: str, *, count: bool = True) -> None:

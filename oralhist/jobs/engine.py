@@ -56,7 +56,9 @@ def app_for(url: str):
         raise WorkspaceError(None, "jobs on PostgreSQL need procrastinate: pip install 'oralhist[postgres]'") from None
     from oralhist.jobs import TransientJobError
 
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+    # timeout: a database that is away fails a wait for a connection in 5 s, not 30 (the worker
+    # then starts again when it answers: run_worker)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url), timeout=5.0))
 
     @app.task(name=TASK, pass_context=True,
               retry=procrastinate.RetryStrategy(max_attempts=60, wait=2, linear_wait=5,
@@ -221,7 +223,12 @@ async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
+            from oralhist.jobs import in_flight
+
+            mine = in_flight()
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_s):
+                if job.task_kwargs.get("job_id") in mine:
+                    continue  # run here right now (this worker's beat stopped while it waited out an outage)
                 log.warning("job %s (%s) of a stopped worker: queued again", job.id, job.task_kwargs)
                 try:
                     await app.job_manager.retry_job(job)
@@ -233,12 +240,13 @@ async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
 
 
 async def _reconcile(ws, every_s: float, stalled_s: float) -> None:
-    """The reconciler's round (``oralhist.jobs.reconcile``) at start, then every ``every_s``."""
+    """The reconciler's round (``oralhist.jobs.reconcile``) every ``every_s`` (the first one runs
+    before the worker takes jobs: ``run_worker``)."""
     from oralhist.jobs.reconcile import run_logged
 
     while True:
-        await asyncio.to_thread(run_logged, ws, stalled_s)
         await asyncio.sleep(every_s)
+        await asyncio.to_thread(run_logged, ws, stalled_s)
 
 
 # Over 80 lines on purpose: the worker's life (open, run, reconnect after a lost database,
@@ -259,6 +267,10 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
 
     from oralhist.recognition import models
 
+    if not logging.getLogger().handlers:  # a worker's log says when: outages are read by their times
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("oralhist").setLevel(logging.INFO)
+        logging.getLogger("procrastinate.worker").setLevel(logging.INFO)  # each job's start and end
     db.migrate(ws)
     ensure_schema(ws)
     app = app_for(ws.database_url)
@@ -268,6 +280,15 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
     name = f"oralhist-{os.uname().nodename}-{os.getpid()}"
 
     async def one_run(stopping: asyncio.Event) -> None:
+        from oralhist.jobs import database_answers
+        from oralhist.jobs.reconcile import run_logged
+
+        # after an outage: open the pool only once the database answers (an open waits 30 s),
+        # and put right what the outage left before taking jobs (no wait for the next round)
+        while not await asyncio.to_thread(database_answers, ws, 1.0):
+            if stopping.is_set():
+                return
+        await asyncio.to_thread(run_logged, ws, stalled_s)
         async with app.open_async():
             _CURRENT["open"] = True
             try:
