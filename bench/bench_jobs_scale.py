@@ -105,9 +105,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--history", type=int, default=100_000)
     ap.add_argument("--backlog", type=int, default=1000)
+    ap.add_argument("--baseline-n", type=int, default=100)
     a = ap.parse_args()
     from oralhist import jobs
 
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the cluster is stopped on the way out
     tmp = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
     os.chmod(tmp, 0o755)
     base, stop_pg = start_pg(tmp)
@@ -122,15 +126,19 @@ def main() -> None:
             t = time.perf_counter()
             jobs.enqueue_many(ws, ids)
             batch.append(time.perf_counter() - t)
-            url = new_db(base, f"enq_s{r}")
-            ws1 = workspace(tmp / f"enq-s{r}", url)
-            ids1 = interviews(ws1, a.backlog, "s")
-            t = time.perf_counter()
-            for iid in ids1:
-                jobs.enqueue(ws1, iid)
-            single.append(time.perf_counter() - t)
+            print(json.dumps({"enqueue_batch_s": round(batch[-1], 2), "load": load()}), flush=True)
+        # baseline: one call per interview, on --baseline-n interviews (scaled to the same count)
+        url = new_db(base, "enq_s")
+        ws1 = workspace(tmp / "enq-s", url)
+        ids1 = interviews(ws1, a.baseline_n, "s")
+        t = time.perf_counter()
+        for iid in ids1:
+            jobs.enqueue(ws1, iid)
+        single.append((time.perf_counter() - t) * a.backlog / a.baseline_n)
         out["enqueue"] = {"interviews": a.backlog, "batch_s": [round(x, 2) for x in batch],
-                          "one_by_one_s": [round(x, 2) for x in single], "load": load()}
+                          "one_by_one_s_scaled": [round(x, 2) for x in single], "one_by_one_measured_on": a.baseline_n,
+                          "load": load()}
+        print(json.dumps(out["enqueue"]), flush=True)
         backlog_ws, backlog_url = ws, ws.database_url  # the last batch database: 1,000 interviews queued
         # 2. worker start: the backlog against an empty archive
         empty_url = new_db(base, "empty")
@@ -139,6 +147,7 @@ def main() -> None:
             "backlog_s": [worker_start(backlog_ws, backlog_url, tmp / f"wb{r}.log") for r in range(a.repeat)],
             "empty_s": [worker_start(empty_ws, empty_url, tmp / f"we{r}.log") for r in range(a.repeat)],
             "load": load()}
+        print(json.dumps(out["worker_start"]), flush=True)
         # 3. queue overhead: 30 jobs on "default" with the backlog on "bulk", against no backlog
         res = {}
         for name, with_backlog in (("no_backlog", False), ("backlog_5000", True)):
@@ -156,6 +165,7 @@ def main() -> None:
             stop([w])
             res[name] = {"median_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1)}
         out["overhead"] = {**res, "load": load()}
+        print(json.dumps(out["overhead"]), flush=True)
         # 4. the archive page: 1,000 interviews, 100,000 historical jobs, against none
         url = new_db(base, "page")
         ws = workspace(tmp / "page", url)

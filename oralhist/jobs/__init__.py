@@ -121,8 +121,9 @@ def enqueue_many(ws, interview_ids: Sequence[str], stages: Optional[Sequence[str
 
     wanted = _check_stages(stages) if stages is not None else list(STAGE_ORDER)
     ids = list(dict.fromkeys(interview_ids))
-    out: dict[str, list[Job]] = {iid: [] for iid in ids}
+    out: dict[str, list] = {iid: [] for iid in ids}
     new: list[Job] = []
+    planned: list[tuple[str, int, dict]] = []
     # Two processes enqueuing at once (two `run --queue`, the workbench): one at a time.
     with locks.stage_lock(ws, None, "enqueue", wait=60):
         with db.session(ws) as s:
@@ -151,11 +152,23 @@ def enqueue_many(ws, interview_ids: Sequence[str], stages: Optional[Sequence[str
                         continue
                     if (iid, st) in done:
                         continue
-                    job = Job(interview_id=iid, stage=st, priority=priority, queue=queue, who=who, force=force,
-                              message="En attente")
-                    s.add(job)
-                    new.append(job)
-                    out[iid].append(job)
+                    planned.append((iid, len(out[iid]), dict(
+                        interview_id=iid, stage=st, priority=priority, queue=queue, who=who, force=force,
+                        message="En attente", status="queued", progress=0.0, attempts=0, created_at=now())))
+                    out[iid].append(None)  # filled below, in pipeline order
+            # one multi-row INSERT … RETURNING, then the rows loaded back (building ORM objects one by
+            # one and flushing them cost 0.3 ms each: 1.4 s for 1,000 interviews before any I/O)
+            from sqlalchemy import insert
+
+            t = Job.__table__
+            for part in _chunks(planned, 1000):
+                res = s.connection().execute(insert(t).returning(t.c.id, sort_by_parameter_order=True),
+                                             [row for _, _, row in part])
+                ids_new = res.scalars().all()
+                loaded = {j.id: j for j in s.exec(select(Job).where(Job.id.in_(ids_new))).all()}
+                for (iid, k, _), jid in zip(part, ids_new):
+                    out[iid][k] = loaded[jid]
+                    new.append(loaded[jid])
             s.commit()
     if is_network(ws) and new:
         from oralhist.jobs import engine
