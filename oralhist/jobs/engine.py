@@ -15,7 +15,10 @@ ends, the next stage of its interview is deferred (:func:`defer_ready`).
 ``oralhist worker`` (:func:`run_worker`) runs procrastinate's worker, with its heartbeat,
 and every few seconds gives the jobs of workers that stopped beating (kill -9, power cut)
 back to the queue (procrastinate's stalled-job retry). The stage lock and the
-already-done check in ``run_job`` make the re-run write its result once.
+already-done check in ``run_job`` make the re-run write its result once. When the database
+goes away, procrastinate's worker stops; ``run_worker`` starts it again once the database
+answers, after one round of the reconciler (``oralhist.jobs.reconcile``), which also runs
+every 30 s. Many jobs queued at once are deferred in one batch (:func:`defer_new`).
 """
 
 from __future__ import annotations
@@ -336,15 +339,3 @@ def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, 
             pause = min(pause * 2, 5.0)
 
     asyncio.run(main())
-
-
-def _defer_all(ws) -> None:
-    from sqlmodel import select
-
-    from oralhist import db
-    from oralhist.jobs import Job
-
-    with db.session(ws) as s:
-        keys = set(s.exec(select(Job.interview_id).where(Job.status == "queued")).all())
-    for iid in keys:
-        defer_ready(ws, iid)
