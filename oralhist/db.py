@@ -30,13 +30,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+# libpq options for every PostgreSQL connection (SQLAlchemy's and procrastinate's).
+PG_LINK_OPTIONS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                   "keepalives_count": 3, "tcp_user_timeout": 10000}
+
+
 @lru_cache(maxsize=16)
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # A link that drops must fail fast, not hang (issue 22): connect and unanswered-packet
+        # limits, and keepalives so a dead peer is noticed on an idle connection.
+        engine = create_engine(url, pool_pre_ping=True, connect_args=dict(PG_LINK_OPTIONS))
     return engine
 
 
@@ -98,7 +105,7 @@ _MIGRATED: set[str] = set()
 # is opened without loading Alembic and its scripts: about 0.3 s of CPU saved by every command.
 # A new migration adds its revision here (and drops its down_revision's); tests/test_schema.py
 # checks this set against Alembic's own reading of the scripts.
-SCHEMA_HEADS = frozenset({"0401", "1002", "1101", "1202", "1302", "1901", "1902", "2302", "2401", "2501", "2601"})
+SCHEMA_HEADS = frozenset({"0401", "1002", "1101", "1202", "1302", "1901", "1902", "2201", "2302", "2401", "2501", "2601"})
 
 
 def stamped_heads(engine: Engine) -> set[str]:

@@ -487,6 +487,21 @@ class Job(SQLModel, table=True):
     engine_job_id: Optional[int] = None  # procrastinate's job id in network mode
 
 
+class JobDay(SQLModel, table=True):
+    """How many finished jobs of one day, stage and outcome were pruned from ``job`` (issue 22:
+    finished jobs older than ``[jobs] keep_days`` are deleted; this count is what stays)."""
+
+    day: date = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    status: str = Field(primary_key=True)
+    count: int = 0
+
+
+# The job table is read by (interview, stage) for the last job and by finish time for pruning.
+Index("ix_job_interview_stage", Job.interview_id, Job.stage)
+Index("ix_job_status_finished", Job.status, Job.finished_at)
+
+
 class StageLock(SQLModel, table=True):
     """A stage running on an interview ("" = the whole archive): one holder at a time.
 

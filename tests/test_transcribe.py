@@ -347,3 +347,36 @@ def test_vocabulary_hints_order_and_limit(ws):
         assert hints.split(", ") == ["Marcel Dupont", "Lewarde", "Musée de la Mine", "lampe de mineur",
                                      "fosse Delloye", "porion"]
         assert vocabulary_hints(s, "i1", limit_chars=45).split(", ") == ["Marcel Dupont", "Lewarde", "Musée de la Mine"]
+
+
+def test_a_stopped_recognition_resumes_inside_its_block_from_the_last_checkpoint(corpus, tmp_path):
+    """Checkpoints every ``checkpoint_s`` seconds of speech inside a block (issue 22 item 2): a run
+    stopped after the first one goes on from there, keeps what was heard, hears the rest."""
+    from oralhist.recognition import models
+    from oralhist.recognition.evaluate import normalise
+    from oralhist.recognition.transcribe import BlockCheckpoint, recognise
+
+    whisper = models.load(models.resolve())
+    a = decode(corpus / "en" / "fasterwhisper_jfk.flac")
+    audio = np.concatenate([a, np.zeros(2 * SR, dtype=np.float32), a])  # 24 s: one block of the default 300 s
+    path = tmp_path / "transcribe-blocks.json"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_checkpoint(_sec):
+        if path.is_file() and "p0" in json.loads(path.read_text())["blocks"]:
+            raise Stop  # as a kill would, right after the checkpoint was written
+
+    with pytest.raises(Stop):
+        recognise(whisper, audio, language="en", checkpoint=BlockCheckpoint(path, "k"), checkpoint_s=5,
+                  on_progress=stop_after_checkpoint)
+    saved = json.loads(path.read_text())["blocks"]["p0"]
+    assert 5 <= saved["heard_s"] < 24 and saved["segs"]
+    ckpt = BlockCheckpoint(path, "k")
+    rec = recognise(whisper, audio, language="en", checkpoint=ckpt, checkpoint_s=5)
+    assert ckpt.reused == 1
+    kept = [(g["start_ms"], g["text"]) for g in saved["segs"]]
+    assert [(s.start_ms, s.text) for s in rec.raw[:len(kept)]] == kept  # what was heard is kept as it was
+    text = normalise(" ".join(s.text for s in rec.result.kept), "en")
+    assert text.count("fellow america") == 2 and rec.raw[-1].end_ms > 20_000, text  # and the rest is heard

@@ -26,6 +26,8 @@ NUMERIC_SETTINGS: dict[tuple[str, str], tuple[type, float, float]] = {
     ("server", "port"): (int, 1, 65535),
     ("server", "upload_quota_gb"): (float, 0, 100_000),
     ("oai", "deleted_retention_days"): (int, 0, 3_650),
+    ("jobs", "keep_days"): (int, 0, 3_650),                # finished jobs kept this long (0: for ever)
+    ("transcribe", "checkpoint_s"): (float, 10, 3_600),    # seconds of speech between checkpoints
 }
 DB_FILE = "oralhist.db"
 FOLDERS = ("interviews", "transcripts", "consent_forms", "site")

@@ -143,9 +143,8 @@ def enqueue_report(ws, ids, stage: str, queue: str, *, force: bool = False, as_j
     from oralhist import jobs
 
     out = []
-    for iid in ids:
-        for job in jobs.enqueue(ws, iid, [stage], queue=queue, force=force):
-            out.append(jobs.job_dict(job))
+    for line in (jobs.enqueue_many(ws, list(ids), [stage], queue=queue, force=force) if ids else {}).values():
+        out.extend(jobs.job_dict(job) for job in line)
     if as_json:
         print_json(out)
         return

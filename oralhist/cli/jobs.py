@@ -51,18 +51,26 @@ def jobs_list(
 @handle_errors
 def jobs_retry(
     ctx: typer.Context,
-    job_id: int = typer.Argument(..., metavar="ID", help="A failed or cancelled job (see `oralhist jobs`)."),
+    job_id: int = typer.Argument(..., metavar="ID", help="A failed or cancelled job, or one left running that no worker runs (see `oralhist jobs`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the job as JSON."),
 ) -> None:
     """Queue a failed or cancelled job again (and the later stages it had cancelled).
+
+    A job shown running that no worker runs (its worker lost its link, or died) is taken
+    too; one that a worker really runs is refused.
 
     Example: oralhist jobs retry 42
     """
     from oralhist import jobs
 
-    job = jobs.retry(workspace(ctx), job_id)
+    ws = workspace(ctx)
+    was = jobs.get(ws, job_id).status
+    job = jobs.retry(ws, job_id)
     if as_json:
         print_json(jobs.job_dict(job))
+    elif was == "running":
+        console.print(f"job {job.id}: {job.stage} {job.interview_id or '(archive)'} was running, but no worker "
+                      "runs it (the engine says so): queued again")
     else:
         console.print(f"job {job.id}: {job.stage} {job.interview_id or '(archive)'} queued again")
 

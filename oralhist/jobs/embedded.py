@@ -75,6 +75,10 @@ def _reserve(ws, job_id: int) -> bool:
     with db.engine_for(ws).begin() as conn:
         res = conn.execute(update(t).where(t.c.id == job_id, t.c.status == "queued")
                            .values(status="running", worker=locks.holder_id(), message="Démarrage"))
+        if res.rowcount == 1:
+            from oralhist.jobs import mark_in_flight
+
+            mark_in_flight(job_id)  # run_job clears it; until then the reconciler leaves it alone
         return res.rowcount == 1
 
 
@@ -126,6 +130,9 @@ class EmbeddedRunner:
         models.KEEP_LOADED = True  # one model load for the runner's life, not one per job
         recover_stalled(self.ws)
         self._stop.clear()
+        from oralhist.jobs.reconcile import Reconciler
+
+        self._reconciler = Reconciler(self.ws).start()  # stuck rows, orphaned locks, pruning
         for n in range(self.concurrency):
             th = threading.Thread(target=self._loop, name=f"oralhist-job-{n + 1}", daemon=True)
             th.start()
@@ -135,6 +142,8 @@ class EmbeddedRunner:
     def stop(self, timeout: Optional[float] = None) -> None:
         """Stop taking jobs; wait for the running ones to end (their stage commits or not)."""
         self._stop.set()
+        if getattr(self, "_reconciler", None) is not None:
+            self._reconciler.stop()
         for th in self._threads:
             th.join(timeout)
         self._threads = []

@@ -15,7 +15,10 @@ ends, the next stage of its interview is deferred (:func:`defer_ready`).
 ``oralhist worker`` (:func:`run_worker`) runs procrastinate's worker, with its heartbeat,
 and every few seconds gives the jobs of workers that stopped beating (kill -9, power cut)
 back to the queue (procrastinate's stalled-job retry). The stage lock and the
-already-done check in ``run_job`` make the re-run write its result once.
+already-done check in ``run_job`` make the re-run write its result once. When the database
+goes away, procrastinate's worker stops; ``run_worker`` starts it again once the database
+answers, after one round of the reconciler (``oralhist.jobs.reconcile``), which also runs
+every 30 s. Many jobs queued at once are deferred in one batch (:func:`defer_new`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ def conninfo(url: str) -> str:
     """libpq connection string from the SQLAlchemy URL (postgresql+psycopg://...)."""
     from sqlalchemy.engine import make_url
 
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    from oralhist.db import PG_LINK_OPTIONS
+
+    u = make_url(url).set(drivername="postgresql")
+    u = u.update_query_dict({k: str(v) for k, v in PG_LINK_OPTIONS.items() if k not in u.query})
+    return u.render_as_string(hide_password=False)
 
 
 @lru_cache(maxsize=8)
@@ -52,7 +59,9 @@ def app_for(url: str):
         raise WorkspaceError(None, "jobs on PostgreSQL need procrastinate: pip install 'oralhist[postgres]'") from None
     from oralhist.jobs import TransientJobError
 
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+    # timeout: a database that is away fails a wait for a connection in 5 s, not 30 (the worker
+    # then starts again when it answers: run_worker)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url), timeout=5.0))
 
     @app.task(name=TASK, pass_context=True,
               retry=procrastinate.RetryStrategy(max_attempts=60, wait=2, linear_wait=5,
@@ -146,6 +155,69 @@ def defer_ready(ws, interview_id: Optional[str], *, exclude: Optional[int] = Non
     return out
 
 
+def select_active(t, iids: list):
+    from sqlalchemy import select
+
+    from oralhist.jobs import ACTIVE
+
+    return select(t.c.interview_id, t.c.stage).where(t.c.interview_id.in_(iids), t.c.status.in_(ACTIVE))
+
+
+def defer_new(ws, new: list, by_interview: dict) -> list[int]:
+    """Newly queued jobs handed to procrastinate in ONE batch: those first in their interview's
+    line (no earlier stage queued or running). The others are deferred when the earlier
+    stage ends (:func:`defer_ready`)."""
+    from procrastinate import jobs as pjobs
+    from procrastinate.exceptions import AlreadyEnqueued
+    from sqlalchemy import bindparam, update
+
+    from oralhist import db
+    from oralhist.jobs import Job
+
+    ensure_schema(ws)
+    from oralhist.jobs import ACTIVE, STAGE_ORDER
+
+    fresh = {id(j) for j in new}
+    ready = []
+    for iid, line in by_interview.items():
+        first = next((j for j in line if j.status in ACTIVE), None)
+        if first is not None and id(first) in fresh:
+            ready.append(first)
+    if not ready:
+        return []
+    # an earlier stage this call did not ask for may still be queued or running
+    rank = {st: i for i, st in enumerate(STAGE_ORDER)}
+    stage_of = {j.interview_id: j.stage for j in ready}
+    waiting: set = set()
+    with db.engine_for(ws).connect() as conn:
+        t = Job.__table__
+        for part in range(0, len(ready), 500):
+            iids = [j.interview_id for j in ready[part:part + 500]]
+            for iid, st in conn.execute(select_active(t, iids)):
+                if rank.get(st, 99) < rank.get(stage_of[iid], 99):
+                    waiting.add(iid)
+    ready = [j for j in ready if j.interview_id not in waiting]
+    if not ready:
+        return []
+    app = app_for(ws.database_url)
+    with _opened(app):
+        todo = [pjobs.Job(id=None, queue=j.queue, lock=j.interview_id, queueing_lock=f"{j.interview_id}:{j.stage}",
+                          task_name=TASK, priority=j.priority, task_kwargs={"job_id": j.id}) for j in ready]
+        try:
+            ids = [pj.id for pj in app.job_manager.batch_defer_jobs(todo)]
+        except AlreadyEnqueued:  # one was deferred meanwhile by someone else: one by one
+            for j in ready:
+                defer_ready(ws, j.interview_id)
+            return []
+    t = Job.__table__
+    with db.engine_for(ws).begin() as conn:
+        conn.execute(update(t).where(t.c.id == bindparam("jid")).values(engine_job_id=bindparam("eid")),
+                     [{"jid": j.id, "eid": e} for j, e in zip(ready, ids)])
+    for j, e in zip(ready, ids):
+        j.engine_job_id = e
+    return ids
+
+
 # --- the worker ---
 
 
@@ -154,7 +226,12 @@ async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
+            from oralhist.jobs import in_flight
+
+            mine = in_flight()
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_s):
+                if job.task_kwargs.get("job_id") in mine:
+                    continue  # run here right now (this worker's beat stopped while it waited out an outage)
                 log.warning("job %s (%s) of a stopped worker: queued again", job.id, job.task_kwargs)
                 try:
                     await app.job_manager.retry_job(job)
@@ -165,49 +242,100 @@ async def _retry_stalled(app, every_s: float, stalled_s: float) -> None:
             log.exception("stalled-job check")
 
 
+async def _reconcile(ws, every_s: float, stalled_s: float) -> None:
+    """The reconciler's round (``oralhist.jobs.reconcile``) every ``every_s`` (the first one runs
+    before the worker takes jobs: ``run_worker``)."""
+    from oralhist.jobs.reconcile import run_logged
+
+    while True:
+        await asyncio.sleep(every_s)
+        await asyncio.to_thread(run_logged, ws, stalled_s)
+
+
+# Over 80 lines on purpose: the worker's life (open, run, reconnect after a lost database,
+# stop on a signal) reads best in one place.
 def run_worker(ws, *, concurrency: int = 1, queues: Optional[list[str]] = None, stalled_s: float = 30.0,
                once: bool = False) -> None:
-    """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first)."""
+    """Run jobs until stopped (SIGINT/SIGTERM: the running jobs finish first).
+
+    procrastinate's worker stops when it loses the database (its heartbeat fails); this
+    process then waits for the database and starts it again, keeping the loaded model, so a
+    link that drops for a while costs no job and no restart by hand.
+    """
+    import signal
+
     from oralhist import db
+    from oralhist.jobs import is_db_error
+    from oralhist.jobs.reconcile import EVERY_S
 
     from oralhist.recognition import models
 
+    if not logging.getLogger().handlers:  # a worker's log says when: outages are read by their times
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("oralhist").setLevel(logging.INFO)
+        logging.getLogger("procrastinate.worker").setLevel(logging.INFO)  # each job's start and end
     db.migrate(ws)
     ensure_schema(ws)
     app = app_for(ws.database_url)
     _CURRENT["ws"] = ws
     models.KEEP_LOADED = True  # one model load per worker, not per job
     heartbeat = max(0.5, stalled_s / 3)
+    name = f"oralhist-{os.uname().nodename}-{os.getpid()}"
 
-    async def main() -> None:
+    async def one_run(stopping: asyncio.Event) -> None:
+        from oralhist.jobs import database_answers
+        from oralhist.jobs.reconcile import run_logged
+
+        # after an outage: open the pool only once the database answers (an open waits 30 s),
+        # and put right what the outage left before taking jobs (no wait for the next round)
+        while not await asyncio.to_thread(database_answers, ws, 1.0):
+            if stopping.is_set():
+                return
+        await asyncio.to_thread(run_logged, ws, stalled_s)
         async with app.open_async():
             _CURRENT["open"] = True
             try:
-                # Jobs that were queued while no worker could take them (e.g. enqueued on SQLite
-                # then moved, or lost by a failed defer) are handed to procrastinate now.
-                await asyncio.to_thread(_defer_all, ws)
                 checker = asyncio.create_task(_retry_stalled(app, heartbeat, stalled_s))
+                reconciler = asyncio.create_task(_reconcile(ws, EVERY_S, stalled_s))
+                worker = asyncio.create_task(app.run_worker_async(
+                    queues=queues or None, concurrency=concurrency, wait=not once, install_signal_handlers=False,
+                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_s, name=name))
+                stop_wait = asyncio.create_task(stopping.wait())
                 try:
-                    await app.run_worker_async(
-                        queues=queues or None, concurrency=concurrency, wait=not once,
-                        update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_s,
-                        name=f"oralhist-{os.uname().nodename}-{os.getpid()}",
-                    )
+                    await asyncio.wait({worker, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                    if not worker.done():  # a signal: procrastinate lets the running jobs finish
+                        worker.cancel()
+                    try:
+                        await worker
+                    except asyncio.CancelledError:
+                        pass
                 finally:
+                    stop_wait.cancel()
                     checker.cancel()
+                    reconciler.cancel()
             finally:
                 _CURRENT["open"] = False
 
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        pause = 1.0
+        while not stopping.is_set():
+            try:
+                await one_run(stopping)
+                if once or stopping.is_set():
+                    return
+                log.warning("worker stopped by itself (database lost?): starting again")
+            except Exception as exc:  # noqa: BLE001
+                if not is_db_error(exc) and not isinstance(exc, OSError):
+                    raise
+                log.warning("database unreachable (%s): worker starts again when it answers", type(exc).__name__)
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=pause)
+            except asyncio.TimeoutError:
+                pass
+            pause = min(pause * 2, 5.0)
+
     asyncio.run(main())
-
-
-def _defer_all(ws) -> None:
-    from sqlmodel import select
-
-    from oralhist import db
-    from oralhist.jobs import Job
-
-    with db.session(ws) as s:
-        keys = set(s.exec(select(Job.interview_id).where(Job.status == "queued")).all())
-    for iid in keys:
-        defer_ready(ws, iid)

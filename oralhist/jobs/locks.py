@@ -55,9 +55,11 @@ def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def _holder_is_dead(holder: str, heartbeat_at: datetime) -> bool:
+def _holder_is_dead(holder: str, heartbeat_at: datetime, token: str = "") -> bool:
     if datetime.now(timezone.utc) - _aware(heartbeat_at) > timedelta(seconds=EXPIRY_S):
         return True
+    if holder == holder_id() and token and not _Heartbeat.holds(token):
+        return True  # this very process holds it, but no job does: left by a release that failed
     host, _, pid = holder.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         try:
@@ -80,18 +82,23 @@ def _try(engine, url: str, interview_id: str, stage: str) -> tuple[Optional[Lock
         token = uuid.uuid4().hex
         now = datetime.now(timezone.utc)
         me = holder_id()
+        lock = Lock(url, interview_id, stage, token, me)
+        _Heartbeat.add(lock)  # before the insert: the reconciler never sees it as orphaned
         try:
             with engine.begin() as conn:
                 conn.execute(insert(t).values(interview_id=interview_id, stage=stage, holder=me, token=token,
                                               acquired_at=now, heartbeat_at=now))
-            return Lock(url, interview_id, stage, token, me), None
+            return lock, None
         except IntegrityError:
-            pass
+            _Heartbeat.remove(lock)
+        except BaseException:
+            _Heartbeat.remove(lock)
+            raise
         with engine.begin() as conn:
             row = conn.execute(select(t.c.holder, t.c.token, t.c.heartbeat_at).where(key)).first()
             if row is None:
                 continue  # released meanwhile: try again
-            if not _holder_is_dead(row.holder, row.heartbeat_at):
+            if not _holder_is_dead(row.holder, row.heartbeat_at, row.token):
                 return None, row.holder
             # Compare-and-delete: only the stale holder's row, so two takers cannot both win.
             conn.execute(delete(t).where(key, t.c.token == row.token))
@@ -103,10 +110,7 @@ def try_acquire(ws, interview_id: Optional[str], stage: str) -> tuple[Optional[L
 
     db.migrate(ws)
     engine = db.engine_for(ws)
-    lock, holder = _try(engine, ws.database_url, interview_id or ARCHIVE, stage)
-    if lock is not None:
-        _Heartbeat.add(lock)
-    return lock, holder
+    return _try(engine, ws.database_url, interview_id or ARCHIVE, stage)
 
 
 def acquire(ws, interview_id: Optional[str], stage: str, *, wait: float = 0.0) -> Lock:
@@ -124,15 +128,41 @@ def acquire(ws, interview_id: Optional[str], stage: str, *, wait: float = 0.0) -
 
 
 def release(lock: Lock) -> None:
+    """Delete the lock's row. When the database cannot be reached the row stays, held by no
+    job of this process: :func:`release_orphans` (the reconciler) or the next taker of the
+    lock in this process removes it at once, with no wait for the expiry."""
     from sqlalchemy import delete
 
     from oralhist import db
 
     _Heartbeat.remove(lock)
     t = _table()
-    with db.make_engine(lock.url).begin() as conn:
-        conn.execute(delete(t).where(t.c.interview_id == lock.interview_id, t.c.stage == lock.stage,
-                                     t.c.token == lock.token))
+    try:
+        with db.make_engine(lock.url).begin() as conn:
+            conn.execute(delete(t).where(t.c.interview_id == lock.interview_id, t.c.stage == lock.stage,
+                                         t.c.token == lock.token))
+    except Exception as exc:  # noqa: BLE001 - the database is away: the row is an orphan now
+        import logging
+
+        logging.getLogger("oralhist.jobs").warning("lock %s/%s not released (%s): released when the database "
+                                                   "is back", lock.interview_id, lock.stage, type(exc).__name__)
+
+
+def release_orphans(ws) -> int:
+    """Locks held by this very process that no job of it holds (a release that failed while
+    the database was away): deleted now. Returns how many."""
+    from sqlalchemy import delete, select
+
+    from oralhist import db
+
+    t = _table()
+    me = holder_id()
+    with db.engine_for(ws).begin() as conn:
+        rows = conn.execute(select(t.c.token).where(t.c.holder == me)).all()
+        orphans = [r.token for r in rows if not _Heartbeat.holds(r.token)]
+        if orphans:
+            conn.execute(delete(t).where(t.c.holder == me, t.c.token.in_(orphans)))
+    return len(orphans)
 
 
 @contextmanager
@@ -183,6 +213,11 @@ class _Heartbeat:
             if cls._thread is None or not cls._thread.is_alive():
                 cls._thread = threading.Thread(target=cls._run, name="oralhist-lock-heartbeat", daemon=True)
                 cls._thread.start()
+
+    @classmethod
+    def holds(cls, token: str) -> bool:
+        with cls._mutex:
+            return token in cls._locks
 
     @classmethod
     def remove(cls, lock: Lock) -> None:

@@ -141,8 +141,8 @@ def queue_all(ws, paths: Sequence[Path], meta=None, manifest: Optional[Path] = N
             ids.append(iid)
     out.interviews = ids
     queued = StageReport(stage="queue", details={"jobs": []})
-    for iid in ids:
-        for job in jobs.enqueue(ws, iid, queue=queue, who=who):
+    for iid, line in (jobs.enqueue_many(ws, ids, queue=queue, who=who) if ids else {}).items():
+        for job in line:
             queued.details["jobs"].append(jobs.job_dict(job))
         queued.done.append(iid)
     if publish and ids:

@@ -14,6 +14,7 @@ the hallucination guard at no extra cost.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import wave
@@ -27,6 +28,8 @@ from oralhist import stage
 from oralhist.errors import BadInput, OralhistError
 from oralhist.recognition.hallucination import GuardOptions, GuardResult, Seg, W, guard
 from oralhist.progress import NULL, Progress
+
+log = logging.getLogger("oralhist.transcribe")
 
 SAMPLE_RATE = 16000
 STAGE = "transcribe"
@@ -261,10 +264,30 @@ class BlockCheckpoint:
         return segs, b["language"], b["probability"]
 
     def put(self, n: int, segs: Sequence[Seg], language: Optional[str], probability: Optional[float]) -> None:
+        self.blocks[str(n)] = {"segs": [asdict(x) for x in segs], "language": language, "probability": probability}
+        self.blocks.pop(f"p{n}", None)  # the block is whole now
+        self._write()
+
+    def get_partial(self, n: int) -> Optional[tuple[list[Seg], float]]:
+        """What a stopped run had heard of block ``n`` before finishing it: (segments, the
+        block-local second where it stopped), or None."""
+        b = self.blocks.get(f"p{n}")
+        if b is None:
+            return None
+        self.reused += 1
+        segs = [Seg(**{**x, "words": tuple(W(**w) for w in x["words"])}) for x in b["segs"]]
+        return segs, float(b["heard_s"])
+
+    def put_partial(self, n: int, segs: Sequence[Seg], heard_s: float, language: Optional[str],
+                    probability: Optional[float]) -> None:
+        self.blocks[f"p{n}"] = {"segs": [asdict(x) for x in segs], "heard_s": heard_s, "language": language,
+                                "probability": probability}
+        self._write()
+
+    def _write(self) -> None:
         import json
         import tempfile
 
-        self.blocks[str(n)] = {"segs": [asdict(x) for x in segs], "language": language, "probability": probability}
         fd, tmp = tempfile.mkstemp(prefix=".transcribe-blocks.", suffix=".tmp", dir=self.path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump({"key": self.key, "blocks": self.blocks}, fh)
@@ -274,6 +297,31 @@ class BlockCheckpoint:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+CHECKPOINT_S = 60.0  # seconds of speech heard between two checkpoints inside a block ([transcribe] checkpoint_s)
+
+
+def _heard_with_checkpoints(segments, block, n, checkpoint, checkpoint_s, before, detected, probability,
+                            on_progress, duration_s) -> list[Seg]:
+    """The block's segments as they come out of the decoder, with a checkpoint every
+    ``checkpoint_s`` seconds of speech heard (issue 22: a kill or an outage loses at most that)."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+
+    every = checkpoint_s or CHECKPOINT_S
+    out: list[Seg] = []
+    last = None
+    for x in segments:
+        heard_end = float(x.end)  # block-local, before the speech map moves it back to the recording
+        sg = _to_seg(next(iter(restore_speech_timestamps([x], block, SAMPLE_RATE))))
+        out.append(sg)
+        on_progress(min(sg.end_ms / 1000, duration_s))
+        if last is None:
+            last = float(x.start)
+        if checkpoint is not None and heard_end - last >= every:
+            checkpoint.put_partial(n, [*before, *out], heard_end, detected, probability)
+            last = heard_end
+    return out
 
 
 # Over 80 lines on purpose: one pass over the audio block by block with a checkpoint per block (resumed after
@@ -289,6 +337,7 @@ def recognise(
     on_progress: Callable[[float], None] = lambda s: None,
     block_s: float = None,
     checkpoint: Optional[BlockCheckpoint] = None,
+    checkpoint_s: Optional[float] = None,
 ) -> Recognition:
     """Recognise one recording with a loaded ``WhisperModel`` (language None = detect).
 
@@ -339,12 +388,25 @@ def recognise(
         else:
             # the block's speech read from disk, joined as faster-whisper's collect_chunks joins it
             heard = np.concatenate([np.array([], dtype=np.float32)] + [src.read(c["start"], c["end"]) for c in block])
-            segments, info = model.transcribe(heard, vad_filter=False, **kw)
-            if n == 0:
+            partial = checkpoint.get_partial(n) if checkpoint is not None else None
+            block_segs, kw_n = [], kw
+            if partial is not None:  # a stopped run heard this block up to heard_s: go on from there
+                block_segs, heard_s = partial
+                kw_n = {**kw, "clip_timestamps": [heard_s]}
+                if n == 0:
+                    kw_n["language"] = detected = checkpoint.blocks[f"p{n}"]["language"]
+                    probability = checkpoint.blocks[f"p{n}"]["probability"]
+                    kw_n.pop("initial_prompt", None)
+                if options.condition_on_previous_text and block_segs:
+                    kw_n["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
+            segments, info = model.transcribe(heard, vad_filter=False, **kw_n)
+            if n == 0 and partial is None:
                 detected, probability = info.language, float(info.language_probability)
+            if n == 0:
                 kw["language"] = detected  # later blocks: same language
                 kw.pop("initial_prompt", None)
-            block_segs = [_to_seg(x) for x in _progress(restore_speech_timestamps(segments, block, SAMPLE_RATE), on_progress, duration_s)]
+            block_segs += _heard_with_checkpoints(segments, block, n, checkpoint, checkpoint_s, block_segs,
+                                                  detected, probability, on_progress, duration_s)
             raw.extend(block_segs)
             del heard
             if checkpoint is not None:
@@ -487,8 +549,9 @@ def transcribe_interviews(
     ``device``, ``compute_type`` and ``beam_size`` default to the archive's settings.
     ``hints`` passes names and vocabulary terms as hotwords: off by default, because it
     was measured to make Whisper base worse (bench/RESULTS-transcribe.md).
-    ``block_s`` is the longest stretch of speech heard at once (default 300 s); each block
-    heard is kept in a checkpoint, so a killed run resumes at the block it was hearing.
+    ``block_s`` is the longest stretch of speech heard at once (default 300 s); what is heard
+    is kept in a checkpoint every ``[transcribe] checkpoint_s`` seconds of speech (default 60)
+    and at each block's end, so a killed run resumes where it stopped.
     ``exports(ws, id, only_missing=False)`` writes the staff exports of a stored transcript; the
     pipeline passes ``outputs.exports.staff.write_transcript_exports`` (jobs/stages.py), None
     writes none.
@@ -546,8 +609,10 @@ def transcribe_interviews(
                     on_progress=lambda sec, base=base: progress.update(task, completed=base + sec),
                     block_s=block_s,
                     checkpoint=checkpoint,
+                    checkpoint_s=float((ws.settings.raw.get("transcribe") or {}).get("checkpoint_s", CHECKPOINT_S)),
                 )
-            version = _store(ws, iid, rec, spec, opts, device, compute_type, threads, load_s, guard_options)
+            version = _store_when_reachable(ws, iid, rec, spec, opts, device, compute_type, threads, load_s,
+                                            guard_options)
             checkpoint.clear()
         except OralhistError as exc:  # unreadable audio and the like: the others go on
             report.failed.append((iid, exc.message))
@@ -617,6 +682,30 @@ def _checkpoint(ws, iid: str, spec, opts: DecodeOptions, lang: str, hints: str, 
         "hints": hints, "block_s": block_s, "guard": asdict(guard_options) if guard_options is not None else None,
     }, sort_keys=True, default=str).encode()).hexdigest()
     return BlockCheckpoint(ws.derived_dir(iid) / CHECKPOINT, key)
+
+
+STORE_WAIT_S = float(os.environ.get("ORALHIST_STORE_WAIT_S", "180"))
+
+
+def _store_when_reachable(ws, iid: str, *args) -> int:
+    """:func:`_store`, tried again while the database cannot be reached (a link down, a server
+    restarting) for up to :data:`STORE_WAIT_S`: the words heard are kept, not heard again.
+    The transaction is all or nothing, so a try that failed wrote nothing."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    deadline = time.monotonic() + STORE_WAIT_S
+    pause = 1.0
+    while True:
+        try:
+            return _store(ws, iid, *args)
+        except DBAPIError as exc:
+            lost = isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+            if not lost or time.monotonic() + pause > deadline:
+                raise
+            log.warning("%s: transcript not stored yet, database unreachable (%s); trying again", iid,
+                        type(exc).__name__)
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 # Over 80 lines on purpose: one transcript and everything under it (segments, words, dropped segments,

@@ -31,7 +31,9 @@ def routes(cfg, page, guard) -> list:
 
             silent = speechless(s)  # issue 21: a recording with no speech says so
         job_of: dict = {}
-        for j in jobs_mod.list_jobs(ws, [v.id for v in views], limit=100_000) if views else []:
+        # only what the page shows (a failure, the running or a queued stage): never the history
+        shown = ("failed", "running", "queued")
+        for j in jobs_mod.list_jobs(ws, [v.id for v in views], statuses=shown, limit=100_000) if views else []:
             cur = job_of.get(j["interview_id"])
             # what a person wants to see: a failure first, else the running or next queued stage
             order = ("normalise", "transcribe", "diarize", "index", "link", "publish")
