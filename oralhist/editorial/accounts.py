@@ -4,7 +4,7 @@ Roles are a table of what each may do (``ROLES``, read by ``web/permissions.can`
 is one line. Every write names its actor (``by``): ``None`` is the terminal (`oralhist user`),
 which may do anything; an account tied to a museum manages only that museum's accounts and may
 give no other museum (an account of another museum is « unknown » to it, as interviews are).
-The last enabled admin can be neither removed, disabled nor given another role.
+The last enabled admin can be neither removed, disabled nor given another role from the workbench.
 
 Passwords are scrypt hashes (``hash_password``); a weak one (under 8 characters, or one that
 zxcvbn scores below 2: common words, the login itself) is refused. Sessions are stored (the
@@ -169,8 +169,10 @@ def _enabled_admins(s) -> int:
                   .where(EditorAccount.role == "admin", EditorAccount.disabled == False)).one()  # noqa: E712
 
 
-def _keep_an_admin(s, row: EditorAccount, *, role=None, disabled=None, removing=False) -> None:
-    if row.role != "admin" or row.disabled:
+def _keep_an_admin(s, row: EditorAccount, *, by, role=None, disabled=None, removing=False) -> None:
+    """Refuse, to a person in the workbench (``by``), the change that would leave no enabled admin
+    (the terminal, the archive's owner, may: `oralhist user add` makes a new one)."""
+    if by is None or row.role != "admin" or row.disabled:
         return
     if removing or disabled or (role is not None and role != "admin"):
         if _enabled_admins(s) <= 1:
@@ -228,7 +230,7 @@ def update_account(ws, login: str, *, role=None, museum=..., disabled=None, pass
         row = _find(s, login, scope)
         if password is not None:
             check_strength(password, row.name)
-        _keep_an_admin(s, row, role=role, disabled=disabled)
+        _keep_an_admin(s, row, by=by, role=role, disabled=disabled)
         ends = False
         if museum is not ...:
             listed = isinstance(museum, str) and museum.strip() in _known_museums(ws)
@@ -285,7 +287,7 @@ def change_own_password(ws, login: str, current: str, new: str, *, keep_session:
 def remove_account(ws, login: str, *, by: Optional[str] = None) -> None:
     with db.session(ws) as s:
         row = _find(s, login, scope_of(s, by))
-        _keep_an_admin(s, row, removing=True)
+        _keep_an_admin(s, row, by=by, removing=True)
         end_sessions(s, row.id)  # a statement, before the account's own delete (FK order)
         s.delete(row)
         s.commit()

@@ -343,7 +343,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
                     if iid is None:
                         return refused(request, page, 404, "lien inconnu", title="Lien introuvable")
                 exists, mid = interview_museum(s_, iid) if iid else (False, None)
-            if iid and exists and not can(acc, "read", mid):
+            if iid and not (exists and can(acc, "read", mid)):  # unknown, or another museum's: the same 404
                 return refused(request, page, 404, "entretien inconnu", title="Entretien introuvable")
             if not can(acc, action, mid, any_museum=not iid):
                 return refused(request, page, 403, "action réservée à un autre rôle")

@@ -23,4 +23,4 @@ def refused(request: Request, page, status: int, message: str, *, title: str | N
     if not wants_html(request):
         return JSONResponse({"error": message}, status)
     return page(request, "refused.html", status, title=title or TITLES.get(status, "Accès impossible"),
-                message=message, status=status)
+                message=message, code=status)

@@ -18,7 +18,7 @@ import sqlmodel
 revision: str = '2101'
 down_revision: Union[str, Sequence[str], None] = '1906'
 branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = '1101'  # editoraccount's role and the websession table
 
 
 def upgrade() -> None:
