@@ -78,6 +78,10 @@ def test_admin_creates_changes_disables_resets_and_removes(bench):
     assert st == 201 and body["role"] == "curator" and body["museum"] == "Musée A", body
     assert login in [u["login"] for u in admin.call("GET", "/api/users")[1]["users"]]
     person = logged(base, login, "un musée de la mine 59")
+    # a password an admin chose: the person chooses their own before anything else
+    assert person.call("GET", "/api/expositions")[0] == 403
+    assert person.call("POST", "/api/me/password", {"current": "un musée de la mine 59",
+                                                   "new": "le chevalement rouillé"})[0] == 200
     # a curator: exhibitions yes, transcripts read-only, no import
     assert person.call("GET", "/api/expositions")[0] == 200
     assert person.call("GET", f"/api/i/{IID}/transcript")[0] in (200, 404)  # readable (404: no transcript yet)
@@ -87,11 +91,11 @@ def test_admin_creates_changes_disables_resets_and_removes(bench):
     # change role: the session ends at once
     assert admin.call("POST", f"/api/users/{login}", {"role": "editor"})[0] == 200
     assert person.call("GET", "/api/me")[0] == 401
-    person = logged(base, login, "un musée de la mine 59")
+    person = logged(base, login, "le chevalement rouillé")
     # disable: sessions end at once, no new login
     assert admin.call("POST", f"/api/users/{login}", {"disabled": True})[1]["disabled"] is True
     assert person.call("GET", "/api/me")[0] == 401
-    st, body = Client(base).login(login, "un musée de la mine 59")
+    st, body = Client(base).login(login, "le chevalement rouillé")
     assert st == 403 and "désactivé" in body["error"]
     assert admin.call("POST", f"/api/users/{login}", {"disabled": False})[0] == 200
     # reset: a temporary password; the person must choose a new one before anything else

@@ -210,7 +210,9 @@ def create_account(ws, login, password, role, museum=None, *, by: Optional[str] 
         mid = _museum(s, museum, scope, create=create_museum or listed)
         if s.exec(select(EditorAccount.id).where(func.lower(EditorAccount.name) == name.lower())).first() is not None:
             raise ConflictError(name, "an account with this login exists already")
-        row = EditorAccount(name=name, password_hash=hash_password(password), role=role, museum_id=mid)
+        # a password chosen by someone else (an admin in the workbench) is changed by its owner at the first login
+        row = EditorAccount(name=name, password_hash=hash_password(password), role=role, museum_id=mid,
+                            must_change_password=by is not None)
         s.add(row)
         s.commit()
         return _row(s, row)
