@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import select
 
 from oralhist import db
@@ -423,23 +423,27 @@ def session_user(ws, token: str, *, idle: timedelta = timedelta(minutes=IDLE_MIN
         return None
     sid = session_id(token)
     with db.session(ws) as s:
-        ses = s.get(WebSession, sid)
-        if ses is None:
+        # one statement of plain columns (the check runs on every request: ~2x cheaper than two ORM gets)
+        row = s.exec(select(WebSession.created_at, WebSession.expires_at, WebSession.last_seen_at, WebSession.csrf,
+                            EditorAccount.name, EditorAccount.role, EditorAccount.museum_id, EditorAccount.disabled,
+                            EditorAccount.must_change_password)
+                     .join(EditorAccount, EditorAccount.id == WebSession.account_id)
+                     .where(WebSession.id == sid)).first()
+        if row is None:
             return None
+        created, expires, last_seen, csrf, name, role, museum_id, disabled, must_change = row
         now = utcnow()
-        seen = _aware(ses.last_seen_at or ses.created_at)
-        if _aware(ses.expires_at) < now or _aware(ses.created_at) + lifetime < now or seen + idle < now:
-            s.delete(ses)
+        seen = _aware(last_seen or created)
+        if _aware(expires) < now or _aware(created) + lifetime < now or seen + idle < now:
+            s.exec(delete(WebSession).where(WebSession.id == sid))
             s.commit()
             return None
-        acc = s.get(EditorAccount, ses.account_id)
-        if acc is None or acc.disabled:
+        if disabled:
             return None
         if now - seen > SEEN_EVERY:
-            ses.last_seen_at = now
-            s.add(ses)
+            s.exec(update(WebSession).where(WebSession.id == sid).values(last_seen_at=now))
             s.commit()
-        return LiveSession(acc.name, acc.role, acc.museum_id, ses.csrf, bool(acc.must_change_password), sid)
+        return LiveSession(name, role, museum_id, csrf, bool(must_change), sid)
 
 
 def close_session(ws, token: str) -> bool:
