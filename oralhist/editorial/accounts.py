@@ -422,39 +422,41 @@ def session_user(ws, token: str, *, idle: timedelta = timedelta(minutes=IDLE_MIN
     if not token or len(token) > 200:
         return None
     sid = session_id(token)
-    with db.session(ws) as s:
-        # one statement of plain columns (the check runs on every request: ~2x cheaper than two ORM gets)
-        row = s.exec(select(WebSession.created_at, WebSession.expires_at, WebSession.last_seen_at, WebSession.csrf,
-                            EditorAccount.name, EditorAccount.role, EditorAccount.museum_id, EditorAccount.disabled,
-                            EditorAccount.must_change_password)
-                     .join(EditorAccount, EditorAccount.id == WebSession.account_id)
-                     .where(WebSession.id == sid)).first()
+    db.migrate(ws)
+    # one statement of plain columns on a bare connection: the check runs on every request, so no
+    # ORM session or identity map (half the CPU of two ORM gets)
+    with db.engine_for(ws).connect() as conn:
+        row = conn.execute(_LIVE.where(WebSession.id == sid)).first()
         if row is None:
             return None
         created, expires, last_seen, csrf, name, role, museum_id, disabled, must_change = row
         now = utcnow()
         seen = _aware(last_seen or created)
         if _aware(expires) < now or _aware(created) + lifetime < now or seen + idle < now:
-            s.exec(delete(WebSession).where(WebSession.id == sid))
-            s.commit()
+            conn.execute(delete(WebSession).where(WebSession.id == sid))
+            conn.commit()
             return None
         if disabled:
             return None
         if now - seen > SEEN_EVERY:
-            s.exec(update(WebSession).where(WebSession.id == sid).values(last_seen_at=now))
-            s.commit()
+            conn.execute(update(WebSession).where(WebSession.id == sid).values(last_seen_at=now))
+            conn.commit()
         return LiveSession(name, role, museum_id, csrf, bool(must_change), sid)
+
+
+_LIVE = (select(WebSession.created_at, WebSession.expires_at, WebSession.last_seen_at, WebSession.csrf,
+                EditorAccount.name, EditorAccount.role, EditorAccount.museum_id, EditorAccount.disabled,
+                EditorAccount.must_change_password)
+         .join(EditorAccount, EditorAccount.id == WebSession.account_id))
 
 
 def close_session(ws, token: str) -> bool:
     """Delete the session of this cookie (logout); True when there was one."""
-    with db.session(ws) as s:
-        ses = s.get(WebSession, session_id(token or ""))
-        if ses is None:
-            return False
-        s.delete(ses)
-        s.commit()
-        return True
+    db.migrate(ws)
+    with db.engine_for(ws).connect() as conn:
+        gone = conn.execute(delete(WebSession).where(WebSession.id == session_id(token or ""))).rowcount
+        conn.commit()
+    return bool(gone)
 
 
 def list_sessions(ws, name: str) -> list[dict]:
