@@ -257,7 +257,7 @@ def views(cfg, page):
 
     async def api_logout(request):
         """204: the session is destroyed server-side (the same cookie replayed answers 401)."""
-        await run_in_threadpool(close_session, ws, request.cookies.get(SESSION_COOKIE, ""))
+        close_session(ws, request.cookies.get(SESSION_COOKIE, ""))  # one DELETE (~1 ms): no thread hop
         resp = Response(status_code=204)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
