@@ -8,7 +8,8 @@ checks (idle timeout, absolute lifetime, disabled account) and of a logout per r
   without a session (answered 401 by the same middleware before any lookup): median of 200 each,
   interleaved. The difference is what the checks cost per request.
 - logout: POST /api/logout (session deleted server-side, 204) after a login (not timed), median of 30,
-  against the same request without a session.
+  against the same request without a session; and the logout check: GET /api/me with the cookie of a
+  logged-out session (looked up, refused 401) against the same request without a cookie, 200 each.
 - the library call alone: ``accounts.session_user`` in process, median of 500.
 
 The 500 accounts share one precomputed scrypt hash (listing never checks passwords; 500 scrypt
@@ -139,6 +140,7 @@ def main() -> None:
             j = CookieJar()
             o = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(j))
             csrf = login(o)
+            old_cookie = "; ".join(f"{c.name}={c.value}" for c in j)  # replayed below, after the logout
             c0 = time.process_time()
             dt, st, _n = timed(o, "POST", base + "/api/logout", headers={"X-CSRF-Token": csrf}, data=b"")
             cpu_out += time.process_time() - c0
@@ -154,6 +156,26 @@ def main() -> None:
         out["logout_without_session_ms"] = round(statistics.median(outs_bare) * 1000, 2)
         out["logout_extra_ms"] = round((statistics.median(outs) - statistics.median(outs_bare)) * 1000, 2)
         out["logout_cpu_ms"] = round(cpu_out / 30 * 1000, 2)
+
+        # the logout check: a replayed cookie of a logged-out session (looked up, not found: 401)
+        # against the same request with no cookie at all
+        replayed, cpu_rep, cpu_none, none_ = [], 0.0, 0.0, []
+        for _ in range(10):
+            c0 = time.process_time()
+            for _ in range(20):
+                dt, st, _n = timed(bare, "GET", base + "/api/me", headers={"Cookie": old_cookie})
+                assert st == 401, st
+                replayed.append(dt)
+            c1 = time.process_time()
+            for _ in range(20):
+                dt, st, _n = timed(bare, "GET", base + "/api/me")
+                none_.append(dt)
+            cpu_rep += c1 - c0
+            cpu_none += time.process_time() - c1
+        out["replayed_cookie_ms"] = round(statistics.median(replayed) * 1000, 2)
+        out["no_cookie_ms"] = round(statistics.median(none_) * 1000, 2)
+        out["logout_check_ms"] = round((statistics.median(replayed) - statistics.median(none_)) * 1000, 2)
+        out["logout_check_cpu_ms"] = round((cpu_rep - cpu_none) / len(replayed) * 1000, 2)
         out["logout_without_session_cpu_ms"] = round(cpu_bare / 30 * 1000, 2)
 
         # the library call alone
