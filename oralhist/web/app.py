@@ -383,8 +383,14 @@ def make_app(cfg: EditorConfig) -> Starlette:
     async def http_error(request, exc):  # no such address (404), wrong method (405): French, HTML for browsers
         from oralhist.web.refusal import refused
 
+        from http import HTTPStatus
+
         words = {404: "aucune page à cette adresse", 405: "cette adresse ne permet pas cette action"}
-        return refused(request, page, exc.status_code, words.get(exc.status_code, str(exc.detail)))
+        default = HTTPStatus(exc.status_code).phrase if exc.status_code in iter(HTTPStatus) else None
+        said = words.get(exc.status_code) if exc.detail in (None, default) else str(exc.detail)  # a route's own words kept
+        resp = refused(request, page, exc.status_code, said or str(exc.detail))
+        resp.headers.update(getattr(exc, "headers", None) or {})  # 405's Allow
+        return resp
 
     from starlette.exceptions import HTTPException
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from oralhist.errors import BadInput
-
-SESSION_COOKIE = "oralhist_session"
-
-# The accounts themselves (passwords, roles, sessions) live in the library, shared with `oralhist user`.
-from oralhist.editorial.accounts import (  # noqa: E402,F401  (names this module always offered)
+# The accounts themselves (passwords, roles, sessions) live in the library, shared with `oralhist user`;
+# the names this module always offered stay importable from here.
+from oralhist.editorial.accounts import (  # noqa: F401
     MIN_PASSWORD, ROLES, account_exists, check_password, close_session, hash_password, list_accounts,
     open_session, remove_account, session_user, set_account, verify_login,
 )
+from oralhist.errors import BadInput
+
+SESSION_COOKIE = "oralhist_session"
 
 
 def is_loopback(host: str) -> bool:
