@@ -242,3 +242,39 @@ def test_cli_user_reset_and_disable(bench):
     assert Client(base).login("ed-b", temp)[0] == 403
     assert run("user", "disable", "ed-b", "--enable").exit_code == 0
     assert run("user", "add", "x y", "--password-stdin", input=PW + "\n").exit_code == 2
+
+
+def test_account_rules_on_postgresql(tmp_path, monkeypatch, pg_fresh):
+    """The library's account writes and session checks on PostgreSQL (the workbench's network mode)."""
+    from oralhist.archive.workspace import init
+    from oralhist.editorial import accounts as lib
+    from oralhist.errors import BadInput, ConflictError
+    from oralhist.records import WebSession, utcnow
+
+    monkeypatch.setenv("DATABASE_URL", pg_fresh)
+    ws = init(tmp_path / "archive")
+    lib.set_account(ws, "chef", PW, role="admin", museum="Musée A")
+    created = lib.create_account(ws, "Camille", PW, "curator", "Musée A", by="chef")
+    assert created["must_change_password"] and created["museum"] == "Musée A"
+    with pytest.raises(ConflictError):
+        lib.create_account(ws, "camille", PW, "volunteer", "Musée A", by="chef")  # case-insensitive
+    with pytest.raises(BadInput):
+        lib.update_account(ws, "chef", disabled=True, by="chef")  # the last admin
+    token, _ = lib.open_session(ws, "Camille")
+    assert lib.session_user(ws, token).role == "curator"
+    with db.session(ws) as s:  # idle for 31 minutes
+        row = s.get(WebSession, lib.session_id(token))
+        row.last_seen_at = utcnow() - timedelta(minutes=31)
+        s.add(row)
+        s.commit()
+    assert lib.session_user(ws, token) is None
+    token, _ = lib.open_session(ws, "Camille")
+    lib.update_account(ws, "Camille", disabled=True, by="chef")
+    assert lib.session_user(ws, token) is None and lib.login_status(ws, "Camille", PW) == "disabled"
+    temp = lib.reset_password(ws, "Camille", by="chef")
+    lib.update_account(ws, "Camille", disabled=False, by="chef")
+    token, _ = lib.open_session(ws, "Camille")
+    assert lib.verify_login(ws, "Camille", temp) and lib.session_user(ws, token).must_change_password
+    assert lib.close_session(ws, token) and lib.session_user(ws, token) is None
+    lib.remove_account(ws, "Camille", by="chef")
+    assert [a["login"] for a in lib.list_accounts(ws, by="chef")] == ["chef"]
