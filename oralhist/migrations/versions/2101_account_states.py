@@ -6,7 +6,7 @@ password at the next login. ``websession.last_seen_at`` (idle timeout), ``addres
 ``agent`` (what « Mon compte » lists for each open session).
 
 Revision ID: 2101
-Revises: 1906
+Revises: 1906, 1101
 """
 from typing import Sequence, Union
 
@@ -16,9 +16,12 @@ import sqlmodel
 
 
 revision: str = '2101'
-down_revision: Union[str, Sequence[str], None] = '1906'
+# also below 1101 (editoraccount.role, the websession table), which the 1906 branch does not hold: a
+# merge point. (`depends_on` would do the order but leave 1101 listed as a head that the database's
+# alembic_version never shows, so every start would see an "older" database and upgrade again.)
+down_revision: Union[str, Sequence[str], None] = ('1906', '1101')
 branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = '1101'  # editoraccount's role and the websession table
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
