@@ -358,6 +358,10 @@ class EditorAccount(SQLModel, table=True):
     # workbench roles (oralhist/web/permissions.py): volunteer | editor | admin
     role: str = Field(default="editor")
     museum_id: Optional[int] = Field(default=None, foreign_key="museum.id")  # None: every museum
+    # issue 21 (accounts in the browser, migration 2101): a disabled person has no session and cannot
+    # log in; an admin's password reset makes the person choose a new one at the next login
+    disabled: bool = False
+    must_change_password: bool = False
 
 
 class WebSession(SQLModel, table=True):
@@ -372,6 +376,10 @@ class WebSession(SQLModel, table=True):
     csrf: str
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+    # issue 21 (migration 2101): the idle timeout reads last_seen_at; « Mon compte » lists address and agent
+    last_seen_at: Optional[datetime] = None
+    address: Optional[str] = None
+    agent: Optional[str] = None
 
 
 # --- people and museums by name (ingest, speakers and vocabularies share these) ---

@@ -25,6 +25,8 @@ NUMERIC_SETTINGS: dict[tuple[str, str], tuple[type, float, float]] = {
     ("site", "search_shards"): (int, 1, 64),
     ("server", "port"): (int, 1, 65535),
     ("server", "upload_quota_gb"): (float, 0, 100_000),
+    ("server", "idle_minutes"): (float, 1, 24 * 60),     # a workbench session unused this long ends (default 30)
+    ("server", "session_hours"): (float, 0.1, 24 * 30),  # a login lasts at most this long (default 12)
     ("oai", "deleted_retention_days"): (int, 0, 3_650),
     ("jobs", "keep_days"): (int, 0, 3_650),                # finished jobs kept this long (0: for ever)
     ("transcribe", "checkpoint_s"): (float, 10, 3_600),    # seconds of speech between checkpoints

@@ -11,7 +11,7 @@ from oralhist.cli.app import app
 from oralhist.cli.common import console, handle_errors, print_json, workspace
 
 user_app = typer.Typer(no_args_is_help=True,
-                       help="Workbench accounts: volunteer, editor or admin, tied to a museum or not.\n\n"
+                       help="Workbench accounts: volunteer, editor, curator or admin, tied to a museum or not.\n\n"
                             "Example: oralhist user add camille --role volunteer --museum \"La Manufacture\"")
 app.add_typer(user_app, name="user")
 
@@ -46,7 +46,7 @@ def add_account(ctx: typer.Context, login: str, role: Optional[str], museum: Opt
     """
     import sys
 
-    from oralhist.web.auth import account_exists, set_account
+    from oralhist.editorial.accounts import account_exists, set_account
 
     ws = workspace(ctx)
     if password_stdin:
@@ -63,14 +63,15 @@ def add_account(ctx: typer.Context, login: str, role: Optional[str], museum: Opt
 
 
 def list_account_rows(ctx: typer.Context, as_json: bool) -> None:
-    from oralhist.web.auth import list_accounts
+    from oralhist.editorial.accounts import list_accounts
 
     rows = list_accounts(workspace(ctx))
     if as_json:
         print_json(rows)
         return
     for r in rows:
-        console.print(f"{r['name']}  {r['role']}  {r['museum'] or 'tous les musées'}", highlight=False)
+        console.print(f"{r['name']}  {r['role']}  {r['museum'] or 'all museums'}{'  (disabled)' if r['disabled'] else ''}",
+                      highlight=False)
 
 
 @user_app.command("add")
@@ -78,7 +79,7 @@ def list_account_rows(ctx: typer.Context, as_json: bool) -> None:
 def user_add(
     ctx: typer.Context,
     login: str = typer.Argument(..., help="Login name."),
-    role: Optional[str] = typer.Option(None, "--role", help="volunteer, editor or admin (new accounts: volunteer; "
+    role: Optional[str] = typer.Option(None, "--role", help="volunteer, editor, curator or admin (new accounts: volunteer; "
                                        "an existing account keeps its role)."),
     museum: Optional[str] = typer.Option(None, "--museum", help="Tie the account to this museum (default: all)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (scripts)."),
@@ -107,7 +108,35 @@ def user_remove(ctx: typer.Context, login: str = typer.Argument(...)) -> None:
 
     Example: oralhist user remove camille
     """
-    from oralhist.web.auth import remove_account
+    from oralhist.editorial.accounts import remove_account
 
     remove_account(workspace(ctx), login)
     console.print(f"account {login} removed", highlight=False)
+
+
+@user_app.command("reset")
+@handle_errors
+def user_reset(ctx: typer.Context, login: str = typer.Argument(...)) -> None:
+    """Give an account a temporary password (printed once); its sessions close, and the person
+    chooses a new password at the next login.
+
+    Example: oralhist user reset camille
+    """
+    from oralhist.editorial.accounts import reset_password
+
+    temp = reset_password(workspace(ctx), login)
+    console.print(f"temporary password of {login}: {temp}  (to be changed at the next login)", highlight=False)
+
+
+@user_app.command("disable")
+@handle_errors
+def user_disable(ctx: typer.Context, login: str = typer.Argument(...),
+                 enable: bool = typer.Option(False, "--enable", help="Enable the account again.")) -> None:
+    """Disable an account (its sessions close at once; it cannot log in), or enable it again.
+
+    Example: oralhist user disable camille
+    """
+    from oralhist.editorial.accounts import update_account
+
+    update_account(workspace(ctx), login, disabled=not enable)
+    console.print(f"account {login} {'enabled' if enable else 'disabled'}", highlight=False)

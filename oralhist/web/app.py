@@ -37,6 +37,9 @@ STAGE_FR = {
 }
 REVIEW_FR = {None: "pas de transcription", "machine": "à relire", "corrected": "corrigée", "approved": "approuvée"}
 ROLE_FR = {"narrator": "narrateur", "interviewer": "enquêteur", "other": "autre"}
+# account roles (oralhist.editorial.accounts.ROLES), as people read them
+ROLE_NAME = {"volunteer": "bénévole", "editor": "éditeur", "curator": "conservateur", "admin": "administrateur",
+             "researcher": "chercheur"}
 LINK_FR = {"suggested": "proposé", "accepted": "accepté", "rejected": "rejeté"}
 KIND_FR = {"trade": "métier", "object": "objet", "place": "lieu", "subject": "sujet"}
 
@@ -69,6 +72,8 @@ class EditorConfig:
     limiter: object = None
     trusted_proxies: tuple = ()  # [server] trusted_proxies, parsed (auth.proxy_networks)
     upload_quota: int = 20 * 1024**3  # [server] upload_quota_gb: bytes one account may hold (web/quota.py)
+    idle_minutes: float = 30  # [server] idle_minutes: a session unused this long ends (issue 21)
+    session_hours: float = 12  # [server] session_hours: a login lasts at most this long, used or not
 
     def __post_init__(self):
         if self.limiter is None:
@@ -114,7 +119,7 @@ def _templates():
     from oralhist.outputs.publish.typography import long_date
 
     env.filters["long_date"] = long_date  # '1998-06-14' -> '14 juin 1998'
-    env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, LINK_FR=LINK_FR, KIND_FR=KIND_FR,
+    env.globals.update(STAGE_FR=STAGE_FR, REVIEW_FR=REVIEW_FR, ROLE_FR=ROLE_FR, ROLE_NAME=ROLE_NAME, LINK_FR=LINK_FR, KIND_FR=KIND_FR,
                        SOURCE_FR=source_fr)
     return env
 
@@ -123,6 +128,10 @@ def _templates():
 
 
 OAI_PATH = "/oai"  # the OAI-PMH endpoint (oralhist/outputs/publish/oai.py), the one address open without login
+# reached without a session (login pages; /logout checks the Origin itself, like /login)
+OPEN_PATHS = ("/login", "/api/login", "/logout", "/favicon.ico")
+# what a person whose password an admin reset may open before choosing a new one
+CHANGE_FIRST_PATHS = ("/moi", "/api/me", "/api/me/password", "/logout", "/api/logout", "/favicon.ico")
 
 
 class AccessControl:
@@ -182,21 +191,33 @@ class AccessControl:
         else:
             from starlette.concurrency import run_in_threadpool
 
-            from oralhist.web.auth import session_user
+            from datetime import timedelta
 
-            found = await run_in_threadpool(session_user, cfg.ws, req.cookies.get(SESSION_COOKIE, ""))
+            from oralhist.editorial.accounts import session_user
+
+            cookie = req.cookies.get(SESSION_COOKIE, "")
+            found = await run_in_threadpool(session_user, cfg.ws, cookie, idle=timedelta(minutes=cfg.idle_minutes),
+                                            lifetime=timedelta(hours=cfg.session_hours)) if cookie else None
             if found is not None:
-                account = Account(*found)
+                account = Account(found.name, found.role, found.museum_id, found.csrf, found.must_change_password,
+                                  found.session)
                 user = account.name
-            from oralhist.web.research import OPEN_PATHS  # issue 24: registration needs no session
+            from oralhist.web.research import OPEN_PATHS as REGISTRATION  # issue 24: registration needs no session
 
-            if user is None and not (path in ("/login", "/api/login", "/favicon.ico", *OPEN_PATHS)
-                                     or path.startswith("/static/")):
+            if user is None and not (path in OPEN_PATHS or path in REGISTRATION or path.startswith("/static/")):
                 if path.startswith("/api/") or req.method != "GET":
                     return await self._send(JSONResponse({"error": "connexion requise"}, 401 if path.startswith("/api/") else 403),
                                             scope, receive, send)
                 nxt = path + (("?" + scope["query_string"].decode()) if scope.get("query_string") else "")
-                return await self._send(RedirectResponse("/login?next=" + quote(nxt), 303), scope, receive, send)
+                ended = "&fin=1" if cookie else ""  # a cookie without a live session: it ended (idle, logout, disabled)
+                return await self._send(RedirectResponse("/login?next=" + quote(nxt) + ended, 303), scope, receive, send)
+            if account is not None and account.must_change_password and path not in CHANGE_FIRST_PATHS \
+                    and not path.startswith("/static/"):
+                # an admin reset the password: the person chooses a new one before anything else
+                if path.startswith("/api/") or req.method != "GET":
+                    return await self._send(JSONResponse({"error": "choisissez d’abord un nouveau mot de passe (/moi)"}, 403),
+                                            scope, receive, send)
+                return await self._send(RedirectResponse("/moi", 303), scope, receive, send)
         if path == "/api/interviews" and req.method == "POST":  # multipart import: the account's upload quota
             from starlette.concurrency import run_in_threadpool
 
@@ -209,7 +230,8 @@ class AccessControl:
                                             scope, receive, send)
                 receive = _limited(receive, left, quota.over_message(cfg, left))
         # Writes: the session's CSRF token in X-CSRF-Token (login itself checks the Origin instead).
-        if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login", "/inscription", "/api/register"):
+        if req.method not in ("GET", "HEAD") and path not in ("/login", "/api/login", "/logout", "/inscription",
+                                                               "/api/register"):
             sent = req.headers.get("x-csrf-token", "")
             if account is None or not hmac.compare_digest(sent.encode(), account.csrf.encode()):
                 return await self._send(JSONResponse({"error": "requête refusée (jeton CSRF manquant ou faux)"}, 403),
@@ -304,13 +326,16 @@ def make_app(cfg: EditorConfig) -> Starlette:
             ctx["notices"] = notices(cfg, acc) if acc is not None and cfg.mode != "token" else 0
             ctx["decider"] = bool(acc) and cfg.mode != "token" and acc.role != "researcher" and \
                 may_decide(ws, acc, acc.museum_id)
+        from oralhist.web.permissions import can
+
+        ctx.setdefault("may", lambda action: can(acc, action, any_museum=True))  # controls a role may not use: not shown
         return HTMLResponse(env.get_template(template_name).render(request=request, **ctx), status_code=status)
 
     # ---------------------------------------------------------------- login (network mode)
 
     from oralhist.web import auth as auth_views
 
-    login, logout, api_login = auth_views.views(cfg, page)
+    login, logout, api_login, api_logout, api_me = auth_views.views(cfg, page)
 
     def guard(action, handler):
         """Every interview route asks the one permission function (403; 404 for another museum's)."""
@@ -326,8 +351,10 @@ def make_app(cfg: EditorConfig) -> Starlette:
                 from oralhist.web.research import researcher_gate
 
                 return await researcher_gate(cfg, request, page)
+            from oralhist.web.refusal import refused
+
             if bad_path_ids(request) is not None:  # /api/links/<10**30>: out of any table's range
-                return JSONResponse({"error": "identifiant hors limites"}, 400)
+                return refused(request, page, 400, "identifiant hors limites")
             acc = request.scope.get("state", {}).get("account")
             iid = request.path_params.get("iid")
             lid = request.path_params.get("lid")
@@ -338,19 +365,19 @@ def make_app(cfg: EditorConfig) -> Starlette:
                     ln = s_.get(Link, lid)
                     iid = ln.interview_id if ln else None
                     if iid is None:
-                        return JSONResponse({"error": "lien inconnu"}, 404)
+                        return refused(request, page, 404, "lien inconnu", title="Lien introuvable")
                 exists, mid = interview_museum(s_, iid) if iid else (False, None)
-            if iid and exists and not can(acc, "read", mid):
-                return JSONResponse({"error": "entretien inconnu"}, 404)
+            if iid and not (exists and can(acc, "read", mid)):  # unknown, or another museum's: the same 404
+                return refused(request, page, 404, "entretien inconnu", title="Entretien introuvable")
             if not can(acc, action, mid, any_museum=not iid):
-                return JSONResponse({"error": "action réservée à un autre rôle"}, 403)
+                return refused(request, page, 403, "action réservée à un autre rôle")
             res = handler(request)
             return await res if inspect.isawaitable(res) else res
 
         return wrapped
 
     from oralhist.outputs.publish.oai import create_app as create_oai_app
-    from oralhist.web import archive, editor, exhibits, interviews, publish, research, review, tasks, upload
+    from oralhist.web import accounts, archive, editor, exhibits, interviews, publish, research, review, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))
     extra_routes = [
@@ -363,12 +390,15 @@ def make_app(cfg: EditorConfig) -> Starlette:
         *upload.routes(cfg, page, guard),
         *research.routes(cfg, page, guard),  # issue 24 + issue 21 item 8: researchers, requests, the journal
         *review.routes(cfg, page, guard),  # issue 23: correction memory, review progress, assignment, comments
+        *accounts.routes(cfg, page, guard),  # issue 21: /comptes, /moi
     ]
 
     routes = [
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/api/login", api_login, methods=["POST"]),
+        Route("/api/logout", api_logout, methods=["POST"]),
+        Route("/api/me", api_me, methods=["GET"]),
         *extra_routes,
         Route(OAI_PATH, create_oai_app(ws, path=OAI_PATH), methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -376,7 +406,21 @@ def make_app(cfg: EditorConfig) -> Starlette:
     async def too_large(request, exc):
         return JSONResponse({"error": str(exc) or "requête trop volumineuse"}, 413)
 
-    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: too_large}, middleware=[Middleware(GzipExceptAudio), Middleware(AccessControl, cfg=cfg)])
+    async def http_error(request, exc):  # no such address (404), wrong method (405): French, HTML for browsers
+        from oralhist.web.refusal import refused
+
+        from http import HTTPStatus
+
+        words = {404: "aucune page à cette adresse", 405: "cette adresse ne permet pas cette action"}
+        default = HTTPStatus(exc.status_code).phrase if exc.status_code in iter(HTTPStatus) else None
+        said = words.get(exc.status_code) if exc.detail in (None, default) else str(exc.detail)  # a route's own words kept
+        resp = refused(request, page, exc.status_code, said or str(exc.detail))
+        resp.headers.update(getattr(exc, "headers", None) or {})  # 405's Allow
+        return resp
+
+    from starlette.exceptions import HTTPException
+
+    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: too_large, HTTPException: http_error}, middleware=[Middleware(GzipExceptAudio), Middleware(AccessControl, cfg=cfg)])
     app.state.cfg = cfg
     return app
 

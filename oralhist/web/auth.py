@@ -8,38 +8,17 @@ without at least one account — the editor is never open on a network.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import ipaddress
-import secrets
 
-from sqlmodel import select
-
+# The accounts themselves (passwords, roles, sessions) live in the library, shared with `oralhist user`;
+# the names this module always offered stay importable from here.
+from oralhist.editorial.accounts import (  # noqa: F401
+    MIN_PASSWORD, ROLES, account_exists, check_password, close_session, hash_password, list_accounts,
+    open_session, remove_account, session_user, set_account, verify_login,
+)
 from oralhist.errors import BadInput
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-MIN_PASSWORD = 8
 SESSION_COOKIE = "oralhist_session"
-
-
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        algo, n, r, p, salt, digest = stored.split("$")
-        if algo != "scrypt":
-            return False
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(base64.b64decode(digest)))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got, base64.b64decode(digest))
 
 
 def is_loopback(host: str) -> bool:
@@ -49,148 +28,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-ROLES = ("volunteer", "editor", "admin", "researcher")  # researcher: issue 24 (reads only what is granted)
-SESSION_DAYS = 14
-
-
-def set_account(ws, name: str, password: str | None, *, role: str | None = None, museum: str | None = None,
-                new_role: str = "editor") -> bool:
-    """Create (True) or update (False) an account; ``role`` volunteer|editor|admin, ``museum`` a museum's name.
-
-    On an existing account only what is given changes (``None``: kept); a new password ends every
-    session of the account. A new account needs a password and gets ``role`` or ``new_role``.
-    """
-    from oralhist import db
-    from oralhist.records import EditorAccount
-
-    name = name.strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise BadInput(name, "an account name is 1-64 characters without spaces")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise BadInput(name, f"the password must have at least {MIN_PASSWORD} characters")
-    if role is not None and role not in ROLES:
-        raise BadInput(role, "role must be volunteer, editor, admin or researcher")
-    with db.session(ws) as s:
-        museum_id = None
-        if museum:
-            from oralhist.records import museum_id as find_museum
-
-            museum_id = find_museum(s, museum)
-        row = s.exec(select(EditorAccount).where(EditorAccount.name == name)).first()
-        created = row is None
-        if created:
-            if password is None:
-                raise BadInput(name, "a new account needs a password")
-            row = EditorAccount(name=name, password_hash=hash_password(password), role=role or new_role,
-                                museum_id=museum_id)
-        else:
-            if password is not None:
-                row.password_hash = hash_password(password)
-                _end_sessions(s, row.id)  # a changed password takes every signed-in browser out
-            if role is not None:
-                row.role = role
-            if museum is not None:
-                row.museum_id = museum_id
-        s.add(row)
-        s.commit()
-    return created
-
-
-def list_accounts(ws) -> list[dict]:
-    from oralhist import db
-    from oralhist.records import EditorAccount
-
-    with db.session(ws) as s:
-        rows = s.exec(select(EditorAccount).order_by(EditorAccount.name)).all()
-        from oralhist.records import Museum
-
-        museums = {m.id: m.name for m in s.exec(select(Museum)).all()}
-        return [{"name": r.name, "role": r.role, "museum": museums.get(r.museum_id), "created_at": r.created_at.isoformat(timespec="seconds"),
-                 "last_login_at": r.last_login_at.isoformat(timespec="seconds") if r.last_login_at else None}
-                for r in rows]
-
-
-def remove_account(ws, name: str) -> None:
-    from oralhist import db
-    from oralhist.errors import NotFound
-    from oralhist.records import EditorAccount
-
-    with db.session(ws) as s:
-        row = s.exec(select(EditorAccount).where(EditorAccount.name == name)).first()
-        if row is None:
-            raise NotFound(name, "no such account")
-        _end_sessions(s, row.id)
-        s.delete(row)
-        s.commit()
-
-
-def account_exists(ws, name: str) -> bool:
-    from oralhist import db
-    from oralhist.records import EditorAccount
-
-    with db.session(ws) as s:
-        return s.exec(select(EditorAccount.id).where(EditorAccount.name == name.strip())).first() is not None
-
-
-def _end_sessions(s, account_id: int) -> None:
-    """Delete every stored session of an account now (a statement, run before the account's own
-    delete: the unit of work has no relationship to order the two by, hence the old FK failure)."""
-    from sqlalchemy import delete
-
-    from oralhist.records import WebSession
-
-    s.exec(delete(WebSession).where(WebSession.account_id == account_id))
-
-
-def _sid_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def open_session(ws, name: str) -> tuple[str, str]:
-    """A new stored session for account ``name``: (cookie value, csrf token)."""
-    from datetime import timedelta
-
-    from oralhist import db
-    from oralhist.records import EditorAccount, WebSession, utcnow
-
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    with db.session(ws) as s:
-        acc = s.exec(select(EditorAccount).where(EditorAccount.name == name)).one()
-        s.add(WebSession(id=_sid_hash(token), account_id=acc.id, csrf=csrf,
-                         expires_at=utcnow() + timedelta(days=SESSION_DAYS)))
-        s.commit()
-    return token, csrf
-
-
-def session_user(ws, token: str):
-    """(name, role, museum_id, csrf) of a live session, or None."""
-    from oralhist import db
-    from oralhist.records import EditorAccount, WebSession, utcnow
-
-    if not token or len(token) > 200:
-        return None
-    with db.session(ws) as s:
-        ses = s.get(WebSession, _sid_hash(token))
-        if ses is None:
-            return None
-        exp = ses.expires_at if ses.expires_at.tzinfo else ses.expires_at.replace(tzinfo=utcnow().tzinfo)
-        if exp < utcnow():
-            return None
-        acc = s.get(EditorAccount, ses.account_id)
-        return (acc.name, acc.role, acc.museum_id, ses.csrf) if acc else None
-
-
-def close_session(ws, token: str) -> None:
-    from oralhist import db
-    from oralhist.records import WebSession
-
-    with db.session(ws) as s:
-        ses = s.get(WebSession, _sid_hash(token or ""))
-        if ses is not None:
-            s.delete(ses)
-            s.commit()
 
 
 class LoginLimiter:
@@ -308,23 +145,6 @@ def forwarded_scope(scope: dict, trusted, allowed_hosts) -> dict:
     return dict(scope, headers=kept, client=client)
 
 
-def verify_login(ws, name: str, password: str) -> bool:
-    from oralhist import db
-    from oralhist.records import EditorAccount, utcnow
-
-    with db.session(ws) as s:
-        row = s.exec(select(EditorAccount).where(EditorAccount.name == name)).first()
-        if row is None:
-            hash_password(password)  # same time whether or not the name exists
-            return False
-        if not check_password(password, row.password_hash):
-            return False
-        row.last_login_at = utcnow()
-        s.add(row)
-        s.commit()
-        return True
-
-
 # ------------------------------------------------------------------------------ login pages / API
 
 
@@ -345,18 +165,27 @@ same_origin = _same_origin  # the public name (web/research.py: registration che
 
 
 def views(cfg, page):
-    """(login page, logout, POST /api/login) for the application built by web.app.make_app."""
+    """(login page, POST /logout, POST /api/login, POST /api/logout, GET /api/me) for the application
+    built by web.app.make_app."""
+    from datetime import timedelta
     from urllib.parse import parse_qs
 
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import JSONResponse, RedirectResponse
+    from starlette.responses import JSONResponse, RedirectResponse, Response
 
+    from oralhist.editorial.accounts import login_status
 
     ws = cfg.ws
 
     def set_cookie(resp, token):
-        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=cfg.secure_cookies,
-                        path="/", max_age=SESSION_DAYS * 86400)
+        # a session cookie (no max-age): it goes when the browser closes; the server ends it sooner
+        # (idle_minutes, session_hours, logout)
+        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=cfg.secure_cookies, path="/")
+
+    def new_session(request, name):
+        return open_session(ws, name, lifetime=timedelta(hours=cfg.session_hours),
+                            address=request.client.host if request.client else None,
+                            agent=request.headers.get("user-agent"))
 
     async def attempt(request, name, password):
         """None (ok) or (status, French message)."""
@@ -366,10 +195,14 @@ def views(cfg, page):
             return 429, f"trop d’essais : réessayez dans {int(wait) // 60 + 1} min"
         from oralhist.editorial.activity import record_now  # issue 21 item 8: logins in the activity log
 
-        if await run_in_threadpool(verify_login, ws, name, password):
+        state = await run_in_threadpool(login_status, ws, name, password)
+        if state == "ok":
             cfg.limiter.succeeded(addr, name)
             await run_in_threadpool(record_now, ws, actor=name, action="login", address=addr)
             return None
+        if state == "disabled":  # the right password: saying so reveals nothing a guesser could use
+            await run_in_threadpool(record_now, ws, actor=name[:64], action="login.disabled", address=addr)
+            return 403, "ce compte est désactivé : demandez à un administrateur de le réactiver"
         cfg.limiter.failed(addr, name)
         await run_in_threadpool(record_now, ws, actor=name[:64], action="login.failed", address=addr)
         return 403, "nom ou mot de passe incorrect"
@@ -381,7 +214,9 @@ def views(cfg, page):
         if cfg.mode != "accounts":
             return RedirectResponse("/", 303)
         if request.method == "GET":
-            return page(request, "login.html", next=nxt, failed=False)
+            ended = request.query_params.get("fin") == "1"
+            return page(request, "login.html", next=nxt, failed=False, ended=ended,
+                        idle_minutes=cfg.idle_minutes, session_hours=cfg.session_hours)
         if not _same_origin(request):
             return JSONResponse({"error": "connexion refusée (autre site)"}, 403)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -389,7 +224,7 @@ def views(cfg, page):
         password = (form.get("password") or [""])[0][:1000]
         bad = await attempt(request, name, password)
         if bad is None:
-            token, _ = await run_in_threadpool(open_session, ws, name)
+            token, _ = await run_in_threadpool(new_session, request, name)
             resp = RedirectResponse(nxt, 303)
             set_cookie(resp, token)
             return resp
@@ -412,16 +247,43 @@ def views(cfg, page):
         bad = await attempt(request, name, password)
         if bad is not None:
             return JSONResponse({"error": bad[1]}, bad[0])
-        token, csrf = await run_in_threadpool(open_session, ws, name)
+        token, csrf = await run_in_threadpool(new_session, request, name)
         found = await run_in_threadpool(session_user, ws, token)
-        resp = JSONResponse({"csrf": csrf, "login": name, "role": found[1]})
+        resp = JSONResponse({"csrf": csrf, "login": name, "role": found.role,
+                             "must_change_password": found.must_change_password})
         set_cookie(resp, token)
         return resp
 
     async def logout(request):
+        """The « Se déconnecter » form: the stored session is deleted, then the login page."""
+        if not _same_origin(request):
+            return JSONResponse({"error": "déconnexion refusée (autre site)"}, 403)
         await run_in_threadpool(close_session, ws, request.cookies.get(SESSION_COOKIE, ""))
-        resp = JSONResponse({"ok": True})
+        resp = RedirectResponse("/login?sortie=1", 303)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 
-    return login, logout, api_login
+    async def api_logout(request):
+        """204: the session is destroyed server-side (the same cookie replayed answers 401)."""
+        close_session(ws, request.cookies.get(SESSION_COOKIE, ""))  # one DELETE (~1 ms): no thread hop
+        resp = Response(status_code=204)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    async def api_me(request):
+        from oralhist import db
+        from oralhist.records import Museum
+
+        acc = request.scope.get("state", {}).get("account")
+        museum = None
+        if acc is not None and acc.museum_id is not None:
+            def name():
+                with db.session(ws) as s:
+                    m = s.get(Museum, acc.museum_id)
+                    return m.name if m else None
+
+            museum = await run_in_threadpool(name)
+        return JSONResponse({"login": acc.name, "role": acc.role, "museum": museum,
+                             "must_change_password": acc.must_change_password})
+
+    return login, logout, api_login, api_logout, api_me

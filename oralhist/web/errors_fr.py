@@ -139,6 +139,31 @@ PATTERNS: list[tuple[str, str]] = [
      "ce n’est ni un document PDF ni une photographie : envoyez le scan du formulaire signé ; rien n’a été enregistré"),
     (r"(\d+) line\(s\) before the first timestamp ignored \(title, metadata\)",
      r"lignes ignorées avant le premier minutage (titre, métadonnées) : \1"),
+    # accounts (oralhist.editorial.accounts): /comptes, /moi and /api/users (issue 21)
+    (r"empty login", "identifiant vide : donnez un identifiant (1 à 64 caractères)"),
+    (r"login too long \((\d+) characters, at most (\d+)\)", r"identifiant trop long (\1 caractères, au plus \2)"),
+    (r"a login has no spaces, no '/' and no '\\'", "un identifiant ne contient ni espace, ni « / », ni « \\ »"),
+    (r"unknown role \(.*\)", "rôle inconnu : choisissez bénévole, éditeur, conservateur ou administrateur"),
+    (r"unknown museum", "musée inconnu : choisissez un musée de la liste"),
+    (r"museum must be a name", "le musée doit être un nom"),
+    (r"weak password: at least (\d+) characters", r"mot de passe trop faible : au moins \1 caractères"),
+    (r"weak password: too easy to guess.*",
+     "mot de passe trop faible : trop facile à deviner (mot courant, suite de touches ou proche de l’identifiant) ; "
+     "ajoutez un ou deux mots peu courants"),
+    (r"password too long \(at most (\d+) characters\)", r"mot de passe trop long (au plus \1 caractères)"),
+    (r"an account with this login exists already", "un compte porte déjà cet identifiant : rien n’a été créé"),
+    (r"no such account", "compte inconnu"),
+    (r"the last admin account cannot be removed, disabled or given another role",
+     "c’est le dernier compte administrateur actif : il ne peut être ni supprimé, ni désactivé, ni changer de rôle"),
+    (r"a museum's admin gives accounts of that museum only|an account of a museum's admin belongs to that museum",
+     "un administrateur de musée ne gère que les comptes de son propre musée"),
+    (r"the current password is wrong", "mot de passe actuel incorrect"),
+    (r"the new password must differ from the current one", "le nouveau mot de passe doit être différent de l’actuel"),
+    (r"no such session", "session inconnue"),
+    (r"disabled must be true or false", "« disabled » doit valoir true ou false"),
+    (r"(\w+) must be a text", r"« \1 » doit être un texte"),
+    (r"unknown field: (.*)", r"champ inconnu : \1"),
+    (r"a new account needs a password", "un nouveau compte a besoin d’un mot de passe"),
 ]
 _COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
 

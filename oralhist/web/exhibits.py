@@ -188,7 +188,10 @@ def routes(cfg, page_, guard) -> list:
         try:
             exh = load_visible(ws, reach, request.path_params["slug"])
         except NotFound:
-            return page(request, "notfound.html", 404, iid=request.path_params["slug"])
+            from oralhist.web.refusal import refused
+
+            return refused(request, page, 404, f"aucune exposition « {request.path_params['slug'][:80]} »",
+                           title="Exposition introuvable")
         with db.session(ws) as s:
             notes = curator_notes(s, exh)
             names = titles(s)
@@ -247,7 +250,9 @@ def routes(cfg, page_, guard) -> list:
         with db.session(ws) as s:
             t = s.get(Term, request.path_params["tid"])
             if t is None or not (t.museum_id is None or reach.object(t.museum_id)):
-                return page(request, "notfound.html", 404, iid=str(request.path_params["tid"]))
+                from oralhist.web.refusal import refused
+
+                return refused(request, page, 404, f"aucun terme n° {request.path_params['tid']}", title="Terme introuvable")
             names = titles(s)
             links = [ln for ln in s.exec(select(Link).where(Link.term_id == t.id, Link.status != LinkStatus.rejected)
                                          .order_by(Link.interview_id, Link.start_ms)).all()

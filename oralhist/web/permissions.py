@@ -1,7 +1,11 @@
 """The one permission function of the workbench: who may do what, on which museum's interviews.
 
+Roles are a table, role -> actions (``oralhist.editorial.accounts.ROLES``, shared with the
+accounts the library checks; a new role is one line there):
+
 volunteer: read, import, correct the interviews of their museum;
 editor:    also approve, index, links, speakers, curate (exhibitions and objects' alt text);
+curator:   read (transcripts read-only) and curate the exhibitions and objects of their museum;
 admin:     also consent, redactions, vocabularies, accounts, publishing; every museum when
            the account is tied to none. The local token mode (``oralhist edit``) is one
            admin on this computer.
@@ -10,7 +14,8 @@ Every id a request names — in its address, its query string, a JSON body or a 
 (interview ids, job ids, term ids, object references, exhibition slugs, speaker ids and labels,
 redaction ids) — is checked with ``can`` against the museum of the row it names, before the
 library is called: ``interview_reach`` for interview ids, ``can_shared`` for rows that may
-belong to no museum (vocabulary terms shared by the whole archive).
+belong to no museum (vocabulary terms shared by the whole archive). Pages ask the same ``can``
+to leave out the controls a role may not use (``may`` in the templates).
 """
 
 from __future__ import annotations
@@ -18,12 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-LEVEL = {"researcher": 0, "volunteer": 1, "editor": 2, "admin": 3}  # researcher: no action here (web/research.py)
-NEEDS = {
-    "read": 1, "import": 1, "correct": 1, "retry": 1,
-    "approve": 2, "index": 2, "links": 2, "speakers": 2, "restore": 2, "curate": 2,
-    "consent": 3, "vocab": 3, "accounts": 3, "publish": 3,
-}
+from oralhist.editorial.accounts import ACTIONS, ROLES
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Account:
     role: str
     museum_id: Optional[int]
     csrf: str
+    must_change_password: bool = False
+    session: str = ""  # the stored session's id (empty in the local token mode)
 
 
 def can(account: Optional[Account], action: str, interview_museum_id: Optional[int] = None,
@@ -42,9 +44,9 @@ def can(account: Optional[Account], action: str, interview_museum_id: Optional[i
     museum is reachable by untied accounts only). ``any_museum``: the action is not about one
     interview (list, import, publish).
     """
-    if account is None or action not in NEEDS:
+    if account is None or action not in ACTIONS:
         return False
-    if LEVEL.get(account.role, 0) < NEEDS[action]:
+    if action not in ROLES.get(account.role, ()):
         return False
     if any_museum or account.museum_id is None:
         return True

@@ -64,12 +64,12 @@ def approver_level(ws) -> str:
 
 def may_decide(ws, account, museum_id) -> bool:
     """An admin (or an editor, when ``[access] approvers = "editor"``) of the interview's museum."""
-    from oralhist.web.permissions import LEVEL, can
+    from oralhist.web.permissions import can
 
-    if account is None or account.role == "researcher":
+    if account is None:
         return False
-    need = LEVEL["editor"] if approver_level(ws) == "editor" else LEVEL["admin"]
-    return LEVEL.get(account.role, 0) >= need and can(account, "read", museum_id)
+    deciders = ("editor", "admin") if approver_level(ws) == "editor" else ("admin",)
+    return account.role in deciders and can(account, "read", museum_id)
 
 
 def notices(cfg, account) -> int:
@@ -160,8 +160,10 @@ async def _reading_page(cfg, request, iid: str, key: str, page) -> Response:
 # Over 80 lines on purpose: the route table of the researcher pages; each handler is a short closure over the
 # app's config and its two rate limits, kept together so the URL map reads in one place.
 def routes(cfg, page, guard) -> list:
+    from datetime import timedelta
+
     from oralhist.editorial import access
-    from oralhist.web.auth import SESSION_COOKIE, SESSION_DAYS, open_session, same_origin, set_account
+    from oralhist.web.auth import SESSION_COOKIE, open_session, same_origin, set_account
 
     ws = cfg.ws
     registrations = RateLimit(5, 3600.0)  # per address and hour
@@ -206,10 +208,11 @@ def routes(cfg, page, guard) -> list:
 
             return page(request, "inscription.html", 409 if isinstance(exc, ConflictError) else 400, form=form,
                         failed=message(exc), field=getattr(exc, "path", None))
-        token, _ = await run_in_threadpool(open_session, ws, fields["email"])
+        token, _ = await run_in_threadpool(lambda: open_session(ws, fields["email"], lifetime=timedelta(hours=cfg.session_hours),
+                                                                address=_addr(request)))
         resp = RedirectResponse("/demandes", 303)
         resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=cfg.secure_cookies, path="/",
-                        max_age=SESSION_DAYS * 86400)
+                        max_age=cfg.session_hours * 3600)
         return resp
 
     async def api_register(request: Request):

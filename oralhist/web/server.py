@@ -54,7 +54,9 @@ def workbench_config(ws, host: str) -> EditorConfig:
     return EditorConfig(ws=ws, mode="accounts", allowed_hosts=tuple(sorted(hosts)),
                         secure_cookies=bool(conf.get("secure_cookies", False)),
                         trusted_proxies=proxy_networks(ws.settings.trusted_proxies),
-                        upload_quota=int(ws.settings.upload_quota_gb * 1024**3))
+                        upload_quota=int(ws.settings.upload_quota_gb * 1024**3),
+                        idle_minutes=float(conf.get("idle_minutes", 30)),  # ranges: workspace.NUMERIC_SETTINGS
+                        session_hours=float(conf.get("session_hours", 12)))
 
 
 def build_server(ws, *, host: str = "127.0.0.1", port: int = 0, who: str = "editor", cfg: EditorConfig | None = None):

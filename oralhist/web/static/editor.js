@@ -5,6 +5,8 @@
 (function () {
   var audio = document.getElementById("audio");
   var box = document.getElementById("segments");
+  // a role that may not correct (curator) reads the transcript: nothing editable, no save
+  var readonly = document.body.getAttribute("data-readonly") === "1";
   var STATUS_FR = { machine: "à relire", corrected: "corrigée", approved: "approuvée" };
   var ROLE_FR = { narrator: "narrateur", interviewer: "enquêteur", other: "autre" };
   var state = { version: null, speakers: [], low: 50, dirty: false, saving: false, again: false,
@@ -136,6 +138,7 @@
     var label = OH.el("label", { class: "spk" });
     label.appendChild(document.createTextNode("Locuteur "));
     var sel = OH.el("select", { class: "speaker" });
+    if (readonly) sel.disabled = true;
     sel.appendChild(OH.el("option", { value: "" }, "—"));
     state.speakers.forEach(function (sp) {
       var name = sp[2] || OH.voice(sp[1]);
@@ -154,9 +157,11 @@
     var head = OH.el("div", { class: "seg-head" });
     head.appendChild(OH.el("button", { type: "button", class: "time", title: "Lire à partir de " + OH.hms(sg[0]) }, OH.hms(sg[0])));
     head.appendChild(speakerSelect(sg[2]));
-    head.appendChild(OH.el("button", { type: "button", class: "split", "aria-keyshortcuts": "Control+Enter" }, "Couper au curseur"));
-    head.appendChild(OH.el("button", { type: "button", class: "merge" }, "Fusionner avec le suivant"));
-    var text = OH.el("div", { class: "text", contenteditable: "true", role: "textbox", "aria-multiline": "true",
+    if (!readonly) {
+      head.appendChild(OH.el("button", { type: "button", class: "split", "aria-keyshortcuts": "Control+Enter" }, "Couper au curseur"));
+      head.appendChild(OH.el("button", { type: "button", class: "merge" }, "Fusionner avec le suivant"));
+    }
+    var text = OH.el("div", { class: "text", contenteditable: readonly ? "false" : "true", role: "textbox", "aria-readonly": readonly ? "true" : null, "aria-multiline": "true",
                               spellcheck: "true", lang: "fr", "aria-label": "Texte du segment à " + OH.hms(sg[0]) });
     if (sg[4] && sg[4].length) {
       sg[4].forEach(function (w, k) {
@@ -232,6 +237,7 @@
   function markDirty() {
     state.dirty = true;
     clearTimeout(state.timer);
+    if (readonly) { state.dirty = false; return; }
     if (document.getElementById("autosave").checked && !state.conflict) state.timer = setTimeout(autosave, AUTOSAVE_IDLE_MS);
     clearTimeout(reindexTimer);
     reindexTimer = setTimeout(reindex, 400);
@@ -399,9 +405,10 @@
   document.getElementById("fwd").addEventListener("click", function () { jump(5); });
   document.getElementById("faster").addEventListener("click", function () { setRate(audio.playbackRate + 0.1); });
   document.getElementById("slower").addEventListener("click", function () { setRate(audio.playbackRate - 0.1); });
-  document.getElementById("save").addEventListener("click", function () { save(true); });
-  document.getElementById("approve").addEventListener("click", approve);
-  document.getElementById("linksel").addEventListener("click", linkSelection);
+  // controls a role may not use are not in the page (the server still checks)
+  if (document.getElementById("save")) document.getElementById("save").addEventListener("click", function () { save(true); });
+  if (document.getElementById("approve")) document.getElementById("approve").addEventListener("click", approve);
+  if (document.getElementById("linksel")) document.getElementById("linksel").addEventListener("click", linkSelection);
 
   // Audio shortcuts never take a key that moves, selects or edits text: Ctrl+arrows,
   // Ctrl+Shift+arrows, Home/End, Ctrl+Z/Y stay the text field's own. Alt+J/K/L (by key
@@ -417,7 +424,7 @@
     else if (alt && ev.code === "KeyL") jump(5);
     else if (alt && ev.code === "KeyU") setRate(audio.playbackRate - 0.1);
     else if (alt && ev.code === "KeyI") setRate(audio.playbackRate + 0.1);
-    else if (ctrl && !ev.altKey && key === "s") save(true);
+    else if (ctrl && !ev.altKey && key === "s") { if (!readonly) save(true); }
     else if (ctrl && !ev.altKey && ((key === "z" && ev.shiftKey) || (key === "y" && !ev.shiftKey))) stepBack(true);
     else if (ctrl && !ev.altKey && key === "z") stepBack(false);
     else handled = false;

@@ -3,7 +3,7 @@
 (function () {
   var page = document.body.getAttribute("data-page");
 
-  if (page === "topics") {
+  if (page === "topics" && document.getElementById("topics")) {  // a role without « index »: no form
     var form = document.getElementById("topics");
     var tpl = document.getElementById("topic-template");
     OH.trackForm(form);
@@ -71,6 +71,7 @@
         if (r.ok) { tr.querySelector(".lstatus").textContent = label; OH.say("Lien " + label + "."); }
         else OH.say("Erreur : " + r.body.error, true);
       }
+      if (!tr.querySelector(".accept")) return;  // a role without « links »: no decision buttons
       tr.querySelector(".accept").addEventListener("click", function () { set("accepted", "accepté"); });
       tr.querySelector(".reject").addEventListener("click", function () { set("rejected", "rejeté"); });
     });
@@ -105,7 +106,7 @@
         OH.say("Écoute de " + (tr.querySelector(".name").value || tr.cells[0].textContent) + " à " +
                OH.hms(parseInt(listen.getAttribute("data-start"), 10)) + ".");
       });
-      tr.querySelector(".save-speaker").addEventListener("click", async function () {
+      if (tr.querySelector(".save-speaker")) tr.querySelector(".save-speaker").addEventListener("click", async function () {
         var r = await OH.api("POST", OH.base + "/speakers/" + tr.getAttribute("data-speaker"),
           { name: tr.querySelector(".name").value, role: tr.querySelector(".role").value || null });
         if (r.ok) { OH.markSaved(tr); OH.say("Locuteur enregistré."); }
