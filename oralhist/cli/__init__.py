@@ -20,6 +20,7 @@ from oralhist.cli import export  # noqa: E402,F401  export ID --format ...
 from oralhist.cli import jobs  # noqa: E402,F401  worker, jobs, jobs retry
 from oralhist.cli import oai  # noqa: E402,F401  oai (OAI-PMH server)
 from oralhist.cli import exhibit  # noqa: E402,F401  exhibit import/list/show
+from oralhist.cli import replace  # noqa: E402,F401  replace FIND REPLACEMENT (issue 23)
 
 
 def main() -> None:

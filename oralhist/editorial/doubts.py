@@ -1,0 +1,265 @@
+"""Doubtful words: the rule that picks the recognised words an editor should check first (issue 23).
+
+Each recognised word gets a score from what is known about it, and is ``doubtful`` when the
+score reaches the threshold calibrated for the model that heard it:
+
+* Whisper's word probability (low: doubtful);
+* the hallucination guard's scores of its segment: a kept-but-flagged segment, its average
+  log-probability and its no-speech probability;
+* its duration for its length: a word said in far less (or far more) time than its letters need;
+* the language's lexicon: a word rare or absent in wordfreq's list of the interview's language
+  (the ``wordfreq`` package, already a dependency of linking), unless it is one of the archive's
+  own names (people, places, museums, vocabulary labels and their alternative labels);
+* digits, where speech has words (Whisper writes « 110 » for what was said).
+
+The weights are a logistic regression fitted per model on the shipped corpus by
+``bench/bench_doubts.py`` and stored in ``oralhist/data/doubts/<model>.json`` with the
+precision/recall curve they were chosen from (docs/doubts.md). A word an editor typed or
+changed carries no probability (realignment gives it none): it is not doubtful. A word an
+editor confirmed (``WordCheck``) is not doubtful either, in this and every later version.
+
+It lives in ``editorial/`` rather than ``recognition/`` because two of its inputs are editorial:
+the archive's names and vocabularies, and the editors' confirmations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+FEATURES = ("improbable", "flagged", "logprob", "no_speech", "too_short", "too_long", "rare", "unknown", "digits")
+DATA = Path(__file__).resolve().parents[1] / "data" / "doubts"
+DEFAULT_MODEL = "base"
+_LETTER = re.compile(r"\w", re.U)
+_EDGE = re.compile(r"^[\W_]+|[\W_]+$", re.U)
+_APOS = re.compile(r"['’‘ʼ]")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Weights (one per FEATURES name), bias and threshold of the logistic score, for one model."""
+
+    model: str
+    weights: dict
+    bias: float
+    threshold: float
+    calibrated_on: dict = field(default_factory=dict)
+
+    def score(self, x: Sequence[float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * v for name, v in zip(FEATURES, x))
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+@dataclass(frozen=True)
+class SegInfo:
+    """What the guard knows about a word's segment."""
+
+    flag: Optional[str] = None
+    avg_logprob: Optional[float] = None
+    no_speech_prob: Optional[float] = None
+
+
+def model_key(model: Optional[str]) -> str:
+    """The calibration file name of a model label (« whisper base (…) » → ``base``)."""
+    m = (model or DEFAULT_MODEL).strip().lower()
+    for name in ("large-v3-turbo", "large-v3", "large-v2", "large", "medium", "small", "tiny", "base"):
+        if name in m:
+            return name + (".en" if f"{name}.en" in m else "")
+    return re.sub(r"[^a-z0-9.-]+", "_", m)[:60] or DEFAULT_MODEL
+
+
+@lru_cache(maxsize=16)
+def load_rule(model: Optional[str] = None) -> Rule:
+    """The calibrated rule of ``model``; a model never calibrated uses the default model's rule."""
+    key = model_key(model)
+    path = DATA / f"{key}.json"
+    if not path.is_file():
+        path = DATA / f"{DEFAULT_MODEL}.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    return Rule(d["model"], dict(d["weights"]), float(d["bias"]), float(d["threshold"]), d.get("calibrated_on", {}))
+
+
+def fold_word(text: str) -> str:
+    """A word's key: case, accents and edge punctuation removed (« Roubé, » → ``roube``)."""
+    t = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
+    t = "".join(c for c in t if not unicodedata.combining(c)).casefold()
+    return _EDGE.sub("", t.strip())
+
+
+@lru_cache(maxsize=200_000)
+def _zipf(word: str, lang: str) -> float:
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, lang)
+    except (LookupError, ValueError):  # a language wordfreq does not know: no lexicon evidence
+        return 4.0
+
+
+def lexicon_frequency(text: str, language: Optional[str]) -> float:
+    """wordfreq's Zipf frequency of a word in the language (0: not in its list; 3: once per million)."""
+    lang = (language or "fr").split("-")[0].lower()
+    core = _EDGE.sub("", text.strip()).lower()
+    if not core or not _LETTER.search(core):
+        return 4.0
+    parts = [p for p in _APOS.split(core) if p]  # l'usine: the word after the elision decides
+    return _zipf(parts[-1] if len(parts) > 1 and len(parts[0]) <= 2 else core, lang)
+
+
+def features(text: str, start_ms: int, end_ms: int, probability: Optional[float], seg: SegInfo,
+             language: Optional[str], known: frozenset = frozenset()) -> list[float]:
+    """The FEATURES of one recognised word, in order."""
+    p = 1.0 if probability is None else max(0.0, min(1.0, float(probability)))
+    letters = max(1, len(_LETTER.findall(text)))
+    ms = max(1, end_ms - start_ms)
+    per = ms / letters
+    key = fold_word(text)
+    named = key in known
+    zipf = 4.0 if named else lexicon_frequency(text, language)
+    digits = 1.0 if any(c.isdigit() for c in text) else 0.0
+    return [
+        1.0 - p,
+        1.0 if seg.flag else 0.0,
+        min(3.0, max(0.0, -(seg.avg_logprob or 0.0))),
+        max(0.0, min(1.0, seg.no_speech_prob or 0.0)),
+        max(0.0, math.log(25.0 / per)) if letters >= 2 else 0.0,  # under 25 ms a letter
+        max(0.0, math.log(per / 300.0)),  # over 300 ms a letter
+        0.0 if digits else max(0.0, 3.5 - zipf) / 3.5,
+        1.0 if zipf == 0.0 and not digits else 0.0,
+        digits,
+    ]
+
+
+def judge(words: Iterable[tuple], seg_of: dict, language: Optional[str], rule: Rule,
+          known: frozenset = frozenset(), confirmed: frozenset = frozenset()) -> list[bool]:
+    """``doubtful`` for each word (start_ms, end_ms, text, probability, segment key), in order.
+
+    A word without probability (typed by an editor) and a confirmed word (start_ms, folded
+    text) are never doubtful."""
+    out = []
+    for start, end, text, prob, sk in words:
+        if prob is None or (start, fold_word(text)) in confirmed:
+            out.append(False)
+            continue
+        x = features(text, start, end, prob, seg_of.get(sk, SegInfo()), language, known)
+        out.append(rule.score(x) >= rule.threshold)
+    return out
+
+
+# ---------------------------------------------------------------------------- the archive's side
+
+
+def known_names(s, interview_id: Optional[str] = None) -> frozenset:
+    """Folded words of the archive's names: people, places, museums, vocabulary labels."""
+    from sqlmodel import select
+
+    from oralhist.records import Interview, Museum, Person, Term
+
+    texts: list[str] = []
+    texts += [n for n in s.exec(select(Person.name)).all() if n]
+    texts += [n for n in s.exec(select(Museum.name)).all() if n]
+    texts += [n for n in s.exec(select(Museum.place)).all() if n]
+    for label, alts in s.exec(select(Term.label, Term.alt_labels)).all():
+        texts.append(label or "")
+        texts += [a for a in (alts or []) if isinstance(a, str)]
+    if interview_id is not None:
+        iv = s.get(Interview, interview_id)
+        if iv is not None:
+            texts += [iv.place or "", iv.title or ""]
+    words = {fold_word(w) for t in texts for w in re.split(r"[\s'’\-]+", t)}
+    return frozenset(w for w in words if w)
+
+
+def confirmed_words(s, interview_id: str) -> frozenset:
+    """(start_ms, folded text) of the words editors confirmed in this interview."""
+    from sqlmodel import select
+
+    from oralhist.records import WordCheck
+
+    return frozenset(s.exec(select(WordCheck.start_ms, WordCheck.text).where(WordCheck.interview_id == interview_id)).all())
+
+
+def transcript_doubts(s, tr) -> dict[int, bool]:
+    """``doubtful`` of every word of a Transcript row, by word id (one query for words, one for segments)."""
+    from sqlmodel import select
+
+    from oralhist.records import Segment, Word
+
+    segs = {sid: SegInfo(fl, lp, ns) for sid, fl, lp, ns in s.exec(
+        select(Segment.id, Segment.flag, Segment.avg_logprob, Segment.no_speech_prob)
+        .where(Segment.transcript_id == tr.id)).all()}
+    rows = s.exec(select(Word.id, Word.start_ms, Word.end_ms, Word.text, Word.probability, Word.segment_id)
+                  .where(Word.transcript_id == tr.id).order_by(Word.idx)).all()
+    flags = judge([r[1:] for r in rows], segs, tr.language, load_rule(tr.model),
+                  known_names(s, tr.interview_id), confirmed_words(s, tr.interview_id))
+    return {r[0]: f for r, f in zip(rows, flags)}
+
+
+def view_doubts(s, interview_id: str, version: Optional[int]) -> list[list[bool]]:
+    """``doubtful`` per word per segment of one version, in the order of the read model's segments."""
+    from sqlmodel import select
+
+    from oralhist.records import Segment, Transcript, Word
+
+    if version is None:
+        return []
+    tr = s.exec(select(Transcript).where(Transcript.interview_id == interview_id,
+                                         Transcript.version == version)).first()
+    if tr is None:
+        return []
+    flags = transcript_doubts(s, tr)
+    by_seg: dict[int, list[bool]] = {}
+    for wid, sid in s.exec(select(Word.id, Word.segment_id).where(Word.transcript_id == tr.id).order_by(Word.idx)).all():
+        by_seg.setdefault(sid, []).append(flags[wid])
+    return [by_seg.get(sid, []) for sid in s.exec(select(Segment.id).where(Segment.transcript_id == tr.id)
+                                                   .order_by(Segment.idx)).all()]
+
+
+def confirm(ws, interview_id: str, words: Sequence[tuple[int, int]], *, who: str) -> int:
+    """Record the recognised words between each (start_ms, end_ms) as confirmed right (the editor's
+    word may be several recognised pieces: « d » + « 'accord »); returns how many were new.
+
+    ``BadInput`` for a span that holds no word of the interview's newest version (nothing written)."""
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.errors import BadInput, NotFound
+    from oralhist.records import Word, WordCheck, utcnow
+    from oralhist.editorial.view import current_transcript
+
+    if not words:
+        raise BadInput(interview_id, "no word to confirm")
+    if len(words) > 10_000:
+        raise BadInput(interview_id, "more than 10 000 words to confirm at once; nothing confirmed")
+    with db.session(ws) as s:
+        tr = current_transcript(s, interview_id)
+        if tr is None:
+            raise NotFound(interview_id, "no transcript yet")
+        rows = s.exec(select(Word.start_ms, Word.end_ms, Word.text).where(Word.transcript_id == tr.id)
+                      .order_by(Word.start_ms)).all()
+        starts = [r[0] for r in rows]
+        done = set(confirmed_words(s, interview_id))
+        new = 0
+        import bisect
+
+        for start, end in words:
+            start, end = int(start), int(end)
+            k = bisect.bisect_left(starts, start)
+            hit = [r for r in rows[k:k + 64] if r[0] < max(end, start + 1)]
+            if not hit:
+                raise BadInput(interview_id, f"no recognised word at {start} ms in version {tr.version}; nothing confirmed")
+            for a, b, text in hit:
+                key = (a, fold_word(text))
+                if key in done:
+                    continue
+                done.add(key)
+                s.add(WordCheck(interview_id=interview_id, start_ms=a, end_ms=b, text=key[1], who=who, at=utcnow()))
+                new += 1
+        s.commit()
+        return new
