@@ -201,6 +201,17 @@ def transcript_doubts(s, tr) -> dict[int, bool]:
     return {r[0]: f for r, f in zip(rows, flags)}
 
 
+def doubtful_keys(s, tr) -> set:
+    """(start_ms, text) of the doubtful words of a Transcript row (the editor marks its tokens with it)."""
+    from sqlmodel import select
+
+    from oralhist.records import Word
+
+    flags = transcript_doubts(s, tr)
+    return {(a, t) for wid, a, t in s.exec(select(Word.id, Word.start_ms, Word.text).where(Word.transcript_id == tr.id)).all()
+            if flags.get(wid)}
+
+
 def view_doubts(s, interview_id: str, version: Optional[int]) -> list[list[bool]]:
     """``doubtful`` per word per segment of one version, in the order of the read model's segments."""
     from sqlmodel import select

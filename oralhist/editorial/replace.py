@@ -318,7 +318,7 @@ def apply_replace(ws, find: str, replacement: str, *, who: str, interview: Optio
         for iid, base in sorted((versions or {}).items()):
             have = latest.get(iid)
             if have is None or have[1] != int(base):
-                raise ConflictError(iid, f"version {have[1] if have else '?'} is newer than version {base} that was "
+                raise ConflictError(iid, f"version {have[1] if have else '?'} of {iid} is newer than version {base} that was "
                                          "previewed; nothing replaced — preview again")
         by_tid = {tid: (iid, v) for iid, (tid, v) in latest.items()}
         texts: dict[int, dict[int, str]] = {}

@@ -328,6 +328,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
 
     from oralhist.outputs.publish.oai import create_app as create_oai_app
     from oralhist.web import archive, editor, exhibits, interviews, publish, tasks, upload
+    from oralhist.web import doubts  # issue 23
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))
     extra_routes = [
@@ -338,6 +339,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         *tasks.routes(cfg, page, guard),
         *exhibits.routes(cfg, page, guard),
         *upload.routes(cfg, page, guard),
+        *doubts.routes(cfg, page, guard),  # issue 23: doubtful words, « remplacer partout »
     ]
 
     routes = [
