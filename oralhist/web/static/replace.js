@@ -90,7 +90,7 @@
     var r = await OH.api("POST", "/api/replace/undo", { batch: batch });
     if (!r.ok) { OH.say("Erreur : " + (r.body && r.body.error), true); return; }
     undoBtn.hidden = true;
-    summary.textContent = "Remplacement annulé : " + plural(r.body.interviews, "entretien", "entretiens") + " revenus au texte d’avant.";
+    summary.textContent = "Remplacement annulé : " + plural(r.body.interviews, "entretien revenu", "entretiens revenus") + " au texte d’avant.";
     OH.say(summary.textContent);
   });
 })();
