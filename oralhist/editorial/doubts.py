@@ -112,17 +112,21 @@ def lexicon_frequency(text: str, language: Optional[str]) -> float:
     return _zipf(parts[-1] if len(parts) > 1 and len(parts[0]) <= 2 else core, lang)
 
 
-def features(text: str, start_ms: int, end_ms: int, probability: Optional[float], seg: SegInfo,
-             language: Optional[str], known: frozenset = frozenset()) -> list[float]:
-    """The FEATURES of one recognised word, in order."""
-    p = 1.0 if probability is None else max(0.0, min(1.0, float(probability)))
+def text_part(text: str, language: Optional[str], known: frozenset = frozenset()) -> tuple:
+    """What depends on the word's text alone: (letters, folded key, Zipf frequency, digits 0/1)."""
     letters = max(1, len(_LETTER.findall(text)))
-    ms = max(1, end_ms - start_ms)
-    per = ms / letters
     key = fold_word(text)
-    named = key in known
-    zipf = 4.0 if named else lexicon_frequency(text, language)
+    zipf = 4.0 if key in known else lexicon_frequency(text, language)
     digits = 1.0 if any(c.isdigit() for c in text) else 0.0
+    return letters, key, zipf, digits
+
+
+def features(text: str, start_ms: int, end_ms: int, probability: Optional[float], seg: SegInfo,
+             language: Optional[str], known: frozenset = frozenset(), part: Optional[tuple] = None) -> list[float]:
+    """The FEATURES of one recognised word, in order (``part``: its ``text_part``, when known)."""
+    p = 1.0 if probability is None else max(0.0, min(1.0, float(probability)))
+    letters, _key, zipf, digits = part or text_part(text, language, known)
+    per = max(1, end_ms - start_ms) / letters
     return [
         1.0 - p,
         1.0 if seg.flag else 0.0,
@@ -141,14 +145,39 @@ def judge(words: Iterable[tuple], seg_of: dict, language: Optional[str], rule: R
     """``doubtful`` for each word (start_ms, end_ms, text, probability, segment key), in order.
 
     A word without probability (typed by an editor) and a confirmed word (start_ms, folded
-    text) are never doubtful."""
+    text) are never doubtful. The same score as ``rule.score(features(...))``, worked out in
+    parts: a transcript says the same few thousand words again and again (the text's part once
+    per distinct text) in a few hundred segments (the segment's part once per segment)."""
+    wt = dict(zip(FEATURES, (rule.weights.get(name, 0.0) for name in FEATURES)))
+    t = min(max(rule.threshold, 1e-12), 1 - 1e-12)
+    z_min = math.log(t / (1 - t)) - rule.bias  # score >= threshold  <=>  logit >= logit(threshold)
+    texts: dict[str, tuple] = {}
+    segs: dict = {}
+    w_p, w_short, w_long = wt["improbable"], wt["too_short"], wt["too_long"]
     out = []
     for start, end, text, prob, sk in words:
-        if prob is None or (start, fold_word(text)) in confirmed:
+        tp = texts.get(text)
+        if tp is None:
+            letters, key, zipf, digits = text_part(text, language, known)
+            z = (wt["rare"] * (0.0 if digits else max(0.0, 3.5 - zipf) / 3.5)
+                 + wt["unknown"] * (1.0 if zipf == 0.0 and not digits else 0.0) + wt["digits"] * digits)
+            tp = texts[text] = (letters, key, z)
+        if prob is None or (confirmed and (start, tp[1]) in confirmed):
             out.append(False)
             continue
-        x = features(text, start, end, prob, seg_of.get(sk, SegInfo()), language, known)
-        out.append(rule.score(x) >= rule.threshold)
+        sz = segs.get(sk)
+        if sz is None:
+            g = seg_of.get(sk) or SegInfo()
+            sz = segs[sk] = (wt["flagged"] * (1.0 if g.flag else 0.0)
+                             + wt["logprob"] * min(3.0, max(0.0, -(g.avg_logprob or 0.0)))
+                             + wt["no_speech"] * max(0.0, min(1.0, g.no_speech_prob or 0.0)))
+        z = tp[2] + sz + w_p * (1.0 - max(0.0, min(1.0, prob)))
+        per = max(1, end - start) / tp[0]
+        if per < 25.0 and tp[0] >= 2:
+            z += w_short * math.log(25.0 / per)
+        elif per > 300.0:
+            z += w_long * math.log(per / 300.0)
+        out.append(z >= z_min)
     return out
 
 
@@ -185,38 +214,38 @@ def confirmed_words(s, interview_id: str) -> frozenset:
     return frozenset(s.exec(select(WordCheck.start_ms, WordCheck.text).where(WordCheck.interview_id == interview_id)).all())
 
 
-def transcript_doubts(s, tr) -> dict[int, bool]:
-    """``doubtful`` of every word of a Transcript row, by word id (one query for words, one for segments)."""
-    from sqlmodel import select
-
-    from oralhist.records import Segment, Word
-
-    segs = {sid: SegInfo(fl, lp, ns) for sid, fl, lp, ns in s.exec(
-        select(Segment.id, Segment.flag, Segment.avg_logprob, Segment.no_speech_prob)
-        .where(Segment.transcript_id == tr.id)).all()}
-    rows = s.exec(select(Word.id, Word.start_ms, Word.end_ms, Word.text, Word.probability, Word.segment_id)
-                  .where(Word.transcript_id == tr.id).order_by(Word.idx)).all()
+def judged_words(s, tr) -> tuple[list[tuple], list[bool]]:
+    """The words of a Transcript row (id, start_ms, end_ms, text, probability, segment id) in order,
+    and ``doubtful`` for each: two queries through the driver (a 3-hour transcript has 30,000 words)."""
+    conn = s.connection()
+    tid = int(tr.id)
+    segs = {sid: SegInfo(fl, lp, ns) for sid, fl, lp, ns in conn.exec_driver_sql(
+        f"SELECT id, flag, avg_logprob, no_speech_prob FROM segment WHERE transcript_id = {tid}").fetchall()}
+    rows = [tuple(r) for r in conn.exec_driver_sql(
+        "SELECT id, start_ms, end_ms, text, probability, segment_id FROM word "
+        f"WHERE transcript_id = {tid} ORDER BY idx").fetchall()]
     flags = judge([r[1:] for r in rows], segs, tr.language, load_rule(tr.model),
                   known_names(s, tr.interview_id), confirmed_words(s, tr.interview_id))
+    return rows, flags
+
+
+def transcript_doubts(s, tr) -> dict[int, bool]:
+    """``doubtful`` of every word of a Transcript row, by word id."""
+    rows, flags = judged_words(s, tr)
     return {r[0]: f for r, f in zip(rows, flags)}
 
 
 def doubtful_keys(s, tr) -> set:
     """(start_ms, text) of the doubtful words of a Transcript row (the editor marks its tokens with it)."""
-    from sqlmodel import select
-
-    from oralhist.records import Word
-
-    flags = transcript_doubts(s, tr)
-    return {(a, t) for wid, a, t in s.exec(select(Word.id, Word.start_ms, Word.text).where(Word.transcript_id == tr.id)).all()
-            if flags.get(wid)}
+    rows, flags = judged_words(s, tr)
+    return {(r[1], r[3]) for r, f in zip(rows, flags) if f}
 
 
 def view_doubts(s, interview_id: str, version: Optional[int]) -> list[list[bool]]:
     """``doubtful`` per word per segment of one version, in the order of the read model's segments."""
     from sqlmodel import select
 
-    from oralhist.records import Segment, Transcript, Word
+    from oralhist.records import Segment, Transcript
 
     if version is None:
         return []
@@ -224,10 +253,10 @@ def view_doubts(s, interview_id: str, version: Optional[int]) -> list[list[bool]
                                          Transcript.version == version)).first()
     if tr is None:
         return []
-    flags = transcript_doubts(s, tr)
+    rows, flags = judged_words(s, tr)
     by_seg: dict[int, list[bool]] = {}
-    for wid, sid in s.exec(select(Word.id, Word.segment_id).where(Word.transcript_id == tr.id).order_by(Word.idx)).all():
-        by_seg.setdefault(sid, []).append(flags[wid])
+    for r, f in zip(rows, flags):
+        by_seg.setdefault(r[5], []).append(f)
     return [by_seg.get(sid, []) for sid in s.exec(select(Segment.id).where(Segment.transcript_id == tr.id)
                                                    .order_by(Segment.idx)).all()]
 
