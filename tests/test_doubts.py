@@ -205,3 +205,24 @@ def test_replace_and_undo_on_postgresql(tmp_path, pg_fresh, monkeypatch):
         flags = view_doubts(s, "a-filature", 3)
     assert any(any(f) for f in flags)
     assert confirm(pws, "a-filature", [(41_840, 42_200)], who="camille") >= 1
+
+
+def test_the_archive_applies_the_calibrated_rule():
+    """judge (worked out in parts, for speed) gives the calibrated score's answer on every corpus word,
+    and flags about the 20 % it was calibrated for (bench/data/doubts-words-base.json: whisper base)."""
+    from pathlib import Path
+
+    from oralhist.editorial.doubts import SegInfo, features, judge, load_rule
+
+    data = json.loads((Path(__file__).parents[1] / "bench" / "data" / "doubts-words-base.json").read_text(encoding="utf-8"))
+    rule = load_rule("base")
+    n = flagged = 0
+    for clip in data["clips"]:
+        segs = {i: SegInfo(sg["flag"], sg["avg_logprob"], sg["no_speech_prob"]) for i, sg in enumerate(clip["segments"])}
+        words = [(a, b, t, p, i) for i, sg in enumerate(clip["segments"]) for a, b, t, p in sg["words"]]
+        got = judge(words, segs, clip["language"], rule)
+        want = [rule.score(features(t, a, b, p, segs[i], clip["language"])) >= rule.threshold for a, b, t, p, i in words]
+        assert got == want, clip["clip"]
+        n += len(words)
+        flagged += sum(got)
+    assert n > 900 and 0.15 <= flagged / n <= 0.25, (flagged, n)
