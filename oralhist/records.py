@@ -658,3 +658,36 @@ class PassageComment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     resolved_by: Optional[str] = None
     resolved_at: Optional[datetime] = None
+
+
+# --- issue 23 (doubtful words, replace everywhere): one block -------------------------------
+
+
+class WordCheck(SQLModel, table=True):
+    """A recognised word an editor confirmed as right (Alt+Entrée): it stops being doubtful.
+
+    Keyed by the word's times and folded text, which realignment keeps for an unchanged word,
+    so a confirmation holds in every later version until the word itself is changed.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True)
+    start_ms: int
+    end_ms: int
+    text: str  # folded (case, accents, punctuation) as editorial.doubts.fold_word makes it
+    who: str = "unknown"
+    at: datetime = Field(default_factory=utcnow)
+    __table_args__ = (UniqueConstraint("interview_id", "start_ms", "text"),)
+
+
+class ReplaceBatch(SQLModel, table=True):
+    """One « remplacer partout »: the versions it made, so that it is undone as one step."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    find: str = Field(sa_column=Column(Text, nullable=False))
+    replace: str = Field(sa_column=Column(Text, nullable=False))
+    who: str = "unknown"
+    at: datetime = Field(default_factory=utcnow)
+    items: list = Field(default_factory=list, sa_column=Column(JSON))  # [{interview, base, version, count}]
+    undone_at: Optional[datetime] = None
+    undone_by: Optional[str] = None

@@ -23,6 +23,7 @@ from oralhist.cli import exhibit  # noqa: E402,F401  exhibit import/list/show
 from oralhist.cli import corrections  # noqa: E402,F401  corrections memory (issue 23)
 from oralhist.cli import museums  # noqa: E402,F401  museums import (issue 26)
 from oralhist.cli import portrait  # noqa: E402,F401  portrait (issue 26)
+from oralhist.cli import replace  # noqa: E402,F401  replace FIND REPLACEMENT (issue 23)
 
 from oralhist.cli.app import escape_help_markup  # noqa: E402  (last: every command is registered)
 

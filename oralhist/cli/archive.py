@@ -76,7 +76,16 @@ def show(
         v = load_interview(s, interview_id)
     note = publication_note(ws, interview_id)  # the archive page's rule: the publisher's record of its last build
     if as_json:
-        print_json({**v.to_dict(words=words), "publication": note})
+        d = v.to_dict(words=words)
+        if words and d.get("transcript"):  # issue 23: each word says whether it is doubtful
+            from oralhist.editorial.doubts import view_doubts
+
+            with db.session(ws) as s:
+                flags = view_doubts(s, interview_id, v.transcript_version)
+            for sg, fl in zip(d["transcript"]["segments"], flags):
+                for w, f in zip(sg.get("words", []), fl):
+                    w["doubtful"] = f
+        print_json({**d, "publication": note})
         return
     console.print(Text.assemble((v.id, "bold"), f"  {v.title}"))
     if note:

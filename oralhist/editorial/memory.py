@@ -9,7 +9,7 @@ while it was corrected more often than kept, so a correction made in one context
 onto every other.
 
 Suggesting: on any transcript, each occurrence of a learned wrong form (the museum's pairs first,
-then the whole network's) and each weak word close to a name the archive knows (narrator,
+then the whole network's) and each doubtful word (editorial/doubts.py) close to a name the archive knows (narrator,
 interviewer, place, museum, vocabulary labels; Jaro-Winkler similarity from rapidfuzz) is a
 suggestion. Nothing is ever applied here: the editor accepts or dismisses each one.
 """
@@ -28,18 +28,9 @@ from oralhist.records import CorrectionPair, CorrectionSource, Interview, utcnow
 
 MAX_WORDS = 3  # a pair is a word or a short phrase on each side
 MAX_CHARS = 200
-WEAK_BELOW = 0.5  # the editor's shading threshold today
 NAME_SIMILARITY = 0.85  # Jaro-Winkler (rapidfuzz) between a weak word and a name's word
 NAME_MIN_CHARS = 4
 GUARD_COMMON_WORDS = True  # see _table; bench/bench_correction_memory.py measures without it as its baseline
-
-
-def is_weak(probability: Optional[float]) -> bool:
-    """The one signal that says a recognised word may be wrong (name suggestions look only at these).
-
-    Today: Whisper's word probability below 0.5, as the editor shades. At merge with the
-    ``doubts`` branch this is the ONE place to switch to the word's ``doubtful`` flag."""
-    return probability is not None and probability < WEAK_BELOW
 
 
 def fold(text: str) -> str:
@@ -396,25 +387,25 @@ def suggestions(s: Session, interview_id: str) -> dict:
     """The suggestions for an interview's newest version: {"version", "items": [...]}, each item
     {"start", "end", "n", "wrong", "replacement", "kind", "detail", "count"} (times in ms of the
     units the editor shows; ``n`` units from the one starting at ``start``)."""
-    from oralhist.recognition.align import AWord, group_units
+    from oralhist.editorial.doubts import judged_words
     from oralhist.editorial.view import current_transcript
-    from oralhist.records import Word
+    from oralhist.recognition.align import AWord, group_units
 
     tr = current_transcript(s, interview_id)
     iv = s.get(Interview, interview_id)
     if tr is None or iv is None:
         raise NotFound(interview_id, "no transcript yet")
-    words = [AWord(a, b, t, p) for a, b, t, p in s.exec(
-        select(Word.start_ms, Word.end_ms, Word.text, Word.probability).where(Word.transcript_id == tr.id)
-        .order_by(Word.idx)).all()]
-    seg_of = s.exec(select(Word.segment_id).where(Word.transcript_id == tr.id).order_by(Word.idx)).all()
+    rows, flags = judged_words(s, tr)  # every word, in order, with its ``doubtful`` flag (editorial/doubts.py)
+    words = [AWord(a, b, t, p) for _, a, b, t, p, _ in rows]
+    seg_of = [r[5] for r in rows]
+    doubtful = {id(w): f for w, f in zip(words, flags)}
     units: list[tuple[str, list]] = []
     for _, grp in _by_segment(words, seg_of):
         units += group_units(grp)
     texts = [u[0] for u in units]
     found = find(texts, _table(s, iv.museum_id))
     taken = {i for m in found for i in range(m.at, m.at + m.n)}
-    weak = [any(is_weak(w.probability) for w in u[1]) for u in units]
+    weak = [any(doubtful[id(w)] for w in u[1]) for u in units]
     found += near_names(texts, weak, names_of(s, interview_id), taken)
     found.sort(key=lambda m: m.at)
     items = [{"start": units[m.at][1][0].start_ms, "end": units[m.at + m.n - 1][1][-1].end_ms, "n": m.n,

@@ -377,7 +377,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         return wrapped
 
     from oralhist.outputs.publish.oai import create_app as create_oai_app
-    from oralhist.web import accounts, archive, editor, exhibits, interviews, publish, research, review, tasks, upload
+    from oralhist.web import accounts, archive, doubts, editor, exhibits, interviews, publish, research, review, tasks, upload
 
     # one entry per page group (a module of oralhist/web/ with routes(cfg, page, guard))
     extra_routes = [
@@ -391,6 +391,7 @@ def make_app(cfg: EditorConfig) -> Starlette:
         *research.routes(cfg, page, guard),  # issue 24 + issue 21 item 8: researchers, requests, the journal
         *review.routes(cfg, page, guard),  # issue 23: correction memory, review progress, assignment, comments
         *accounts.routes(cfg, page, guard),  # issue 21: /comptes, /moi
+        *doubts.routes(cfg, page, guard),  # issue 23: doubtful words, « remplacer partout »
     ]
 
     routes = [

@@ -66,12 +66,16 @@ def transcript_payload(s, interview_id: str, version: Optional[int] = None) -> d
                 return p.name
         return sp.name
 
+    from oralhist.editorial.doubts import doubtful_keys  # issue 23: [.., doubtful 0/1] on each token
+
+    doubtful = doubtful_keys(s, tr)
     out_segs = []
     for gid, gs, ge, gspk, gtext in segs:
         toks = []
         for text, members in group_units(by_seg.get(gid, [])):
             probs = [m.probability for m in members if m.probability is not None]
-            toks.append([members[0].start_ms, members[-1].end_ms, text, round(min(probs) * 100) if probs else 100])
+            toks.append([members[0].start_ms, members[-1].end_ms, text, round(min(probs) * 100) if probs else 100,
+                         1 if doubtful and any([(m.start_ms, m.text) in doubtful for m in members]) else 0])
         out_segs.append([gs, ge, gspk, gtext, toks])
     return {
         "interview": interview_id,

@@ -164,6 +164,28 @@ PATTERNS: list[tuple[str, str]] = [
     (r"(\w+) must be a text", r"« \1 » doit être un texte"),
     (r"unknown field: (.*)", r"champ inconnu : \1"),
     (r"a new account needs a password", "un nouveau compte a besoin d’un mot de passe"),
+    # doubtful words and « remplacer partout » (oralhist.editorial.doubts, oralhist.editorial.replace; issue 23)
+    (r"empty; give the word or phrase to find", "texte à chercher vide : indiquez un mot ou une expression ; rien n’a été remplacé"),
+    (r"too long \((\d+) characters, at most (\d+)\); give a word or a phrase",
+     r"texte trop long (\1 caractères, au plus \2) : indiquez un mot ou une expression ; rien n’a été remplacé"),
+    (r"contains control characters", "le texte contient des caractères de contrôle ; rien n’a été remplacé"),
+    (r"only spaces or punctuation; give a word or phrase.*",
+     "seulement des espaces ou de la ponctuation : indiquez un mot ou une expression ; rien n’a été remplacé"),
+    (r"the same as the text to find; nothing to change", "le remplacement est identique au texte cherché : rien à changer"),
+    (r"version (\S+) of (\S+) is newer than version (\d+) that was previewed; nothing replaced.*",
+     r"la version \1 de l’entretien \2, enregistrée depuis l’aperçu (version \3), est plus récente : rien n’a été "
+     r"remplacé ; relancez l’aperçu"),
+    (r"interview (\S+) is not in this scope; nothing replaced", r"l’entretien \1 n’est pas dans ce périmètre ; rien n’a été remplacé"),
+    (r"already undone", "ce remplacement a déjà été annulé"),
+    (r"version (\S+) was saved after the replace \(version (\d+)\); nothing undone.*",
+     r"la version \1, enregistrée après le remplacement (version \2), serait perdue : rien n’a été annulé ; "
+     r"corrigez à la main"),
+    (r"no such replace", "remplacement inconnu"),
+    (r"no such museum", "musée inconnu"),
+    (r"no word to confirm", "aucun mot à confirmer"),
+    (r"no recognised word at (\d+) ms in version (\d+); nothing confirmed",
+     r"aucun mot reconnu à cet endroit dans la version \2 : rechargez la page ; rien n’a été confirmé"),
+    (r"more than 10 000 words to confirm at once; nothing confirmed", "plus de 10 000 mots à confirmer d’un coup : rien n’a été confirmé"),
 ]
 _COMPILED = [(re.compile(p, re.S), r) for p, r in PATTERNS]
 

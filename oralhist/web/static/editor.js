@@ -166,11 +166,12 @@
     if (sg[4] && sg[4].length) {
       sg[4].forEach(function (w, k) {
         if (k) text.appendChild(document.createTextNode(" "));
-        var low = w[3] < state.low;
+        // issue 23: w[4] is the project's doubt rule (doubts.js jumps, confirms and counts them)
+        var low = w.length > 4 ? w[4] === 1 : w[3] < state.low;
         var s = OH.el("span", { class: low ? "w low" : "w" }, w[2]);
         s.dataset.s = w[0];
         s.dataset.e = w[1];
-        if (low) s.title = "Reconnaissance peu sûre (" + w[3] + " %)";
+        if (low) s.title = "Mot douteux (confiance " + w[3] + " %) : Alt+Entrée pour le confirmer";
         text.appendChild(s);
       });
     } else {

@@ -1,0 +1,114 @@
+/* Doubtful words in the editor (issue 23): Alt+N / Alt+P jump to the next / previous doubtful
+   word and play from one second before it, Alt+Entrée confirms the word (it stops being
+   doubtful, for good), the counter « N mots douteux restants ». The words are the editor's
+   <span class="w low"> (editor.js marks them from the server's rule); a word typed over
+   stops being doubtful at once, and for good once saved (an edited word has no probability). */
+"use strict";
+(function () {
+  var box = document.getElementById("segments");
+  var audio = document.getElementById("audio");
+  var countEl = document.getElementById("doubt-count");
+  if (!box || !audio || !countEl) return;
+  var current = null;  // the doubtful word jumped to last
+  var PREROLL_MS = 1000;
+
+  function doubtful() { return box.getElementsByClassName("low"); }  // live, in document order
+
+  function count() {
+    var n = doubtful().length;
+    countEl.textContent = n === 0 ? "Aucun mot douteux restant"
+      : n === 1 ? "1 mot douteux restant" : n.toLocaleString("fr-FR") + " mots douteux restants";
+  }
+
+  function startOf(sp) { return parseInt(sp.dataset.s, 10); }
+
+  // The doubtful word after (dir 1) or before (dir -1) the one jumped to last, else the one
+  // around the player's position. A binary search over the live list: one pass is O(log n).
+  function pick(dir) {
+    var list = doubtful(), n = list.length;
+    if (!n) return null;
+    var at;
+    if (current && current.isConnected) at = startOf(current);
+    else at = audio.currentTime * 1000 + (dir > 0 ? 0 : PREROLL_MS + 1);
+    var lo = 0, hi = n - 1, k = n;  // first index whose start is > at (dir 1) / >= at (dir -1)
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1, s = startOf(list[mid]);
+      if (dir > 0 ? s > at : s >= at) { k = mid; hi = mid - 1; } else lo = mid + 1;
+    }
+    if (dir > 0) return k < n ? list[k] : null;
+    return k - 1 >= 0 ? list[k - 1] : null;
+  }
+
+  function caretIn(sp) {
+    var r = document.createRange();
+    r.selectNodeContents(sp);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+
+  function land(sp) {
+    if (current) current.classList.remove("doubt-cur");
+    current = sp;
+    sp.classList.add("doubt-cur");
+    var text = sp.closest(".text");
+    if (text) text.focus({ preventScroll: true });
+    caretIn(sp);
+    sp.scrollIntoView({ block: "center" });
+    var t = Math.max(0, startOf(sp) - PREROLL_MS) / 1000;
+    if (audio.readyState >= 1) audio.currentTime = t;
+    else audio.addEventListener("loadedmetadata", function () { audio.currentTime = t; }, { once: true });
+    audio.play().catch(function () {});
+  }
+
+  function jump(dir) {
+    var sp = pick(dir);
+    if (!sp) { OH.say(dir > 0 ? "Plus de mot douteux après celui-ci." : "Pas de mot douteux avant celui-ci."); return; }
+    land(sp);
+  }
+
+  function wordAtCaret() {
+    var sel = window.getSelection();
+    if (!sel.rangeCount || !box.contains(sel.anchorNode)) return current && current.isConnected ? current : null;
+    var n = sel.anchorNode;
+    var sp = n.nodeType === 1 ? n.closest("span.w") : n.parentElement && n.parentElement.closest("span.w");
+    return sp || (current && current.isConnected ? current : null);
+  }
+
+  async function confirmWord() {
+    var sp = wordAtCaret();
+    if (!sp || !sp.classList.contains("low")) { OH.say("Placez le curseur sur un mot douteux pour le confirmer.", true); return; }
+    var r = await OH.api("POST", OH.base + "/doubts/confirm", { words: [[startOf(sp), parseInt(sp.dataset.e, 10)]] });
+    if (!r.ok) { OH.say("Erreur : " + (r.body && r.body.error), true); return; }
+    sp.classList.remove("low");
+    sp.removeAttribute("title");
+    count();
+    OH.say("Mot « " + sp.textContent.trim() + " » confirmé.");
+  }
+
+  // A doubtful word typed over is no longer doubtful (the saved version gives it no probability).
+  box.addEventListener("input", function () {
+    var sel = window.getSelection();
+    if (!sel.rangeCount) return;
+    var n = sel.anchorNode;
+    var sp = n && (n.nodeType === 1 ? n.closest && n.closest("span.w") : n.parentElement && n.parentElement.closest("span.w"));
+    if (sp && sp.classList.contains("low")) { sp.classList.remove("low"); count(); }
+  });
+
+  new MutationObserver(count).observe(box, { childList: true });  // editor.js rendered (load, refresh, undo)
+
+  document.getElementById("doubt-next").addEventListener("click", function () { jump(1); });
+  document.getElementById("doubt-prev").addEventListener("click", function () { jump(-1); });
+  document.getElementById("doubt-ok").addEventListener("click", confirmWord);
+  document.addEventListener("keydown", function (ev) {
+    if (!ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    var handled = true;
+    if (ev.code === "KeyN") jump(1);  // by key position: AZERTY and macOS Option too
+    else if (ev.code === "KeyP") jump(-1);
+    else if (ev.key === "Enter" || ev.code === "Enter" || ev.code === "NumpadEnter") confirmWord();
+    else handled = false;
+    if (handled) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+  window.OHDoubts = { jump: jump, count: count };  // for the bench (bench/bench_doubts_page.py)
+  count();
+})();
