@@ -278,3 +278,29 @@ def test_account_rules_on_postgresql(tmp_path, monkeypatch, pg_fresh):
     assert lib.close_session(ws, token) and lib.session_user(ws, token) is None
     lib.remove_account(ws, "Camille", by="chef")
     assert [a["login"] for a in lib.list_accounts(ws, by="chef")] == ["chef"]
+
+
+def test_account_writes_are_in_the_activity_log(ws):
+    """Issue 21 item 8: creating, changing, resetting, changing one's own password and removing an
+    account each leave one line in the activity log (never a password)."""
+    from oralhist.editorial import accounts as lib
+    from oralhist.editorial.activity import query
+
+    lib.create_account(ws, "chef", "tisserand-lumiere-1920", "admin")
+    lib.create_account(ws, "benevole", "navette-bobine-1930", "volunteer", by="chef")
+    lib.update_account(ws, "benevole", role="editor", by="chef")
+    temp = lib.reset_password(ws, "benevole", by="chef")
+    lib.change_own_password(ws, "benevole", temp, "cardage-filature-1955")
+    lib.remove_account(ws, "benevole", by="chef")
+    from oralhist import db
+
+    with db.session(ws) as s:
+        rows = query(s, action="account.").rows
+    got = [(r["actor"], r["action"]) for r in rows]
+    for want in (("terminal", "account.created"), ("chef", "account.created"), ("chef", "account.changed"),
+                 ("chef", "account.password_reset"), ("benevole", "account.password_changed"),
+                 ("chef", "account.removed")):
+        assert want in got, (want, got)
+    text = repr(rows)
+    for secret in (temp, "navette-bobine-1930", "cardage-filature-1955"):
+        assert secret not in text

@@ -217,6 +217,8 @@ def create_account(ws, login, password, role, museum=None, *, by: Optional[str] 
         row = EditorAccount(name=name, password_hash=hash_password(password), role=role, museum_id=mid,
                             must_change_password=by is not None)
         s.add(row)
+        s.flush()
+        _log(s, by, "account.created", row, f"{name} ({role})")
         s.commit()
         return _row(s, row)
 
@@ -255,6 +257,9 @@ def update_account(ws, login: str, *, role=None, museum=..., disabled=None, pass
         if ends:
             end_sessions(s, row.id)
         s.add(row)
+        changed = [w for w, v in (("rôle", role), ("désactivé" if disabled else "réactivé", disabled),
+                                  ("mot de passe", password)) if v is not None] + (["musée"] if museum is not ... else [])
+        _log(s, by, "account.changed", row, f"{row.name} : {', '.join(changed) or 'rien'}")
         s.commit()
         return _row(s, row)
 
@@ -269,6 +274,7 @@ def reset_password(ws, login: str, *, by: Optional[str] = None) -> str:
         row.must_change_password = True
         end_sessions(s, row.id)
         s.add(row)
+        _log(s, by, "account.password_reset", row, row.name)  # never the temporary password
         s.commit()
     return temp
 
@@ -286,6 +292,7 @@ def change_own_password(ws, login: str, current: str, new: str, *, keep_session:
         row.must_change_password = False
         end_sessions(s, row.id, keep=keep_session)
         s.add(row)
+        _log(s, login, "account.password_changed", row, login)
         s.commit()
 
 
@@ -294,8 +301,16 @@ def remove_account(ws, login: str, *, by: Optional[str] = None) -> None:
         row = _find(s, login, scope_of(s, by))
         _keep_an_admin(s, row, by=by, removing=True)
         end_sessions(s, row.id)  # a statement, before the account's own delete (FK order)
+        _log(s, by, "account.removed", row, f"{row.name} ({row.role})")
         s.delete(row)
         s.commit()
+
+
+def _log(s, by: Optional[str], action: str, row: EditorAccount, detail: str) -> None:
+    """One line of the activity log for an account write (issue 21 item 8), in the write's transaction."""
+    from oralhist.editorial.activity import record
+
+    record(s, actor=by or "terminal", action=action, museum_id=row.museum_id, detail=detail)
 
 
 def _row(s, r: EditorAccount, museums: Optional[dict] = None) -> dict:

@@ -22,6 +22,9 @@ ACTIONS_FR = {
     "access.request": "demande d’accès", "access.grant": "accès accordé", "access.refuse": "demande refusée",
     "access.revoke": "accès retiré", "access.page": "consultation (page)", "access.transcript": "consultation (texte)",
     "access.audio": "consultation (écoute)", "access.denied": "accès refusé", "mail": "message",
+    "login.disabled": "connexion d’un compte désactivé", "account.created": "compte créé",
+    "account.changed": "compte modifié", "account.password_reset": "mot de passe réinitialisé",
+    "account.password_changed": "mot de passe changé", "account.removed": "compte supprimé",
 }
 
 
