@@ -129,7 +129,7 @@ def test_keyboard_reaches_the_player_and_times(served, page):
 
 def test_home_filters_and_xss_page(served, page):
     dialogs = _no_dialogs(page)
-    page.goto(f"{served['url']}/index.html")
+    page.goto(f"{served['url']}/temoignages.html")
     assert page.locator("#cards .card:not([hidden])").count() == 2
     page.select_option("select[data-filter=museum]", "Musée du textile")
     assert page.locator("#cards .card:not([hidden])").count() == 1

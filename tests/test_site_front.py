@@ -246,6 +246,8 @@ def test_front_pages_in_chromium(front, page):
     assert "Fosse Delloye" in page.inner_text("main") and "Lampe de mineur" in page.inner_text("main")
     # the map: a marker per museum with coordinates, and the same in the list
     page.goto(url + "carte/index.html")
+    outline = page.get_attribute("svg path.land", "d")  # the region's outline (IGN Admin Express, shipped)
+    assert outline.startswith("M") and outline.count("L") > 200, outline[:80]
     markers = page.locator("svg a.marker[data-museum]")
     assert markers.count() == 2
     places = page.locator("svg a.marker.place")  # a place of the vocabulary with coordinates, heard in public

@@ -345,6 +345,8 @@ def test_consent_word_vocab_and_publish_pages_in_chromium_with_axe(browser, benc
     page.keyboard.press("Enter")
     page.wait_for_selector("#redactions tbody tr")
     assert page.inner_text("#redactions tbody tr td:nth-child(3)") == "<b>santé d’un tiers</b>"  # shown as text
+    # issue 21: prose times read « 2 s », editing fields keep 00:00:02
+    assert page.inner_text("#redactions tbody tr td:nth-child(1)").replace("\u00a0", " ") == "2 s"
     assert page.inner_text("#redactions-caption") == "1 passage retiré"
     _axe_clean(page)
     page.focus("button.unredact")

@@ -80,6 +80,29 @@ def project(lat: float, lon: float, bounds=BOUNDS) -> tuple[float, float]:
     return round((lon - w) * k * scale, 1), round((n - lat) * scale, 1)
 
 
+def outline_path(bounds) -> str:
+    """The region's outline (oralhist/data/geo, IGN Admin Express under the Licence Ouverte) as an
+    SVG path in the map's projection; points closer than a pixel to the last one are dropped."""
+    import json
+    from importlib.resources import files
+
+    shape = json.loads(files("oralhist").joinpath("data/geo/hauts-de-france.geojson").read_text(encoding="utf-8"))
+    geom = shape["geometry"]
+    polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+    parts = []
+    for polygon in polygons:
+        for ring in polygon:
+            kept, last = [], None
+            for lon, lat in ring:
+                x, y = project(lat, lon, bounds)
+                if last is None or abs(x - last[0]) + abs(y - last[1]) >= 1.0:
+                    kept.append(f"{x:g},{y:g}")
+                    last = (x, y)
+            if len(kept) >= 3:
+                parts.append("M" + "L".join(kept) + "Z")
+    return "".join(parts)
+
+
 def map_bounds(points: list[tuple[float, float]]):
     w, s, e, n = BOUNDS
     for lat, lon in points:
@@ -150,5 +173,6 @@ def add_map(model, env, common: dict, museums: list) -> None:
     m = common["m"]
     model.add_text("carte/index.html", env.get_template("map.html").render(
         **common, root="../", markers=markers, place_markers=place_markers, width=SVG_W, height=h, museums=museums,
+        outline=outline_path(bounds),
         places=sorted(places.items(), key=lambda kv: kv[0].casefold()),
         meta=page_meta(model, "carte/index.html", f"{m['map_h']} · {model.title}", m["map_intro"], kind="collection")))

@@ -27,6 +27,14 @@ var OH = (function () {
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
     return String(h).padStart(2, "0") + ":" + String(m).padStart(2, "0") + ":" + String(x).padStart(2, "0");
   }
+  function position(ms) {  // prose: « 1 min 07 s » (as the pages' `position` filter); hms() is for editing fields
+    var s = Math.max(0, Math.floor((ms || 0) / 1000)), sp = "\u00a0";
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
+    var two = function (n) { return String(n).padStart(2, "0"); };
+    if (h) return h + sp + "h" + sp + two(m) + sp + "min" + sp + two(x) + sp + "s";
+    if (m) return m + sp + "min" + sp + two(x) + sp + "s";
+    return x + sp + "s";
+  }
   function parseHms(t) {
     var parts = String(t).trim().replace(",", ".").split(":");
     if (!parts.length || parts.some(function (p) { return p === "" || isNaN(Number(p)); })) return null;
@@ -41,7 +49,7 @@ var OH = (function () {
     return e;
   }
   var iid = document.body.getAttribute("data-interview");
-  return { say: say, api: api, hms: hms, parseHms: parseHms, el: el, iid: iid,
+  return { say: say, api: api, hms: hms, position: position, parseHms: parseHms, el: el, iid: iid,
            base: iid ? "/api/i/" + encodeURIComponent(iid) : null };
 })();
 
@@ -72,10 +80,10 @@ OH.voice = function (label) {
   return m ? "Voix " + m[1] : String(label || "");
 };
 
-/* issue 21: a file picker worded in French hides the browser's own input; a form sent without
-   a file says so in French (before the page's own handler runs) */
+/* issue 21: a file picker worded in French hides the browser’s own input; a form sent without its
+   required file says so in French (before the page’s own handler runs) */
 document.addEventListener("submit", function (ev) {
-  var input = ev.target.querySelector && ev.target.querySelector(".file-pick input[type=file]");
+  var input = ev.target.querySelector && ev.target.querySelector(".file-pick input[type=file]:not([data-optional])");
   if (input && !input.files.length) {
     ev.preventDefault();
     ev.stopImmediatePropagation();

@@ -78,12 +78,12 @@
       data.redactions.forEach(function (r) {
         var tr = OH.el("tr");
         tr.setAttribute("data-redaction", r.id);
-        tr.appendChild(OH.el("td", null, OH.hms(r.start_ms)));
-        tr.appendChild(OH.el("td", null, OH.hms(r.end_ms)));
+        tr.appendChild(OH.el("td", null, OH.position(r.start_ms)));
+        tr.appendChild(OH.el("td", null, OH.position(r.end_ms)));
         tr.appendChild(OH.el("td", null, r.reason || ""));
         tr.appendChild(OH.el("td", null, r.created_by || ""));
         var td = OH.el("td"), b = OH.el("button", { type: "button", class: "unredact" },
-                                          "Rétablir " + OH.hms(r.start_ms) + "–" + OH.hms(r.end_ms));
+                                          "Rétablir " + OH.position(r.start_ms) + "–" + OH.position(r.end_ms));
         b.addEventListener("click", function () { change({ unredact: [r.id] }, "Passage rétabli."); });
         td.appendChild(b);
         tr.appendChild(td);
