@@ -99,13 +99,14 @@
 
   document.getElementById("doubt-next").addEventListener("click", function () { jump(1); });
   document.getElementById("doubt-prev").addEventListener("click", function () { jump(-1); });
-  document.getElementById("doubt-ok").addEventListener("click", confirmWord);
+  var okButton = document.getElementById("doubt-ok");  // absent for a role that may not correct (curator)
+  if (okButton) okButton.addEventListener("click", confirmWord);
   document.addEventListener("keydown", function (ev) {
     if (!ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
     var handled = true;
     if (ev.code === "KeyN") jump(1);  // by key position: AZERTY and macOS Option too
     else if (ev.code === "KeyP") jump(-1);
-    else if (ev.key === "Enter" || ev.code === "Enter" || ev.code === "NumpadEnter") confirmWord();
+    else if (okButton && (ev.key === "Enter" || ev.code === "Enter" || ev.code === "NumpadEnter")) confirmWord();
     else handled = false;
     if (handled) { ev.preventDefault(); ev.stopPropagation(); }
   }, true);
