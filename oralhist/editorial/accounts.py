@@ -42,6 +42,8 @@ ROLES: dict[str, frozenset] = {
     "researcher": frozenset(),
 }
 STAFF_ROLES = ("volunteer", "editor", "curator", "admin")  # the roles an admin gives on /comptes
+ROLE_FR = {"volunteer": "bénévole", "editor": "éditeur", "curator": "conservateur", "admin": "administrateur",
+           "researcher": "chercheur"}  # as the activity log says them
 ACTIONS = frozenset().union(*ROLES.values())
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -218,7 +220,7 @@ def create_account(ws, login, password, role, museum=None, *, by: Optional[str] 
                             must_change_password=by is not None)
         s.add(row)
         s.flush()
-        _log(s, by, "account.created", row, f"{name} ({role})")
+        _log(s, by, "account.created", row, f"{name} ({ROLE_FR.get(role, role)})")
         s.commit()
         return _row(s, row)
 
@@ -301,7 +303,7 @@ def remove_account(ws, login: str, *, by: Optional[str] = None) -> None:
         row = _find(s, login, scope_of(s, by))
         _keep_an_admin(s, row, by=by, removing=True)
         end_sessions(s, row.id)  # a statement, before the account's own delete (FK order)
-        _log(s, by, "account.removed", row, f"{row.name} ({row.role})")
+        _log(s, by, "account.removed", row, f"{row.name} ({ROLE_FR.get(row.role, row.role)})")
         s.delete(row)
         s.commit()
 

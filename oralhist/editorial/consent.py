@@ -227,14 +227,18 @@ def _after_consent_change(s, interview_id, row, *, who, reason, address, withdra
     from oralhist.records import AccessRequest, utcnow
 
     changes = []
+    scope_fr = {"public": "publique", "on-site": "sur place", "research-only": "recherche seulement",
+                "none": "aucune diffusion"}  # the journal is read by people: never the stored value
+    fr = lambda v: scope_fr.get(getattr(v, "value", v), str(v)) if v is not None else "—"  # noqa: E731
     if before is None or before.scope != after.scope:
-        changes.append(f"portée : {before.scope if before else '—'} → {after.scope}")
+        changes.append(f"portée : {fr(before.scope) if before else '—'} → {fr(after.scope)}")
     if before is None or before.embargo_until != after.embargo_until:
         changes.append(f"embargo : {(before.embargo_until if before else None) or '—'} → {after.embargo_until or '—'}")
     if before is None or before.anonymise != after.anonymise:
         changes.append("anonymisé" if after.anonymise else "non anonymisé")
     if (row.listing or "none") != listed_before:
-        changes.append(f"catalogue : {listed_before} → {row.listing}")
+        listing_fr = {"none": "non listé", "catalogue": "listé au catalogue"}
+        changes.append(f"catalogue : {listing_fr.get(listed_before, listed_before)} → {listing_fr.get(row.listing, row.listing)}")
     if before is not None and len(before.redactions) != len(after.redactions):
         changes.append(f"passages retirés : {len(before.redactions)} → {len(after.redactions)}")
     if withdraw:

@@ -44,6 +44,16 @@ LINK_FR = {"suggested": "proposé", "accepted": "accepté", "rejected": "rejeté
 KIND_FR = {"trade": "métier", "object": "objet", "place": "lieu", "subject": "sujet"}
 
 
+def browser_name(agent: str | None) -> str:
+    """A session's browser as people name it, from its User-Agent (the raw string is English jargon)."""
+    a = agent or ""
+    name = next((n for k, n in (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome ou Chromium"),
+                                ("Safari/", "Safari")) if k in a), "navigateur non reconnu")
+    system = next((n for k, n in (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                                  ("Windows", "Windows"), ("Mac OS", "macOS"), ("Linux", "Linux")) if k in a), "")
+    return f"{name} sur {system}" if system else name
+
+
 def source_fr(source: str | None) -> str:
     """Where a transcript version comes from, for people: never "machine" or "editor"."""
     if not source or source == "machine":
@@ -114,6 +124,7 @@ def _templates():
 
     env.filters["position"] = position  # issue 21: « 1 min 07 s » in prose; hms (00:01:07) in editing fields
     env.filters["author"] = author_fr  # issue 21: « reconnaissance automatique », never « oralhist transcribe »
+    env.filters["browser"] = browser_name  # /moi: « Chrome ou Chromium sur Linux », never the raw user agent
     env.filters["plural"] = lambda n, one, many: f"{n} {one if abs(n) < 2 else many}"  # French: 0 and 1 singular
     env.filters["kind"] = lambda k: KIND_FR.get(_val(k), _val(k))
     from oralhist.outputs.publish.typography import long_date
