@@ -57,11 +57,6 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("CI_FULL", "0") != "1":  # long tests (marker `full`) run with CI_FULL=1 only
-        skip_full = pytest.mark.skip(reason="a long test: runs with CI_FULL=1 (scripts/test.sh)")
-        for it in items:
-            if "full" in it.keywords:
-                it.add_marker(skip_full)
     if _xdist_workers():  # every worker sorts the same way, as xdist requires
         rank = {name: i for i, name in enumerate(SLOW_FILES)}
         items.sort(key=lambda it: rank.get(it.path.name, len(rank)))  # stable: same order inside a file
