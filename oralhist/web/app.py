@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from oralhist import db
+from oralhist.editorial.accounts import ROLE_FR as ACCOUNT_ROLE_FR
 from oralhist.web.auth import SESSION_COOKIE  # the login cookie is auth's; the app reads it
 
 HERE = Path(__file__).parent
@@ -37,9 +38,7 @@ STAGE_FR = {
 }
 REVIEW_FR = {None: "pas de transcription", "machine": "à relire", "corrected": "corrigée", "approved": "approuvée"}
 ROLE_FR = {"narrator": "narrateur", "interviewer": "enquêteur", "other": "autre"}
-# account roles (oralhist.editorial.accounts.ROLES), as people read them
-ROLE_NAME = {"volunteer": "bénévole", "editor": "éditeur", "curator": "conservateur", "admin": "administrateur",
-             "researcher": "chercheur"}
+ROLE_NAME = ACCOUNT_ROLE_FR  # account roles as people read them: the library's one table (the activity log uses it too)
 LINK_FR = {"suggested": "proposé", "accepted": "accepté", "rejected": "rejeté"}
 KIND_FR = {"trade": "métier", "object": "objet", "place": "lieu", "subject": "sujet"}
 
