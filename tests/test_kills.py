@@ -238,7 +238,7 @@ def test_kill_during_diarize_exports_follow_the_data(tmp_path, corpus, then):
 
 
 def _long_interview(prepared_archives, tmp_path, corpus, name):
-    """A ~60 s recording made of FLEURS clips one after the other, ingested and normalised
+    """A ~35 s recording made of FLEURS clips one after the other, ingested and normalised
     (once per test process; each call gets its own copy of that archive)."""
 
     def build(ws):
@@ -251,12 +251,12 @@ def _long_interview(prepared_archives, tmp_path, corpus, name):
             a = decode(c)
             pieces += [a, np.zeros(8000, dtype=np.float32)]
             total += a.shape[0] + 8000
-            if total >= 60 * 16000:
+            if total >= 30 * 16000:
                 break
         wav = write_wav(ws.root.parent / "long.wav", np.concatenate(pieces))
         _oh(ws.root, "ingest", wav, "--language", "fr")
 
-    ws = prepared_archives("kills: 60 s of FLEURS fr, ingested", build, tmp_path / name)
+    ws = prepared_archives("kills: 35 s of FLEURS fr, ingested", build, tmp_path / name)
     from oralhist import db
     from oralhist.records import Interview
 

@@ -104,27 +104,27 @@ def _queue_run(oralhist, env, folder) -> dict:
     return json.loads(res.stdout)
 
 
-def test_thirty_interviews_three_workers_every_stage_exactly_once(net, ffmpeg, corpus, tmp_path):
+def test_fifteen_interviews_three_workers_every_stage_exactly_once(net, ffmpeg, corpus, tmp_path):
     ws, env, oralhist, worker = net
-    folder = _clips(tmp_path, ffmpeg, corpus, 30)
+    folder = _clips(tmp_path, ffmpeg, corpus, 15)
     out = _queue_run(oralhist, env, folder)
     ids = out["interviews"]
-    assert len(ids) == 30
-    assert len([r for r in _jobs(ws) if r["status"] == "queued"]) == 150
+    assert len(ids) == 15
+    assert len([r for r in _jobs(ws) if r["status"] == "queued"]) == 75
     workers = [worker() for _ in range(3)]
     rows = _wait_done(ws, 900, workers)
     _exactly_once(ws, ids)
     assert len({r["worker"] for r in rows}) == 3, "the three workers shared the work"
     # `oralhist jobs --json` shows them; enqueuing again adds nothing
     listed = json.loads(subprocess.run(oralhist("jobs", "--json"), env=env, capture_output=True, text=True).stdout)
-    assert len(listed) == 150 and {j["status"] for j in listed} == {"done"}
+    assert len(listed) == 75 and {j["status"] for j in listed} == {"done"}
     assert _queue_run(oralhist, env, folder)["interviews"] == ids
-    assert len(_jobs(ws)) == 150
+    assert len(_jobs(ws)) == 75
 
 
 def test_a_worker_killed_mid_transcription_loses_nothing_and_writes_once(net, ffmpeg, corpus, tmp_path):
     ws, env, oralhist, worker = net
-    folder = _clips(tmp_path, ffmpeg, corpus, 9, seconds=4.0)
+    folder = _clips(tmp_path, ffmpeg, corpus, 6, seconds=4.0)
     ids = _queue_run(oralhist, env, folder)["interviews"]
     workers = [worker() for _ in range(3)]
     victim, running = None, []

@@ -206,8 +206,7 @@ def _count(dbfile: Path, sql: str, *args) -> int:
 def test_kill_9_mid_batch_leaves_no_partial_transcript(ws, corpus):
     """kill -9 while the second interview is being recognised; the rerun finishes the job."""
     add_clip(ws, "a-short", corpus / "fr" / "fleurs_fr_005.ogg")
-    long = np.concatenate([decode(corpus / "fr" / f"fleurs_fr_00{k}.ogg") for k in (0, 1, 3, 4)] + [
-                           decode(corpus / "en" / "fasterwhisper_jfk.flac")])
+    long = np.concatenate([decode(corpus / "fr" / f"fleurs_fr_00{k}.ogg") for k in (1, 3)])  # 34 s
     add_interview(ws, "b-long", long)
     cmd = [sys.executable, "-m", "oralhist", "--workspace", str(ws.root), "transcribe", "--all", "--json"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -221,7 +220,7 @@ def test_kill_9_mid_batch_leaves_no_partial_transcript(ws, corpus):
             time.sleep(0.05)
         else:
             pytest.fail("the first interview never finished")
-        time.sleep(0.5)  # well inside the 65 s second interview
+        time.sleep(0.5)  # well inside the 34 s second interview
         assert proc.poll() is None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -259,21 +258,22 @@ def test_long_audio_is_heard_in_blocks_with_the_same_result(corpus):
     from oralhist.recognition.transcribe import recognise
 
     whisper = models.load(models.resolve())
-    a = decode(corpus / "en" / "fasterwhisper_jfk.flac")
-    audio = np.concatenate([a, np.zeros(3 * SR, dtype=np.float32), a])
+    # Two different speakers (the same clip twice would make Whisper's compression-ratio check refuse
+    # every decoding of the window and sample at each fallback temperature: 3x the CPU for nothing).
+    audio = np.concatenate([decode(corpus / "en" / "fasterwhisper_jfk.flac"), np.zeros(3 * SR, dtype=np.float32),
+                            decode(corpus / "en" / "fleurs_en_000.ogg")])
     one = recognise(whisper, audio, language="en")
     blocks = recognise(whisper, audio, language="en", block_s=12)
     for rec in (one, blocks):
         text = normalise(" ".join(s.text for s in rec.result.kept), "en")
-        # Both copies are heard. Whisper base varies in a word or two between runs and thread counts
-        # ("can do to you", "ask to not", a clause dropped when the temperature fallback samples), so
-        # the check is on each copy's opening and on the country named in both halves of each copy.
-        assert text.count("fellow america") == 2, text
-        assert text.count("your country") >= 3, text
+        # Both clips are heard (Whisper base varies in a word or two between runs and thread counts,
+        # so the check is on a phrase of each).
+        assert "fellow america" in text and "your country" in text, text
+        assert "slow communication channels" in text and "lag behind" in text, text
         starts = [s.start_ms for s in rec.result.kept]
         assert starts == sorted(starts)
     second = [s for s in blocks.result.kept if s.start_ms > 12_000]
-    assert second and second[0].start_ms >= 13_500  # the second copy starts after the pause
+    assert second and second[0].start_ms >= 14_000  # the second clip starts after the pause
 
 
 def test_language_codes(ws):
@@ -357,8 +357,10 @@ def test_a_stopped_recognition_resumes_inside_its_block_from_the_last_checkpoint
     from oralhist.recognition.transcribe import BlockCheckpoint, recognise
 
     whisper = models.load(models.resolve())
-    a = decode(corpus / "en" / "fasterwhisper_jfk.flac")
-    audio = np.concatenate([a, np.zeros(2 * SR, dtype=np.float32), a])  # 24 s: one block of the default 300 s
+    # two speakers, not one clip twice (Whisper's compression-ratio check would refuse every decoding of
+    # the repeated text and sample at each fallback temperature)
+    audio = np.concatenate([decode(corpus / "en" / "fleurs_en_000.ogg"), np.zeros(2 * SR, dtype=np.float32),
+                            decode(corpus / "en" / "fasterwhisper_jfk.flac")])  # 23.6 s: one block of the default 300 s
     path = tmp_path / "transcribe-blocks.json"
 
     class Stop(Exception):
@@ -372,11 +374,11 @@ def test_a_stopped_recognition_resumes_inside_its_block_from_the_last_checkpoint
         recognise(whisper, audio, language="en", checkpoint=BlockCheckpoint(path, "k"), checkpoint_s=5,
                   on_progress=stop_after_checkpoint)
     saved = json.loads(path.read_text())["blocks"]["p0"]
-    assert 5 <= saved["heard_s"] < 24 and saved["segs"]
+    assert 5 <= saved["heard_s"] < 23.6 and saved["segs"]
     ckpt = BlockCheckpoint(path, "k")
     rec = recognise(whisper, audio, language="en", checkpoint=ckpt, checkpoint_s=5)
     assert ckpt.reused == 1
     kept = [(g["start_ms"], g["text"]) for g in saved["segs"]]
     assert [(s.start_ms, s.text) for s in rec.raw[:len(kept)]] == kept  # what was heard is kept as it was
     text = normalise(" ".join(s.text for s in rec.result.kept), "en")
-    assert text.count("fellow america") == 2 and rec.raw[-1].end_ms > 20_000, text  # and the rest is heard
+    assert "fellow america" in text and "lag behind" in text and rec.raw[-1].end_ms > 20_000, text  # and the rest is heard
