@@ -155,7 +155,7 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
         # Only stop words ("de", "la"): ranking every segment of the archive says nothing useful
         # and costs seconds; take them in archive order instead.
         ranked = "rank" if not _only_stop_words(query) else "0 AS rank"
-        c, k = CANDIDATES, max(100, limit * 10)
+        c, k = CANDIDATES, max(50, limit * 3)  # k: how many ranked candidates are joined and filtered
         while True:
             params.update(c=c, k=k)
             stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, rank FROM (SELECT rowid, {ranked} "
@@ -202,27 +202,32 @@ def _search_postgres(s: Session, query: str, cols: str, joins: str, where: list[
     if not tsq:
         return None
     params = {**params, "q": tsq}
-    if s.execute(sql("SELECT numnode(to_tsquery('oralhist_fr', :q))"), params).scalar() == 0:
-        return None  # only stop words
     # The first CANDIDATES matches the GIN index gives are ranked, not all: ranking reads each
     # match's row (its tsvector), one heap page per match, which for a common word at 4,000
     # hours is 17,000 pages (issue 22: « mois » 162 ms). The LIMIT inside stops the bitmap heap
-    # scan after the window; filters that leave too few hits widen it.
-    c, k = CANDIDATES, max(100, limit * 10)
+    # scan after the window; filters that leave too few hits widen it. One round trip: the
+    # first row also says how many matches the window held (n) and whether the query kept
+    # any word once stop words were dropped (nn), even when no hit survives the filters.
+    c, k = CANDIDATES, max(50, limit * 3)  # k: how many ranked candidates are joined and filtered
     while True:
         params.update(c=c, k=k)
-        stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT w.segment_id, "
-                f"ts_rank_cd(w.tsv, w.q) / (1 + 1.2 * (0.25 + 0.75 * w.n_words::float8 / 15)) AS rank "
-                f"FROM (SELECT segment_id, tsv, n_words, q FROM fts_segments, to_tsquery('oralhist_fr', :q) q "
-                f"WHERE tsv @@ q LIMIT :c) w ORDER BY rank DESC LIMIT :k) f "
+        stmt = (f"WITH w AS MATERIALIZED (SELECT segment_id, tsv, n_words, q FROM fts_segments, "
+                f"to_tsquery('oralhist_fr', :q) q WHERE tsv @@ q LIMIT :c), "
+                f"f AS (SELECT segment_id, ts_rank_cd(tsv, q) / (1 + 1.2 * (0.25 + 0.75 * n_words::float8 / 15)) "
+                f"AS rank FROM w ORDER BY rank DESC LIMIT :k) "
+                f"SELECT r.*, n.n, n.nn FROM (SELECT count(*) AS n, numnode(to_tsquery('oralhist_fr', :q)) AS nn "
+                f"FROM w) n LEFT JOIN LATERAL (SELECT {cols}, seg.text, f.rank, seg.id AS sid FROM f "
                 f"JOIN segment seg ON seg.id = f.segment_id {joins} "
-                f"WHERE {' AND '.join(where)} ORDER BY f.rank DESC, seg.id LIMIT :limit")
-        rows = s.execute(sql(stmt), params).all()
+                f"WHERE {' AND '.join(where)} ORDER BY f.rank DESC, seg.id LIMIT :limit) r ON true "
+                f"ORDER BY r.rank DESC, r.sid")
+        got = s.execute(sql(stmt), params).all()
+        rows = [r for r in got if r[0] is not None]
         if len(rows) >= limit:
             break
-        found = s.execute(sql("SELECT count(*) FROM (SELECT 1 FROM fts_segments WHERE tsv @@ "
-                              "to_tsquery('oralhist_fr', :q) LIMIT :c + 1) x"), params).scalar()
-        c, k, more = _widen(found, c, k)
+        n, nn = got[0][-2], got[0][-1]
+        if not n and nn == 0:
+            return None  # only stop words
+        c, k, more = _widen(n + (n >= c), c, k)  # a full window may hide more matches
         if not more:
             break
     words = _query_words(query)
