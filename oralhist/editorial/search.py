@@ -5,8 +5,10 @@ unicode61 tokenizer folding case and accents ("metier" finds "Métier"); trigger
 ``segment`` table keep it up to date whatever writes segments (transcription, editor, import).
 Results are ranked by BM25 and come with interview, time and a snippet. On PostgreSQL: the
 ``fts_segments`` table of tsvectors (migration 1202, French stemming after unaccent, GIN
-index, kept current by a trigger), ranked by ts_rank_cd. Other engines, and queries made only
-of stop words, use a portable substring search.
+index, kept current by a trigger), ranked by ts_rank_cd. Both rank only the first CANDIDATES
+matches (a window that widens when filters leave too few hits), so a common word costs the
+same at 4,000 hours as at 40. Other engines, and queries made only of stop words, use a
+portable substring search.
 
 Filters: ``trade``/``object`` keep interviews with a (not rejected) link to that term,
 ``speaker`` keeps segments spoken by that speaker (label or name), ``museum`` interviews of
