@@ -28,6 +28,7 @@ import argparse
 import importlib.util
 import io
 import json
+import math
 import os
 import resource
 import shutil
@@ -189,16 +190,24 @@ def workspace(folder: Path, url: str | None):
 
 def p95(t: list[float]) -> float:
     t = sorted(t)
-    return t[min(len(t) - 1, int(round(0.95 * len(t) + 0.5)) - 1)]  # nearest rank: the 19th of 20
+    return t[math.ceil(0.95 * len(t)) - 1]  # nearest rank: the 19th of 20 (as bench_queue.py)
 
 
-def time_pass(s, fn, limit: int = 20) -> tuple[dict, float]:
-    per, c0 = {}, _cpu()
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds (user+sys) of the PostgreSQL backend serving the session (0 on SQLite)."""
+    if not pid:
+        return 0.0
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_pass(s, fn, limit: int = 20, pid: int | None = None) -> tuple[dict, float, float]:
+    per, c0, s0 = {}, _cpu(), _server_cpu(pid)
     for q in QUERIES:
         t0 = time.perf_counter()
         fn(s, q, limit=limit)
         per[q] = (time.perf_counter() - t0) * 1000
-    return per, _cpu() - c0
+    return per, _cpu() - c0, _server_cpu(pid) - s0
 
 
 def bench_engine(ws, base_mod, new_mod, repeat: int) -> dict:
@@ -206,20 +215,26 @@ def bench_engine(ws, base_mod, new_mod, repeat: int) -> dict:
 
     out: dict = {"runs": []}
     with db.session(ws) as s:
+        pid = None
+        if s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
         for fn in (base_mod.search, new_mod.search):  # warm: caches, wordfreq, the plan
             for q in QUERIES:
                 fn(s, q, limit=20)
         for r in range(repeat):
             run = {"load": os.getloadavg()[0]}
             for name, mod in (("baseline", base_mod), ("new", new_mod)):
-                per, cpu = time_pass(s, mod.search)
+                per, cpu, server = time_pass(s, mod.search, pid=pid)
                 run[name] = {"median_ms": round(statistics.median(per.values()), 1),
                              "p95_ms": round(p95(list(per.values())), 1), "max_ms": round(max(per.values()), 1),
-                             "cpu_s": round(cpu, 2), "per_query_ms": {q: round(v, 1) for q, v in per.items()}}
+                             "cpu_s": round(cpu, 2), "server_cpu_s": round(server, 2),
+                             "per_query_ms": {q: round(v, 1) for q, v in per.items()}}
             out["runs"].append(run)
         for name in ("baseline", "new"):
             out[name] = {k: round(statistics.median(run[name][k] for run in out["runs"]), 1)
-                         for k in ("median_ms", "p95_ms", "max_ms", "cpu_s")}
+                         for k in ("median_ms", "p95_ms", "max_ms", "cpu_s", "server_cpu_s")}
         out["hits"] = {q: [(h.interview_id, h.start_ms, h.score) for h in new_mod.search(s, q, limit=20)]
                        for q in QUERIES}
         out["hits_baseline"] = {q: [(h.interview_id, h.start_ms, h.score) for h in base_mod.search(s, q, limit=20)]
@@ -274,7 +289,14 @@ def main() -> None:
             differ = [q for q in QUERIES
                       if sorted(h[:2] for h in res["postgres"]["hits"][q]) != sorted(h[:2] for h in res["sqlite"]["hits"][q])]
             res["parity_differ"] = differ
-            print("queries whose 20 hits differ between PostgreSQL and FTS5:", differ, flush=True)
+            before = [q for q in QUERIES if sorted(h[:2] for h in res["postgres"]["hits_baseline"][q])
+                      != sorted(h[:2] for h in res["sqlite"]["hits_baseline"][q])]
+            res["parity_differ_baseline"] = before
+            res["hit_counts"] = {q: [len(res[e][h][q]) for e in ("postgres", "sqlite") for h in ("hits_baseline", "hits")]
+                                 for q in QUERIES}
+            print("queries whose hits differ between PostgreSQL and FTS5: this branch", differ, "baseline", before,
+                  flush=True)
+            print("hit counts (pg base, pg new, sqlite base, sqlite new):", res["hit_counts"], flush=True)
     finally:
         subprocess.run(stop_cmd, capture_output=True)
         if not a.keep:
