@@ -15,8 +15,9 @@ Timing: each of --repeat runs times the 20 queries (QUERIES) once with the basel
 (``git show REV:oralhist/editorial/search.py``) and once with this branch's, alternating, on
 the same session; per run the median and p95 (nearest rank, 20 queries), then the median of
 the runs. CPU time of the client (user+sys) and the load average are written beside them.
-Also: whether PostgreSQL and FTS5 give the same hits (set of (interview, start) and the same
-first hit's score order) on every query, with this branch's code.
+Also, with both codes: which queries give different hits on PostgreSQL and FTS5 (the set of
+(interview, start) of the 20 hits) and the hit counts per engine. PostgreSQL's figures include
+the CPU of the backend serving the session (/proc), the one least changed by the load.
 
 --keep DIR keeps (or reuses) the cluster and the SQLite archive in DIR between runs.
 Writes bench/results-search.json.
