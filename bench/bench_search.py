@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import json
 import math
 import os
@@ -70,10 +69,10 @@ def baseline_module(rev: str):
 
 def start_or_reuse_pg(folder: Path) -> tuple[str, list, bool]:
     """(url base, stop command, fresh). A kept cluster in ``folder`` is started again."""
-    from bench_queue import start_pg
-
     import glob
     import socket
+
+    from bench_queue import start_pg
 
     db = folder / "pg" / "db"
     if not db.exists():
@@ -122,9 +121,10 @@ def _heads(conn, hours: int) -> None:
 def fill_pg(ws, hours: int) -> int:
     """COPY the segments with the FTS trigger off, then one INSERT … SELECT of the tsvectors
     (reindex's statement) and the GIN index built once: the same rows the trigger writes."""
+    from sqlmodel import Session
+
     from oralhist import db
     from oralhist.editorial.search import reindex
-    from sqlmodel import Session
 
     engine = db.engine_for(ws)
     with engine.begin() as conn:

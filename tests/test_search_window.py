@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from _link_helpers import make_interview
 
 FILLER = ["usine", "atelier", "machine", "ouvrier", "fonderie"]

@@ -161,7 +161,7 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
         while True:
             params.update(c=c, k=k)
             stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, rank FROM (SELECT rowid, {ranked} "
-                    f"FROM fts_segments WHERE fts_segments MATCH :q LIMIT :c) ORDER BY rank LIMIT :k) f "
+                    f"FROM fts_segments WHERE fts_segments MATCH :q LIMIT :c) ORDER BY rank, rowid LIMIT :k) f "
                     f"JOIN segment seg ON seg.id = f.rowid {joins} "
                     f"WHERE {' AND '.join(where)} ORDER BY f.rank, seg.id LIMIT :limit")
             try:
@@ -216,7 +216,7 @@ def _search_postgres(s: Session, query: str, cols: str, joins: str, where: list[
         stmt = (f"WITH w AS MATERIALIZED (SELECT segment_id, tsv, n_words, q FROM fts_segments, "
                 f"to_tsquery('oralhist_fr', :q) q WHERE tsv @@ q LIMIT :c), "
                 f"f AS (SELECT segment_id, ts_rank_cd(tsv, q) / (1 + 1.2 * (0.25 + 0.75 * n_words::float8 / 15)) "
-                f"AS rank FROM w ORDER BY rank DESC LIMIT :k) "
+                f"AS rank FROM w ORDER BY rank DESC, segment_id LIMIT :k) "  # ties: lowest id first, as on FTS5
                 f"SELECT r.*, n.n, n.nn FROM (SELECT count(*) AS n, numnode(to_tsquery('oralhist_fr', :q)) AS nn "
                 f"FROM w) n LEFT JOIN LATERAL (SELECT {cols}, seg.text, f.rank, seg.id AS sid FROM f "
                 f"JOIN segment seg ON seg.id = f.segment_id {joins} "
