@@ -5,8 +5,10 @@ unicode61 tokenizer folding case and accents ("metier" finds "Métier"); trigger
 ``segment`` table keep it up to date whatever writes segments (transcription, editor, import).
 Results are ranked by BM25 and come with interview, time and a snippet. On PostgreSQL: the
 ``fts_segments`` table of tsvectors (migration 1202, French stemming after unaccent, GIN
-index, kept current by a trigger), ranked by ts_rank_cd. Other engines, and queries made only
-of stop words, use a portable substring search.
+index, kept current by a trigger), ranked by ts_rank_cd. Both rank only the first CANDIDATES
+matches (a window that widens when filters leave too few hits), so a common word costs the
+same at 4,000 hours as at 40. Other engines, and queries made only of stop words, use a
+portable substring search.
 
 Filters: ``trade``/``object`` keep interviews with a (not rejected) link to that term,
 ``speaker`` keeps segments spoken by that speaker (label or name), ``museum`` interviews of
@@ -150,31 +152,31 @@ def search(s: Session, query: str, *, trade: Optional[str] = None, object: Optio
         ensure_index(s)
         params["q"] = fts_query(query)
         # Rank inside the full-text index first (cheap), then join and filter only the best
-        # candidates; widen the window when filters or old versions leave too few.
-        k = max(100, limit * 10)
+        # candidates; widen the window when filters or old versions leave too few. Only the
+        # first CANDIDATES matches (in segment order) are ranked, as on PostgreSQL (parity).
         # Only stop words ("de", "la"): ranking every segment of the archive says nothing useful
         # and costs seconds; take them in archive order instead.
         ranked = "rank" if not _only_stop_words(query) else "0 AS rank"
-        order = "ORDER BY rank" if ranked == "rank" else ""
+        c, k = CANDIDATES, max(50, limit * 3)  # k: how many ranked candidates are joined and filtered
         while True:
-            params["k"] = k
-            stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, {ranked} FROM fts_segments "
-                    f"WHERE fts_segments MATCH :q {order} LIMIT :k) f "
+            params.update(c=c, k=k)
+            stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT rowid, rank FROM (SELECT rowid, {ranked} "
+                    f"FROM fts_segments WHERE fts_segments MATCH :q LIMIT :c) ORDER BY rank, rowid LIMIT :k) f "
                     f"JOIN segment seg ON seg.id = f.rowid {joins} "
-                    f"WHERE {' AND '.join(where)} ORDER BY f.rank LIMIT :limit")
+                    f"WHERE {' AND '.join(where)} ORDER BY f.rank, seg.id LIMIT :limit")
             try:
                 rows = s.execute(sql(stmt), params).all()
             except Exception as exc:  # FTS syntax the user typed
                 if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
                     raise BadInput(query, f"cannot search for this ({getattr(exc, 'orig', exc)})") from None
                 raise
-            if len(rows) >= limit or k >= 10_000_000:
+            if len(rows) >= limit:
                 break
             found = s.execute(sql("SELECT count(*) FROM (SELECT rowid FROM fts_segments WHERE fts_segments MATCH :q "
-                                  "LIMIT :k)"), params).scalar()
-            if found < k:
+                                  "LIMIT :c + 1)"), params).scalar()
+            c, k, more = _widen(found, c, k)
+            if not more:
                 break
-            k *= 10
         words = _query_words(query)
         return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), round(-r[8], 4), r[4], r[5], r[6]) for r in rows]
     if dialect == "postgresql" and not _only_stop_words(query):
@@ -202,26 +204,51 @@ def _search_postgres(s: Session, query: str, cols: str, joins: str, where: list[
     if not tsq:
         return None
     params = {**params, "q": tsq}
-    if s.execute(sql("SELECT numnode(to_tsquery('oralhist_fr', :q))"), params).scalar() == 0:
-        return None  # only stop words
-    k = max(100, limit * 10)
+    # The first CANDIDATES matches the GIN index gives are ranked, not all: ranking reads each
+    # match's row (its tsvector), one heap page per match, which for a common word at 4,000
+    # hours is 17,000 pages (issue 22: « mois » 162 ms). The LIMIT inside stops the bitmap heap
+    # scan after the window; filters that leave too few hits widen it. One round trip: the
+    # first row also says how many matches the window held (n) and whether the query kept
+    # any word once stop words were dropped (nn), even when no hit survives the filters.
+    c, k = CANDIDATES, max(50, limit * 3)  # k: how many ranked candidates are joined and filtered
     while True:
-        params["k"] = k
-        stmt = (f"SELECT {cols}, seg.text, f.rank FROM (SELECT segment_id, "
-                f"ts_rank_cd(tsv, q) / (1 + 1.2 * (0.25 + 0.75 * n_words / 15.0)) AS rank "
-                f"FROM fts_segments, to_tsquery('oralhist_fr', :q) q WHERE tsv @@ q ORDER BY rank DESC LIMIT :k) f "
+        params.update(c=c, k=k)
+        stmt = (f"WITH w AS MATERIALIZED (SELECT segment_id, tsv, n_words, q FROM fts_segments, "
+                f"to_tsquery('oralhist_fr', :q) q WHERE tsv @@ q LIMIT :c), "
+                f"f AS (SELECT segment_id, ts_rank_cd(tsv, q) / (1 + 1.2 * (0.25 + 0.75 * n_words::float8 / 15)) "
+                f"AS rank FROM w ORDER BY rank DESC, segment_id LIMIT :k) "  # ties: lowest id first, as on FTS5
+                f"SELECT r.*, n.n, n.nn FROM (SELECT count(*) AS n, numnode(to_tsquery('oralhist_fr', :q)) AS nn "
+                f"FROM w) n LEFT JOIN LATERAL (SELECT {cols}, seg.text, f.rank, seg.id AS sid FROM f "
                 f"JOIN segment seg ON seg.id = f.segment_id {joins} "
-                f"WHERE {' AND '.join(where)} ORDER BY f.rank DESC, seg.id LIMIT :limit")
-        rows = s.execute(sql(stmt), params).all()
-        if len(rows) >= limit or k >= 10_000_000:
+                f"WHERE {' AND '.join(where)} ORDER BY f.rank DESC, seg.id LIMIT :limit) r ON true "
+                f"ORDER BY r.rank DESC, r.sid")
+        got = s.execute(sql(stmt), params).all()
+        rows = [r for r in got if r[0] is not None]
+        if len(rows) >= limit:
             break
-        found = s.execute(sql("SELECT count(*) FROM (SELECT 1 FROM fts_segments WHERE tsv @@ "
-                              "to_tsquery('oralhist_fr', :q) LIMIT :k) x"), params).scalar()
-        if found < k:
+        n, nn = got[0][-2], got[0][-1]
+        if not n and nn == 0:
+            return None  # only stop words
+        c, k, more = _widen(n + (n >= c), c, k)  # a full window may hide more matches
+        if not more:
             break
-        k *= 10
     words = _query_words(query)
     return [Hit(r[0], r[1], r[2], r[3], _snip(r[7], words), round(float(r[8]), 4), r[4], r[5], r[6]) for r in rows]
+
+
+# How many matches are ranked at most (the first ones in index order, i.e. segment order on a
+# freshly written archive), on both engines; a query matching fewer ranks them all.
+CANDIDATES = 1000
+
+
+def _widen(found: int, c: int, k: int) -> tuple[int, int, bool]:
+    """After a pass that gave fewer hits than asked: ``found`` matches in the window of ``c``
+    (``c + 1`` when the window was full), ``k`` of them ranked and filtered. (c, k, whether
+    another, wider pass can find more)."""
+    if found <= min(c, k) or k >= 10_000_000:
+        return c, k, False
+    k *= 10
+    return max(c, k), k, True
 
 
 def _pg_parts(query: str) -> list[str]:
