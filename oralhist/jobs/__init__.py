@@ -460,8 +460,13 @@ def _already_done(s, job: Job) -> bool:
     return started is not None and aware(row.finished_at) >= started
 
 
-def _finish(ws, job_id: int, status: str, *, message: str, error: Optional[str] = None) -> None:
+def _finish(ws, job_id: int, status: str, *, message: str, error: Optional[str] = None,
+            worker: Optional[str] = None) -> None:
+    """``worker``: the process that ran the job to its end, written again in case the reconciler
+    queued the row meanwhile (a heartbeat late on a loaded machine) and cleared it."""
     extra = {"progress": 1.0} if status == "done" else {}
+    if worker is not None:
+        extra["worker"] = worker
     _update(ws, job_id, status=status, message=message, error=error, finished_at=now(), **extra)
 
 
@@ -645,7 +650,7 @@ def _run_job(ws, job_id: int) -> None:
         job = get(ws, job_id)
         with db.session(ws) as s:
             if _already_done(s, job):
-                _finish(ws, job_id, "done", message="Terminé (déjà fait)")
+                _finish(ws, job_id, "done", message="Terminé (déjà fait)", worker=me)
                 return
         progress = JobProgress(ws, job_id, job.stage, seconds=job.stage in ("normalise", "transcribe"))
         try:
@@ -658,7 +663,7 @@ def _run_job(ws, job_id: int) -> None:
             if _is_transient(exc) and job.attempts < MAX_ATTEMPTS:
                 _requeue(ws, job, f"Erreur passagère, nouvel essai : {reason}")
                 raise TransientJobError(job_id, reason) from exc
-            _finish(ws, job_id, "failed", message="Échec",
+            _finish(ws, job_id, "failed", message="Échec", worker=me,
                     error=f"{LABELS.get(job.stage, job.stage)} : {reason}. Corrigez puis relancez la tâche.")
             _cancel_later(ws, job)
             if not isinstance(exc, OralhistError):  # a bug, not bad input: keep the traceback in the log
@@ -667,7 +672,7 @@ def _run_job(ws, job_id: int) -> None:
         progress.close()
         failed = [m for i, m in getattr(rep, "failed", [])]
         if failed:
-            _finish(ws, job_id, "failed", message="Échec",
+            _finish(ws, job_id, "failed", message="Échec", worker=me,
                     error=f"{LABELS.get(job.stage, job.stage)} : {failed[0]}. Corrigez puis relancez la tâche.")
             _cancel_later(ws, job)
         else:
@@ -676,7 +681,7 @@ def _run_job(ws, job_id: int) -> None:
                 from oralhist.outputs.exports.staff import write_staff_exports
 
                 write_staff_exports(ws, [job.interview_id])
-            _finish(ws, job_id, "done", message="Terminé")
+            _finish(ws, job_id, "done", message="Terminé", worker=me)
     finally:
         locks.release(lock)  # never raises: a lock it cannot delete is released by the reconciler
         if is_network(ws):
