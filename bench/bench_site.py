@@ -97,8 +97,47 @@ def build(root: Path, n: int):
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """The site's files, with HTTP range requests (206) like any web host (nginx, Apache, GitHub
+    Pages, S3): without them the interview player fetches the whole recording at load to be able
+    to seek (static/player.js), which is what `python -m http.server` gets, not a web host."""
+
     def log_message(self, *a):
         pass
+
+    def send_head(self):
+        import re
+
+        rng = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        path = self.translate_path(self.path)
+        if not rng or not os.path.isfile(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        start = int(rng.group(1))
+        end = min(int(rng.group(2)) if rng.group(2) else size - 1, size - 1)
+        if start > end:
+            self.send_error(416)
+            return None
+        f = open(path, "rb")
+        f.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._left = end - start + 1
+        return f
+
+    def copyfile(self, source, outputfile):
+        left = getattr(self, "_left", None)
+        if left is None:
+            return super().copyfile(source, outputfile)
+        while left > 0:
+            chunk = source.read(min(65536, left))
+            if not chunk:
+                break
+            outputfile.write(chunk)
+            left -= len(chunk)
 
 
 def serve(site: Path):

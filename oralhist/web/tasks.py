@@ -267,7 +267,6 @@ def routes(cfg, page, guard) -> list:
 
     def api_consent_set(request: Request, data: dict):
         from oralhist.editorial.consent import set_consent
-
         from oralhist.editorial.portrait import set_portrait
 
         iid = request.path_params["iid"]
@@ -301,7 +300,8 @@ def routes(cfg, page, guard) -> list:
             dest, name = await _stage(ws, upload, "portrait.jpg")
             await run_in_threadpool(lambda: set_portrait(ws, iid, dest))
             res = consent_payload(ws, iid)
-            res["message"] = "Portrait enregistré et publié avec l’entretien (décochez « Publier le portrait » pour le retirer)."
+            res["message"] = ("Portrait enregistré : il paraîtra avec l’entretien à la prochaine publication "
+                              "(décochez « Publier le portrait » pour qu’il n’y paraisse pas).")
             return JSONResponse(res)
         except OralhistError as exc:
             return error_response(exc, name)
