@@ -97,8 +97,47 @@ def build(root: Path, n: int):
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """The site's files, with HTTP range requests (206) like any web host (nginx, Apache, GitHub
+    Pages, S3): without them the interview player fetches the whole recording at load to be able
+    to seek (static/player.js), which is what `python -m http.server` gets, not a web host."""
+
     def log_message(self, *a):
         pass
+
+    def send_head(self):
+        import re
+
+        rng = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        path = self.translate_path(self.path)
+        if not rng or not os.path.isfile(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        start = int(rng.group(1))
+        end = min(int(rng.group(2)) if rng.group(2) else size - 1, size - 1)
+        if start > end:
+            self.send_error(416)
+            return None
+        f = open(path, "rb")
+        f.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._left = end - start + 1
+        return f
+
+    def copyfile(self, source, outputfile):
+        left = getattr(self, "_left", None)
+        if left is None:
+            return super().copyfile(source, outputfile)
+        while left > 0:
+            chunk = source.read(min(65536, left))
+            if not chunk:
+                break
+            outputfile.write(chunk)
+            left -= len(chunk)
 
 
 def serve(site: Path):
@@ -126,17 +165,31 @@ def home_weight(url: str) -> dict:
             "requests": [(k, u.rsplit("/", 1)[-1], n) for k, u, n in got]}
 
 
+AUDITS = ("total-blocking-time", "first-contentful-paint", "largest-contentful-paint", "cumulative-layout-shift",
+          "speed-index", "bootup-time", "mainthread-work-breakdown")
+
+
 def lighthouse(url: str, runs: int, out: Path) -> dict:
-    scores = {}
+    """Lighthouse's default mobile run (its own throttling untouched), ``runs`` times; each run's
+    scores beside the load average and Lighthouse's benchmarkIndex of that run (the machine is shared)."""
+    scores, each = {}, []
     for _ in range(runs):
         out.unlink(missing_ok=True)
+        load = os.getloadavg()[0]
         subprocess.run([str(LH), url, "--quiet", "--output=json", f"--output-path={out}",
                         "--chrome-flags=--headless=new --no-sandbox"], check=True, timeout=300,
                        env={**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")})
-        cats = json.loads(out.read_text())["categories"]
-        for k, v in cats.items():
+        rep = json.loads(out.read_text())
+        run = {"load": round(load, 2), "benchmark_index": rep["environment"]["benchmarkIndex"]}
+        for k, v in rep["categories"].items():
             scores.setdefault(k, []).append(round(v["score"] * 100))
-    return {k: {"median": statistics.median(v), "runs": v} for k, v in scores.items()}
+            run[k] = round(v["score"] * 100)
+        for a in AUDITS:
+            run[a] = rep["audits"][a].get("numericValue")
+        each.append(run)
+    res = {k: {"median": statistics.median(v), "runs": v} for k, v in scores.items()}
+    res["each_run"] = each
+    return res
 
 
 def main() -> None:
@@ -145,13 +198,19 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--pages", default="", help="only these Lighthouse pages (comma-separated names)")
+    ap.add_argument("--archive", default="", help="build the archive in this folder once and reuse it (kept)")
     args = ap.parse_args()
     from oralhist.archive.workspace import open_workspace
     from oralhist.outputs.publish import publish_site
 
     res = {"load_before": os.getloadavg(), "interviews": args.interviews}
     with tempfile.TemporaryDirectory() as d:
-        ws = build(Path(d), args.interviews)
+        root = Path(args.archive) if args.archive else Path(d)
+        if args.archive and (root / "archive" / "oralhist.toml").exists():
+            ws = open_workspace(root / "archive")
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+            ws = build(root, args.interviews)
         c0, t0 = cpu(), time.perf_counter()
         publish_site(ws)
         res["full_publish"] = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(cpu() - c0, 2)}
@@ -190,6 +249,8 @@ def main() -> None:
                     res["lighthouse"][name]["wall_s"] = round(time.perf_counter() - t0, 1)
                     print(name, json.dumps({k: v["median"] for k, v in res["lighthouse"][name].items()
                                             if isinstance(v, dict)}), flush=True)
+                    for run in res["lighthouse"][name]["each_run"]:
+                        print("   ", json.dumps(run), flush=True)
         finally:
             httpd.shutdown()
     res["load_after"] = os.getloadavg()

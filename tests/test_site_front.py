@@ -58,8 +58,9 @@ def front(tmp_path_factory, corpus, ffmpeg):
     import_objects(ws, root / "o" / "objets.csv")
     (root / "metiers.csv").write_text("label\nmineur\ntisserand\n", encoding="utf-8")
     import_vocab(ws, root / "metiers.csv", "trade")
-    (root / "lieux.csv").write_text("label;latitude;longitude\nWattrelos;50.7044;3.2167\nLille;50.6292;3.0573\n",
-                                    encoding="utf-8")  # Lille is heard in no public interview: no marker
+    # Lille is heard in no public interview: no marker; Arras has only its INSEE code: the commune's centre
+    (root / "lieux.csv").write_text("label;latitude;longitude;insee\nWattrelos;50.7044;3.2167;\nLille;50.6292;3.0573;\n"
+                                    "Arras;;;62041\n", encoding="utf-8")
     import_vocab(ws, root / "lieux.csv", "place")
     topic = [(500, total, "La grève de 1962", "Le puits en 1962.", ["grève"])]
     make_interview(ws, "iv-mine", corpus=corpus, audio=audio, title="Le fond", museum="Musée de la mine",
@@ -67,7 +68,8 @@ def front(tmp_path_factory, corpus, ffmpeg):
                    links=[("object", "Lampe de mineur (OBJ-1)", 1000, 3500, "la lampe", "accepted", 1.0),
                           ("trade", "mineur", 500, 4000, "le mineur", "accepted", 1.0)])
     make_interview(ws, "iv-mine2", corpus=corpus, audio=audio, title="La lampisterie", museum="Musée de la mine",
-                   narrator="Paul Leroy", date="1985-03-02")
+                   narrator="Paul Leroy", date="1985-03-02",
+                   links=[("place", "Arras", 500, 2500, "Arras", "accepted", 1.0)])
     make_interview(ws, "iv-tex", corpus=corpus, audio=audio, title="Le métier à tisser", museum="Musée du textile",
                    narrator="Jeanne Caron", date="2001-05-01", place="Roubaix",
                    topics=[(0, total, "Les années 1970 à l'usine", "", [])],
@@ -79,6 +81,20 @@ def front(tmp_path_factory, corpus, ffmpeg):
     (root / "expo.md").write_text("---\ntitle: Lumières du fond\nslug: lumieres\n---\nLa lampe et le mineur.\n\n"
                                   "## La lampe\n[[clip iv-mine 00:01-00:04]]\n[[object OBJ-1]]\n", encoding="utf-8")
     import_exhibition(ws, root / "expo.md")
+    # 25 more testimonies of the textile museum (26 in all): its page is cut into pages of 24
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.records import Interview, Museum
+    from publish_helpers import make_many
+
+    make_many(ws, 25)
+    with db.session(ws) as s:
+        textile = s.exec(select(Museum).where(Museum.name == "Musée du textile")).one().id
+        for iv in s.exec(select(Interview).where(Interview.id.startswith("gen-"))).all():
+            iv.museum_id = textile
+            s.add(iv)
+        s.commit()
     from oralhist.editorial.portrait import set_portrait
 
     _picture(root / "p" / "portrait.jpg", (120, 90, 60))
@@ -133,7 +149,9 @@ def test_front_pages_are_written_and_consent_filtered(front):
     site = front["site"]
     for p in NEW_PAGES + ("extraits.js", "theme.css", "langues.js", "partage.png"):
         assert (site / p).is_file(), p
-    for p in NEW_PAGES + ("extraits.js",):
+    more = tuple(str(x.relative_to(site)) for x in site.glob("musees/*/page-*.html"))  # museum pages 2, 3…
+    assert more
+    for p in NEW_PAGES + more + ("extraits.js",):
         text = (site / p).read_text(encoding="utf-8")
         for s in SECRET:
             assert s not in text, (p, s)
@@ -146,6 +164,59 @@ def test_front_pages_are_written_and_consent_filtered(front):
     frise = (site / "frise" / "index.html").read_text(encoding="utf-8")
     assert 'id="d1960"' in frise and 'id="d1980"' in frise and 'id="d1970"' in frise
     assert frise.count('class="range"') == 3
+
+
+def test_museum_pages_of_24_and_what_loads_on_a_phone(front):
+    """Museum pagination; the speed fixes of issue 26 (Lighthouse on a phone): every script deferred,
+    the main picture fetched first, AVIF listed first, the blob: player allowed, no tile layer by default."""
+    from PIL import Image, features
+
+    site = front["site"]
+    first = (site / "musees" / "musee-du-textile" / "index.html").read_text(encoding="utf-8")
+    second = (site / "musees" / "musee-du-textile" / "page-2.html").read_text(encoding="utf-8")
+    def cards(html):
+        return re.search(r'<ul class="cards" id="museum-cards">(.*?)</ul>', html, re.S).group(1).count("<li")
+
+    assert cards(first) == 24 and cards(second) == 2
+    assert 'rel="next" href="page-2.html"' in first and 'rel="prev" href="index.html"' in second
+    assert "rel=\"next\"" not in second and not (site / "musees" / "musee-du-textile" / "page-3.html").exists()
+    assert "Une navette de tisserand" in first and "Une navette de tisserand" not in second  # objects: page 1
+    assert not (site / "musees" / "musee-de-la-mine" / "page-2.html").exists()
+    obj = next(site.glob("objets/*/index.html")).read_text(encoding="utf-8")
+    expo = (site / "expositions" / "lumieres" / "index.html").read_text(encoding="utf-8")
+    for path, html in [(p, (site / p).read_text(encoding="utf-8")) for p in NEW_PAGES + ("i/iv-mine.html", "search.html")] \
+            + [("object", obj), ("exhibition", expo)]:
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        assert scripts and all(" defer " in t or 'type="application/ld+json"' in t for t in scripts), (path, scripts)
+        assert "media-src 'self' blob:;" in html and "img-src 'self' data:;" in html, path
+    # the page's main picture is fetched first, never lazily; the others lazily
+    main = re.search(r'<div class="object-picture">.*?</picture>', obj, re.S).group(0)
+    assert 'fetchpriority="high"' in main and 'loading="lazy"' not in main
+    first_pic = re.search(r"<picture>.*?</picture>", expo, re.S).group(0)
+    assert 'fetchpriority="high"' in first_pic
+    if features.check("avif"):  # AVIF where this Pillow writes it: made at import, listed first
+        assert re.search(r'<picture><source type="image/avif" srcset="[^"]+-card\.avif 480w, [^"]+-page\.avif', main), main
+        avif = re.search(r'srcset="\.\./\.\./([^" ]+\.avif)', main).group(1)
+        with Image.open(site / avif) as im:
+            assert im.format == "AVIF" and im.size[0] > 0
+    # no tile layer unless [site] map_tiles names one
+    carte = (site / "carte" / "index.html").read_text(encoding="utf-8")
+    assert "<image" not in carte and 'class="tiled"' not in carte
+
+
+def test_map_tiles_setting_is_checked(ws):
+    from oralhist.archive.workspace import open_workspace
+    from oralhist.errors import BadInput
+    from oralhist.outputs.publish.places import map_tiles
+
+    toml = ws.root / "oralhist.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert map_tiles(ws) is None
+    for bad in ("javascript:alert(1)/{z}/{x}/{y}", "https://t.example.org/{z}/{x}.png", 'https://t.example.org/{z}/{x}/{y}.png" onload="x'):
+        toml.write_text(text.replace("[site]\n", "[site]\nmap_tiles = '" + bad + "'\n"), encoding="utf-8")
+        with pytest.raises(BadInput, match=r"\[site\] map_tiles must be an http\(s\) tile address") as e:
+            map_tiles(open_workspace(ws.root))
+        assert str(toml) in str(e.value.path)
 
 
 def test_portrait_only_with_the_consent_permission(front):
@@ -171,9 +242,21 @@ def test_portrait_never_for_an_anonymised_interview(ws, corpus, tmp_path):
     make_interview(ws, "iv-later", corpus=corpus, narrator="Louise Martin")
     set_portrait(ws, "iv-later", tmp_path / "p.jpg")
     set_consent(ws, "iv-later", anonymise=True, pseudonym="Témoin B")  # anonymised after the portrait was allowed
+    # this publish also carries [site] map_tiles (issue 26): the tile layer under the same outline and list
+    toml = ws.root / "oralhist.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[site]\n", '[site]\nmap_tiles = "https://tiles.example.org/{z}/{x}/{y}.png"\n'
+                    'map_tiles_credit = "© Contributeurs OpenStreetMap"\n'), encoding="utf-8")
     publish_site(open_workspace(ws.root))
     assert not list(ws.site.rglob("portrait.*"))
     assert not any('class="portrait"' in p.read_text(encoding="utf-8") for p in ws.site.glob("i/*.html"))
+    carte = (ws.site / "carte" / "index.html").read_text(encoding="utf-8")
+    tiles = re.findall(r'<image href="https://tiles\.example\.org/8/(\d+)/(\d+)\.png"', carte)
+    # Hauts-de-France at zoom 8: tiles x 128-131, y 85-88 (Web Mercator)
+    assert len(tiles) >= 4 and {int(x) for x, _ in tiles} <= set(range(128, 132)) and {int(y) for _, y in tiles} <= set(range(84, 90)), tiles
+    assert 'class="tiled"' in carte and '<path class="land" d="M' in carte and 'id="map-list"' in carte
+    assert "img-src 'self' data: https://tiles.example.org;" in carte and "© Contributeurs OpenStreetMap" in carte
+    assert "img-src 'self' data:;" in (ws.site / "index.html").read_text(encoding="utf-8")  # the map page only
 
 
 def test_incremental_publish_keeps_the_front_pages(front):
@@ -250,10 +333,13 @@ def test_front_pages_in_chromium(front, page):
     assert outline.startswith("M") and outline.count("L") > 200, outline[:80]
     markers = page.locator("svg a.marker[data-museum]")
     assert markers.count() == 2
-    places = page.locator("svg a.marker.place")  # a place of the vocabulary with coordinates, heard in public
-    assert places.evaluate_all("(els) => els.map(e => e.getAttribute('aria-label'))") == ["Wattrelos"]
+    places = page.locator("svg a.marker.place")  # places of the vocabulary with coordinates, heard in public
+    assert places.evaluate_all("(els) => els.map(e => e.getAttribute('aria-label'))") == ["Arras", "Wattrelos"]
     assert (site / "t" / (places.first.get_attribute("data-place") + ".html")).is_file()  # the place's term page
-    assert page.locator("#map-list li[data-place]").all_inner_texts() == ["Wattrelos (50.7044, 3.2167)"]
+    # Arras by its INSEE code only: the commune's centre (its town hall, from the shipped table)
+    assert (places.first.get_attribute("data-lat"), places.first.get_attribute("data-lon")) == ("50.29306", "2.77852")
+    assert page.locator("#map-list li[data-place]").all_inner_texts() == [
+        "Arras (50.2931, 2.7785) (centre de la commune, code INSEE 62041)", "Wattrelos (50.7044, 3.2167)"]
     assert sorted(markers.evaluate_all("(els) => els.map(e => e.dataset.museum)")) == ["musee-de-la-mine", "musee-du-textile"]
     assert page.locator("#map-list li[data-museum]").count() == 2
     # the English switch: the chrome changes, no testimony text does
@@ -269,7 +355,7 @@ def test_front_pages_in_chromium(front, page):
     assert "Le fond" in page.inner_text("h1")
     page.click("#lang-switch")
     assert "Tous les témoignages" in page.inner_text("nav.sections")
-    for path in NEW_PAGES[1:]:
+    for path in NEW_PAGES[1:] + ("musees/musee-du-textile/page-2.html",):
         page.goto(url + path)
         res = axe.run(page)
         assert res.violations_count == 0, (path, res.generate_report())

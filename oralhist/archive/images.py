@@ -1,9 +1,9 @@
 """Object pictures: hashed read-only originals and Pillow web derivatives (issue 14).
 
 An original is copied once into ``<archive>/objects/originals/<sha256><ext>`` and made
-read-only, like recordings. Derivatives (a card and a page size, WebP + JPEG) are made from
-it with EXIF/GPS metadata dropped and the EXIF orientation applied. Huge images are opened
-with ``Image.draft`` (JPEG decodes at 1/2, 1/4, 1/8 scale) and ``Image.reduce`` so memory
+read-only, like recordings. Derivatives (a card and a page size; AVIF where Pillow writes it,
+WebP, JPEG) are made from it with EXIF/GPS metadata dropped and the EXIF orientation applied.
+Huge images are opened with ``Image.draft`` (JPEG decodes at 1/2, 1/4, 1/8 scale) and ``Image.reduce`` so memory
 stays bounded; beyond ``MAX_PIXELS`` an image is refused (decompression-bomb guard).
 """
 
@@ -22,6 +22,25 @@ from oralhist.errors import BadInput
 SIZES = {"card": 480, "page": 1600}
 #: WebP ``method`` 2 instead of 4: 3× less CPU (bench/RESULTS-objects.md) for files a few % larger
 FORMATS = {"webp": ("WEBP", {"quality": 80, "method": 2}), "jpg": ("JPEG", {"quality": 82, "optimize": True, "progressive": True})}
+
+#: issue 26 item 7: AVIF as well where this Pillow writes it (Pillow ≥ 11.3 built with libavif), listed
+#: first by the site's <picture>. ``speed`` 8 of 0–10, quality 55: bench/RESULTS-site.md gives the
+#: cost per picture and the sizes. A Pillow without AVIF keeps WebP + JPEG; the pages then omit it.
+AVIF = ("AVIF", {"quality": 55, "speed": 8})
+#: None: AVIF when Pillow can write it (checked once, when the first picture is derived); True/False: forced
+WRITE_AVIF = None
+
+
+def formats() -> dict:
+    """The derivative formats made here: ``FORMATS``, with AVIF first where Pillow writes it."""
+    global WRITE_AVIF
+    if WRITE_AVIF is None:
+        from PIL import features
+
+        WRITE_AVIF = bool(features.check("avif"))
+    return {"avif": AVIF, **FORMATS} if WRITE_AVIF else dict(FORMATS)
+
+
 #: refused beyond this many pixels (Pillow's own guard is raised to this value while we open)
 MAX_PIXELS = 120_000_000
 #: other formats cannot be decoded at a reduced scale, so their bound is lower
@@ -161,7 +180,7 @@ def make_derivatives(original: Path, out_dir: Path, stem: str, base=None) -> dic
             k2 = max(base.size) / max(size)
             filt = Image.Resampling.BICUBIC if k2 < 2 else Image.Resampling.LANCZOS
             im = base.resize(size, filt) if size != base.size else base
-            for ext, (fmt, opts) in FORMATS.items():
+            for ext, (fmt, opts) in formats().items():
                 dest = out_dir / f"{stem}-{size_name}.{ext}"
                 tmp = dest.with_suffix(f"{dest.suffix}.{os.getpid()}.part")  # two workers may derive the same picture
                 im.save(tmp, fmt, **opts)  # no exif= argument: metadata (GPS…) is not written

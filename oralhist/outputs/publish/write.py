@@ -20,7 +20,7 @@ from typing import Optional
 from oralhist.progress import NULL
 
 MANIFEST = ".oralhist-build.json"
-BUILD_VERSION = 4  # 4: issue 26 keeps each interview's front-page facts (clips, years); 3: issue 25 (IIIF rights http form, bilingual IIIF metadata, terms with URIs); 2: issue 13's interview pages and home-data.js
+BUILD_VERSION = 5  # 5: issue 26 speed (deferred scripts, media-src blob:, AVIF sources); 4: issue 26 keeps each interview's front-page facts (clips, years); 3: issue 25 (IIIF rights http form, bilingual IIIF metadata, terms with URIs); 2: issue 13's interview pages and home-data.js
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,31 @@
       form.elements.anonymise.checked = !!data.anonymise;
       form.elements.pseudonym.value = data.pseudonym || "";
       if (form.elements.listing) form.elements.listing.checked = data.listing === "catalogue";
+      portraitBox(data);
       draw();
     }
+
+    // issue 26: the portrait box, never offered for an anonymised interview (nor before a picture is stored)
+    function portraitBox(data) {
+      var box = document.getElementById("portrait"), why = document.getElementById("portrait-why");
+      if (!box) return;
+      var anon = document.getElementById("consent-form").elements.anonymise.checked;
+      box.checked = !!data.portrait && !anon;
+      box.disabled = anon || !data.portrait_stored;
+      why.textContent = anon ? "Entretien anonymisé : le portrait du narrateur n’est jamais publié."
+        : data.portrait_stored ? "" : "Aucune photographie du narrateur n’est encore enregistrée (section « Portrait du narrateur »).";
+    }
+    document.getElementById("consent-form").elements.anonymise.addEventListener("change", function () {
+      if (state) portraitBox(state);
+    });
+    var portraitUpload = document.getElementById("portrait-upload");
+    if (portraitUpload) portraitUpload.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var r = await upload(base + "/consent/portrait", portraitUpload);
+      if (!r.ok) { OH.say(r.body.error, true); return; }
+      render(r.body);
+      OH.say(r.body.message);
+    });
 
     async function change(data, done) {
       var r = await OH.api("POST", base + "/consent", data);
@@ -122,6 +145,7 @@
                    anonymise: f.elements.anonymise.checked };
       if (f.elements.pseudonym.value.trim()) data.pseudonym = f.elements.pseudonym.value.trim();
       if (f.elements.listing) data.listing = f.elements.listing.checked ? "catalogue" : "none";
+      if (f.elements.portrait && !f.elements.portrait.disabled) data.portrait = f.elements.portrait.checked;
       if (f.elements.why && f.elements.why.value.trim()) data.why = f.elements.why.value.trim();
       change(data, "Consentement enregistré.");
     });

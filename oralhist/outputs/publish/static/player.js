@@ -6,7 +6,11 @@
   var segEls = Array.prototype.slice.call(document.querySelectorAll(".seg"));
   segEls.forEach(function (seg, i) { seg.id = "seg-" + i; });
   var words = [], wordEls = [];
-  segEls.forEach(function (seg) {
+  // Each segment's words become spans (read-along, click to listen). A long transcript (an hour is
+  // some 8,000 words) is split a few dozen segments at a time between frames, so that no long task
+  // blocks the phone at load (issue 26, Lighthouse's Total Blocking Time); segments stay in order,
+  // so `words` stays sorted while it grows.
+  function splitSeg(seg) {
     var p = seg.querySelector(".txt[data-w]");
     if (!p) return;
     var base = parseInt(seg.getAttribute("data-s"), 10);
@@ -30,7 +34,16 @@
     });
     p.textContent = "";
     p.appendChild(frag);
-  });
+  }
+  var CHUNK = 40, pending = segEls.slice(CHUNK);
+  segEls.slice(0, CHUNK).forEach(splitSeg);
+  function splitMore() {
+    pending.splice(0, CHUNK).forEach(splitSeg);
+    if (pending.length) later(splitMore);
+    else if (audio && audio.currentTime > 0) highlight(audio.currentTime * 1000, false);
+  }
+  function later(f) { if (window.requestIdleCallback) requestIdleCallback(f, { timeout: 200 }); else setTimeout(f, 0); }
+  if (pending.length) later(splitMore);
   var segStarts = segEls.map(function (s) { return parseInt(s.getAttribute("data-s"), 10); });
   var tocEls = Array.prototype.slice.call(document.querySelectorAll(".toc li[data-s]"));
   var follow = document.getElementById("follow");
