@@ -96,7 +96,7 @@ def oralhist(ws, *args, code: Path = REPO) -> tuple[float, float, dict | str]:
     """Run the real command (the package under ``code``); (wall s, child CPU s, its JSON output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), *args], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), *args], capture_output=True, cwd=str(code),
                        text=True, env={**os.environ, "PYTHONPATH": str(code)})
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
