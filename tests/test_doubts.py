@@ -219,6 +219,40 @@ def test_replace_reads_only_the_segments_that_may_hold_the_word(two):
     assert part.segments == whole.segments and part.stats.to_dict() == whole.stats.to_dict()
 
 
+def test_editor_transcript_reads_the_words_once(two):
+    """The editor's transcript JSON takes the words from the doubt rule's one query (a three-hour
+    transcript: 31,000 words read once, not twice), with the rule's verdict on each token."""
+    import re
+
+    from sqlalchemy import event
+
+    from oralhist import db
+    from oralhist.editorial.doubts import transcript_doubts
+    from oralhist.editorial.view import current_transcript
+    from oralhist.web.editor import transcript_payload
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    with db.session(two) as s:
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            d = transcript_payload(s, "a-filature")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        tr = current_transcript(s, "a-filature")
+        by_id = transcript_doubts(s, tr)
+        words = s.connection().exec_driver_sql(f"SELECT start_ms, end_ms, text, id FROM word WHERE transcript_id = {tr.id}").fetchall()
+    assert len([q for q in seen if re.search(r"\bFROM word\b", q, re.I)]) == 1, seen
+    one = {(a, b, t.strip()): by_id[wid] for a, b, t, wid in words}  # tokens of a single recognised word
+    toks = [t for sg in d["segments"] for t in sg[4] if (t[0], t[1], t[2]) in one]
+    assert len(toks) > 100 and sum(t[4] for t in toks) > 0
+    assert all(t[4] == (1 if one[(t[0], t[1], t[2])] else 0) for t in toks)
+
+
 def test_replace_and_undo_on_postgresql(tmp_path, pg_fresh, monkeypatch):
     from oralhist.archive.workspace import init
     from oralhist.editorial.doubts import confirm, view_doubts
