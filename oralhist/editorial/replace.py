@@ -237,10 +237,11 @@ _FOLDS_MORE = "œŒæÆßﬀﬁﬂﬃﬄﬅﬆ¹²³ªºſĲĳ"  # unicode61 kee
 _FTS_NAMES = {"fts_segments", "fts_segments_ai", "fts_segments_ad", "fts_segments_au"}
 
 
-def _fts_rows(s, find: str):
+def _fts_rows(s, find: str, tids: Sequence[int]):
     """Rows (segment id, transcript id, idx, start_ms, end_ms, text) of the segments that may hold
-    ``find`` by the SQLite FTS5 index, or None where it cannot decide (PostgreSQL, no index, a
-    find with characters the index folds otherwise): then every segment is read."""
+    ``find`` by the SQLite FTS5 index (of these transcripts, when they are few: one museum's), or
+    None where it cannot decide (PostgreSQL, no index, a find with characters the index folds
+    otherwise): then every segment is read."""
     conn = s.connection()
     folded = " ".join(fold_text(find).split())
     if conn.dialect.name != "sqlite" or not _PLAIN.fullmatch(find) or not re.search(r"[^\W_]", folded):
@@ -250,16 +251,19 @@ def _fts_rows(s, find: str):
         return None
     phrase = '"' + folded.replace('"', '""') + '"'
     odd = "".join(c for c in _FOLDS_MORE if fold_text(c) in folded)
-    where = "id IN (SELECT rowid FROM fts_segments WHERE fts_segments MATCH ?)" + " OR instr(text, ?) > 0" * len(odd)
+    where = "(id IN (SELECT rowid FROM fts_segments WHERE fts_segments MATCH ?)" + " OR instr(text, ?) > 0" * len(odd) + ")"
+    few = list(tids) if len(tids) <= 500 else []
+    if few:
+        where += f" AND transcript_id IN ({', '.join('?' * len(few))})"
     return conn.exec_driver_sql(
         f"SELECT id, transcript_id, idx, start_ms, end_ms, text FROM segment WHERE {where} ORDER BY transcript_id, idx",
-        (phrase, *odd)).fetchall()
+        (phrase, *odd, *few)).fetchall()
 
 
 def candidate_segments(s, find: str, tids: Sequence[int]):
     """(transcript id, idx, start_ms, end_ms, text) of these transcripts' segments that may hold
     ``find``: the FTS5 prefilter on SQLite, every segment elsewhere."""
-    rows = _fts_rows(s, find)
+    rows = _fts_rows(s, find, tids)
     if rows is None:
         yield from _segments(s, tids)
         return
