@@ -89,10 +89,11 @@ def build(root: Path, hours: int):
 
 
 JUMPS = """async (n) => {
-  const out = [], idle = [];
+  const out = [], idle = [], js = [];
   for (let i = 0; i < n; i++) {
     let t = performance.now();
     window.OHDoubts.jump(1);
+    js.push(performance.now() - t);
     await new Promise(r => requestAnimationFrame(() => r()));
     out.push(performance.now() - t);
     t = performance.now();
@@ -100,7 +101,7 @@ JUMPS = """async (n) => {
     idle.push(performance.now() - t);
     document.getElementById('audio').pause();
   }
-  return [out, idle];
+  return [out, idle, js];
 }"""
 
 
@@ -108,7 +109,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--code", default=None, help="measure the oralhist package in this folder instead (a baseline: "
+                    "git archive COMMIT oralhist | tar -x -C DIR)")
+    ap.add_argument("--out", default="results-doubts-page.json")
     args = ap.parse_args()
+    if args.code:
+        sys.path.insert(0, str(Path(args.code).resolve()))
     from playwright.sync_api import sync_playwright
 
     from oralhist import db
@@ -132,7 +138,7 @@ def main() -> None:
         n_doubt = sum(t[4] for sg in d["segments"] for t in sg[4])
         server, cfg, url = start_in_thread(ws)
         base = url.split("?")[0]
-        loads, jumps_start, jumps_mid, idle = [], [], [], []
+        loads, jumps_start, jumps_mid, idle, load_avg, jump_js = [], [], [], [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
@@ -147,15 +153,18 @@ def main() -> None:
                                        "&& document.getElementById('doubt-count').textContent.includes('douteux')",
                                        timeout=120000, polling=50)
                 loads.append(time.perf_counter() - t0)
+                load_avg.append(open("/proc/loadavg").read().split()[0])
                 page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=60000)
-                j, i = page.evaluate(JUMPS, 20)
+                j, i, js = page.evaluate(JUMPS, 20)
                 jumps_start += j
                 idle += i
+                jump_js += js
                 page.evaluate(f"document.getElementById('audio').currentTime = {args.hours * 1800}")
                 page.evaluate("window.OHDoubts && null")
                 page.evaluate("() => { document.querySelectorAll('.doubt-cur').forEach(e => e.classList.remove('doubt-cur')); }")
-                j, i = page.evaluate(JUMPS.replace("window.OHDoubts.jump(1);", "window.OHDoubts.jump(1);"), 20)
+                j, i, js = page.evaluate(JUMPS, 20)
                 jumps_mid += j
+                jump_js += js
                 ctx.close()
             browser.close()
         server.should_exit = True
@@ -167,12 +176,14 @@ def main() -> None:
         "jump_ms_median_from_start": round(statistics.median(jumps_start), 2),
         "jump_ms_median_from_middle": round(statistics.median(jumps_mid), 2),
         "baseline_idle_frame_ms_median": round(statistics.median(idle), 2),
+        "jump_script_ms_median": round(statistics.median(jump_js), 2), "jump_script_ms_max": round(max(jump_js), 2),
         "transcript_payload_cpu_s_median": round(statistics.median(payload), 3),
         "doubt_rule_cpu_s_median": round(statistics.median(rule), 3),
-        "load_average": open("/proc/loadavg").read().split()[:3],
+        "load_average": open("/proc/loadavg").read().split()[:3], "load_average_at_each_load": load_avg,
+        "code": str(Path(sys.modules["oralhist"].__file__).parent),
     }
     print(json.dumps(out, indent=2))
-    (REPO / "bench" / "results-doubts-page.json").write_text(json.dumps(out, indent=2) + "\n")
+    (REPO / "bench" / args.out).write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

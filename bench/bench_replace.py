@@ -92,12 +92,12 @@ def build(root: Path, n: int, touched_every: int):
     return ws, {"interviews": n, "museums": n_mus, "segments": n * ns, "words": words, "planted": planted}
 
 
-def oralhist(ws, *args) -> tuple[float, float, dict | str]:
-    """Run the real command; (wall s, child CPU s, its JSON output)."""
+def oralhist(ws, *args, code: Path = REPO) -> tuple[float, float, dict | str]:
+    """Run the real command (the package under ``code``); (wall s, child CPU s, its JSON output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), *args], capture_output=True,
-                       text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    p = subprocess.run([sys.executable, "-m", "oralhist", "--workspace", str(ws.root), *args], capture_output=True, cwd=str(code),
+                       text=True, env={**os.environ, "PYTHONPATH": str(code)})
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
@@ -117,17 +117,34 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--every", action="store_true")
     ap.add_argument("--root", default=os.environ.get("ORALHIST_BENCH_TMP", "/var/tmp/oralhist-doubts-replace-bench"))
+    ap.add_argument("--keep", action="store_true", help="keep the generated archive, and reuse one kept before")
+    ap.add_argument("--baseline", default=None, help="a folder holding an older oralhist package: its apply, undo "
+                    "and dry-run are measured in the same runs (git archive COMMIT oralhist | tar -x -C DIR)")
     args = ap.parse_args()
     from oralhist.editorial.replace import preview
 
     t0 = time.perf_counter()
-    ws, size = build(Path(args.root), args.interviews, max(1, args.interviews // args.touched))
-    size["generate_s"] = round(time.perf_counter() - t0, 1)
+    kept = Path(args.root) / "size.json"
+    if args.keep and kept.is_file():
+        from oralhist.archive.workspace import open_workspace
+
+        ws, size = open_workspace(Path(args.root) / "archive"), json.loads(kept.read_text())
+    else:
+        ws, size = build(Path(args.root), args.interviews, max(1, args.interviews // args.touched))
+        size["generate_s"] = round(time.perf_counter() - t0, 1)
+        kept.write_text(json.dumps(size))
     size["db_mb"] = round((ws.root / "oralhist.db").stat().st_size / 1e6)
     print(json.dumps(size), flush=True)
-    res: dict = {"size": size, "load_before": os.getloadavg()[0], "runs": []}
+    res: dict = {"size": size, "load_before": os.getloadavg(), "runs": []}
     for _ in range(args.runs):
         r = {}
+        if args.baseline:  # the older code first, on the same archive (its undo puts the text back)
+            base = Path(args.baseline)
+            r["baseline_dry_run_all"] = oralhist(ws, "replace", "Roubé", "Roubaix", "--all", "--dry-run", "--json",
+                                                 code=base)[:2]
+            w, c, out = oralhist(ws, "replace", "Roubé", "Roubaix", "--all", "--json", code=base)
+            r["baseline_apply_all"] = (w, c)
+            r["baseline_undo"] = oralhist(ws, "replace", "--undo", str(out["batch"]), "--json", code=base)[:2]
         r["dry_run_all"] = oralhist(ws, "replace", "Roubé", "Roubaix", "--all", "--dry-run", "--json")[:2]
         w, c, out = oralhist(ws, "replace", "Roubé", "Roubaix", "--all", "--json")
         r["apply_all"] = (w, c)
@@ -139,18 +156,21 @@ def main() -> None:
         r["preview_museum_occurrences"] = found.total
         r["dry_run_museum_cli"] = oralhist(ws, "replace", "Roubé", "Roubaix", "--museum", "Musée 0", "--dry-run", "--json")[:2]
         res["runs"].append(r)
+        r["load"] = os.getloadavg()
         print(json.dumps(r), flush=True)
     med = {k: [statistics.median(r[k][0] for r in res["runs"]), statistics.median(r[k][1] for r in res["runs"])]
-           for k in ("dry_run_all", "apply_all", "undo", "preview_museum_in_process", "dry_run_museum_cli")}
+           for k in ("dry_run_all", "apply_all", "undo", "preview_museum_in_process", "dry_run_museum_cli",
+                     "baseline_dry_run_all", "baseline_apply_all", "baseline_undo") if k in res["runs"][0]}
     res["median_wall_cpu_s"] = med
     if args.every:
         w, c, out = oralhist(ws, "replace", "atlettes", "athlètes", "--all", "--json")
         res["every_interview_one_run"] = {"wall_s": w, "cpu_s": c, "replaced": out["replaced"],
                                           "interviews": out["interviews"]}
-    res["load_after"] = os.getloadavg()[0]
+    res["load_after"] = os.getloadavg()
     print(json.dumps(res, indent=1))
     (REPO / "bench" / "results-replace.json").write_text(json.dumps(res, indent=1), encoding="utf-8")
-    shutil.rmtree(args.root, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(args.root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,71 @@ def test_replace_conflict_writes_nothing_anywhere(two):
     assert res.items[0]["count"] == found.total - 1
 
 
+def test_replace_reads_only_the_segments_that_may_hold_the_word(two):
+    """replace --all over 1,000 hours: the FTS5 prefilter (SQLite) reads the segments that may hold
+    the find, never losing one the folding finds (œ, ligatures); only changed segments are realigned."""
+    from sqlmodel import select
+
+    from oralhist import db
+    from oralhist.editorial.corrections import old_segments, save_version
+    from oralhist.editorial.replace import candidate_segments, latest_versions, preview, realign_changed
+    from oralhist.recognition.align import NewSegment, realign
+    from oralhist.records import Segment, Transcript
+
+    save_version(two, "b-mine", [NewSegment("Le cœur de la \ufb01lature."), NewSegment("Rien ici."),
+                                 NewSegment("À ROUBÉ, enfin ; roubé-x")], base_version=1, who="dominique")
+    with db.session(two) as s:
+        tids = [t for t, _v in latest_versions(s, ["a-filature", "b-mine"]).values()]
+        every = s.exec(select(Segment.text).where(Segment.transcript_id.in_(tids))).all()
+        got = {f: [r[4] for r in candidate_segments(s, f, tids)] for f in ("coeur", "roube", "filature", "atlettes")}
+    assert len(every) > 10
+    assert got["coeur"] == ["Le cœur de la \ufb01lature."] and got["roube"] == ["À ROUBÉ, enfin ; roubé-x"]
+    assert got["filature"] == ["Le cœur de la \ufb01lature."] and len(got["atlettes"]) == 1
+    assert preview(two, "coeur", "cœur", everything=True).total == 1
+    assert preview(two, "filature", "tissage", everything=True).total == 1
+    assert [o.match for o in preview(two, "roube", "Roubaix", everything=True).occurrences] == ["ROUBÉ", "roubé"]
+    with db.session(two) as s:
+        old = old_segments(s, s.exec(select(Transcript).where(Transcript.interview_id == "a-filature")).first())
+    changed = {0: old[0].text.replace(" ", " grand ", 1), len(old) - 1: "Tout autre chose."}
+    whole = realign(old, [NewSegment(changed.get(k, o.text), o.speaker_id) for k, o in enumerate(old)])
+    part = realign_changed(old, changed)
+    assert part.segments == whole.segments and part.stats.to_dict() == whole.stats.to_dict()
+
+
+def test_editor_transcript_reads_the_words_once(two):
+    """The editor's transcript JSON takes the words from the doubt rule's one query (a three-hour
+    transcript: 31,000 words read once, not twice), with the rule's verdict on each token."""
+    import re
+
+    from sqlalchemy import event
+
+    from oralhist import db
+    from oralhist.editorial.doubts import transcript_doubts
+    from oralhist.editorial.view import current_transcript
+    from oralhist.web.editor import transcript_payload
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    with db.session(two) as s:
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            d = transcript_payload(s, "a-filature")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        tr = current_transcript(s, "a-filature")
+        by_id = transcript_doubts(s, tr)
+        words = s.connection().exec_driver_sql(f"SELECT start_ms, end_ms, text, id FROM word WHERE transcript_id = {tr.id}").fetchall()
+    assert len([q for q in seen if re.search(r"\bFROM word\b", q, re.I)]) == 1, seen
+    one = {(a, b, t.strip()): by_id[wid] for a, b, t, wid in words}  # tokens of a single recognised word
+    toks = [t for sg in d["segments"] for t in sg[4] if (t[0], t[1], t[2]) in one]
+    assert len(toks) > 100 and sum(t[4] for t in toks) > 0
+    assert all(t[4] == (1 if one[(t[0], t[1], t[2])] else 0) for t in toks)
+
+
 def test_replace_and_undo_on_postgresql(tmp_path, pg_fresh, monkeypatch):
     from oralhist.archive.workspace import init
     from oralhist.editorial.doubts import confirm, view_doubts

@@ -166,11 +166,14 @@
     if (sg[4] && sg[4].length) {
       sg[4].forEach(function (w, k) {
         if (k) text.appendChild(document.createTextNode(" "));
-        // issue 23: w[4] is the project's doubt rule (doubts.js jumps, confirms and counts them)
+        // issue 23: w[4] is the project's doubt rule (doubts.js jumps, confirms and counts them);
+        // 31,000 words in three hours: plain DOM calls, no helper per word
         var low = w.length > 4 ? w[4] === 1 : w[3] < state.low;
-        var s = OH.el("span", { class: low ? "w low" : "w" }, w[2]);
-        s.dataset.s = w[0];
-        s.dataset.e = w[1];
+        var s = document.createElement("span");
+        s.className = low ? "w low" : "w";
+        s.textContent = w[2];
+        s.setAttribute("data-s", w[0]);
+        s.setAttribute("data-e", w[1]);
         if (low) s.title = "Mot douteux (confiance " + w[3] + " %) : Alt+Entrée pour le confirmer";
         text.appendChild(s);
       });
