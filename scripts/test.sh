@@ -35,8 +35,10 @@ OLDEST=$(find_python 3.11 || command -v python3)
 NEWEST=""
 for v in 3.14 3.13 3.12; do NEWEST=$(find_python "$v") && break; done
 
-# One xdist worker per core unless the caller chose (-n N, -p no:xdist); --durations=20 unless given.
-defaults=(-n "${TEST_WORKERS:-auto}" --dist loadfile)
+# One xdist worker per core plus one, unless the caller chose (TEST_WORKERS=N, -n N, -p no:xdist):
+# about a quarter of a run is spent waiting (browsers, worker processes, the outage tests' cut
+# links), and the extra worker fills it. --durations=20 unless given.
+defaults=(-n "${TEST_WORKERS:-$(( $(nproc) + 1 ))}" --dist loadfile)
 for a in "$@"; do
   case "$a" in -n|-n[0-9]*|--numprocesses*|no:xdist|-pno:xdist) defaults=() ;; esac
 done
