@@ -350,7 +350,7 @@ def _run_worker(mode: str, root: Path, ids: list[str], old_src: str = "") -> dic
         env["ORALHIST_BENCH_SRC"] = env["PYTHONPATH"] = old_src
     out = subprocess.run([sys.executable, __file__, "--worker", "seq" if mode == "old" else mode, str(root), ",".join(ids)],
                          capture_output=True, text=True, env=env, cwd=REPO)
-    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.returncode == 0, out.stderr[-1500:].replace("\n", " | ")
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["mode"] = mode
     return res
@@ -373,7 +373,7 @@ def _long_recording(clips, seconds: float) -> tuple[np.ndarray, str]:
 # Over 80 lines on purpose: two archives, rounds of fresh processes per path, then the table; the
 # figures stay together.
 def bench_cpu(repeat: int, batch_sizes: list[int], old_src: str, long_s: float = 240.0,
-              only: tuple[str, ...] = ("corpus", "long")) -> dict:
+              only: tuple[str, ...] = ("corpus", "long"), jobs: int = 1) -> dict:
     clips = [(a, r, "fr") for a, r in find_clips(CORPUS / "fr")]
     tmp = Path(tempfile.mkdtemp(prefix="ohtr-cpu-", dir=_private_tmp()))
     try:
@@ -395,30 +395,44 @@ def bench_cpu(repeat: int, batch_sizes: list[int], old_src: str, long_s: float =
                            sum(wave.open(str(corpus_ws.derived_dir(i) / "asr.wav")).getnframes() for i in corpus_ids) / 16000),
                 "long": (long_ws.root, ["long"], {"long": long_ref}, len(samples) / 16000)}
         modes = ["bare", "seq", *(f"batched:{b}" for b in batch_sizes)] + (["old"] if old_src else [])
-        out: dict = {"threads": 1, "repeat": repeat}
-        for name, (root, ids, rf, audio_s) in sets.items():
+        out: dict = {"threads": 1, "repeat": repeat, "jobs": jobs}
+        tasks = [(name, k, mode) for name in sets if name in only for k in range(repeat)
+                 for mode in modes[k % len(modes):] + modes[:k % len(modes)]]
+        runs: dict[tuple[str, str], list[dict]] = {}
+
+        def one(task):  # --jobs N: N paths at once, each its own process (CPU time is per process)
+            name, k, mode = task
+            root = tmp / "runs" / f"{name}-{k}-{mode.replace(':', '')}"  # its own copy: the stage writes
+            shutil.copytree(sets[name][0], root)
+            try:
+                r = _run_worker(mode, root, sets[name][1], old_src)
+            except Exception as exc:  # one path failing keeps the others' figures
+                print(f"{name} round {k + 1} {mode}: FAILED {exc}", file=sys.stderr, flush=True)
+                return task, None
+            print(f"{name} round {k + 1} {mode}: cpu {r['cpu_s']} s, wall {r['wall_s']} s, rss {r['peak_rss_mb']} MB, "
+                  f"load {r['load']} " + json.dumps({**r, "set": name, "texts": None}), file=sys.stderr, flush=True)
+            return task, r
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for (name, _k, mode), r in pool.map(one, tasks):
+                if r is not None:
+                    runs.setdefault((name, mode), []).append(r)
+        for name, (_root, ids, rf, audio_s) in sets.items():
             if name not in only:
                 continue
-            runs: dict[str, list[dict]] = {m: [] for m in modes}
-            for k in range(repeat):
-                order = modes[k % len(modes):] + modes[:k % len(modes)]
-                for mode in order:
-                    if mode == "old" and k > 0 and repeat > 1 and os.environ.get("BENCH_OLD_ONCE"):
-                        continue
-                    r = _run_worker(mode, root, ids, old_src)
-                    runs[mode].append(r)
-                    print(f"{name} round {k + 1} {mode}: cpu {r['cpu_s']} s, wall {r['wall_s']} s, rss {r['peak_rss_mb']} MB, "
-                          f"load {r['load']}", file=sys.stderr)
+            runs_of = {m: runs.get((name, m), []) for m in modes}
             table = {}
-            bare = statistics.median(r["cpu_s"] for r in runs["bare"])
-            for mode, rs in runs.items():
+            bare = statistics.median(r["cpu_s"] for r in runs_of["bare"])
+            for mode, rs in runs_of.items():
                 if not rs:
                     continue
                 cpu = statistics.median(r["cpu_s"] for r in rs)
                 texts = rs[-1]["texts"]
                 table[mode] = {"cpu_s": [r["cpu_s"] for r in rs], "cpu_median_s": cpu,
                                "cpu_per_audio_s": round(cpu / audio_s, 4), "vs_bare": round(cpu / bare, 3),
-                               "vs_bare_per_round": [round(r["cpu_s"] / b["cpu_s"], 3) for r, b in zip(rs, runs["bare"])],
+                               "vs_bare_per_round": [round(r["cpu_s"] / b["cpu_s"], 3) for r, b in zip(rs, runs_of["bare"])],
                                "peak_rss_mb": max(r["peak_rss_mb"] for r in rs), "parts_cpu_s": rs[-1]["parts_cpu_s"],
                                "load": [r["load"] for r in rs],
                                "wer": pooled(rf, texts, {i: "fr" for i in ids})["wer"]}
@@ -440,6 +454,7 @@ def main() -> None:
     ap.add_argument("--old-src", default="", help="--cpu: a folder holding the old oralhist package")
     ap.add_argument("--long-s", type=float, default=240.0, help="--cpu: length of the long recording")
     ap.add_argument("--sets", default="corpus,long", help="--cpu: corpus, long or both")
+    ap.add_argument("--jobs", type=int, default=1, help="--cpu: paths measured at once (separate processes)")
     ap.add_argument("--worker", nargs=3, metavar=("MODE", "ARCHIVE", "IDS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -457,7 +472,7 @@ def main() -> None:
         res["hints"] = bench_hints()
     if a.cpu:
         res["cpu"] = bench_cpu(a.repeat, [int(x) for x in a.batch_sizes.split(",") if x], a.old_src, a.long_s,
-                               tuple(a.sets.split(",")))
+                               tuple(a.sets.split(",")), a.jobs)
     print(json.dumps(res, indent=1, ensure_ascii=False))
     with open(REPO / "bench" / "results-transcribe.json", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(res, ensure_ascii=False) + "\n")

@@ -87,7 +87,9 @@ def resumed(tmp_path_factory, corpus):
     from oralhist.recognition import models
     from oralhist.recognition.transcribe import BlockCheckpoint, DecodeOptions, recognise
 
-    whisper = models.load(models.resolve())
+    with pytest.MonkeyPatch.context() as mp:  # the staged fixture's model (one thread), not a second load
+        mp.setenv("ORALHIST_CPU_THREADS", "1")
+        whisper = models.load(models.resolve())
     gap = np.zeros(SR, dtype=np.float32)
     names = ("fasterwhisper_jfk.flac", "fleurs_en_000.ogg", "fleurs_en_002.ogg", "fleurs_en_001.ogg")
     audio = np.concatenate([x for n in names for x in (decode(corpus / "en" / n), gap)])
