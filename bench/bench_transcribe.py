@@ -12,6 +12,14 @@
    the hinted words, among 30 distractor trade terms.
 4. --memory-minutes N: peak RSS of `oralhist transcribe` on N minutes of concatenated corpus
    audio, in a fresh subprocess (ru_maxrss of the child).
+5. --cpu (issue 22 item 5): CPU seconds per audio second, 1 thread (`ORALHIST_CPU_THREADS=1`),
+   each path in its own fresh process (model load included, imports not), on the French corpus
+   and on a ~4-minute recording made of its clips (whole clips, 0.5 s apart, so its reference is
+   theirs joined): bare faster-whisper (sequential, `vad_filter=True`), the stage
+   (`transcribe_interviews`) sequential, the same stage of the code in --old-src (the code
+   before the change, e.g. `git archive main oralhist | tar -x -C DIR`), and batched
+   (`--batch-sizes`). Median of --repeat rounds (order rotated each round); WER and peak RSS
+   (ru_maxrss) of each path.
 Results are printed as JSON and appended to bench/results-transcribe.json.
 """
 
@@ -33,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, os.environ.get("ORALHIST_BENCH_SRC") or str(REPO))  # --cpu's "old" worker imports the old code
 CORPUS = Path(os.environ.get("ORALHIST_CORPUS", REPO.parent / "shared" / "corpus"))
 
 from oralhist import db  # noqa: E402
@@ -296,6 +304,144 @@ def bench_memory(minutes: float) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# --- issue 22 item 5: CPU per audio second, 1 thread, each path in a fresh process -------------
+
+
+def _worker(mode: str, root: str, ids: list[str]) -> dict:
+    """One path over interviews of the archive at ``root``, in this (fresh) process: CPU from the
+    model load on (the imports are done before), peak RSS, and the texts."""
+    from oralhist.archive.workspace import open_workspace
+
+    ws = open_workspace(Path(root))
+    langs = _langs(ws, ids)
+    c0, t0 = time.process_time(), time.perf_counter()
+    timing = {}
+    if mode == "bare":
+        m = models.load(models.resolve("base"), cpu_threads=1)
+        texts = {}
+        for i in ids:
+            audio = read_wav(ws.derived_dir(i) / "asr.wav")
+            segs, _info = m.transcribe(audio, language=langs[i], beam_size=5, vad_filter=True, word_timestamps=True)
+            texts[i] = " ".join(x.text.strip() for x in segs)
+    else:
+        bs = int(mode.split(":")[1]) if mode.startswith("batched:") else 0
+        opts = DecodeOptions(batch_size=bs) if bs else DecodeOptions()
+        rep = transcribe_interviews(ws, ids, force=True, options=opts)
+        assert not rep.failed, rep.failed
+        texts = pipeline_texts(ws, ids)
+        for i in ids:
+            for k, v in (rep.details["interviews"][i].get("cpu_s") or {}).items():
+                timing[k] = round(timing.get(k, 0) + v, 3)
+    return {"mode": mode, "cpu_s": round(time.process_time() - c0, 2), "wall_s": round(time.perf_counter() - t0, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "parts_cpu_s": timing, "load": round(os.getloadavg()[0], 1), "texts": texts}
+
+
+def _langs(ws, ids) -> dict:
+    from oralhist.records import Interview
+
+    with db.session(ws) as s:
+        return {i: s.get(Interview, i).language for i in ids}
+
+
+def _run_worker(mode: str, root: Path, ids: list[str], old_src: str = "") -> dict:
+    env = {**os.environ, "ORALHIST_CPU_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    if mode == "old":
+        env["ORALHIST_BENCH_SRC"] = env["PYTHONPATH"] = old_src
+    out = subprocess.run([sys.executable, __file__, "--worker", "seq" if mode == "old" else mode, str(root), ",".join(ids)],
+                         capture_output=True, text=True, env=env, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-1500:].replace("\n", " | ")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["mode"] = mode
+    return res
+
+
+def _long_recording(clips, seconds: float) -> tuple[np.ndarray, str]:
+    """Whole corpus clips, 0.5 s apart, in turn, until ``seconds``; and their references joined."""
+    pieces, refs, total = [], [], 0
+    while total < seconds * 16000:
+        for audio, ref, _lang in clips:
+            x = decode_16k(audio)
+            pieces += [x, np.zeros(8000, dtype=np.float32)]
+            refs.append(ref.read_text(encoding="utf-8").strip())
+            total += len(x) + 8000
+            if total >= seconds * 16000:
+                break
+    return np.concatenate(pieces), "\n".join(refs)
+
+
+# Over 80 lines on purpose: two archives, rounds of fresh processes per path, then the table; the
+# figures stay together.
+def bench_cpu(repeat: int, batch_sizes: list[int], old_src: str, long_s: float = 240.0,
+              only: tuple[str, ...] = ("corpus", "long"), jobs: int = 1) -> dict:
+    clips = [(a, r, "fr") for a, r in find_clips(CORPUS / "fr")]
+    tmp = Path(tempfile.mkdtemp(prefix="ohtr-cpu-", dir=_private_tmp()))
+    try:
+        from oralhist.records import Interview, Recording
+
+        corpus_ws = make_workspace(tmp / "corpus", clips)
+        corpus_ids = ids_of(corpus_ws)
+        refs = {i: r.read_text(encoding="utf-8") for i, (_a, r, _l) in zip(corpus_ids, clips)}
+        samples, long_ref = _long_recording(clips, long_s)
+        long_ws = init(tmp / "long")
+        write_wav(long_ws.derived_dir("long") / "asr.wav", samples)
+        with db.session(long_ws) as s:
+            s.add(Interview(id="long", title="long", language="fr", status="normalised", duration_ms=len(samples) // 16))
+            s.add(Recording(interview_id="long", original_name="long.wav", path="interviews/long/original/long.wav",
+                            sha256="0" * 64, size=len(samples) * 2, duration_ms=len(samples) // 16,
+                            sample_rate=16000, channels=1, codec="pcm_s16le"))
+            s.commit()
+        sets = {"corpus": (corpus_ws.root, corpus_ids, refs,
+                           sum(wave.open(str(corpus_ws.derived_dir(i) / "asr.wav")).getnframes() for i in corpus_ids) / 16000),
+                "long": (long_ws.root, ["long"], {"long": long_ref}, len(samples) / 16000)}
+        modes = ["bare", "seq", *(f"batched:{b}" for b in batch_sizes)] + (["old"] if old_src else [])
+        out: dict = {"threads": 1, "repeat": repeat, "jobs": jobs}
+        tasks = [(name, k, mode) for name in sets if name in only for k in range(repeat)
+                 for mode in modes[k % len(modes):] + modes[:k % len(modes)]]
+        runs: dict[tuple[str, str], list[dict]] = {}
+
+        def one(task):  # --jobs N: N paths at once, each its own process (CPU time is per process)
+            name, k, mode = task
+            root = tmp / "runs" / f"{name}-{k}-{mode.replace(':', '')}"  # its own copy: the stage writes
+            shutil.copytree(sets[name][0], root)
+            try:
+                r = _run_worker(mode, root, sets[name][1], old_src)
+            except Exception as exc:  # one path failing keeps the others' figures
+                print(f"{name} round {k + 1} {mode}: FAILED {exc}", file=sys.stderr, flush=True)
+                return task, None
+            print(f"{name} round {k + 1} {mode}: cpu {r['cpu_s']} s, wall {r['wall_s']} s, rss {r['peak_rss_mb']} MB, "
+                  f"load {r['load']} " + json.dumps({**r, "set": name, "texts": None}), file=sys.stderr, flush=True)
+            return task, r
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for (name, _k, mode), r in pool.map(one, tasks):
+                if r is not None:
+                    runs.setdefault((name, mode), []).append(r)
+        for name, (_root, ids, rf, audio_s) in sets.items():
+            if name not in only:
+                continue
+            runs_of = {m: runs.get((name, m), []) for m in modes}
+            table = {}
+            bare = statistics.median(r["cpu_s"] for r in runs_of["bare"])
+            for mode, rs in runs_of.items():
+                if not rs:
+                    continue
+                cpu = statistics.median(r["cpu_s"] for r in rs)
+                texts = rs[-1]["texts"]
+                table[mode] = {"cpu_s": [r["cpu_s"] for r in rs], "cpu_median_s": cpu,
+                               "cpu_per_audio_s": round(cpu / audio_s, 4), "vs_bare": round(cpu / bare, 3),
+                               "vs_bare_per_round": [round(r["cpu_s"] / b["cpu_s"], 3) for r, b in zip(rs, runs_of["bare"])],
+                               "peak_rss_mb": max(r["peak_rss_mb"] for r in rs), "parts_cpu_s": rs[-1]["parts_cpu_s"],
+                               "load": [r["load"] for r in rs],
+                               "wer": pooled(rf, texts, {i: "fr" for i in ids})["wer"]}
+            out[name] = {"audio_s": round(audio_s, 1), "paths": table}
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
@@ -303,7 +449,17 @@ def main() -> None:
     ap.add_argument("--experiments", action="store_true")
     ap.add_argument("--hints", action="store_true")
     ap.add_argument("--memory-minutes", type=float, default=0)
+    ap.add_argument("--cpu", action="store_true", help="issue 22: CPU per audio second, 1 thread, per path")
+    ap.add_argument("--batch-sizes", default="4", help="--cpu: batch sizes to measure, e.g. 4,8")
+    ap.add_argument("--old-src", default="", help="--cpu: a folder holding the old oralhist package")
+    ap.add_argument("--long-s", type=float, default=240.0, help="--cpu: length of the long recording")
+    ap.add_argument("--sets", default="corpus,long", help="--cpu: corpus, long or both")
+    ap.add_argument("--jobs", type=int, default=1, help="--cpu: paths measured at once (separate processes)")
+    ap.add_argument("--worker", nargs=3, metavar=("MODE", "ARCHIVE", "IDS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.worker:
+        print(json.dumps(_worker(a.worker[0], a.worker[1], a.worker[2].split(","))))
+        return
     res: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if a.memory_minutes:  # first, while this process is small (ru_maxrss of children only)
         res["memory"] = bench_memory(a.memory_minutes)
@@ -314,6 +470,9 @@ def main() -> None:
         res["experiments"] = bench_experiments()
     if a.hints:
         res["hints"] = bench_hints()
+    if a.cpu:
+        res["cpu"] = bench_cpu(a.repeat, [int(x) for x in a.batch_sizes.split(",") if x], a.old_src, a.long_s,
+                               tuple(a.sets.split(",")), a.jobs)
     print(json.dumps(res, indent=1, ensure_ascii=False))
     with open(REPO / "bench" / "results-transcribe.json", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(res, ensure_ascii=False) + "\n")

@@ -30,6 +30,7 @@ NUMERIC_SETTINGS: dict[tuple[str, str], tuple[type, float, float]] = {
     ("oai", "deleted_retention_days"): (int, 0, 3_650),
     ("jobs", "keep_days"): (int, 0, 3_650),                # finished jobs kept this long (0: for ever)
     ("transcribe", "checkpoint_s"): (float, 10, 3_600),    # seconds of speech between checkpoints
+    ("transcribe", "batch_size"): (int, 0, 32),            # pieces of 30 s decoded at once; 0 = sequential
 }
 DB_FILE = "oralhist.db"
 FOLDERS = ("interviews", "transcripts", "consent_forms", "site")

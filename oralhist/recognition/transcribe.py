@@ -55,6 +55,7 @@ class DecodeOptions:
     hint_mode: str = "hotwords"  # hotwords | prompt | none
     recover_missed: bool = True  # hear again detected voice that no word covers
     recover_min_ms: int = 2000
+    batch_size: int = 0  # 0: sequential (one 30 s window after another); N: batched, N pieces at once
 
     def whisper_kwargs(self, language: Optional[str], hints: str = "") -> dict:
         kw = dict(
@@ -324,6 +325,116 @@ def _heard_with_checkpoints(segments, block, n, checkpoint, checkpoint_s, before
     return out
 
 
+RECOVER_BATCH = 2  # missed-speech stretches decoded at once in the sequential mode (memory: ~70 MB each)
+BATCH_PIECE_S = 30  # the batched mode hears pieces of at most Whisper's window, as faster-whisper's pipeline
+
+
+def batch_vad_options(options: DecodeOptions):
+    """The voice detector's rules for the batched mode's pieces: faster-whisper's
+    ``BatchedInferencePipeline`` defaults (no chunk over 30 s, 160 ms pauses), or the archive's
+    ``vad_parameters`` with the 30 s limit."""
+    from faster_whisper.vad import VadOptions
+
+    given = {k: v for k, v in options.vad_parameters.items() if k != "max_speech_duration_s"}
+    return VadOptions(**{"min_silence_duration_ms": 160, **given, "max_speech_duration_s": BATCH_PIECE_S})
+
+
+def _batched_kwargs(kw: dict, options: DecodeOptions) -> dict:
+    """What ``BatchedInferencePipeline.transcribe`` is given: the sequential arguments, with
+    timestamp tokens so that a piece comes back as Whisper's own segments (sentences), not one
+    30 s block. The context of the previous text is not carried (each piece is heard alone)."""
+    out = {k: v for k, v in kw.items() if k != "condition_on_previous_text"}
+    if options.hint_mode != "prompt":
+        out.pop("initial_prompt", None)
+    return {**out, "without_timestamps": False, "batch_size": options.batch_size}
+
+
+def _needs_fallback(segments, options: DecodeOptions) -> bool:
+    """A batched piece that faster-whisper's sequential decoder would have heard again at a
+    higher temperature: a loop (compression ratio over the threshold) or a low log-probability
+    that is not silence (the same tests as its ``generate_with_fallback``)."""
+    if not segments:
+        return False
+    if any(x.compression_ratio > options.compression_ratio_threshold for x in segments):
+        return True
+    low = min(x.avg_logprob for x in segments) < options.log_prob_threshold
+    return low and not max(x.no_speech_prob for x in segments) > options.no_speech_threshold
+
+
+def _hear_batched(pipeline, src, chunks: list[dict], kw: dict, options: DecodeOptions,
+                  fallback_kw: Optional[dict] = None, join: bool = True):
+    """Hear voice ``chunks`` (samples, in recording order) with faster-whisper's batched
+    pipeline: joined as ``collect_chunks`` joins them (``join``; else each chunk alone), in
+    pieces of at most 30 s that are decoded ``batch_size`` at a time; times are brought back to
+    the recording. A piece the batched decoder got wrong (:func:`_needs_fallback`: it has no
+    temperature fallback) is heard again alone with ``fallback_kw`` (the sequential decoder's
+    arguments, fallback included). Returns the segments, faster-whisper's info (language) and
+    how many pieces were heard again."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+
+    limit = BATCH_PIECE_S * SAMPLE_RATE
+    pieces = _blocks(chunks, limit) if join else [g for c in chunks for g in _blocks([c], limit)]
+    audio = [[src.read(c["start"], c["end"]) for c in g] for g in pieces]
+    clips, at = [], 0
+    for g in pieces:
+        size = sum(c["end"] - c["start"] for c in g)
+        clips.append({"start": at / SAMPLE_RATE, "end": (at + size) / SAMPLE_RATE})
+        at += size
+    heard = np.concatenate([np.array([], dtype=np.float32)] + [x for g in audio for x in g])
+    segments, info = pipeline.transcribe(heard, clip_timestamps=clips, vad_filter=False, **kw)
+    by_piece: list[list] = [[] for _ in pieces]
+    for x in segments:  # each comes back inside its own piece's clip
+        k = min(range(len(clips)), key=lambda j: (not clips[j]["start"] <= x.start < clips[j]["end"],
+                                                  abs(x.start - clips[j]["start"])))
+        by_piece[k].append(x)
+    out: list[Seg] = []
+    again = 0
+    flat = [c for g in pieces for c in g]
+    for k, segs in enumerate(by_piece):
+        if fallback_kw is not None and _needs_fallback(segs, options):
+            again += 1
+            alone, _ = pipeline.model.transcribe(np.concatenate(audio[k]), vad_filter=False,
+                                                 **{**fallback_kw, "language": info.language})
+            out.extend(_to_seg(x) for x in restore_speech_timestamps(alone, pieces[k], SAMPLE_RATE))
+        else:
+            out.extend(_to_seg(next(iter(restore_speech_timestamps([x], flat, SAMPLE_RATE)))) for x in segs)
+    return out, info, again
+
+
+def _heard_batched_with_checkpoints(pipeline, src, block, n, kw, fallback_kw, options, checkpoint, checkpoint_s,
+                                    before, heard_s, detected, probability, on_progress, duration_s, counts):
+    """A block heard by the batched pipeline, ``batch_size`` pieces per call, with a checkpoint
+    after a call once ``checkpoint_s`` seconds of speech were heard since the last one (a kill
+    loses at most that, or one call's pieces). ``before``, ``heard_s``: what a stopped run had
+    heard of the block, and how many seconds of its speech. Returns (segments, language,
+    probability); ``counts["again"]`` counts the pieces heard again (:func:`_hear_batched`)."""
+    every = checkpoint_s or CHECKPOINT_S
+    pieces = _blocks(block, BATCH_PIECE_S * SAMPLE_RATE)
+    out = list(before)
+    done_s = since = 0.0
+    step = max(1, int(kw["batch_size"]))
+    for k in range(0, len(pieces), step):
+        group = [c for g in pieces[k:k + step] for c in g]
+        size_s = sum(c["end"] - c["start"] for c in group) / SAMPLE_RATE
+        if done_s + size_s <= heard_s + 1e-3:  # heard by the stopped run (same pieces: same key)
+            done_s += size_s
+            continue
+        segs, info, again = _hear_batched(pipeline, src, group, kw, options, fallback_kw)
+        counts["again"] += again
+        if detected is None:
+            detected, probability = info.language, float(info.language_probability)
+            kw["language"] = detected
+        out.extend(segs)
+        if segs:
+            on_progress(min(segs[-1].end_ms / 1000, duration_s))
+        done_s += size_s
+        since += size_s
+        if checkpoint is not None and since >= every and k + step < len(pieces):
+            checkpoint.put_partial(n, out, done_s, detected, probability)
+            since = 0.0
+    return out, detected, probability
+
+
 # Over 80 lines on purpose: one pass over the audio block by block with a checkpoint per block (resumed after
 # a kill); the loop's offset, checkpoint and progress stay local.
 def recognise(
@@ -355,25 +466,32 @@ def recognise(
     from faster_whisper.vad import VadOptions
 
     from oralhist.archive.audio import ArrayAudio
-    from oralhist.recognition.vad import speech_timestamps
+    from oralhist.recognition.vad import speech_probabilities, timestamps
 
     src = audio if hasattr(audio, "read") else ArrayAudio(audio)
     n_samples = len(src)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     duration_s = n_samples / SAMPLE_RATE
     kwargs = options.whisper_kwargs(language, hints)
     speech: tuple[tuple[int, int], ...] = ()
     found: list[dict] = []
-    if options.vad or guard_options is not None:  # the guard needs the voice regions either way
-        found = speech_timestamps(src.blocks(), VadOptions(**options.vad_parameters)) if n_samples else []
+    to_hear = [{"start": 0, "end": n_samples}] if n_samples else []  # no voice detection: everything
+    if n_samples and (options.vad or guard_options is not None):  # the guard needs the voice regions either way
+        probs, total = speech_probabilities(src.blocks())  # one pass of the detector, whatever the rules
+        found = timestamps(probs, total, VadOptions(**options.vad_parameters))
         speech = tuple((c["start"] * 1000 // SAMPLE_RATE, c["end"] * 1000 // SAMPLE_RATE) for c in found)
-    # What the model hears: the detected speech (as faster-whisper's vad_filter), or everything.
-    to_hear = found if options.vad else ([{"start": 0, "end": n_samples}] if n_samples else [])
-    t_vad = time.perf_counter()
+        if options.vad:  # what the model hears: the detected speech (as faster-whisper's vad_filter)
+            to_hear = timestamps(probs, total, batch_vad_options(options)) if options.batch_size else found
+    t_vad, c_vad = time.perf_counter(), time.process_time()
 
     raw: list[Seg] = []
     detected, probability = language, 1.0 if language else None
     kw = dict(kwargs)
+    if options.batch_size:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline, kw_b = BatchedInferencePipeline(model), _batched_kwargs(kw, options)
+    counts = {"again": 0}  # batched pieces heard again with the fallback
     for n, block in enumerate(_blocks(to_hear, int(block_s * SAMPLE_RATE))):
         kept = checkpoint.get(n) if checkpoint is not None else None
         if kept is not None:  # heard by a run that was stopped: reuse it as it was
@@ -382,9 +500,25 @@ def recognise(
                 detected, probability = lang_n, prob_n
                 kw["language"] = detected
                 kw.pop("initial_prompt", None)
+                if options.batch_size:
+                    kw_b["language"] = detected
             raw.extend(block_segs)
             if block_segs:
                 on_progress(block_segs[-1].end_ms / 1000)
+        elif options.batch_size:  # batched: the block's pieces of <= 30 s, batch_size at a time
+            partial = checkpoint.get_partial(n) if checkpoint is not None else None
+            before, heard_s = partial if partial is not None else ([], 0.0)
+            if partial is not None and n == 0:
+                detected = kw_b["language"] = checkpoint.blocks["p0"]["language"]
+                probability = checkpoint.blocks["p0"]["probability"]
+            block_segs, detected, probability = _heard_batched_with_checkpoints(
+                pipeline, src, block, n, kw_b, kw, options, checkpoint, checkpoint_s, before, heard_s, detected,
+                probability, on_progress, duration_s, counts)
+            kw["language"] = detected
+            raw.extend(block_segs)
+            if checkpoint is not None:
+                checkpoint.put(n, block_segs, detected, probability)
+            continue
         else:
             # the block's speech read from disk, joined as faster-whisper's collect_chunks joins it
             heard = np.concatenate([np.array([], dtype=np.float32)] + [src.read(c["start"], c["end"]) for c in block])
@@ -414,28 +548,38 @@ def recognise(
         if options.condition_on_previous_text and block_segs:  # carry the context across blocks
             kw["initial_prompt"] = " ".join(" ".join(x.text for x in block_segs[-3:]).split()[-40:])
     recovered = 0
-    if options.recover_missed and found and raw is not None:
+    c_dec = time.process_time()
+    if options.recover_missed and found:
         # Whisper sometimes skips a whole stretch of speech at the start of a 30 s window
         # (a first sentence followed by more speech). Voice the detector heard but no word
-        # covers is heard again on its own; the guard then judges what comes back.
-        kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
-        kw_again["language"] = detected
-        for a_ms, b_ms in _uncovered(found, raw, options.recover_min_ms):
-            piece = src.read(a_ms * SAMPLE_RATE // 1000, b_ms * SAMPLE_RATE // 1000)
-            segments, _ = model.transcribe(piece, vad_filter=False, **kw_again)
-            extra = [_shift(_to_seg(x), a_ms) for x in segments]
+        # covers is heard again on its own; the guard then judges what comes back. Every
+        # stretch is its own piece, all in one batched call (one encoder pass per batch, not
+        # a sequential decode per stretch); a piece the batched decoder gets wrong is heard
+        # again with the sequential decoder's fallback (issue 22: this pass cost 4 % of the
+        # CPU per stretch).
+        from faster_whisper import BatchedInferencePipeline
+
+        regions = [{"start": a * SAMPLE_RATE // 1000, "end": b * SAMPLE_RATE // 1000}
+                   for a, b in _uncovered(found, raw, options.recover_min_ms)]
+        if regions:
+            kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
+            kw_again["language"] = detected
+            kw_r = _batched_kwargs(kw_again, replace(options, batch_size=options.batch_size or RECOVER_BATCH))
+            extra, _, again = _hear_batched(BatchedInferencePipeline(model), src, regions, kw_r, options,
+                                            kw_again, join=False)
+            counts["again"] += again
             extra = [x for x in extra if x.text]
-            if extra:
-                recovered += 1
-                raw.extend(extra)
-        raw.sort(key=lambda x: x.start_ms)
-    t_dec = time.perf_counter()
+            recovered = sum(any(r["start"] * 1000 // SAMPLE_RATE <= x.start_ms < r["end"] * 1000 // SAMPLE_RATE
+                                for x in extra) for r in regions)
+            raw.extend(extra)
+            raw.sort(key=lambda x: x.start_ms)
+    t_dec, c_rec = time.perf_counter(), time.process_time()
     raw_t = _monotonic(raw)
     if guard_options is None:
         result = GuardResult(kept=raw_t, dropped=(), stats={"guard": "off"})
     else:
         result = guard(raw_t, speech, guard_options)
-    t_end = time.perf_counter()
+    t_end, c_end = time.perf_counter(), time.process_time()
     on_progress(duration_s)
     return Recognition(
         language=detected,
@@ -452,7 +596,12 @@ def recognise(
             "decode_s": round(t_dec - t_vad, 3),
             "guard_s": round(t_end - t_dec, 3),
             "recovered_regions": recovered,
+            "heard_again": counts["again"],
             "elapsed_s": round(t_end - t0, 3),
+            "mode": f"batched ({options.batch_size})" if options.batch_size else "sequential",
+            # CPU seconds (every thread of this process) of each part: where the time goes
+            "cpu_s": {"vad": round(c_vad - c0, 3), "decode": round(c_dec - c_vad, 3),
+                      "recover": round(c_rec - c_dec, 3), "guard": round(c_end - c_rec, 3)},
             "rtf": round((t_end - t0) / duration_s, 4) if duration_s else None,
         },
     )
@@ -524,6 +673,14 @@ def _settings_default(ws, name: str, value):
     return value if value is not None else getattr(ws.settings, name)
 
 
+BATCH_SIZE = 0  # [transcribe] batch_size when the settings leave it out: sequential (bench/RESULTS-transcribe.md)
+
+
+def batch_size_setting(ws) -> int:
+    """``[transcribe] batch_size`` (its range is checked when the settings are read)."""
+    return int((ws.settings.raw.get("transcribe") or {}).get("batch_size", BATCH_SIZE))
+
+
 # Over 80 lines on purpose: its settings, one model load, then the loop over interviews; the choice of
 # interviews is _todo, the storage _store.
 def transcribe_interviews(
@@ -563,7 +720,8 @@ def transcribe_interviews(
     model_name = _settings_default(ws, "model", model)
     device = _settings_default(ws, "device", device)
     compute_type = _settings_default(ws, "compute_type", compute_type)
-    opts = options or DecodeOptions(beam_size=_settings_default(ws, "beam_size", beam_size))
+    opts = options or DecodeOptions(beam_size=_settings_default(ws, "beam_size", beam_size),
+                                    batch_size=batch_size_setting(ws))
     if beam_size is not None:
         opts = replace(opts, beam_size=beam_size)
 
@@ -581,7 +739,8 @@ def transcribe_interviews(
 
     t0 = time.perf_counter()
     spec = models.resolve(model_name, log=progress.log)
-    threads = os.cpu_count() or 1
+    env = os.environ.get("ORALHIST_CPU_THREADS", "")
+    threads = int(env) if env.isdigit() else (os.cpu_count() or 1)  # the threads models.load gives the model
     whisper = models.load(spec, device=device, compute_type=compute_type, cpu_threads=threads)
     load_s = round(time.perf_counter() - t0, 3)
     report.details.update(model=spec.label, load_s=load_s, interviews={})
@@ -727,6 +886,8 @@ def _store(ws, iid: str, rec: Recognition, spec, opts: DecodeOptions, device, co
         "hint_mode": opts.hint_mode,
         "recover_missed": opts.recover_missed,
         "recover_min_ms": opts.recover_min_ms,
+        "mode": "batched" if opts.batch_size else "sequential",
+        "batch_size": opts.batch_size,
         "device": device,
         "compute_type": compute_type,
         "cpu_threads": threads,

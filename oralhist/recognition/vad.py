@@ -87,10 +87,17 @@ def speech_timestamps(source: Union[np.ndarray, Iterable[np.ndarray]], options=N
     samples) for a 16 kHz mono signal given whole or as an iterable of float32 blocks."""
     from faster_whisper.vad import VadOptions
 
+    probs, samples = speech_probabilities(source)
+    return timestamps(probs, samples, options or VadOptions(), sampling_rate)
+
+
+def speech_probabilities(source: Union[np.ndarray, Iterable[np.ndarray]]) -> tuple[np.ndarray, int]:
+    """The speech probability of every window of a signal (whole or in blocks), and its length in
+    samples: one pass of the model, from which ``timestamps`` draws chunks under any rules."""
     det = SpeechDetector()
     for b in _blocks_of(source, BATCH * WINDOW):
         det.feed(b)
-    return timestamps(det.finish(), det.samples, options or VadOptions(), sampling_rate)
+    return det.finish(), det.samples
 
 
 # Over 80 lines on purpose: faster-whisper 1.2.1's get_speech_timestamps rules, copied unchanged so the
