@@ -33,7 +33,7 @@ SLOW_FILES = (  # slowest first (whole suite, -n 2, 2 Dec 2026)
     "test_screens_browser.py",
     "test_site_front.py",  # issue 26: one published archive, one Chromium walk with axe on seven pages
     "test_accounts_browser.py", "test_doubts_browser.py", "test_corrections_browser.py", "test_partners_validators.py",
-    "test_jobs_reconcile.py",
+    "test_jobs_reconcile.py", "test_transcribe_batched.py",
 )
 
 
