@@ -61,13 +61,20 @@ def upload(c, path, name, data, fields=None):
     return c.call("POST", path, raw=body, headers={"Content-Type": ctype})
 
 
-def wait_job(c, deadline_s=120):
+def publish_and_wait(c, deadline_s=120):
+    """POST /api/publish, then the status once *that* job has ended (not an earlier publish's)."""
+    st, posted = c.call("POST", "/api/publish", {})
+    assert st == 202 and posted["job"]["stage"] == "publish", posted
+    return wait_job(c, posted["job"]["id"], deadline_s)
+
+
+def wait_job(c, job_id, deadline_s=120):
     end = time.monotonic() + deadline_s
     while True:
         st, body = c.call("GET", "/api/publish")
         assert st == 200
         j = body["job"]
-        if j and j["status"] in ("done", "failed"):
+        if j and j["id"] == job_id and j["status"] in ("done", "failed"):
             assert j["status"] == "done", j
             return body
         assert time.monotonic() < end, body
@@ -136,8 +143,7 @@ def test_consent_page_api_matches_the_cli_and_says_what_it_does_to_the_site(benc
     assert st == 200 and c2["embargo_until"] is None
     assert "sera mis en ligne à la prochaine publication" in c2["effect"]
     # publish (the background job), then the site is up to date for it
-    assert admin.call("POST", "/api/publish", {})[0] == 202
-    wait_job(admin)
+    publish_and_wait(admin)
     st, c3 = admin.call("GET", f"/api/i/{IID}/consent")
     assert "le site est à jour pour lui" in c3["effect"]
     # remove the redaction (listed with its id), then the narrator withdraws: removed at the next publish
@@ -268,9 +274,7 @@ def test_publish_preview_and_truthful_status_after_approve(bench):
     st, html = admin.call("GET", "/publish")
     assert "<img src=x" not in html and "&lt;img src=x" in html and "1 entretien visible par le public" in html
     # publish: the background job, with progress, then "à jour"
-    st, body = admin.call("POST", "/api/publish", {})
-    assert st == 202 and body["job"]["stage"] == "publish"
-    s1 = wait_job(admin)
+    s1 = publish_and_wait(admin)
     assert s1["status"] == "à jour" and s1["up_to_date"] and s1["last_published"] and s1["job"]["progress"] == 1.0
     assert (ws.site / "index.html").is_file()
     st, html = admin.call("GET", "/")
@@ -292,8 +296,7 @@ def test_publish_preview_and_truthful_status_after_approve(bench):
     st, s3 = admin.call("GET", "/api/publish")
     assert s3["status"] == "2 modifications en attente"
     assert {e["id"]: e["change"] for e in s3["interviews"]} == {IID: "removed", "2023-autre": "new"}
-    assert admin.call("POST", "/api/publish", {})[0] == 202
-    s4 = wait_job(admin)
+    s4 = publish_and_wait(admin)
     assert s4["status"] == "à jour", s4
     assert not any(IID in p.read_text(encoding="utf-8", errors="ignore") for p in ws.site.rglob("*.html"))
 

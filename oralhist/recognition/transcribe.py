@@ -673,7 +673,7 @@ def _settings_default(ws, name: str, value):
     return value if value is not None else getattr(ws.settings, name)
 
 
-BATCH_SIZE = 0  # [transcribe] batch_size when the settings leave it out: sequential (bench/RESULTS-transcribe.md)
+BATCH_SIZE = 4  # [transcribe] batch_size when the settings leave it out: batched, 4 pieces at a time (bench/RESULTS-transcribe.md)
 
 
 def batch_size_setting(ws) -> int:
