@@ -24,7 +24,7 @@ import re
 
 from sqlmodel import select
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from oralhist import db
@@ -448,27 +448,23 @@ def routes(cfg, page_, guard) -> list:
 
     async def api_picture(request: Request):
         """Add or replace a picture, with its alt text, in one step (issue 21, item 3)."""
-        import shutil
-
         from starlette.concurrency import run_in_threadpool
 
         from oralhist.errors import OralhistError
         from oralhist.outputs.objects import set_picture
-        from oralhist.web.tasks import one_file, stage_upload
+        from oralhist.web.tasks import answer_one_file
 
-        dest = name = None
         try:
             t = await run_in_threadpool(object_term, request)
-            form, upload = await one_file(request)
-            dest, name = await stage_upload(ws, upload, "photo.img")
-            res = await run_in_threadpool(set_picture, ws, t.id, dest, form.get("alt"))
-            res["message"] = f"Photographie de {t.inventory_number or t.label} enregistrée avec son texte alternatif."
-            return JSONResponse(res)
         except OralhistError as exc:
-            return error_response(exc, name)
-        finally:
-            if dest is not None:
-                shutil.rmtree(dest.parent, ignore_errors=True)
+            return error_response(exc, None)
+
+        def store(form, dest, name):
+            res = set_picture(ws, t.id, dest, form.get("alt"))
+            res["message"] = f"Photographie de {t.inventory_number or t.label} enregistrée avec son texte alternatif."
+            return res
+
+        return await answer_one_file(ws, request, "photo.img", store)
 
     def api_picture_remove(request: Request, data: dict):
         from oralhist.outputs.objects import remove_picture

@@ -20,7 +20,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
@@ -246,8 +245,20 @@ async def _stage(ws, upload, fallback: str) -> tuple[Path, str]:
     return dest, shown
 
 
-#: the two upload helpers, for the other page groups that take one file (issue 21: object pictures)
-one_file, stage_upload = _one_file, _stage
+async def answer_one_file(ws, request: Request, fallback: str, act) -> Response:
+    """The one-file upload routes' common path: read the request's file, stage it under a safe name,
+    ``act(form, path, shown_name)`` in the thread pool (its dict is the JSON answer), library errors
+    worded in French naming the file, and the staged copy removed whatever happens."""
+    dest = name = None
+    try:
+        form, upload = await _one_file(request)
+        dest, name = await _stage(ws, upload, fallback)
+        return JSONResponse(await run_in_threadpool(act, form, dest, name))
+    except OralhistError as exc:
+        return error_response(exc, name)
+    finally:
+        if dest is not None:
+            shutil.rmtree(dest.parent, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ routes
@@ -291,23 +302,19 @@ def routes(cfg, page, guard) -> list:
         from oralhist.editorial.portrait import set_portrait
 
         iid = request.path_params["iid"]
-        dest = name = None
-        try:
-            with db.session(ws) as s:
-                if _portrait_state(s, iid)["anonymise"]:
-                    raise Refused(None, "un entretien anonymisé ne montre jamais le portrait du narrateur ; rien n’a été enregistré")
-            form, upload = await _one_file(request)
-            dest, name = await _stage(ws, upload, "portrait.jpg")
-            await run_in_threadpool(lambda: set_portrait(ws, iid, dest))
+        with db.session(ws) as s:
+            if _portrait_state(s, iid)["anonymise"]:
+                return error_response(Refused(None, "un entretien anonymisé ne montre jamais le portrait du narrateur ; "
+                                                    "rien n’a été enregistré"), None)
+
+        def store(form, dest, name):
+            set_portrait(ws, iid, dest)
             res = consent_payload(ws, iid)
             res["message"] = ("Portrait enregistré : il paraîtra avec l’entretien à la prochaine publication "
                               "(décochez « Publier le portrait » pour qu’il n’y paraisse pas).")
-            return JSONResponse(res)
-        except OralhistError as exc:
-            return error_response(exc, name)
-        finally:
-            if dest is not None:
-                shutil.rmtree(dest.parent, ignore_errors=True)
+            return res
+
+        return await answer_one_file(ws, request, "portrait.jpg", store)
 
     # the signed consent form (issue 21, item 3): seen, attached or replaced (a new revision) ---------
 
@@ -342,20 +349,15 @@ def routes(cfg, page, guard) -> list:
         from oralhist.editorial.consent import attach_form
 
         iid = request.path_params["iid"]
-        dest = name = None
-        try:
-            form, upload = await _one_file(request)
-            dest, name = await _stage(ws, upload, "formulaire.pdf")
-            res = await run_in_threadpool(lambda: attach_form(ws, iid, dest, name, who=who(request, cfg.who)))
-            res["message"] = ("Formulaire signé remplacé ; l’ancien reste dans l’archive." if res["replaced"]
+        by = who(request, cfg.who)
+
+        def attach(form, dest, name):
+            res = attach_form(ws, iid, dest, name, who=by)
+            res["message"] = ("Formulaire signé remplacé ; l’ancien reste dans l’archive." if res.pop("replaced")
                               else "Formulaire signé joint à l’entretien.")
-            res.pop("replaced", None)
-            return JSONResponse(res)
-        except OralhistError as exc:
-            return error_response(exc, name)
-        finally:
-            if dest is not None:
-                shutil.rmtree(dest.parent, ignore_errors=True)
+            return res
+
+        return await answer_one_file(ws, request, "formulaire.pdf", attach)
 
     def api_peaks(request: Request, data: dict):
         from oralhist.archive.waveform import peaks
