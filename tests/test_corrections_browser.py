@@ -138,7 +138,9 @@ def _suggestion_speed_rewind_loop(page, base, ws):
     page.wait_for_function("!document.getElementById('audio').paused && document.getElementById('audio').currentTime > 8.5")
     t0 = page.evaluate("document.getElementById('audio').currentTime")
     page.keyboard.press("F4")  # the pedal's play/pause
-    page.wait_for_function("document.getElementById('audio').paused")
+    # the rewind runs in the « pause » event, a task queued after ``paused`` turns true
+    page.wait_for_function(f"document.getElementById('audio').paused && document.getElementById('audio').currentTime < {t0} - 1",
+                           timeout=5000)
     t1 = page.evaluate("document.getElementById('audio').currentTime")
     assert t0 - 2.6 < t1 < t0 - 1.4, (t0, t1)
 

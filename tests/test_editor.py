@@ -221,8 +221,11 @@ def test_keyboard_shortcuts(page, editor):
     page.wait_for_function(f"{audio}.paused")
     page.keyboard.press("Control+Space")
     page.wait_for_function(f"!{audio}.paused")
+    # the rewind on pause runs in the « pause » event, queued after ``paused`` turns true: wait for
+    # it (this listener comes after the editor's) before placing the audio
+    page.evaluate(f"window.__paused = false; {audio}.addEventListener('pause', () => {{ window.__paused = true; }}, {{once: true}})")
     page.keyboard.press("Control+Space")
-    page.wait_for_function(f"{audio}.paused")
+    page.wait_for_function(f"{audio}.paused && window.__paused")
     page.evaluate(f"{audio}.currentTime = 20")
     page.keyboard.press("Alt+j")  # Ctrl+arrows are left to the text (test_editor_fixes.py)
     assert abs(page.evaluate(f"{audio}.currentTime") - 15) < 0.3
