@@ -210,6 +210,8 @@ def test_share_and_cite_this_moment(site, browser):
         assert page.input_value("#share-url") == url
         assert page.evaluate("() => navigator.clipboard.readText()") == url
         page.click("#cite-box summary")
+        # the moment is written in the « toggle » event, a task queued after the box opens
+        page.wait_for_function("() => document.getElementById('citation').textContent.includes('à 12')", timeout=5000)
         cite = page.inner_text("#citation")
         assert cite.startswith("Marcel Dupont, «\u202fÀ la fosse\u202f», entretien avec Claire Martin, Musée 0, 14 juin 1998, à 12\u00a0s. En ligne")
         assert url in cite and "(consulté le " in cite
