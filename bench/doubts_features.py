@@ -18,7 +18,7 @@ import bench_doubts as B
 from oralhist.editorial.doubts import SegInfo, features, text_part
 from oralhist.recognition.evaluate import normalise
 import jiwer
-data = json.load(open(Path(__file__).resolve().parent / "data" / "doubts-words-base.json"))
+data = json.load(open(Path(__file__).resolve().parent / "data" / "doubts-words-base-sequential.json"))
 
 def lab(clip):
     lang = clip['language']; words=[]; owner=[]; toks=[]

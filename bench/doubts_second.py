@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/doubts_second.py [--model base] [--corpus DIR]
 
-Reads bench/data/doubts-words-<model>.json (bench/doubts_collect.py) and adds to each clip the
+Reads bench/data/doubts-words-<model>-sequential.json (bench/doubts_collect.py --batch-size 0) and adds to each clip the
 text of a GREEDY decoding (beam 1, temperature 0 only, no word timestamps, the same voice
 detection) of the same audio by the same model: ``second_text``, and the CPU it cost
 (``second_cpu_s``, against ``cpu_s`` of the first hearing). bench/bench_doubts.py --second
@@ -34,7 +34,7 @@ def main() -> None:
     from oralhist.editorial.doubts import model_key
 
     spec = models.resolve(args.model)
-    src = REPO / "bench" / "data" / f"doubts-words-{model_key(spec.label)}.json"
+    src = REPO / "bench" / "data" / f"doubts-words-{model_key(spec.label)}-sequential.json"
     data = json.loads(src.read_text(encoding="utf-8"))
     whisper = models.load(spec, cpu_threads=int(os.environ.get("ORALHIST_CPU_THREADS", "2")))
     total = 0.0
