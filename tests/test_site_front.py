@@ -58,9 +58,10 @@ def front(tmp_path_factory, corpus, ffmpeg):
     import_objects(ws, root / "o" / "objets.csv")
     (root / "metiers.csv").write_text("label\nmineur\ntisserand\n", encoding="utf-8")
     import_vocab(ws, root / "metiers.csv", "trade")
-    # Lille is heard in no public interview: no marker; Arras has only its INSEE code: the commune's centre
+    # Lille is heard in no public interview: no marker; Arras and Guise (Aisne) have only their INSEE code:
+    # the commune's centre
     (root / "lieux.csv").write_text("label;latitude;longitude;insee\nWattrelos;50.7044;3.2167;\nLille;50.6292;3.0573;\n"
-                                    "Arras;;;62041\n", encoding="utf-8")
+                                    "Arras;;;62041\nGuise;;;02361\n", encoding="utf-8")
     import_vocab(ws, root / "lieux.csv", "place")
     topic = [(500, total, "La grève de 1962", "Le puits en 1962.", ["grève"])]
     make_interview(ws, "iv-mine", corpus=corpus, audio=audio, title="Le fond", museum="Musée de la mine",
@@ -69,7 +70,8 @@ def front(tmp_path_factory, corpus, ffmpeg):
                           ("trade", "mineur", 500, 4000, "le mineur", "accepted", 1.0)])
     make_interview(ws, "iv-mine2", corpus=corpus, audio=audio, title="La lampisterie", museum="Musée de la mine",
                    narrator="Paul Leroy", date="1985-03-02",
-                   links=[("place", "Arras", 500, 2500, "Arras", "accepted", 1.0)])
+                   links=[("place", "Arras", 500, 2500, "Arras", "accepted", 1.0),
+                          ("place", "Guise", 2600, 3400, "Guise", "accepted", 1.0)])
     make_interview(ws, "iv-tex", corpus=corpus, audio=audio, title="Le métier à tisser", museum="Musée du textile",
                    narrator="Jeanne Caron", date="2001-05-01", place="Roubaix",
                    topics=[(0, total, "Les années 1970 à l'usine", "", [])],
@@ -334,12 +336,15 @@ def test_front_pages_in_chromium(front, page):
     markers = page.locator("svg a.marker[data-museum]")
     assert markers.count() == 2
     places = page.locator("svg a.marker.place")  # places of the vocabulary with coordinates, heard in public
-    assert places.evaluate_all("(els) => els.map(e => e.getAttribute('aria-label'))") == ["Arras", "Wattrelos"]
+    assert places.evaluate_all("(els) => els.map(e => e.getAttribute('aria-label'))") == ["Arras", "Guise", "Wattrelos"]
     assert (site / "t" / (places.first.get_attribute("data-place") + ".html")).is_file()  # the place's term page
-    # Arras by its INSEE code only: the commune's centre (its town hall, from the shipped table)
-    assert (places.first.get_attribute("data-lat"), places.first.get_attribute("data-lon")) == ("50.29306", "2.77852")
+    # Arras and Guise by their INSEE code only: the commune's centre (from the shipped table, every
+    # department of the region)
+    assert [(p.get_attribute("data-lat"), p.get_attribute("data-lon")) for p in places.all()[:2]] == [
+        ("50.28991", "2.76625"), ("49.89562", "3.62479")]
     assert page.locator("#map-list li[data-place]").all_inner_texts() == [
-        "Arras (50.2931, 2.7785) (centre de la commune, code INSEE 62041)", "Wattrelos (50.7044, 3.2167)"]
+        "Arras (50.2899, 2.7662) (centre de la commune, code INSEE 62041)",
+        "Guise (49.8956, 3.6248) (centre de la commune, code INSEE 02361)", "Wattrelos (50.7044, 3.2167)"]
     assert sorted(markers.evaluate_all("(els) => els.map(e => e.dataset.museum)")) == ["musee-de-la-mine", "musee-du-textile"]
     assert page.locator("#map-list li[data-museum]").count() == 2
     # the English switch: the chrome changes, no testimony text does

