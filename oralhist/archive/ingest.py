@@ -35,6 +35,7 @@ from oralhist.archive.probe import AudioInfo, display_name, probe
 from oralhist.progress import NULL, Progress
 from oralhist.records import Consent, ConsentScope, Interview, Recording, museum_id, person_id, utcnow
 from oralhist.stage import StageReport
+from oralhist.text import slugify as text_slug
 
 # Extensions looked at when walking a folder (files given by name are probed whatever their name).
 AUDIO_EXTENSIONS = frozenset(
@@ -174,12 +175,10 @@ def check_meta(meta: IngestMeta, where: str = "") -> IngestMeta:
 # --------------------------------------------------------------------------- names
 
 
-def slugify(text: str, max_len: int = 60) -> str:
-    """ASCII, lower-case, '-' separated; '' when nothing is left."""
-    text = unicodedata.normalize("NFKD", text)
-    text = text.encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return text[:max_len].strip("-")
+def slugify(text: str) -> str:
+    """An interview id's words: the archive's one slug rule (:func:`oralhist.text.slugify`), with
+    '' when nothing is left and no '-' left at the end by the 60-character cut."""
+    return text_slug(text, "").strip("-")
 
 
 def safe_file_name(name: str) -> str:
