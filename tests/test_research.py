@@ -220,6 +220,12 @@ def test_journal_lists_logins_imports_consent_approvals_publishing_filtered_by_m
     assert st == 200 and all(e["museum_id"] is not None for e in jb["entries"]) and not any(
         e["interview"] == IID for e in jb["entries"])
     assert v.login("vol-a")[0] == 200 and v.call("GET", "/api/journal")[0] == 403
+    # a logout is in the journal too, under the account that left
+    assert v.call("POST", "/api/logout", {})[0] == 204
+    st, j = a.call("GET", "/api/journal?action=logout")
+    assert st == 200 and [e["actor"] for e in j["entries"]] == ["vol-a"], j
+    st, html = a.call("GET", "/journal?action=logout")
+    assert st == 200 and "déconnexion" in html and "vol-a" in html
 
 
 def test_browser_walk_inscription_demandes_reading_and_axe(research, page, browser):

@@ -470,13 +470,16 @@ _LIVE = (select(WebSession.created_at, WebSession.expires_at, WebSession.last_se
          .join(EditorAccount, EditorAccount.id == WebSession.account_id))
 
 
-def close_session(ws, token: str) -> bool:
-    """Delete the session of this cookie (logout); True when there was one."""
+def close_session(ws, token: str) -> Optional[str]:
+    """Delete the session of this cookie (logout); the name of its account when there was one."""
     db.migrate(ws)
+    key = session_id(token or "")
     with db.engine_for(ws).connect() as conn:
-        gone = conn.execute(delete(WebSession).where(WebSession.id == session_id(token or ""))).rowcount
+        name = conn.execute(select(EditorAccount.name).join(WebSession, WebSession.account_id == EditorAccount.id)
+                            .where(WebSession.id == key)).scalar()
+        gone = conn.execute(delete(WebSession).where(WebSession.id == key)).rowcount
         conn.commit()
-    return bool(gone)
+    return name if gone else None
 
 
 def list_sessions(ws, name: str) -> list[dict]:

@@ -17,7 +17,7 @@ PAGE_MAX = 500
 
 # the actions recorded today (others may be added by callers; the journal shows them as they are)
 ACTIONS_FR = {
-    "login": "connexion", "login.failed": "connexion refusée", "import": "import", "consent": "consentement",
+    "login": "connexion", "logout": "déconnexion", "login.failed": "connexion refusée", "import": "import", "consent": "consentement",
     "approve": "approbation", "publish": "publication", "register": "inscription",
     "access.request": "demande d’accès", "access.grant": "accès accordé", "access.refuse": "demande refusée",
     "access.revoke": "accès retiré", "access.page": "consultation (page)", "access.transcript": "consultation (texte)",

@@ -254,18 +254,26 @@ def views(cfg, page):
         set_cookie(resp, token)
         return resp
 
+    def end_and_record(request) -> None:
+        """The stored session deleted, and the logout in the activity log under its account's name."""
+        from oralhist.editorial.activity import record_now
+
+        name = close_session(ws, request.cookies.get(SESSION_COOKIE, ""))
+        if name:
+            record_now(ws, actor=name, action="logout", address=request.client.host if request.client else None)
+
     async def logout(request):
         """The « Se déconnecter » form: the stored session is deleted, then the login page."""
         if not _same_origin(request):
             return JSONResponse({"error": "déconnexion refusée (autre site)"}, 403)
-        await run_in_threadpool(close_session, ws, request.cookies.get(SESSION_COOKIE, ""))
+        await run_in_threadpool(end_and_record, request)
         resp = RedirectResponse("/login?sortie=1", 303)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 
     async def api_logout(request):
         """204: the session is destroyed server-side (the same cookie replayed answers 401)."""
-        close_session(ws, request.cookies.get(SESSION_COOKIE, ""))  # one DELETE (~1 ms): no thread hop
+        await run_in_threadpool(end_and_record, request)
         resp = Response(status_code=204)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
