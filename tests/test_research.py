@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlmodel import select
@@ -274,6 +275,8 @@ def test_browser_walk_inscription_demandes_reading_and_axe(research, page, brows
         ctx.close()
     page.goto(base + "/demandes")
     assert page.inner_text("header .notices .count").startswith("1")  # a decision not yet seen
+    until = page.inner_text("tr[data-status=granted] td.state")  # the end of the grant, as a French date
+    assert re.search(r"jusqu’au (1er|\d{1,2}) [a-zéû]+ \d{4}", until) and not re.search(r"\d{4}-\d{2}", until), until
     page.click(f"a[href='/lecture/{key}']")
     page.wait_for_selector("#citation")
     assert key in page.inner_text("#citation")

@@ -243,6 +243,7 @@ def test_import_through_the_api_and_bad_files(bench, corpus):
     assert [j["stage"] for j in body["jobs"][iid]] == ["normalise", "transcribe", "diarize", "index", "link"]
     html = c.call("GET", "/")[1]
     assert "Jeanne &lt;b&gt;Martin&lt;/b&gt;" in html and "<b>Martin" not in html  # every field escaped
+    assert "<td>14 juin 1998</td>" in html and "1998-06-14" not in html  # a French date, not ISO
     one = c.call("GET", f"/api/interviews/{iid}")[1]
     assert one["museum"] == "Musée A" and [j["status"] for j in one["jobs"]] == ["queued"] * 5
     before = sorted(p.relative_to(ws.root) for p in ws.interviews.rglob("*"))
