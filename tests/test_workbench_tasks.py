@@ -254,7 +254,7 @@ def test_vocabulary_import_counts_and_french_errors(bench):
     st, body = upload(admin, "/api/vocab", "sans-type.csv", "label\nForgeron\n".encode())
     assert st == 400 and "pas de colonne « kind »" in body["error"]
     st, body = upload(admin, "/api/vocab", "t.csv", csv, {"kind": "planète"})
-    assert st == 400 and body["error"] == "Type inconnu (métier, objet, lieu ou sujet)"
+    assert st == 400 and body["error"] == "t.csv : type inconnu (métier, objet, lieu ou sujet)"
     assert admin.call("GET", "/api/vocab")[1]["terms"] == {"trade": 2}
     st, html = admin.call("GET", "/vocab")
     assert st == 200 and "<td>métiers</td>" in html

@@ -387,19 +387,12 @@ def routes(cfg, page, guard) -> list:
         from oralhist.editorial.corrections import import_corrections
 
         iid = request.path_params["iid"]
-        dest = None
-        name = None
-        try:
-            form, upload = await _one_file(request)
-            dest, name = await _stage(ws, upload, f"{iid}.docx")
+
+        def act(form, dest, name):
             force = str(form.get("force") or "").lower() in ("1", "true", "on", "oui")
-            res = await run_in_threadpool(lambda: import_corrections(ws, iid, dest, who=who(request, cfg.who), force=force))
-            return JSONResponse(corrections_report(res))
-        except OralhistError as exc:
-            return error_response(exc, name)
-        finally:
-            if dest is not None:
-                shutil.rmtree(dest.parent, ignore_errors=True)
+            return corrections_report(import_corrections(ws, iid, dest, who=who(request, cfg.who), force=force))
+
+        return await answer_one_file(ws, request, f"{iid}.docx", act)
 
     # vocabulary ----------------------------------------------------------------------------
 
@@ -425,32 +418,26 @@ def routes(cfg, page, guard) -> list:
         from oralhist.outputs.publish.typography import plural
         from oralhist.editorial.vocab import KINDS, import_vocab
 
-        dest = None
-        name = None
-        try:
-            form, upload = await _one_file(request)
-            kind = str(form.get("kind") or "").strip() or None
-            if kind is not None and kind not in KINDS:
-                raise Refused(None, "type inconnu (métier, objet, lieu ou sujet)")
-            dest, name = await _stage(ws, upload, "vocabulaire.csv")
-            await run_in_threadpool(vocab_museums_check, request.scope.get("state", {}).get("account"), dest, kind)
-            rep = await run_in_threadpool(import_vocab, ws, dest, kind)
-        except OralhistError as exc:
-            return error_response(exc, name)
-        finally:
-            if dest is not None:
-                shutil.rmtree(dest.parent, ignore_errors=True)
-        d = rep.to_dict()
-        d["file"] = name
+        account = request.scope.get("state", {}).get("account")
 
         def n(k, one, many):
             return f"{k} {plural(k, one, many)}"
 
-        d["counts"] = {"created": len(rep.created), "updated": len(rep.updated), "unchanged": len(rep.unchanged)}
-        d["message"] = (f"{name} : {n(len(rep.created), 'terme créé', 'termes créés')}, "
-                        f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
-        d["terms"] = await run_in_threadpool(vocab_counts, request.scope.get("state", {}).get("account"))
-        return JSONResponse(d)
+        def act(form, dest, name):
+            kind = str(form.get("kind") or "").strip() or None
+            if kind is not None and kind not in KINDS:
+                raise Refused(None, "type inconnu (métier, objet, lieu ou sujet)")
+            vocab_museums_check(account, dest, kind)
+            rep = import_vocab(ws, dest, kind)
+            d = rep.to_dict()
+            d["file"] = name
+            d["counts"] = {"created": len(rep.created), "updated": len(rep.updated), "unchanged": len(rep.unchanged)}
+            d["message"] = (f"{name} : {n(len(rep.created), 'terme créé', 'termes créés')}, "
+                            f"{n(len(rep.updated), 'mis à jour', 'mis à jour')}, {n(len(rep.unchanged), 'inchangé', 'inchangés')}.")
+            d["terms"] = vocab_counts(account)
+            return d
+
+        return await answer_one_file(ws, request, "vocabulaire.csv", act)
 
     def vocab_museums_check(account, dest, kind) -> None:
         """An admin tied to a museum imports terms of the archive (no museum) and of its museum:
