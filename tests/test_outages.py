@@ -125,8 +125,8 @@ class Server:
 def lab(tmp_path_factory):
     """The two namespaces and the server, once for the file (each test gets its own database)."""
     why = _netns_refused()
-    if why:
-        pytest.skip(f"outage tests skipped: this machine refuses `ip netns` ({why})")
+    assert not why, (f"the outage tests need network namespaces, and this machine refuses `ip netns` ({why}): "
+                     "run the test command as root (sudo bash scripts/test.sh), which also installs iproute2")
     cable = Cable()
     server = None
     try:
