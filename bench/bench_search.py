@@ -43,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_queue import workspace  # noqa: E402  (an archive on SQLite, or on the DATABASE_URL given)
+
 # bench_queue's 20 queries (the 108 ms p95 came from them), four swapped for the kinds
 # it lacked: a quoted phrase, a name, a very common word and a misspelt word that matches nothing.
 QUERIES = ["metier", "accident", "usine", "rugissement tigre", "voiture course", "chercheurs université",
@@ -178,15 +180,6 @@ def fill_sqlite(ws, hours: int) -> int:
         conn.exec_driver_sql("ANALYZE")
     return n
 
-
-def workspace(folder: Path, url: str | None):
-    from oralhist.archive.workspace import init
-
-    if url:
-        os.environ["DATABASE_URL"] = url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    return init(folder)
 
 
 def p95(t: list[float]) -> float:

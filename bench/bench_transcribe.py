@@ -94,6 +94,21 @@ def make_workspace(root: Path, clips: list[tuple[Path, Path, str]]):
     return ws
 
 
+def _long_workspace(root: Path, samples: np.ndarray):
+    """An archive holding one normalised interview, ``long``, of these 16 kHz samples."""
+    from oralhist.records import Interview, Recording
+
+    ws = init(root)
+    write_wav(ws.derived_dir("long") / "asr.wav", samples)
+    with db.session(ws) as s:
+        s.add(Interview(id="long", title="long", language="fr", status="normalised", duration_ms=len(samples) // 16))
+        s.add(Recording(interview_id="long", original_name="long.wav", path="interviews/long/original/long.wav",
+                        sha256="0" * 64, size=len(samples) * 2, duration_ms=len(samples) // 16,
+                        sample_rate=16000, channels=1, codec="pcm_s16le"))
+        s.commit()
+    return ws
+
+
 def ids_of(ws) -> list[str]:
     from sqlmodel import select
 
@@ -278,16 +293,7 @@ def bench_memory(minutes: float) -> dict:
     samples = np.concatenate(pieces)[:target]
     tmp = Path(tempfile.mkdtemp(prefix="ohtr-mem-", dir=_private_tmp()))
     try:
-        from oralhist.records import Interview, Recording
-
-        ws = init(tmp / "ws")
-        write_wav(ws.derived_dir("long") / "asr.wav", samples)
-        with db.session(ws) as s:
-            s.add(Interview(id="long", title="long", language="fr", status="normalised", duration_ms=len(samples) // 16))
-            s.add(Recording(interview_id="long", original_name="long.wav", path="interviews/long/original/long.wav",
-                            sha256="0" * 64, size=len(samples) * 2, duration_ms=len(samples) // 16,
-                            sample_rate=16000, channels=1, codec="pcm_s16le"))
-            s.commit()
+        ws = _long_workspace(tmp / "ws", samples)
         del samples, pieces
         t0 = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -377,20 +383,11 @@ def bench_cpu(repeat: int, batch_sizes: list[int], old_src: str, long_s: float =
     clips = [(a, r, "fr") for a, r in find_clips(CORPUS / "fr")]
     tmp = Path(tempfile.mkdtemp(prefix="ohtr-cpu-", dir=_private_tmp()))
     try:
-        from oralhist.records import Interview, Recording
-
         corpus_ws = make_workspace(tmp / "corpus", clips)
         corpus_ids = ids_of(corpus_ws)
         refs = {i: r.read_text(encoding="utf-8") for i, (_a, r, _l) in zip(corpus_ids, clips)}
         samples, long_ref = _long_recording(clips, long_s)
-        long_ws = init(tmp / "long")
-        write_wav(long_ws.derived_dir("long") / "asr.wav", samples)
-        with db.session(long_ws) as s:
-            s.add(Interview(id="long", title="long", language="fr", status="normalised", duration_ms=len(samples) // 16))
-            s.add(Recording(interview_id="long", original_name="long.wav", path="interviews/long/original/long.wav",
-                            sha256="0" * 64, size=len(samples) * 2, duration_ms=len(samples) // 16,
-                            sample_rate=16000, channels=1, codec="pcm_s16le"))
-            s.commit()
+        long_ws = _long_workspace(tmp / "long", samples)
         sets = {"corpus": (corpus_ws.root, corpus_ids, refs,
                            sum(wave.open(str(corpus_ws.derived_dir(i) / "asr.wav")).getnframes() for i in corpus_ids) / 16000),
                 "long": (long_ws.root, ["long"], {"long": long_ref}, len(samples) / 16000)}

@@ -21,16 +21,12 @@ IID = "2022-lecteurs-fleurs"
 
 @pytest.fixture()
 def server(ws):
-    from oralhist.web.server import start_workbench_in_thread
+    from oralhist.web.server import workbench_in_thread
 
     make_interview(ws, IID)
     accounts(ws)
-    srv, cfg, url, runner = start_workbench_in_thread(ws)
-    yield url.rstrip("/"), ws
-    srv.should_exit = True
-    srv._thread.join(5)
-    if runner is not None:
-        runner.stop()
+    with workbench_in_thread(ws) as (_server, _cfg, url, _runner):
+        yield url.rstrip("/"), ws
 
 
 def _state(ws):

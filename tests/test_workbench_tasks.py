@@ -26,7 +26,7 @@ IID = "2022-lecteurs-fleurs"
 @pytest.fixture()
 def bench(ws, corpus, ffmpeg):
     """(base url, ws): a running workbench and job runner; the sample interview is museum A's."""
-    from oralhist.web.server import start_workbench_in_thread
+    from oralhist.web.server import workbench_in_thread
 
     make_interview(ws, IID, audio=True, corpus=corpus, ffmpeg=ffmpeg)
     accounts(ws)
@@ -37,12 +37,8 @@ def bench(ws, corpus, ffmpeg):
         iv.museum_id = s.exec(select(Museum).where(Museum.name == "Musée A")).one().id
         s.add(iv)
         s.commit()
-    server, cfg, url, runner = start_workbench_in_thread(ws)
-    yield url.rstrip("/"), ws
-    server.should_exit = True
-    server._thread.join(5)
-    if runner is not None:
-        runner.stop()
+    with workbench_in_thread(ws) as (_server, _cfg, url, _runner):
+        yield url.rstrip("/"), ws
 
 
 def login(base, name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from typing import Callable, Optional
 
 from oralhist.web.app import EditorConfig, make_app
@@ -134,3 +135,17 @@ def start_workbench_in_thread(ws, *, host: str = "127.0.0.1", port: int = 0, run
     server, cfg, url = start_in_thread(ws, host=host, port=port, cfg=workbench_config(ws, host))
     run = jobs.EmbeddedRunner(ws).start() if runner and not jobs.is_network(ws) else None
     return server, cfg, url, run
+
+
+@contextmanager
+def workbench_in_thread(ws, **kw):
+    """:func:`start_workbench_in_thread` as a ``with`` block: the server, then the job runner,
+    stopped on leaving it."""
+    server, cfg, url, run = start_workbench_in_thread(ws, **kw)
+    try:
+        yield server, cfg, url, run
+    finally:
+        server.should_exit = True
+        server._thread.join(5)
+        if run is not None:
+            run.stop()
