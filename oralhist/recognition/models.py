@@ -321,10 +321,16 @@ KEEP_LOADED = False
 _KEPT: dict = {}
 
 
+def threads_for(default: Optional[int]) -> Optional[int]:
+    """The threads a model gets: ``ORALHIST_CPU_THREADS`` when set (a worker given one core of a
+    shared machine), else ``default``."""
+    env = os.environ.get("ORALHIST_CPU_THREADS", "")
+    return int(env) if env.isdigit() else default
+
+
 def load(spec: ModelSpec, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: Optional[int] = None):
     """A ``faster_whisper.WhisperModel`` for ``spec`` (the caller keeps it for a whole batch)."""
-    if os.environ.get("ORALHIST_CPU_THREADS", "").isdigit():  # a worker given one core of a shared machine
-        cpu_threads = int(os.environ["ORALHIST_CPU_THREADS"])
+    cpu_threads = threads_for(cpu_threads)
     key = (str(spec.path), device, compute_type, cpu_threads)
     if KEEP_LOADED and key in _KEPT:
         return _KEPT[key]

@@ -487,10 +487,11 @@ def recognise(
     raw: list[Seg] = []
     detected, probability = language, 1.0 if language else None
     kw = dict(kwargs)
-    if options.batch_size:
-        from faster_whisper import BatchedInferencePipeline
+    from faster_whisper import BatchedInferencePipeline
 
-        pipeline, kw_b = BatchedInferencePipeline(model), _batched_kwargs(kw, options)
+    pipeline = BatchedInferencePipeline(model)  # the batched mode's, and the missed-speech pass's
+    if options.batch_size:
+        kw_b = _batched_kwargs(kw, options)
     counts = {"again": 0}  # batched pieces heard again with the fallback
     for n, block in enumerate(_blocks(to_hear, int(block_s * SAMPLE_RATE))):
         kept = checkpoint.get(n) if checkpoint is not None else None
@@ -557,15 +558,13 @@ def recognise(
         # a sequential decode per stretch); a piece the batched decoder gets wrong is heard
         # again with the sequential decoder's fallback (issue 22: this pass cost 4 % of the
         # CPU per stretch).
-        from faster_whisper import BatchedInferencePipeline
-
         regions = [{"start": a * SAMPLE_RATE // 1000, "end": b * SAMPLE_RATE // 1000}
                    for a, b in _uncovered(found, raw, options.recover_min_ms)]
         if regions:
             kw_again = {k: v for k, v in kw.items() if k != "initial_prompt"}
             kw_again["language"] = detected
             kw_r = _batched_kwargs(kw_again, replace(options, batch_size=options.batch_size or RECOVER_BATCH))
-            extra, _, again = _hear_batched(BatchedInferencePipeline(model), src, regions, kw_r, options,
+            extra, _, again = _hear_batched(pipeline, src, regions, kw_r, options,
                                             kw_again, join=False)
             counts["again"] += again
             extra = [x for x in extra if x.text]
@@ -739,8 +738,7 @@ def transcribe_interviews(
 
     t0 = time.perf_counter()
     spec = models.resolve(model_name, log=progress.log)
-    env = os.environ.get("ORALHIST_CPU_THREADS", "")
-    threads = int(env) if env.isdigit() else (os.cpu_count() or 1)  # the threads models.load gives the model
+    threads = models.threads_for(os.cpu_count() or 1)  # what models.load gives the model, recorded below
     whisper = models.load(spec, device=device, compute_type=compute_type, cpu_threads=threads)
     load_s = round(time.perf_counter() - t0, 3)
     report.details.update(model=spec.label, load_s=load_s, interviews={})
