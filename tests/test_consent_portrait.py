@@ -102,3 +102,22 @@ def test_portrait_box_needs_a_photo_and_never_goes_with_anonymisation(server):
     assert vol.login("vol-b")[0] == 200
     st, _ = vol.call("POST", f"{api}/portrait", raw=data, headers={"Content-Type": ctype})
     assert st in (403, 404)
+
+
+def test_anonymising_or_withdrawing_from_the_terminal_takes_the_portrait_permission_away(ws, tmp_path):
+    """The rule lives in ``set_consent``, so `oralhist consent --anonymise` and a withdrawal keep it too."""
+    from oralhist.editorial.consent import set_consent
+    from oralhist.editorial.portrait import set_portrait
+
+    make_interview(ws, IID)
+    photo = tmp_path / "portrait.jpg"
+    photo.write_bytes(_jpeg())
+    set_portrait(ws, IID, photo)
+    assert _state(ws)[:3] == (True, False, True)
+    set_consent(ws, IID, pseudonym="Monsieur R.", who="test")  # a pseudonym anonymises
+    assert _state(ws)[:3] == (False, True, True)
+    set_consent(ws, IID, anonymise=False, who="test")
+    set_portrait(ws, IID, allow=True)
+    assert _state(ws)[0] is True
+    set_consent(ws, IID, withdraw=True, who="test", reason="la famille le demande")
+    assert _state(ws)[0] is False

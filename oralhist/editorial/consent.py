@@ -184,6 +184,8 @@ def set_consent(
             s.add(person)
             if anonymise is None:
                 row.anonymise = True
+        if row.anonymise or withdraw:  # the narrator's portrait permission goes with anonymity or a withdrawal
+            row.portrait = False
         row.updated_at = utcnow()
         s.add(row)
         for a, b, r in reds:

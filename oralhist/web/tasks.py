@@ -287,13 +287,8 @@ def routes(cfg, page, guard) -> list:
         if kw:
             set_consent(ws, iid, who=who(request, cfg.who), reason=why,
                         address=request.client.host if request.client else None, **kw)
-        if portrait is not None:
+        if portrait is not None:  # (anonymising or withdrawing takes the permission away in set_consent)
             set_portrait(ws, iid, allow=portrait)
-        elif kw.get("anonymise") or kw.get("withdraw"):
-            with db.session(ws) as s:
-                had = _portrait_state(s, iid)["portrait"]
-            if had:  # anonymised or withdrawn: the portrait permission goes with it
-                set_portrait(ws, iid, allow=False)
         return consent_payload(ws, iid)
 
     async def api_consent_portrait(request: Request):
