@@ -48,7 +48,12 @@ case " $* " in *" --durations"*) ;; *) defaults+=(--durations=20) ;; esac
 run_suite() {  # python venv-folder [pytest args]
   local py=$1 venv=$2; shift 2
   echo "== tests on $("$py" --version) ($venv)"
-  "$py" -m venv "$venv" || exit $?  # (errexit is off inside `run_suite ... || rc=$?`)
+  # (errexit is off inside `run_suite ... || rc=$?`) A venv another Python made (the demo's, say) is made
+  # again: `venv` over it would keep the other interpreter as bin/python and mix the two.
+  local clear=()
+  [ -e "$venv" ] && [ "$("$venv/bin/python" -c 'import sys; print(sys.version_info[:2])' 2>/dev/null)" != \
+    "$("$py" -c 'import sys; print(sys.version_info[:2])')" ] && clear=(--clear)
+  "$py" -m venv "${clear[@]}" "$venv" || exit $?
   # uv (from PyPI) resolves like pip (the newest releases pyproject.toml's ranges allow: the same
   # versions, checked with `pip freeze` on both) and installs them in about 30 s where pip took
   # 1.5-3 minutes; --compile-bytecode writes the .pyc files once, as pip does.
