@@ -423,6 +423,8 @@ def test_slugify_and_safe_names():
 
     assert slugify("Élise Ö'Brien-Dupré") == "elise-o-brien-dupre"
     assert slugify("李小龍") == ""
+    assert slugify("Hélène Dubœuf, Ærø, Straße") == "helene-duboeuf-aero-strasse"  # ligatures spelled out, not dropped
+    assert slugify("Wojciech Łukaszewski") == "wojciech-lukaszewski"
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("Face A (1975).WAV") == "Face-A-1975.wav"
     assert "/" not in safe_file_name("a/b\\c.mp3")

@@ -175,10 +175,16 @@ def check_meta(meta: IngestMeta, where: str = "") -> IngestMeta:
 # --------------------------------------------------------------------------- names
 
 
+#: letters NFKD does not take apart, spelled out in an id (« Dubœuf » -> « duboeuf », not « dubuf »;
+#: the Polish ł of many mining families: « Łukaszewski » -> « lukaszewski »)
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "ł": "l", "Ł": "L",
+                            "ø": "o", "Ø": "O", "đ": "d", "Đ": "D"})
+
+
 def slugify(text: str) -> str:
     """An interview id's words: the archive's one slug rule (:func:`oralhist.text.slugify`), with
-    '' when nothing is left and no '-' left at the end by the 60-character cut."""
-    return text_slug(text, "").strip("-")
+    ligatures spelled out, '' when nothing is left and no '-' left at the end by the 60-character cut."""
+    return text_slug(text.translate(_LIGATURES), "").strip("-")
 
 
 def safe_file_name(name: str) -> str:
